@@ -1,0 +1,169 @@
+"""Read ``personae.yml`` into a :class:`ProjectConfig`, with errors that say how to fix them."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from personae.config.models import ProjectConfig
+from personae.errors import ConfigError
+
+CONFIG_FILE = "personae.yml"
+
+
+def load_config(project_dir: Path) -> ProjectConfig:
+    path = project_dir / CONFIG_FILE
+    if not path.exists():
+        raise ConfigError(
+            f"not found in {project_dir.resolve()}; run 'personae init {project_dir}' "
+            "to create a starter project, or pass --project DIR",
+            file=CONFIG_FILE,
+        )
+    return parse_config(path.read_text(encoding="utf-8"), file=str(path.name))
+
+
+def parse_config(text: str, *, file: str = CONFIG_FILE) -> ProjectConfig:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"not valid YAML: {where} {exc}".strip(), file=file) from exc
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError("must be a mapping of sections (sources:, traits:, …)", file=file)
+    _check_unknown_fields(data, file)
+    try:
+        config = ProjectConfig.model_validate(data)
+    except ValidationError as exc:
+        raise _config_error(exc, data, file) from None
+    _check_references(config, file)
+    return config
+
+
+def _suggest(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _check_unknown_fields(data: dict[str, Any], file: str) -> None:
+    """Field keys are checked before pydantic so the message can suggest the right name."""
+    from personae.config.fields import BUILTIN_FIELDS, FULL_NAME
+
+    custom = data.get("custom_fields") or {}
+    known = [*BUILTIN_FIELDS, FULL_NAME, *(custom if isinstance(custom, dict) else {})]
+    sources = data.get("sources") or {}
+    if not isinstance(sources, dict):
+        return
+    for source_name, source in sources.items():
+        if not isinstance(source, dict):
+            continue
+        for field_name in source.get("fields") or {}:
+            if field_name not in known:
+                raise ConfigError(
+                    "unknown canonical field"
+                    + (
+                        _suggest(field_name, known)
+                        or f"; use one of {', '.join(known)} or declare it under custom_fields"
+                    ),
+                    file=file,
+                    path=f"sources.{source_name}.fields.{field_name}",
+                )
+
+
+def _config_error(exc: ValidationError, data: dict[str, Any], file: str) -> ConfigError:
+    error = exc.errors()[0]
+    loc = [str(part) for part in error["loc"]]
+    # pydantic adds the union member name into the location (e.g. 'AggregateTrait'); drop those
+    path_parts = [p for p in loc if not p[:1].isupper() and not p.startswith("function-")]
+    path = ".".join(path_parts)
+    message = error["msg"]
+    if error["type"] == "extra_forbidden":
+        parent = _lookup(data, path_parts[:-1])
+        siblings = _model_keys_at(path_parts[:-1])
+        hint = _suggest(path_parts[-1], siblings) if siblings else ""
+        message = "unknown key" + (
+            hint or (f"; allowed keys: {', '.join(sorted(siblings))}" if siblings else "")
+        )
+        del parent
+    elif error["type"] == "missing":
+        message = "required key is missing"
+    elif message.startswith("Value error, "):
+        message = message[len("Value error, ") :]
+    return ConfigError(message, file=file, path=path)
+
+
+def _lookup(data: Any, parts: list[str]) -> Any:
+    for part in parts:
+        if isinstance(data, dict):
+            data = data.get(part)
+        elif isinstance(data, list) and part.isdigit():
+            data = data[int(part)]
+        else:
+            return None
+    return data
+
+
+def _model_keys_at(parts: list[str]) -> list[str]:
+    """The keys the model accepts at a location, for 'did you mean' hints."""
+    from pydantic import BaseModel
+
+    model: Any = ProjectConfig
+    for part in parts:
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return []
+        field = model.model_fields.get(part)
+        if field is None:
+            # inside a dict[str, Model]: skip the user's key
+            continue
+        model = _inner_model(field.annotation)
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return list(model.model_fields)
+    return []
+
+
+def _inner_model(annotation: Any) -> Any:
+    from typing import get_args
+
+    from pydantic import BaseModel
+
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        inner = _inner_model(arg)
+        if inner is not None:
+            return inner
+    return None
+
+
+def _check_references(config: ProjectConfig, file: str) -> None:
+    """Names that point at other sections must exist."""
+    sources = list(config.sources)
+    for i, name in enumerate(config.profiles.source_priority):
+        if name not in config.sources:
+            raise ConfigError(
+                f"unknown source {name!r}{_suggest(name, sources)}",
+                file=file,
+                path=f"profiles.source_priority.{i}",
+            )
+    for kind in config.identity.types:
+        if kind not in config.identity_fields:
+            raise ConfigError(
+                "not an identity field"
+                + (_suggest(kind, config.identity_fields) or "; declare it in custom_fields"),
+                file=file,
+                path=f"identity.types.{kind}",
+            )
+    for name, dest in config.destinations.items():
+        if dest.segment not in config.segments:
+            raise ConfigError(
+                f"unknown segment {dest.segment!r}{_suggest(dest.segment, config.segments)}",
+                file=file,
+                path=f"destinations.{name}.segment",
+            )

@@ -1,0 +1,31 @@
+"""Engines run personae's SQL. Pick one by name with :func:`open_engine`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from personae.config.models import EngineConfig
+from personae.engine.base import AUTHORING_DIALECT, Engine, FileRead, ReadOptions, RejectedRow
+from personae.engine.duckdb import DuckDBEngine
+
+#: engine name -> class; the only place that knows every engine
+ENGINES: dict[str, type[Engine]] = {"duckdb": DuckDBEngine}
+
+
+def open_engine(config: EngineConfig, project_dir: Path) -> Engine:
+    """Open the engine a project's configuration asks for."""
+    return DuckDBEngine(
+        project_dir / config.path, threads=config.threads, memory_limit=config.memory_limit
+    )
+
+
+__all__ = [
+    "AUTHORING_DIALECT",
+    "ENGINES",
+    "DuckDBEngine",
+    "Engine",
+    "FileRead",
+    "ReadOptions",
+    "RejectedRow",
+    "open_engine",
+]

@@ -1,0 +1,132 @@
+"""The engine seam: stages write SQL once, in DuckDB's dialect; an engine runs it.
+
+Stages never ask which engine is running. When something must differ they read a
+declared capability (``engine.capabilities``) or call an engine method whose
+implementation lives in the engine module.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import pyarrow as pa
+
+#: the dialect every SQL string in personae is written in
+AUTHORING_DIALECT = "duckdb"
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What an engine can do, so stages can branch on features rather than names."""
+
+    #: the engine keeps tables in one local file that a single process may write
+    single_writer_file: bool = False
+    #: ``CREATE OR REPLACE TABLE`` is atomic
+    atomic_replace: bool = True
+
+
+@dataclass
+class RejectedRow:
+    """A row the reader could not parse, quarantined with its reason."""
+
+    file: str
+    line: int | None
+    reason: str
+    raw: str | None = None
+
+
+@dataclass
+class FileRead:
+    """The result of reading one file into a staging table."""
+
+    table: str
+    columns: list[str]
+    rows: int
+    rejected: list[RejectedRow] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    format: Literal["csv", "tsv", "json", "jsonl", "parquet"]
+    delimiter: str | None = None
+    encoding: str = "utf-8"
+    header: bool = True
+
+
+class Engine(abc.ABC):
+    """Runs personae's SQL. One instance per project warehouse."""
+
+    name: ClassVar[str]
+    #: sqlglot dialect name of the engine
+    dialect: ClassVar[str]
+    capabilities: ClassVar[Capabilities] = Capabilities()
+
+    # --- statements
+
+    @abc.abstractmethod
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        """Run a statement written in DuckDB's dialect."""
+
+    @abc.abstractmethod
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        """Run a query written in DuckDB's dialect and return its rows as Arrow."""
+
+    def rows(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        table = self.query(sql, params)
+        columns = [col.to_pylist() for col in table.columns]
+        return list(zip(*columns, strict=True)) if columns else []
+
+    def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        result = self.rows(sql, params)
+        return result[0][0] if result else None
+
+    # --- tables
+
+    def create_table_as(self, name: str, sql: str) -> None:
+        """Create or replace ``name`` with the result of ``sql``."""
+        self.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}")
+
+    @abc.abstractmethod
+    def table_exists(self, name: str) -> bool: ...
+
+    @abc.abstractmethod
+    def columns(self, name: str) -> list[str]: ...
+
+    @abc.abstractmethod
+    def write_arrow(self, name: str, data: pa.Table, *, mode: Literal["append", "replace"]) -> None:
+        """Write an Arrow table into ``name``, creating it when needed."""
+
+    def drop_table(self, name: str) -> None:
+        self.execute(f"DROP TABLE IF EXISTS {name}")
+
+    def count(self, name: str) -> int:
+        return int(self.scalar(f"SELECT count(*) FROM {name}"))
+
+    # --- files
+
+    @abc.abstractmethod
+    def read_file(self, path: Path, options: ReadOptions, table: str) -> FileRead:
+        """Read one file, every column as text exactly as written, into staging ``table``.
+
+        Rows that cannot be parsed are returned as ``rejected`` instead of failing the read.
+        Raises SourceError when the file cannot be read at all.
+        """
+
+    @abc.abstractmethod
+    def export(self, sql: str, path: Path, file_format: Literal["csv", "parquet"]) -> int:
+        """Write the result of ``sql`` to a file and return the number of rows."""
+
+    # --- lifecycle
+
+    @abc.abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

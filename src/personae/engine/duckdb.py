@@ -1,0 +1,235 @@
+"""The default engine: DuckDB embedded in one file under the project's ``.personae/``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import duckdb
+import pyarrow as pa
+
+from personae.engine.base import Capabilities, Engine, FileRead, ReadOptions, RejectedRow
+from personae.errors import EngineError, SourceError
+
+_REJECT_HINTS = {
+    "INVALID ENCODING": "bytes that are not valid {encoding}; if the file is latin-1 or "
+    "cp1252, set 'encoding: latin-1' on the source",
+    "TOO MANY COLUMNS": "more columns than the header",
+    "MISSING COLUMNS": "fewer columns than the header",
+    "UNQUOTED VALUE": "a quote character inside an unquoted value",
+    "LINE SIZE OVER MAXIMUM": "a line longer than the reader's maximum",
+    "CAST ERROR": "a value that cannot be read",
+}
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+class DuckDBEngine(Engine):
+    name: ClassVar[str] = "duckdb"
+    dialect: ClassVar[str] = "duckdb"
+    capabilities: ClassVar[Capabilities] = Capabilities(single_writer_file=True)
+
+    def __init__(
+        self,
+        path: Path | str = ":memory:",
+        *,
+        threads: int | None = None,
+        memory_limit: str | None = None,
+        read_only: bool = False,
+    ) -> None:
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.con = duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            raise EngineError(
+                f"cannot open the warehouse {path}: {exc}. Another personae process may be "
+                "writing to it; wait for it to finish."
+            ) from None
+        if threads:
+            self.con.execute(f"SET threads = {int(threads)}")
+        if memory_limit:
+            self.con.execute(f"SET memory_limit = {_literal(memory_limit)}")
+        self.con.execute("SET preserve_insertion_order = false")
+
+    # --- statements
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        try:
+            self.con.execute(sql, params)
+        except duckdb.Error as exc:
+            raise EngineError(f"DuckDB failed: {exc}", sql=sql) from exc
+
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        try:
+            result = self.con.execute(sql, params)
+            return result.fetch_arrow_table()
+        except duckdb.Error as exc:
+            raise EngineError(f"DuckDB failed: {exc}", sql=sql) from exc
+
+    def rows(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        try:
+            return self.con.execute(sql, params).fetchall()
+        except duckdb.Error as exc:
+            raise EngineError(f"DuckDB failed: {exc}", sql=sql) from exc
+
+    # --- tables
+
+    def table_exists(self, name: str) -> bool:
+        found = self.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+        ).fetchone()
+        return bool(found and found[0])
+
+    def columns(self, name: str) -> list[str]:
+        return [
+            row[0]
+            for row in self.con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+                "ORDER BY ordinal_position",
+                [name],
+            ).fetchall()
+        ]
+
+    def write_arrow(self, name: str, data: pa.Table, *, mode: Literal["append", "replace"]) -> None:
+        view = f"__arrow_{name}"
+        self.con.register(view, data)
+        try:
+            if mode == "replace" or not self.table_exists(name):
+                self.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {view}")
+            else:
+                self.execute(f"INSERT INTO {name} BY NAME SELECT * FROM {view}")
+        finally:
+            self.con.unregister(view)
+
+    # --- files
+
+    def read_file(self, path: Path, options: ReadOptions, table: str) -> FileRead:
+        if options.format in ("csv", "tsv"):
+            return self._read_csv(path, options, table)
+        if options.format == "jsonl":
+            return self._read_jsonl(path, options, table)
+        if options.format == "json":
+            reader = f"read_json({_literal(str(path))}, format='array')"
+        else:
+            reader = f"read_parquet({_literal(str(path))})"
+        try:
+            names = [r[0] for r in self.con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()]
+        except duckdb.Error as exc:
+            raise SourceError(f"{path}: cannot read as {options.format}: {exc}") from None
+        casts = ", ".join(f"CAST({_quote(n)} AS VARCHAR) AS {_quote(n)}" for n in names)
+        self.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {casts} FROM {reader}")
+        return FileRead(table=table, columns=names, rows=self.count(table))
+
+    def _read_csv(self, path: Path, options: ReadOptions, table: str) -> FileRead:
+        delimiter = options.delimiter or ("\t" if options.format == "tsv" else ",")
+        encoding = options.encoding.lower().replace("_", "-")
+        if encoding in ("latin1", "iso-8859-1", "cp1252", "windows-1252"):
+            encoding = "latin-1"
+        args = [
+            _literal(str(path)),
+            "all_varchar = true",
+            f"header = {'true' if options.header else 'false'}",
+            f"delim = {_literal(delimiter)}",
+            f"encoding = {_literal(encoding)}",
+            "store_rejects = true",
+            "rejects_table = 'personae_rejects'",
+            "rejects_scan = 'personae_reject_scans'",
+        ]
+        sql = f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM read_csv({', '.join(args)})"
+        self._drop_rejects()
+        try:
+            self.con.execute(sql)
+        except duckdb.Error as exc:
+            raise SourceError(f"{path}: cannot read as {options.format}: {exc}") from None
+        columns = self.columns(table)
+        rejected = [
+            RejectedRow(
+                file=str(path),
+                line=int(line) if line is not None else None,
+                reason=_reject_reason(error_type, message, encoding),
+                raw=raw,
+            )
+            for line, error_type, message, raw in self.con.execute(
+                "SELECT line, CAST(error_type AS VARCHAR), error_message, csv_line "
+                "FROM personae_rejects ORDER BY line"
+            ).fetchall()
+        ]
+        # one bad line can yield several errors (one per column); keep one row per line
+        seen: set[int | None] = set()
+        unique = [r for r in rejected if not (r.line in seen or seen.add(r.line))]  # type: ignore[func-returns-value]
+        return FileRead(table=table, columns=columns, rows=self.count(table), rejected=unique)
+
+    def _read_jsonl(self, path: Path, options: ReadOptions, table: str) -> FileRead:
+        lines = (
+            f"read_csv({_literal(str(path))}, columns={{'line': 'VARCHAR'}}, header=false, "
+            f"delim='\\x01', quote='', escape='', encoding={_literal(options.encoding)}, "
+            "store_rejects=true, rejects_table='personae_rejects', "
+            "rejects_scan='personae_reject_scans')"
+        )
+        self._drop_rejects()
+        try:
+            self.con.execute(
+                f"CREATE OR REPLACE TEMP TABLE __jsonl AS SELECT row_number() OVER () AS lineno, "
+                f"line FROM {lines}"
+            )
+        except duckdb.Error as exc:
+            raise SourceError(f"{path}: cannot read as jsonl: {exc}") from None
+        bad = self.con.execute(
+            "SELECT lineno, line FROM __jsonl WHERE trim(line) <> '' AND "
+            "(NOT json_valid(line) OR json_type(line) <> 'OBJECT')"
+        ).fetchall()
+        rejected = [
+            RejectedRow(str(path), int(n), "not a JSON object on this line", raw)
+            for n, raw in bad
+        ]
+        keys = [
+            r[0]
+            for r in self.con.execute(
+                "SELECT DISTINCT unnest(json_keys(line)) AS k FROM __jsonl "
+                "WHERE json_valid(line) AND json_type(line) = 'OBJECT' ORDER BY k"
+            ).fetchall()
+        ]
+        selects = ", ".join(
+            f"CASE WHEN json_type(line, {_literal(_json_path(k))}) IN ('OBJECT', 'ARRAY') "
+            f"THEN json_extract(line, {_literal(_json_path(k))})::VARCHAR "
+            f"ELSE json_extract_string(line, {_literal(_json_path(k))}) END AS {_quote(k)}"
+            for k in keys
+        )
+        self.execute(
+            f"CREATE OR REPLACE TABLE {table} AS SELECT {selects or 'NULL AS _empty'} "
+            "FROM __jsonl WHERE json_valid(line) AND json_type(line) = 'OBJECT'"
+        )
+        self.execute("DROP TABLE IF EXISTS __jsonl")
+        return FileRead(table=table, columns=keys, rows=self.count(table), rejected=rejected)
+
+    def _drop_rejects(self) -> None:
+        self.con.execute("DROP TABLE IF EXISTS personae_rejects")
+        self.con.execute("DROP TABLE IF EXISTS personae_reject_scans")
+
+    def export(self, sql: str, path: Path, file_format: Literal["csv", "parquet"]) -> int:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        options = "FORMAT parquet" if file_format == "parquet" else "FORMAT csv, HEADER true"
+        self.execute(f"COPY ({sql}) TO {_literal(str(path))} ({options})")
+        return int(self.scalar(f"SELECT count(*) FROM ({sql})"))
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def _json_path(key: str) -> str:
+    return "$." + json.dumps(key)
+
+
+def _reject_reason(error_type: str, message: str, encoding: str) -> str:
+    hint = _REJECT_HINTS.get(error_type, "").format(encoding=encoding)
+    detail = message.split("\n")[0]
+    return f"{error_type.lower()}: {hint or detail}" + (f" ({detail})" if hint else "")

@@ -1,0 +1,49 @@
+"""Every error personae raises on purpose derives from :class:`PersonaeError`.
+
+The tree::
+
+    PersonaeError                 one line for the user: what is wrong, where, how to fix it
+    ├── ConfigError               personae.yml is invalid (carries the file and key path)
+    ├── ProjectError              the project folder is missing or not initialised
+    ├── SourceError               a source cannot be read at all (missing file, wrong delimiter…)
+    ├── EngineError               the engine failed to run a statement (carries the SQL)
+    └── NotFoundError             a person, segment or table that was asked for does not exist
+
+Row-level problems are never raised: they are quarantined with a reason.
+"""
+
+from __future__ import annotations
+
+
+class PersonaeError(Exception):
+    """Root of every error personae raises on purpose. The message is shown to the user."""
+
+
+class ConfigError(PersonaeError):
+    """personae.yml is invalid. ``location`` is ``file: key.path``."""
+
+    def __init__(self, message: str, *, file: str = "personae.yml", path: str = "") -> None:
+        self.file = file
+        self.path = path
+        location = f"{file}: {path}" if path else file
+        super().__init__(f"{location}: {message}")
+
+
+class ProjectError(PersonaeError):
+    """The project folder is missing, or a command needs a step that has not run yet."""
+
+
+class SourceError(PersonaeError):
+    """A whole source cannot be read. Single bad rows are quarantined instead."""
+
+
+class EngineError(PersonaeError):
+    """The engine failed to run a statement; ``sql`` holds the statement."""
+
+    def __init__(self, message: str, *, sql: str = "") -> None:
+        self.sql = sql
+        super().__init__(message)
+
+
+class NotFoundError(PersonaeError):
+    """Something asked for by name does not exist."""
