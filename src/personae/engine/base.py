@@ -112,6 +112,8 @@ class Engine(abc.ABC):
     def read_file(self, path: Path, options: ReadOptions, table: str) -> FileRead:
         """Read one file, every column as text exactly as written, into staging ``table``.
 
+        The table also has ``_line``: the 1-based number of the data row in the file.
+
         Rows that cannot be parsed are returned as ``rejected`` instead of failing the read.
         Raises SourceError when the file cannot be read at all.
         """

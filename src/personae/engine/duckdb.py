@@ -55,16 +55,16 @@ class DuckDBEngine(Engine):
                 "writing to it; wait for it to finish."
             ) from None
         if threads:
-            self.con.execute(f"SET threads = {int(threads)}")
+            self.execute(f"SET threads = {int(threads)}")
         if memory_limit:
-            self.con.execute(f"SET memory_limit = {_literal(memory_limit)}")
-        self.con.execute("SET preserve_insertion_order = false")
+            self.execute(f"SET memory_limit = {_literal(memory_limit)}")
+        self.execute("SET TimeZone = 'UTC'")
 
     # --- statements
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
         try:
-            self.con.execute(sql, params)
+            self.con.execute(sql, params).fetchall()
         except duckdb.Error as exc:
             raise EngineError(f"DuckDB failed: {exc}", sql=sql) from exc
 
@@ -86,8 +86,8 @@ class DuckDBEngine(Engine):
     def table_exists(self, name: str) -> bool:
         found = self.con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
-        ).fetchone()
-        return bool(found and found[0])
+        ).fetchall()
+        return bool(found[0][0])
 
     def columns(self, name: str) -> list[str]:
         return [
@@ -126,7 +126,10 @@ class DuckDBEngine(Engine):
         except duckdb.Error as exc:
             raise SourceError(f"{path}: cannot read as {options.format}: {exc}") from None
         casts = ", ".join(f"CAST({_quote(n)} AS VARCHAR) AS {_quote(n)}" for n in names)
-        self.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {casts} FROM {reader}")
+        self.execute(
+            f"CREATE OR REPLACE TABLE {table} AS "
+            f"SELECT row_number() OVER () AS _line, {casts} FROM {reader}"
+        )
         return FileRead(table=table, columns=names, rows=self.count(table))
 
     def _read_csv(self, path: Path, options: ReadOptions, table: str) -> FileRead:
@@ -144,13 +147,16 @@ class DuckDBEngine(Engine):
             "rejects_table = 'personae_rejects'",
             "rejects_scan = 'personae_reject_scans'",
         ]
-        sql = f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM read_csv({', '.join(args)})"
+        sql = (
+            f"CREATE OR REPLACE TABLE {table} AS "
+            f"SELECT row_number() OVER () AS _line, * FROM read_csv({', '.join(args)})"
+        )
         self._drop_rejects()
         try:
-            self.con.execute(sql)
+            self.con.execute(sql).fetchall()
         except duckdb.Error as exc:
             raise SourceError(f"{path}: cannot read as {options.format}: {exc}") from None
-        columns = self.columns(table)
+        columns = [c for c in self.columns(table) if c != "_line"]
         rejected = [
             RejectedRow(
                 file=str(path),
@@ -180,7 +186,7 @@ class DuckDBEngine(Engine):
             self.con.execute(
                 f"CREATE OR REPLACE TEMP TABLE __jsonl AS SELECT row_number() OVER () AS lineno, "
                 f"line FROM {lines}"
-            )
+            ).fetchall()
         except duckdb.Error as exc:
             raise SourceError(f"{path}: cannot read as jsonl: {exc}") from None
         bad = self.con.execute(
@@ -205,15 +211,16 @@ class DuckDBEngine(Engine):
             for k in keys
         )
         self.execute(
-            f"CREATE OR REPLACE TABLE {table} AS SELECT {selects or 'NULL AS _empty'} "
+            f"CREATE OR REPLACE TABLE {table} AS SELECT lineno AS _line, "
+            f"{selects or 'NULL AS _empty'} "
             "FROM __jsonl WHERE json_valid(line) AND json_type(line) = 'OBJECT'"
         )
         self.execute("DROP TABLE IF EXISTS __jsonl")
         return FileRead(table=table, columns=keys, rows=self.count(table), rejected=rejected)
 
     def _drop_rejects(self) -> None:
-        self.con.execute("DROP TABLE IF EXISTS personae_rejects")
-        self.con.execute("DROP TABLE IF EXISTS personae_reject_scans")
+        self.execute("DROP TABLE IF EXISTS personae_rejects")
+        self.execute("DROP TABLE IF EXISTS personae_reject_scans")
 
     def export(self, sql: str, path: Path, file_format: Literal["csv", "parquet"]) -> int:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,84 @@
+"""The bookkeeping tables ingest owns: ``loads`` and ``quarantine``."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pyarrow as pa
+
+from personae.engine import Engine, RejectedRow
+
+LOADS_SCHEMA = pa.schema(
+    [
+        ("load_id", pa.string()),
+        ("source", pa.string()),
+        ("file", pa.string()),
+        ("file_hash", pa.string()),
+        ("file_size", pa.int64()),
+        ("rows_read", pa.int64()),
+        ("rows_loaded", pa.int64()),
+        ("rows_quarantined", pa.int64()),
+        ("rows_unchanged", pa.int64()),
+        ("loaded_at", pa.timestamp("us")),
+    ]
+)
+
+QUARANTINE_SCHEMA = pa.schema(
+    [
+        ("source", pa.string()),
+        ("load_id", pa.string()),
+        ("file", pa.string()),
+        ("line", pa.int64()),
+        ("record_id", pa.string()),
+        ("reason", pa.string()),
+        ("raw", pa.string()),
+        ("quarantined_at", pa.timestamp("us")),
+    ]
+)
+
+
+def raw_table(source: str) -> str:
+    return f"raw_{source}"
+
+
+def ensure_tables(engine: Engine) -> None:
+    for name, schema in (("loads", LOADS_SCHEMA), ("quarantine", QUARANTINE_SCHEMA)):
+        if not engine.table_exists(name):
+            engine.write_arrow(name, schema.empty_table(), mode="replace")
+
+
+def loaded_hashes(engine: Engine, source: str) -> set[str]:
+    rows = engine.rows("SELECT DISTINCT file_hash FROM loads WHERE source = ?", [source])
+    return {row[0] for row in rows}
+
+
+def record_load(engine: Engine, row: dict[str, object]) -> None:
+    engine.write_arrow("loads", pa.Table.from_pylist([row], schema=LOADS_SCHEMA), mode="append")
+
+
+def quarantine_rows(
+    engine: Engine,
+    source: str,
+    load_id: str,
+    rejected: list[RejectedRow],
+    at: dt.datetime,
+) -> None:
+    if not rejected:
+        return
+    table = pa.Table.from_pylist(
+        [
+            {
+                "source": source,
+                "load_id": load_id,
+                "file": r.file,
+                "line": r.line,
+                "record_id": None,
+                "reason": r.reason,
+                "raw": r.raw,
+                "quarantined_at": at,
+            }
+            for r in rejected
+        ],
+        schema=QUARANTINE_SCHEMA,
+    )
+    engine.write_arrow("quarantine", table, mode="append")

@@ -1,0 +1,50 @@
+"""A project: a folder with ``personae.yml``, its configuration and its warehouse engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from personae.config import ProjectConfig, load_config
+from personae.engine import Engine, open_engine
+
+STATE_DIR = ".personae"
+
+
+@dataclass
+class Project:
+    """Everything a stage needs: where the project is, what it declares, and an engine."""
+
+    root: Path
+    config: ProjectConfig
+    _engine: Engine | None = field(default=None, repr=False)
+
+    @classmethod
+    def load(cls, root: Path | str = ".") -> Project:
+        root = Path(root).resolve()
+        return cls(root=root, config=load_config(root))
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = open_engine(self.config.engine, self.root)
+        return self._engine
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / STATE_DIR
+
+    def resolve_path(self, path: str) -> Path:
+        candidate = Path(path)
+        return candidate if candidate.is_absolute() else self.root / candidate
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.close()
+            self._engine = None
+
+    def __enter__(self) -> Project:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
