@@ -71,7 +71,7 @@ class DuckDBEngine(Engine):
     def query(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         try:
             result = self.con.execute(sql, params)
-            return result.fetch_arrow_table()
+            return result.to_arrow_table()
         except duckdb.Error as exc:
             raise EngineError(f"DuckDB failed: {exc}", sql=sql) from exc
 

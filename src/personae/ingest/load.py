@@ -244,8 +244,8 @@ def _check_columns(name: str, source: SourceConfig, path: Path, columns: list[st
             wanted.append((f"event.properties.{prop}", column))
     present = set(columns)
     for key, column in wanted:
-        if column in present:
-            continue
+        if column in present or column.partition(".")[0] in present:
+            continue  # "a.b" reads key b of the JSON column a
         hint = ""
         if len(columns) == 1 and source.file_format in ("csv", "tsv"):
             guess = next((d for d in (";", "\t", "|", ",") if d in columns[0]), None)

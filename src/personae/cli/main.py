@@ -1,0 +1,263 @@
+"""The ``personae`` command: a thin layer over :class:`personae.project.Project`.
+
+Every command runs under one error handler: a :class:`PersonaeError` prints one
+``Error: …`` line and exits 1; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from personae.cli import render
+from personae.errors import PersonaeError
+
+app = typer.Typer(
+    name="personae",
+    help="personae: the customer data platform that runs on a laptop and scales on Spark.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+export_app = typer.Typer(help="Export identities, profiles or segment members to files.")
+app.add_typer(export_app, name="export")
+
+console = Console()
+err_console = Console(stderr=True)
+T = TypeVar("T")
+
+
+class State:
+    project_dir: Path = Path(".")
+    debug: bool = False
+
+
+state = State()
+
+ProjectOption = Annotated[
+    Path | None,
+    typer.Option("--project", "-p", help="The project folder (default: current folder)."),
+]
+
+
+@app.callback()
+def _global(
+    project: ProjectOption = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+) -> None:
+    state.project_dir = project or Path(".")
+    state.debug = debug
+
+
+def _guard(fn: Callable[[], T]) -> T:
+    try:
+        return fn()
+    except PersonaeError as exc:
+        if state.debug:
+            raise
+        err_console.print(f"[bold red]Error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+
+
+@contextmanager
+def _project(directory: Path | None = None) -> Iterator[Any]:
+    from personae.project import Project
+
+    project = Project.load(directory or state.project_dir)
+    try:
+        yield project
+    finally:
+        project.close()
+
+
+@contextmanager
+def _spinner() -> Iterator[Callable[[str], None]]:
+    """A progress line per stage; yields a function that starts the next stage."""
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=False,
+    ) as progress:
+        current: list[Any] = []
+
+        def start(name: str) -> None:
+            if current:
+                progress.update(current[-1], completed=1, total=1)
+            current.append(progress.add_task(name, total=None))
+
+        yield start
+        if current:
+            progress.update(current[-1], completed=1, total=1)
+
+
+def _run_stages(stages: tuple[str, ...], directory: Path | None = None) -> Any:
+    from personae.pipeline import run
+
+    with _project(directory) as project, _spinner() as start:
+        report = run(project, stages, on_stage=start)
+        render.run_report(console, project, report)
+        return report
+
+
+# --------------------------------------------------------------------------- commands
+
+
+@app.command()
+def init(directory: Annotated[Path, typer.Argument(help="Folder to create.")] = Path(".")) -> None:
+    """Write a commented starter project (personae.yml and two small data files)."""
+    from personae.config.starter import write_starter_project
+
+    config = _guard(lambda: write_starter_project(directory))
+    console.print(f"Created {config}. Next: [bold]personae --project {directory} run[/]")
+
+
+@app.command()
+def demo(
+    people: Annotated[int, typer.Option(help="How many people to generate.")] = 20_000,
+    directory: Annotated[Path, typer.Option("--dir", help="Folder of the demo project.")] = Path(
+        "demo-project"
+    ),
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same data.")] = 42,
+    generate_only: Annotated[
+        bool, typer.Option("--generate-only", help="Write the data but do not run.")
+    ] = False,
+) -> None:
+    """Generate a messy multi-source dataset with ground truth, then run the whole pipeline."""
+    from personae.demo.generator import generate_demo
+
+    def go() -> None:
+        with _spinner() as start:
+            start(f"generating {people:,} people into {directory}")
+            generate_demo(people, directory, seed=seed)
+        if generate_only:
+            return
+        report = _run_stages(("ingest", "clean", "resolve", "profiles", "segments"), directory)
+        with _project(directory) as project:
+            render.demo_story(console, project, report)
+
+    _guard(go)
+
+
+@app.command(name="ingest")
+def ingest_cmd() -> None:
+    """Load new and changed source files into raw tables; quarantine bad rows."""
+    _guard(lambda: _run_stages(("ingest",)))
+
+
+@app.command(name="clean")
+def clean_cmd() -> None:
+    """Derive canonical values from raw tables and measure data quality."""
+    _guard(lambda: _run_stages(("clean",)))
+
+
+@app.command()
+def resolve() -> None:
+    """Stitch source records into persons with stable ids."""
+    _guard(lambda: _run_stages(("resolve",)))
+
+
+@app.command()
+def profiles() -> None:
+    """Build golden profiles and compute traits."""
+    _guard(lambda: _run_stages(("profiles",)))
+
+
+@app.command()
+def segments() -> None:
+    """Evaluate segments into the membership table."""
+    _guard(lambda: _run_stages(("segments",)))
+
+
+@app.command(name="run")
+def run_cmd() -> None:
+    """Run the whole pipeline: ingest, clean, resolve, profiles, segments."""
+    _guard(lambda: _run_stages(("ingest", "clean", "resolve", "profiles", "segments")))
+
+
+@app.command()
+def status() -> None:
+    """Show what is loaded, quarantined and invalid, and how many persons and members."""
+
+    def go() -> None:
+        with _project() as project:
+            render.status(console, project)
+
+    _guard(go)
+
+
+# --------------------------------------------------------------------------- export
+
+OutOption = Annotated[Path, typer.Option("--out", "-o", help="File to write (.csv or .parquet).")]
+FieldsOption = Annotated[
+    str | None, typer.Option("--fields", help="Comma-separated profile fields to include.")
+]
+
+
+def _fields(value: str | None) -> list[str] | None:
+    return [f.strip() for f in value.split(",") if f.strip()] if value else None
+
+
+@export_app.command("identities")
+def export_identities_cmd(out: OutOption) -> None:
+    """Write source,record_id,person_id for every source record."""
+    from personae.activate import export_identities
+
+    def go() -> None:
+        with _project() as project:
+            rows = export_identities(project.engine, out)
+        console.print(f"Wrote {rows:,} identities to {out}")
+
+    _guard(go)
+
+
+@export_app.command("profiles")
+def export_profiles_cmd(out: OutOption, fields: FieldsOption = None) -> None:
+    """Write golden profiles and their traits."""
+    from personae.activate import export_profiles
+
+    def go() -> None:
+        with _project() as project:
+            rows = export_profiles(project.engine, out, _fields(fields))
+        console.print(f"Wrote {rows:,} profiles to {out}")
+
+    _guard(go)
+
+
+@export_app.command("segment")
+def export_segment_cmd(
+    name: Annotated[str, typer.Argument(help="Segment name from personae.yml.")],
+    out: OutOption,
+    fields: FieldsOption = None,
+) -> None:
+    """Write the members of a segment."""
+    from personae.activate import export_segment
+
+    def go() -> None:
+        with _project() as project:
+            rows = export_segment(
+                project.engine,
+                name,
+                out,
+                declared=list(project.config.segments),
+                fields=_fields(fields),
+            )
+        console.print(f"Wrote {rows:,} members of {name} to {out}")
+
+    _guard(go)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        err_console.print("Interrupted.")
+        sys.exit(130)

@@ -1,0 +1,117 @@
+"""Rich rendering of reports for the CLI. No pipeline logic lives here."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from personae.engine import Engine
+from personae.ingest import IngestReport
+from personae.project import Project
+
+
+def _table(title: str, *columns: str) -> Table:
+    table = Table(title=title, title_justify="left", title_style="bold")
+    for i, column in enumerate(columns):
+        table.add_column(column, justify="left" if i == 0 else "right")
+    return table
+
+
+def run_report(console: Console, project: Project, report: Any) -> None:
+    for stage in report.stages:
+        if stage.name == "ingest":
+            ingest_report(console, stage.report)
+        elif stage.name == "clean":
+            data_quality(console, project.engine)
+        console.print(f"[green]✓[/] {stage.name} in {stage.seconds:.1f}s", highlight=False)
+    console.print(f"Pipeline finished in {report.seconds:.1f}s (run {report.run_id})")
+
+
+def ingest_report(console: Console, report: IngestReport) -> None:
+    table = _table("Ingest", "source", "files", "read", "loaded", "unchanged", "quarantined")
+    for s in report.sources:
+        table.add_row(
+            s.source,
+            f"{s.files_loaded}/{s.files_seen}",
+            f"{s.rows_read:,}",
+            f"{s.rows_loaded:,}",
+            f"{s.rows_unchanged:,}",
+            f"{s.rows_quarantined:,}",
+        )
+    console.print(table)
+    for s in report.sources:
+        for warning in s.warnings:
+            console.print(f"[yellow]warning:[/] {warning}")
+
+
+def data_quality(console: Console, engine: Engine, only_invalid: bool = False) -> None:
+    if not engine.table_exists("data_quality"):
+        return
+    where = "WHERE invalid > 0" if only_invalid else ""
+    table = _table("Data quality", "source.field", "filled", "valid", "invalid", "examples")
+    for source, field, rows, filled, valid, invalid, examples in engine.rows(
+        f"SELECT source, field, rows, filled, valid, invalid, examples FROM data_quality "
+        f"{where} ORDER BY source, field"
+    ):
+        share = f"{filled / rows:.0%}" if rows else "-"
+        table.add_row(
+            f"{source}.{field}",
+            f"{filled:,} ({share})",
+            f"{valid:,}",
+            f"[red]{invalid:,}[/]" if invalid else "0",
+            (examples or "")[:60],
+        )
+    console.print(table)
+
+
+def status(console: Console, project: Project) -> None:
+    engine = project.engine
+    if not engine.table_exists("loads"):
+        console.print("Nothing loaded yet: run 'personae ingest' or 'personae run'.")
+        return
+    table = _table("Sources", "source", "files", "rows in raw", "quarantined", "last load")
+    for name in project.config.sources:
+        files, last = engine.rows(
+            "SELECT count(DISTINCT file), max(loaded_at) FROM loads WHERE source = ?", [name]
+        )[0]
+        raw = engine.count(f"raw_{name}") if engine.table_exists(f"raw_{name}") else 0
+        quarantined = engine.scalar("SELECT count(*) FROM quarantine WHERE source = ?", [name])
+        table.add_row(name, str(files), f"{raw:,}", f"{quarantined:,}", str(last or "never"))
+    console.print(table)
+    reasons = engine.rows(
+        "SELECT source, reason, count(*) AS n FROM quarantine GROUP BY ALL ORDER BY n DESC LIMIT 10"
+    )
+    if reasons:
+        quarantine = _table("Quarantine (top reasons)", "source", "rows", "reason")
+        for source, reason, n in reasons:
+            quarantine.add_row(source, f"{n:,}", reason[:100])
+        console.print(quarantine)
+    data_quality(console, engine, only_invalid=True)
+    if engine.table_exists("persons"):
+        persons = engine.scalar("SELECT count(*) FROM persons WHERE merged_into IS NULL")
+        console.print(f"Persons: {persons:,}")
+    if engine.table_exists("segment_membership"):
+        for segment, members in engine.rows(
+            "SELECT segment, count(*) FROM segment_membership GROUP BY 1 ORDER BY 1"
+        ):
+            console.print(f"Segment {segment}: {members:,} members")
+
+
+def plain_report(console: Console, title: str, report: Any) -> None:
+    """Print any dataclass report as key/value lines."""
+    if not dataclasses.is_dataclass(report) or isinstance(report, type):
+        return
+    table = _table(title, "measure", "value")
+    for key, value in dataclasses.asdict(report).items():
+        if isinstance(value, int | float | str):
+            table.add_row(key, f"{value:,}" if isinstance(value, int) else str(value))
+    console.print(table)
+
+
+def demo_story(console: Console, project: Project, report: Any) -> None:
+    from personae.demo.story import tell_story
+
+    tell_story(console, project, report)

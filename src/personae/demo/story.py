@@ -1,0 +1,155 @@
+"""The demo's closing summary: from messy sources to unified customers, with accuracy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from personae.engine import Engine, ReadOptions
+from personae.project import Project
+
+TRUTH_FILE = Path("truth") / "records.csv"
+TRUTH_TABLE = "demo_truth"
+
+
+def load_truth(engine: Engine, root: Path) -> bool:
+    """Load the generator's ground truth beside the warehouse (never read by the pipeline)."""
+    path = root / TRUTH_FILE
+    if not path.exists():
+        return False
+    engine.read_file(path, ReadOptions(format="csv"), TRUTH_TABLE)
+    return True
+
+
+def _table(title: str, *columns: str) -> Table:
+    table = Table(title=title, title_justify="left", title_style="bold")
+    for i, column in enumerate(columns):
+        table.add_column(column, justify="left" if i == 0 else "right")
+    return table
+
+
+def tell_story(console: Console, project: Project, report: Any) -> None:
+    engine = project.engine
+    console.rule("[bold]The single customer view")
+    _records_per_source(console, engine)
+    _persons(console, engine)
+    _largest_clusters(console, engine)
+    if load_truth(engine, project.root):
+        _accuracy(console, engine)
+    _traits(console, engine)
+    _segments(console, engine)
+    console.print(
+        f"Whole pipeline: {report.seconds:.1f}s — "
+        + ", ".join(f"{s.name} {s.seconds:.1f}s" for s in report.stages)
+    )
+
+
+def _records_per_source(console: Console, engine: Engine) -> None:
+    table = _table("Records per source", "source", "records", "quarantined")
+    for source, records, quarantined in engine.rows(
+        """
+        SELECT r.source, r.n, coalesce(q.n, 0) FROM
+          (SELECT source, count(*) AS n FROM records GROUP BY 1) r
+          LEFT JOIN (SELECT source, count(*) AS n FROM quarantine GROUP BY 1) q
+          ON q.source = r.source
+        ORDER BY r.n DESC
+        """
+    ):
+        table.add_row(source, f"{records:,}", f"{quarantined:,}")
+    console.print(table)
+
+
+def _persons(console: Console, engine: Engine) -> None:
+    persons = engine.scalar("SELECT count(DISTINCT person_id) FROM identity_map")
+    records = engine.count("identity_map")
+    console.print(f"[bold]{persons:,}[/] persons found from {records:,} source records")
+    table = _table("Source records per person", "records", "persons")
+    for bucket, n in engine.rows(
+        """
+        SELECT CASE WHEN n = 1 THEN '1' WHEN n <= 3 THEN '2-3' WHEN n <= 10 THEN '4-10'
+                    WHEN n <= 30 THEN '11-30' WHEN n <= 100 THEN '31-100' ELSE '>100' END AS b,
+               count(*) FROM (SELECT person_id, count(*) AS n FROM identity_map GROUP BY 1)
+        GROUP BY 1 ORDER BY min(n)
+        """
+    ):
+        table.add_row(bucket, f"{n:,}")
+    console.print(table)
+
+
+def _largest_clusters(console: Console, engine: Engine) -> None:
+    table = _table("Largest persons", "person_id", "records", "sources", "people records")
+    for person, n, sources, people in engine.rows(
+        """
+        SELECT m.person_id, count(*) AS n, string_agg(DISTINCT m.source, ', ') AS sources,
+               count(*) FILTER (WHERE r.source_kind = 'people') AS people
+        FROM identity_map m JOIN records r USING (source, record_id)
+        GROUP BY 1 ORDER BY n DESC LIMIT 5
+        """
+    ):
+        table.add_row(str(person), f"{n:,}", sources, f"{people:,}")
+    console.print(table)
+
+
+def _accuracy(console: Console, engine: Engine) -> None:
+    from personae.unify.evaluate import evaluate_against_truth
+
+    scores = evaluate_against_truth(engine, TRUTH_TABLE)
+    console.print(
+        f"Stitching vs ground truth (pairwise over source records): "
+        f"precision [bold]{scores.precision:.4f}[/], recall [bold]{scores.recall:.4f}[/], "
+        f"F1 [bold]{scores.f1:.4f}[/] — {scores.persons:,} persons found for "
+        f"{scores.true_persons:,} real people",
+        highlight=False,
+    )
+
+
+def _traits(console: Console, engine: Engine) -> None:
+    if not engine.table_exists("traits"):
+        return
+    types = dict(
+        engine.rows(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_name = 'traits' AND column_name <> 'person_id'"
+        )
+    )
+    table = _table("Traits", "trait", "filled", "min", "median", "p90", "max")
+    for name, sql_type in types.items():
+        if not any(t in sql_type for t in ("INT", "DOUBLE", "DECIMAL", "FLOAT")):
+            continue
+        filled, low, median, p90, high = engine.rows(
+            f'SELECT count("{name}"), min("{name}"), median("{name}"), '
+            f'quantile_cont("{name}", 0.9), max("{name}") FROM traits'
+        )[0]
+        table.add_row(name, f"{filled:,}", *(_fmt(v) for v in (low, median, p90, high)))
+    console.print(table)
+    for name, sql_type in types.items():
+        if name.endswith("_segment") and "VARCHAR" in sql_type:
+            rfm = _table(f"RFM segments ({name})", "segment", "persons")
+            for segment, n in engine.rows(
+                f'SELECT "{name}", count(*) FROM traits WHERE "{name}" IS NOT NULL '
+                "GROUP BY 1 ORDER BY 2 DESC"
+            ):
+                rfm.add_row(str(segment), f"{n:,}")
+            console.print(rfm)
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def _segments(console: Console, engine: Engine) -> None:
+    if not engine.table_exists("segment_membership"):
+        return
+    table = _table("Segments", "segment", "members")
+    for segment, n in engine.rows(
+        "SELECT segment, count(*) FROM segment_membership GROUP BY 1 ORDER BY 1"
+    ):
+        table.add_row(segment, f"{n:,}")
+    console.print(table)
