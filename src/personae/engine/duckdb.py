@@ -70,8 +70,10 @@ class DuckDBEngine(Engine):
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         try:
-            result = self.con.execute(sql, params)
-            return result.to_arrow_table()
+            relation = self.con.sql(sql, params=params)
+            if relation is None:  # a statement, not a query
+                return pa.table({})
+            return relation.to_arrow_table()
         except duckdb.Error as exc:
             raise EngineError(f"DuckDB failed: {exc}", sql=sql) from exc
 

@@ -1,0 +1,118 @@
+"""Generate the demo dataset and run the whole pipeline, printing time and peak memory per stage.
+
+    python benchmarks/bench_pipeline.py --people 1000000 [--dir /tmp/bench] [--keep]
+
+Memory is the process's resident set (DuckDB runs in-process), sampled every 50 ms;
+"peak" is the highest sample during the stage. Targets (2 cores, issue #2 and #3):
+generate 1M people < 60 s; ingest + clean < 120 s and < 6 GB; stitching < 60 s;
+whole pipeline < 240 s and < 6 GB; stitching precision >= 0.97.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from personae.demo.generator import generate_demo
+from personae.demo.story import TRUTH_TABLE, load_truth
+from personae.pipeline import STAGES, run
+from personae.project import Project
+from personae.unify.evaluate import evaluate_against_truth
+
+
+class RssSampler:
+    """Samples this process's resident memory in a background thread."""
+
+    def __init__(self, interval: float = 0.05) -> None:
+        self.interval = interval
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    @staticmethod
+    def rss() -> int:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+        return 0
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.rss())
+            time.sleep(self.interval)
+
+    def reset(self) -> None:
+        self.peak = self.rss()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def measure(sampler: RssSampler, fn: Callable[[], Any]) -> tuple[float, int, Any]:
+    sampler.reset()
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, sampler.peak, result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--people", type=int, default=1_000_000)
+    parser.add_argument("--dir", type=Path, default=None)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--keep", action="store_true", help="keep the generated project")
+    args = parser.parse_args()
+    directory = args.dir or Path(tempfile.mkdtemp(prefix="personae-bench-"))
+    if directory.exists():
+        shutil.rmtree(directory)
+    sampler = RssSampler()
+    sampler.start()
+    rows: list[tuple[str, float, int]] = []
+
+    seconds, peak, summary = measure(
+        sampler, lambda: generate_demo(args.people, directory, seed=args.seed)
+    )
+    rows.append(("generate", seconds, peak))
+    project = Project.load(directory)
+    for stage in STAGES:
+        seconds, peak, _ = measure(sampler, lambda stage=stage: run(project, (stage,)))
+        rows.append((stage, seconds, peak))
+    load_truth(project.engine, project.root)
+    scores = evaluate_against_truth(project.engine, TRUTH_TABLE)
+    records = project.engine.count("records")
+    persons = project.engine.scalar("SELECT count(DISTINCT person_id) FROM identity_map")
+    project.close()
+    sampler.stop()
+
+    print(f"\npersonae pipeline on {args.people:,} demo people ({records:,} source records)")
+    print(f"{'stage':<12}{'seconds':>10}{'peak RSS (GB)':>16}")
+    for name, seconds, peak in rows:
+        print(f"{name:<12}{seconds:>10.1f}{peak / 1e9:>16.2f}")
+    pipeline = sum(s for n, s, _ in rows if n != "generate")
+    ingest_clean = sum(s for n, s, _ in rows if n in ("ingest", "clean"))
+    print(f"{'ingest+clean':<12}{ingest_clean:>10.1f}")
+    print(f"{'pipeline':<12}{pipeline:>10.1f}{max(p for _, _, p in rows[1:]) / 1e9:>16.2f}")
+    print(
+        f"stitching: precision {scores.precision:.4f} recall {scores.recall:.4f} "
+        f"F1 {scores.f1:.4f}; {persons:,} persons for {scores.true_persons:,} real people"
+    )
+    del summary
+    if not args.keep:
+        shutil.rmtree(directory, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,38 @@
+"""Who is alive: identity_map resolved to live person ids, and each live person's events.
+
+``identity_map`` maps every source record to a person id. A person id merged away has
+``merged_into`` set in ``persons``; records still pointing at it are followed one hop to
+the survivor, and only live persons (``merged_into IS NULL``) are kept.
+"""
+
+from __future__ import annotations
+
+LIVE_PERSONS_SQL = "SELECT person_id FROM persons WHERE merged_into IS NULL"
+
+
+def live_map_sql() -> str:
+    """``(source, record_id, person_id)`` with every person id live."""
+    return (
+        "SELECT im.source, im.record_id, live.person_id "
+        "FROM identity_map im "
+        "JOIN persons ip ON ip.person_id = im.person_id "
+        "JOIN persons live ON live.person_id = "
+        "CASE WHEN ip.merged_into IS NULL THEN im.person_id ELSE ip.merged_into END "
+        "AND live.merged_into IS NULL"
+    )
+
+
+def person_events_sql(before: str, *, events: tuple[str, ...] | None = None) -> str:
+    """Events of live persons (``person_id, source, record_id, event, timestamp,
+    properties``) strictly before the SQL timestamp ``before``, optionally only the
+    named events."""
+    where = f"e.timestamp < {before}"
+    if events:
+        names = ", ".join("'" + name.replace("'", "''") + "'" for name in sorted(events))
+        where += f" AND e.event IN ({names})"
+    return (
+        "SELECT m.person_id, e.source, e.record_id, e.event, e.timestamp, e.properties "
+        f"FROM events e JOIN ({live_map_sql()}) m "
+        "ON m.source = e.source AND m.record_id = e.record_id "
+        f"WHERE {where}"
+    )

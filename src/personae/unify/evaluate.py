@@ -1,0 +1,70 @@
+"""Pairwise precision and recall of ``identity_map`` against a ground truth.
+
+A pair is two source records. Predicted pairs are pairs in the same person, true pairs
+pairs of the same real person, true positives both. Pairs are counted with cluster-size
+arithmetic (a cluster of n records holds n(n-1)/2 pairs), never enumerated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from personae.engine import Engine
+from personae.errors import NotFoundError
+from personae.unify.tables import IDENTITY_MAP
+
+
+@dataclass(frozen=True)
+class PairwiseScores:
+    precision: float
+    recall: float
+    f1: float
+    true_pairs: int
+    predicted_pairs: int
+    true_positive_pairs: int
+    #: persons and real people among the records present in both tables
+    persons: int
+    true_persons: int
+
+
+def evaluate_against_truth(engine: Engine, truth_table: str) -> PairwiseScores:
+    """Score ``identity_map`` against ``truth_table(source, record_id, person)``.
+
+    Only records present in both tables count. With no predicted (or true) pair at all,
+    precision (or recall) is 1.0.
+    """
+    for table in (IDENTITY_MAP, truth_table):
+        if not engine.table_exists(table):
+            raise NotFoundError(f"there is no table '{table}' to evaluate")
+    # twice the pairs: n(n-1) is exact in integers, halved in Python
+    pairs = "coalesce(sum(n * (n - 1)), 0)"
+    row = engine.rows(
+        f"""
+        WITH joined AS (
+            SELECT m.person_id AS predicted, t.person AS truth
+            FROM {IDENTITY_MAP} AS m
+            JOIN {truth_table} AS t ON t.source = m.source AND t.record_id = m.record_id
+        ),
+        predicted AS (SELECT count(*) AS n FROM joined GROUP BY predicted),
+        truth AS (SELECT count(*) AS n FROM joined GROUP BY truth),
+        overlap AS (SELECT count(*) AS n FROM joined GROUP BY predicted, truth)
+        SELECT (SELECT {pairs} FROM predicted), (SELECT {pairs} FROM truth),
+               (SELECT {pairs} FROM overlap),
+               (SELECT count(*) FROM predicted), (SELECT count(*) FROM truth)
+        """
+    )[0]
+    predicted_pairs, true_pairs, true_positives = (int(v) // 2 for v in row[:3])
+    persons, true_persons = int(row[3]), int(row[4])
+    precision = true_positives / predicted_pairs if predicted_pairs else 1.0
+    recall = true_positives / true_pairs if true_pairs else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return PairwiseScores(
+        precision=precision,
+        recall=recall,
+        f1=f1,
+        true_pairs=true_pairs,
+        predicted_pairs=predicted_pairs,
+        true_positive_pairs=true_positives,
+        persons=persons,
+        true_persons=true_persons,
+    )

@@ -1,0 +1,74 @@
+"""Step 5 of stitching: the identity graph and each record's component.
+
+Nodes are the linking identifier values (``role = 'link'``, id = ``vid``) and the
+sub-nodes of household-split values. A record holding several nodes links them with a
+star (each node to the record's smallest node), so a record holding one node adds no
+edge; values held by a single record are not nodes at all. Typo links between
+first-name sub-nodes are edges too.
+"""
+
+from __future__ import annotations
+
+from personae.engine import Engine
+from personae.unify.components import connected_components
+from personae.unify.tables import (
+    ROLE_LINK,
+    WORK_GRAPH_COMPONENTS,
+    WORK_HOLDS,
+    WORK_HOUSEHOLDS,
+    WORK_IDS,
+    WORK_LINKS,
+    WORK_RECORDS,
+    WORK_SUBHOLDS,
+)
+
+_EDGES = "_unify_edges"
+_LABELS = "_unify_labels"
+_RECORD_NODE = "_unify_record_node"
+
+
+def build_holds(engine: Engine) -> None:
+    """``_unify_holds(rid, nid, vid, id_type)``: the nodes each record holds."""
+    engine.create_table_as(
+        WORK_HOLDS,
+        f"""
+        SELECT rid, vid AS nid, vid, id_type FROM {WORK_IDS}
+        WHERE role = '{ROLE_LINK}' AND vid NOT IN (SELECT vid FROM {WORK_HOUSEHOLDS})
+        UNION ALL
+        SELECT rid, nid, vid, id_type FROM {WORK_SUBHOLDS}
+        """,
+    )
+
+
+def record_components(engine: Engine) -> int:
+    """``_unify_graph_components(rid, comp)`` for every record; returns the rounds run.
+
+    ``comp`` identifies the component: the smallest node of the component, or ``-rid``
+    for a record without nodes (alone in its component). It is unique, not meaningful.
+    """
+    engine.create_table_as(
+        _RECORD_NODE, f"SELECT rid, min(nid) AS node FROM {WORK_HOLDS} GROUP BY rid"
+    )
+    engine.create_table_as(
+        _EDGES,
+        f"""
+        SELECT r.node AS a, h.nid AS b FROM {WORK_HOLDS} AS h
+        JOIN {_RECORD_NODE} AS r ON r.rid = h.rid
+        WHERE h.nid <> r.node
+        UNION ALL
+        SELECT a, b FROM {WORK_LINKS}
+        """,
+    )
+    rounds = connected_components(engine, _EDGES, _LABELS, work="_unify_cc")
+    engine.create_table_as(
+        WORK_GRAPH_COMPONENTS,
+        f"""
+        SELECT r.rid, coalesce(l.label, n.node, -r.rid) AS comp
+        FROM {WORK_RECORDS} AS r
+        LEFT JOIN {_RECORD_NODE} AS n ON n.rid = r.rid
+        LEFT JOIN {_LABELS} AS l ON l.node = n.node
+        """,
+    )
+    for name in (_EDGES, _LABELS, _RECORD_NODE):
+        engine.drop_table(name)
+    return rounds

@@ -1,0 +1,102 @@
+"""Step 4 of stitching: household-safe identifiers (by default email and phone).
+
+Members of a household often share a phone or an email. A shared value is **in
+conflict** when two of its records have first names that really differ (both known,
+Levenshtein distance >= 2) and birth dates that are not equal (different, or one missing).
+
+A value in conflict does not link its records directly. It is replaced by sub-nodes:
+each record holding it links to ``fn:<first_name_key>`` and, when it has a birth date, to
+``bd:<birth_date>`` of that value, so typo variants with the same birth date rejoin;
+first-name sub-nodes of the same value within Levenshtein distance 1 are linked together;
+records with neither a first name nor a birth date attach to ``?``.
+
+Two people with the same birth date sharing a value are not told apart (twins would be
+merged), which is the price of re-joining typo variants.
+"""
+
+from __future__ import annotations
+
+from personae.engine import Engine
+from personae.unify.rules import IdentityType, in_list
+from personae.unify.tables import (
+    ROLE_LINK,
+    WORK_HOUSEHOLDS,
+    WORK_IDS,
+    WORK_LINKS,
+    WORK_SUBHOLDS,
+    WORK_SUBNODES,
+    WORK_VALUES,
+)
+
+_SUBS = "_unify_subs"
+
+
+def split_households(engine: Engine, types: list[IdentityType]) -> int:
+    """Find the values in conflict and build their sub-nodes; returns how many were split.
+
+    Writes ``_unify_households(vid, names)``, ``_unify_subnodes(nid, vid, id_type, kind,
+    key)``, ``_unify_subholds(rid, nid, vid, id_type)`` and ``_unify_links(a, b, id_type)``.
+    Sub-node ids start after the largest value id, so they never collide with a value.
+    """
+    household_types = [t.name for t in types if t.rule.household_safe]
+    engine.create_table_as(
+        WORK_HOUSEHOLDS,
+        f"""
+        WITH held AS (
+            SELECT DISTINCT vid, fn, bd FROM {WORK_IDS}
+            WHERE fn IS NOT NULL AND vid IN (
+                SELECT vid FROM {WORK_VALUES}
+                WHERE role = '{ROLE_LINK}' AND names >= 2
+                  AND id_type IN {in_list(household_types)})
+        )
+        SELECT v.vid, v.names FROM {WORK_VALUES} AS v
+        WHERE v.vid IN (
+            SELECT a.vid FROM held AS a
+            JOIN held AS b ON b.vid = a.vid AND a.fn < b.fn
+            WHERE levenshtein(a.fn, b.fn) >= 2
+              AND (a.bd IS NULL OR b.bd IS NULL OR a.bd <> b.bd))
+        """,
+    )
+    engine.create_table_as(
+        _SUBS,
+        f"""
+        WITH held AS (
+            SELECT rid, vid, id_type, fn, bd FROM {WORK_IDS}
+            WHERE vid IN (SELECT vid FROM {WORK_HOUSEHOLDS})
+        )
+        SELECT rid, vid, id_type, 'fn' AS kind, fn AS key FROM held WHERE fn IS NOT NULL
+        UNION ALL
+        SELECT rid, vid, id_type, 'bd' AS kind, CAST(bd AS VARCHAR) AS key FROM held
+        WHERE bd IS NOT NULL
+        UNION ALL
+        SELECT rid, vid, id_type, '?' AS kind, '' AS key FROM held
+        WHERE fn IS NULL AND bd IS NULL
+        """,
+    )
+    engine.create_table_as(
+        WORK_SUBNODES,
+        f"""
+        SELECT (SELECT coalesce(max(vid), 0) FROM {WORK_VALUES})
+               + row_number() OVER (ORDER BY vid, kind, key) AS nid,
+               vid, id_type, kind, key
+        FROM (SELECT DISTINCT vid, id_type, kind, key FROM {_SUBS}) AS s
+        """,
+    )
+    engine.create_table_as(
+        WORK_SUBHOLDS,
+        f"""
+        SELECT s.rid, n.nid, s.vid, s.id_type FROM {_SUBS} AS s
+        JOIN {WORK_SUBNODES} AS n ON n.vid = s.vid AND n.kind = s.kind AND n.key = s.key
+        """,
+    )
+    engine.create_table_as(
+        WORK_LINKS,
+        f"""
+        SELECT a.nid AS a, b.nid AS b, a.id_type FROM {WORK_SUBNODES} AS a
+        JOIN {WORK_SUBNODES} AS b
+          ON b.vid = a.vid AND a.kind = 'fn' AND b.kind = 'fn' AND a.key < b.key
+        WHERE levenshtein(a.key, b.key) <= 1
+        """,
+    )
+    engine.drop_table(_SUBS)
+    return engine.count(WORK_HOUSEHOLDS)

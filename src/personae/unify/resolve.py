@@ -1,0 +1,158 @@
+"""The unify stage: deterministic identity stitching with guards and stable person ids.
+
+Records that share a normalised identifier are the same person, except where a guard
+says otherwise:
+
+1. ``identifiers``   unpivot ``records`` into (record, id_type, id_value);
+2. ``identifiers``   blocked values and generic values stop linking;
+3. ``households``    household-safe values shared by different people link only the
+                     records that match by first name or birth date;
+4. ``graph``/``components``  connected components of the identity graph, in SQL;
+5. ``limits``        per-type limits drop the lowest-priority links of over-limit persons;
+6. ``stable_ids``    person ids survive re-runs; merges and splits are logged.
+
+Writes ``identifiers``, ``identity_map``, ``persons``, ``identity_guards`` and appends to
+``identity_history``. All heavy work is SQL run by the engine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from personae.config.models import ProjectConfig
+from personae.engine import Engine
+from personae.unify.graph import build_holds, record_components
+from personae.unify.history import log_dropped_links, log_guards, write_guard_report
+from personae.unify.households import split_households
+from personae.unify.identifiers import extract_identifiers, number_records
+from personae.unify.limits import apply_limits
+from personae.unify.rules import identity_types
+from personae.unify.stable_ids import COMP_PERSON, assign_person_ids
+from personae.unify.tables import (
+    IDENTIFIERS,
+    ROLE_BLOCKED,
+    ROLE_GENERIC,
+    WORK_DROPPED,
+    WORK_GRAPH_COMPONENTS,
+    WORK_HOLDS,
+    WORK_RAW,
+    WORK_RECORDS,
+    WORK_TABLES,
+    WORK_VALUES,
+    drop_tables,
+    timestamp_sql,
+)
+
+_DROPPED_PAIRS = "_unify_dropped_pairs"
+
+
+@dataclass
+class ResolveReport:
+    records: int = 0
+    #: live persons (distinct person ids in identity_map)
+    persons: int = 0
+    new_persons: int = 0
+    merges: int = 0
+    splits: int = 0
+    dropped_links: int = 0
+    blocked_values: int = 0
+    generic_values: int = 0
+    household_splits: int = 0
+    #: rounds of connected components on the whole graph
+    rounds: int = 0
+    #: step -> seconds
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def resolve_identities(
+    engine: Engine, config: ProjectConfig, run_id: str, now: dt.datetime
+) -> ResolveReport:
+    """Stitch ``records`` into persons; ``now`` stamps new persons and history rows."""
+    types = identity_types(config)
+    at = timestamp_sql(now)
+    report = ResolveReport()
+    step = _Stopwatch(report.seconds)
+    try:
+        with step("records"):
+            number_records(engine, types)
+        with step("identifiers"):
+            extract_identifiers(engine, config, types)
+        with step("households"):
+            report.household_splits = split_households(engine, types)
+        with step("graph"):
+            build_holds(engine)
+        with step("components"):
+            report.rounds = record_components(engine)
+        with step("limits"):
+            report.dropped_links = apply_limits(engine, WORK_GRAPH_COMPONENTS, types)
+        with step("stable_ids"):
+            changes = assign_person_ids(engine, types, at, run_id)
+        with step("outputs"):
+            _write_identifiers(engine)
+            write_guard_report(engine)
+            log_guards(engine, at, run_id)
+            log_dropped_links(engine, at, run_id, COMP_PERSON)
+            report.records = engine.count(WORK_RECORDS)
+            report.persons = engine.count(COMP_PERSON)
+            for role, count in engine.rows(
+                f"SELECT role, count(*) FROM {WORK_VALUES} "
+                f"WHERE role IN ('{ROLE_BLOCKED}', '{ROLE_GENERIC}') GROUP BY role"
+            ):
+                if role == ROLE_BLOCKED:
+                    report.blocked_values = int(count)
+                else:
+                    report.generic_values = int(count)
+    finally:
+        drop_tables(engine, (*WORK_TABLES, COMP_PERSON, _DROPPED_PAIRS))
+    report.merges, report.splits = changes.merges, changes.splits
+    report.new_persons = changes.new_persons
+    return report
+
+
+def _write_identifiers(engine: Engine) -> None:
+    """``identifiers``: what actually links, after guards and dropped links.
+
+    A record loses an identifier to a dropped link when every node it holds for that
+    value was dropped.
+    """
+    engine.create_table_as(
+        _DROPPED_PAIRS,
+        f"""
+        SELECT x.rid, v.id_type, v.id_value FROM (
+            SELECT h.rid, h.vid FROM {WORK_HOLDS} AS h
+            LEFT JOIN {WORK_DROPPED} AS d ON d.nid = h.nid
+            WHERE h.vid IN (SELECT vid FROM {WORK_DROPPED})
+            GROUP BY h.rid, h.vid HAVING count(d.nid) = count(*)
+        ) AS x JOIN {WORK_VALUES} AS v ON v.vid = x.vid
+        """,
+    )
+    engine.create_table_as(
+        IDENTIFIERS,
+        f"""
+        SELECT r.source, r.record_id, r.id_type, r.id_value FROM {WORK_RAW} AS r
+        LEFT JOIN (
+            SELECT id_type, id_value FROM {WORK_VALUES}
+            WHERE role IN ('{ROLE_BLOCKED}', '{ROLE_GENERIC}')
+        ) AS g ON g.id_type = r.id_type AND g.id_value = r.id_value
+        LEFT JOIN {_DROPPED_PAIRS} AS x
+          ON x.rid = r.rid AND x.id_type = r.id_type AND x.id_value = r.id_value
+        WHERE g.id_type IS NULL AND x.rid IS NULL
+        """,
+    )
+
+
+class _Stopwatch:
+    def __init__(self, seconds: dict[str, float]) -> None:
+        self.seconds = seconds
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(time.perf_counter() - start, 3)

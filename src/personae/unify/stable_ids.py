@@ -1,0 +1,290 @@
+"""Step 7 of stitching: person ids that survive re-runs.
+
+The previous run's ``identity_map`` gives each record its old person id. Then:
+
+* an old id whose records now lie in several components stays with the component holding
+  most of them (ties: the component with the smallest (source, record_id)); the other
+  components are ``split`` from it;
+* a component that won several old ids keeps the OLDEST (``persons.created_at``, then the
+  smallest id); the others are retired (``persons.merged_into``) with a ``merge`` history
+  row naming the identifier that links them;
+* a component that won no old id gets a new id, ``max(person_id) + n`` in the order of
+  the components' smallest (source, record_id).
+
+So a re-run on the same data, or on data that only adds records, keeps every id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from personae.engine import Engine
+from personae.errors import NotFoundError
+from personae.unify.history import append_history
+from personae.unify.rules import IdentityType, types_sql
+from personae.unify.tables import (
+    IDENTITY_MAP,
+    PERSONS,
+    WORK_COMPONENTS,
+    WORK_DROPPED,
+    WORK_HOLDS,
+    WORK_RECORDS,
+    WORK_VALUES,
+)
+
+_ASSIGN = "_unify_assign"
+_OLD_PERSONS = "_unify_old_persons"
+_SHARES = "_unify_shares"
+_WINNERS = "_unify_winners"
+_CLAIMS = "_unify_claims"
+#: the first (source, record_id) of components that need an order
+_SPREAD_KEYS = "_unify_spread_keys"
+_NEW_KEYS = "_unify_new_keys"
+#: comp -> person_id (and whether the id is new), kept until the stage ends
+COMP_PERSON = "_unify_comp_person"
+_RETIRED = "_unify_retired"
+_PERSON_RECORDS = "_unify_person_records"
+_PERSONS_NEXT = "_unify_persons_next"
+_TABLES = (
+    _ASSIGN,
+    _OLD_PERSONS,
+    _SHARES,
+    _WINNERS,
+    _CLAIMS,
+    _SPREAD_KEYS,
+    _NEW_KEYS,
+    _RETIRED,
+    _PERSON_RECORDS,
+    _PERSONS_NEXT,
+)
+
+
+@dataclass
+class IdChanges:
+    merges: int
+    splits: int
+    new_persons: int
+
+
+def assign_person_ids(engine: Engine, types: list[IdentityType], at: str, run_id: str) -> IdChanges:
+    """Write ``identity_map`` and ``persons`` and log merges and splits.
+
+    Reads ``_unify_components``; leaves ``_unify_comp_person(comp, person_id, is_new)``.
+    """
+    _old_assignment(engine)
+    engine.create_table_as(
+        _SHARES,
+        f"SELECT old, comp, count(*) AS n FROM {_ASSIGN} WHERE old IS NOT NULL GROUP BY old, comp",
+    )
+    _first_records(
+        engine,
+        _SPREAD_KEYS,
+        f"SELECT comp FROM {_SHARES} WHERE old IN "
+        f"(SELECT old FROM {_SHARES} GROUP BY old HAVING count(*) > 1)",
+    )
+    engine.create_table_as(
+        _WINNERS,
+        f"""
+        SELECT old, comp FROM (
+            SELECT s.old, s.comp, row_number() OVER (
+                       PARTITION BY s.old ORDER BY s.n DESC, k.source, k.record_id) AS rn
+            FROM {_SHARES} AS s LEFT JOIN {_SPREAD_KEYS} AS k ON k.comp = s.comp
+        ) AS s WHERE rn = 1
+        """,
+    )
+    engine.create_table_as(
+        _CLAIMS,
+        f"""
+        SELECT w.comp, w.old, row_number() OVER (
+                   PARTITION BY w.comp ORDER BY p.created_at NULLS LAST, w.old) AS rn
+        FROM {_WINNERS} AS w LEFT JOIN {_OLD_PERSONS} AS p ON p.person_id = w.old
+        """,
+    )
+    _first_records(
+        engine,
+        _NEW_KEYS,
+        f"SELECT DISTINCT comp FROM {_ASSIGN} WHERE comp NOT IN (SELECT comp FROM {_CLAIMS})",
+    )
+    engine.create_table_as(
+        COMP_PERSON,
+        f"""
+        SELECT comp, old AS person_id, false AS is_new FROM {_CLAIMS} WHERE rn = 1
+        UNION ALL
+        SELECT comp, (SELECT coalesce(max(person_id), 0) FROM {_OLD_PERSONS})
+                     + row_number() OVER (ORDER BY source, record_id) AS person_id,
+               true AS is_new
+        FROM {_NEW_KEYS}
+        """,
+    )
+    engine.create_table_as(
+        _RETIRED,
+        f"""
+        SELECT c.comp, c.old AS retired, s.person_id AS survivor FROM {_CLAIMS} AS c
+        JOIN {COMP_PERSON} AS s ON s.comp = c.comp WHERE c.rn > 1
+        """,
+    )
+    engine.create_table_as(
+        _PERSON_RECORDS,
+        f"""
+        SELECT cp.person_id, cp.is_new, k.records FROM {COMP_PERSON} AS cp
+        JOIN (SELECT comp, count(*) AS records FROM {_ASSIGN} GROUP BY comp) AS k
+          ON k.comp = cp.comp
+        """,
+    )
+    engine.create_table_as(
+        _PERSONS_NEXT,
+        f"""
+        SELECT o.person_id, o.created_at, coalesce(r.survivor, o.merged_into) AS merged_into,
+               coalesce(k.records, 0) AS records
+        FROM {_OLD_PERSONS} AS o
+        LEFT JOIN {_RETIRED} AS r ON r.retired = o.person_id
+        LEFT JOIN {_PERSON_RECORDS} AS k ON k.person_id = o.person_id
+        UNION ALL
+        SELECT person_id, {at} AS created_at, CAST(NULL AS BIGINT) AS merged_into, records
+        FROM {_PERSON_RECORDS} WHERE is_new
+        """,
+    )
+    engine.create_table_as(
+        IDENTITY_MAP,
+        f"""
+        SELECT a.source, a.record_id, cp.person_id FROM {_ASSIGN} AS a
+        JOIN {COMP_PERSON} AS cp ON cp.comp = a.comp
+        """,
+    )
+    engine.create_table_as(
+        PERSONS,
+        "SELECT CAST(person_id AS BIGINT) AS person_id, CAST(created_at AS TIMESTAMP) "
+        "AS created_at, CAST(merged_into AS BIGINT) AS merged_into, "
+        f"CAST(records AS BIGINT) AS records FROM {_PERSONS_NEXT}",
+    )
+    merges = append_history(engine, at, run_id, _merge_rows(types), once=False)
+    splits = append_history(engine, at, run_id, _split_rows(), once=False)
+    new_persons = int(engine.scalar(f"SELECT count(*) FROM {COMP_PERSON} WHERE is_new"))
+    for name in _TABLES:
+        engine.drop_table(name)
+    return IdChanges(merges=merges, splits=splits, new_persons=new_persons)
+
+
+def _old_assignment(engine: Engine) -> None:
+    """``_unify_assign(rid, comp, old)`` and ``_unify_old_persons`` from the last run."""
+    had_map = engine.table_exists(IDENTITY_MAP)
+    old = (
+        f"SELECT c.rid, c.comp, r.source, r.record_id, "
+        f"{'m.person_id' if had_map else 'CAST(NULL AS BIGINT)'} AS old "
+        f"FROM {WORK_COMPONENTS} AS c JOIN {WORK_RECORDS} AS r ON r.rid = c.rid"
+    )
+    if had_map:
+        old += (
+            f" LEFT JOIN {IDENTITY_MAP} AS m ON m.source = r.source AND m.record_id = r.record_id"
+        )
+    engine.create_table_as(_ASSIGN, old)
+
+    sources = []
+    if engine.table_exists(PERSONS):
+        sources.append(f"SELECT person_id, created_at, merged_into FROM {PERSONS}")
+    if had_map:
+        known = f"AND person_id NOT IN (SELECT person_id FROM {PERSONS})" if sources else ""
+        sources.append(
+            "SELECT DISTINCT person_id, CAST(NULL AS TIMESTAMP) AS created_at, "
+            f"CAST(NULL AS BIGINT) AS merged_into FROM {IDENTITY_MAP} "
+            f"WHERE person_id IS NOT NULL {known}"
+        )
+    if not sources:
+        sources.append(
+            "SELECT CAST(NULL AS BIGINT) AS person_id, CAST(NULL AS TIMESTAMP) AS created_at, "
+            "CAST(NULL AS BIGINT) AS merged_into WHERE false"
+        )
+    engine.create_table_as(_OLD_PERSONS, " UNION ALL ".join(sources))
+
+
+def _first_records(engine: Engine, out: str, comps: str) -> None:
+    """``out(comp, source, record_id)``: the smallest (source, record_id) of ``comps``."""
+    engine.create_table_as(
+        out,
+        f"""
+        WITH firsts AS (
+            SELECT comp, min(source) AS source FROM {_ASSIGN}
+            WHERE comp IN ({comps}) GROUP BY comp
+        )
+        SELECT f.comp, f.source, min(a.record_id) AS record_id FROM firsts AS f
+        JOIN {_ASSIGN} AS a ON a.comp = f.comp AND a.source = f.source
+        GROUP BY f.comp, f.source
+        """,
+    )
+
+
+def _merge_rows(types: list[IdentityType]) -> str:
+    """History rows of retired ids, naming an identifier linking them to the component.
+
+    Preferred: a node shared by records of the retired and the surviving person; else a
+    node shared by the retired person's records and any other record of the component.
+    """
+    return f"""
+    WITH held AS (
+        SELECT h.nid, h.vid, h.id_type, a.comp, a.old FROM {WORK_HOLDS} AS h
+        JOIN {_ASSIGN} AS a ON a.rid = h.rid
+        WHERE a.comp IN (SELECT comp FROM {_RETIRED})
+          AND h.nid NOT IN (SELECT nid FROM {WORK_DROPPED})
+    ),
+    candidates AS (
+        SELECT r.retired, h.nid, h.vid, h.id_type,
+               max(CASE WHEN h.old = r.survivor THEN 1 ELSE 0 END) AS direct
+        FROM {_RETIRED} AS r JOIN held AS h ON h.comp = r.comp
+        GROUP BY r.retired, h.nid, h.vid, h.id_type
+        HAVING max(CASE WHEN h.old = r.retired THEN 1 ELSE 0 END) = 1
+           AND max(CASE WHEN h.old IS NULL OR h.old <> r.retired THEN 1 ELSE 0 END) = 1
+    ),
+    best AS (
+        SELECT c.retired, c.vid, row_number() OVER (
+                   PARTITION BY c.retired ORDER BY c.direct DESC, t.rank, v.id_value) AS rn
+        FROM candidates AS c JOIN ({types_sql(types)}) AS t ON t.id_type = c.id_type
+        JOIN {WORK_VALUES} AS v ON v.vid = c.vid
+    )
+    SELECT 'merge' AS action, r.survivor AS person_id, r.retired AS other_person_id,
+           v.id_type, v.id_value,
+           'person ' || CAST(r.retired AS VARCHAR) || ' merged into person '
+           || CAST(r.survivor AS VARCHAR)
+           || coalesce(': linked by ' || v.id_type || ' ' || v.id_value, '') AS reason
+    FROM {_RETIRED} AS r
+    LEFT JOIN best AS b ON b.retired = r.retired AND b.rn = 1
+    LEFT JOIN {WORK_VALUES} AS v ON v.vid = b.vid
+    """
+
+
+def _split_rows() -> str:
+    """History rows of components holding records of an old id they did not win."""
+    return f"""
+    SELECT 'split' AS action, s.old AS person_id, cp.person_id AS other_person_id,
+           CAST(NULL AS VARCHAR) AS id_type, CAST(NULL AS VARCHAR) AS id_value,
+           CAST(s.n AS VARCHAR) || ' of ' || CAST(t.n AS VARCHAR) || ' records of person '
+           || CAST(s.old AS VARCHAR) || ' are no longer linked to it: now '
+           || CASE WHEN cp.is_new THEN 'new person ' ELSE 'person ' END
+           || CAST(cp.person_id AS VARCHAR) AS reason
+    FROM {_SHARES} AS s
+    JOIN {_WINNERS} AS w ON w.old = s.old
+    JOIN (SELECT old, sum(n) AS n FROM {_SHARES} GROUP BY old) AS t ON t.old = s.old
+    JOIN {COMP_PERSON} AS cp ON cp.comp = s.comp
+    WHERE s.comp <> w.comp
+    """
+
+
+def resolve_person_id(engine: Engine, person_id: int) -> int:
+    """The live person a (possibly retired) person id now belongs to.
+
+    Follows ``persons.merged_into`` one step per query until a live id.
+    """
+    if not engine.table_exists(PERSONS):
+        raise NotFoundError("there is no 'persons' table yet: run the unify stage first")
+    seen: set[int] = set()
+    current = int(person_id)
+    while True:
+        found = engine.rows(f"SELECT merged_into FROM {PERSONS} WHERE person_id = ?", [current])
+        if not found:
+            raise NotFoundError(f"person {current} does not exist")
+        target = found[0][0]
+        if target is None:
+            return current
+        seen.add(current)
+        if int(target) in seen:
+            raise NotFoundError(f"person {person_id} is merged into a cycle of persons")
+        current = int(target)

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from personae.cli.main import app
+
+runner = CliRunner()
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.output + (result.stderr if result.stderr_bytes else "")
+
+
+def test_init_then_run_then_export(tmp_path: Path) -> None:
+    code, out = invoke("init", str(tmp_path))
+    assert code == 0, out
+    code, out = invoke("--project", str(tmp_path), "run")
+    assert code == 0, out
+    assert "ingest" in out and "segments" in out
+    out_file = tmp_path / "ids.csv"
+    code, out = invoke("--project", str(tmp_path), "export", "identities", "--out", str(out_file))
+    assert code == 0, out
+    lines = out_file.read_text().splitlines()
+    assert lines[0] == "source,record_id,person_id"
+    assert len(lines) == 1 + 4  # two CRM rows and two orders
+    code, out = invoke(
+        "--project", str(tmp_path), "export", "segment", "buyers", "--out", str(tmp_path / "b.csv")
+    )
+    assert code == 0, out
+    assert "Wrote 2 members" in out
+
+
+def test_errors_are_one_line_and_exit_1(tmp_path: Path) -> None:
+    code, out = invoke("--project", str(tmp_path), "run")
+    assert code == 1
+    assert out.strip().startswith("Error: personae.yml: not found")
+    assert "Traceback" not in out
+
+
+def test_unknown_segment_suggests_a_name(tmp_path: Path) -> None:
+    invoke("init", str(tmp_path))
+    invoke("--project", str(tmp_path), "run")
+    code, out = invoke(
+        "--project", str(tmp_path), "export", "segment", "buyer", "--out", str(tmp_path / "x.csv")
+    )
+    assert code == 1 and "did you mean 'buyers'?" in out
+
+
+def test_status_reports_sources(tmp_path: Path) -> None:
+    invoke("init", str(tmp_path))
+    invoke("--project", str(tmp_path), "ingest")
+    code, out = invoke("--project", str(tmp_path), "status")
+    assert code == 0, out
+    assert "crm" in out and "orders" in out

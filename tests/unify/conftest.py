@@ -1,0 +1,99 @@
+"""Fixtures of the unify tests: a ``records`` table written by hand, and a runner."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from personae.config.models import ProjectConfig
+from personae.engine import Engine
+from personae.unify import ResolveReport, resolve_identities
+
+IDENTITY = ("email", "phone", "customer_id", "user_id", "anonymous_id", "loyalty_id", "device_id")
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("source", "VARCHAR"),
+    ("record_id", "VARCHAR"),
+    ("source_kind", "VARCHAR"),
+    ("observed_at", "TIMESTAMP"),
+    *((name, "VARCHAR") for name in IDENTITY),
+    ("first_name", "VARCHAR"),
+    ("last_name", "VARCHAR"),
+    ("first_name_key", "VARCHAR"),
+    ("last_name_key", "VARCHAR"),
+    ("gender", "VARCHAR"),
+    ("birth_date", "DATE"),
+    ("address", "VARCHAR"),
+    ("postcode", "VARCHAR"),
+    ("city", "VARCHAR"),
+    ("country", "VARCHAR"),
+    ("language", "VARCHAR"),
+)
+
+T0 = dt.datetime(2024, 1, 1, 9, 0, 0)
+
+
+def _key(name: str | None) -> str | None:
+    return re.sub(r"[^a-z]", "", name.lower()) or None if name else None
+
+
+def write_records(engine: Engine, rows: list[dict[str, Any]], *, replace: bool = True) -> None:
+    """(Re)create ``records`` with the clean stage's columns and insert ``rows``.
+
+    Each row needs ``source`` and ``record_id``; ``first_name_key`` is derived from
+    ``first_name``, ``birth_date`` may be an ISO string; everything else defaults to NULL.
+    """
+    names = [name for name, _ in COLUMNS]
+    if replace or not engine.table_exists("records"):
+        engine.execute(
+            "CREATE OR REPLACE TABLE records ("
+            + ", ".join(f"{name} {sql_type}" for name, sql_type in COLUMNS)
+            + ")"
+        )
+    for row in rows:
+        unknown = set(row) - set(names)
+        assert not unknown, f"unknown record columns {unknown}"
+        values = {"source_kind": "people", "observed_at": T0, **row}
+        values.setdefault("first_name_key", _key(values.get("first_name")))
+        if isinstance(values.get("birth_date"), str):
+            values["birth_date"] = dt.date.fromisoformat(values["birth_date"])
+        engine.execute(
+            f"INSERT INTO records VALUES ({', '.join('?' for _ in names)})",
+            [values.get(name) for name in names],
+        )
+
+
+Run = Callable[..., ResolveReport]
+
+
+@pytest.fixture
+def run(engine: Engine) -> Run:
+    """Run the unify stage: ``run(config=None, run_id='r1', now=T0)``."""
+
+    def go(
+        config: ProjectConfig | None = None, run_id: str = "r1", now: dt.datetime = T0
+    ) -> ResolveReport:
+        return resolve_identities(engine, config or ProjectConfig(), run_id, now)
+
+    return go
+
+
+def person_of(engine: Engine, source: str, record_id: str) -> int:
+    found = engine.rows(
+        "SELECT person_id FROM identity_map WHERE source = ? AND record_id = ?",
+        [source, record_id],
+    )
+    assert len(found) == 1, f"{source}/{record_id} is mapped {len(found)} times"
+    return int(found[0][0])
+
+
+def groups(engine: Engine) -> set[frozenset[str]]:
+    """The persons as sets of ``source/record_id``."""
+    rows = engine.rows("SELECT person_id, source || '/' || record_id FROM identity_map")
+    by_person: dict[int, set[str]] = {}
+    for person, record in rows:
+        by_person.setdefault(int(person), set()).add(str(record))
+    return {frozenset(members) for members in by_person.values()}
