@@ -143,7 +143,8 @@ def test_data_quality_counts_invalid_values_with_examples(make_project: MakeProj
     assert rows[0]["valid"] == 1 and rows[0]["invalid"] == 2
     assert "31/02/1980" in rows[0]["examples"]
     ts = project.engine.query(
-        "SELECT invalid, examples FROM data_quality WHERE source = 'support' AND field = 'timestamp'"
+        "SELECT invalid, examples FROM data_quality "
+        "WHERE source = 'support' AND field = 'timestamp'"
     ).to_pylist()[0]
     assert ts == {"invalid": 1, "examples": "not a date"}
 

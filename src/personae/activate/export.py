@@ -85,7 +85,7 @@ def export_segment(
     columns = _select_fields(engine, view, fields or ["email", "first_name", "last_name"])
     member_columns = ", ".join(f"p.{c}" for c in columns.split(", ") if c != ident("person_id"))
     sql = f"""
-        SELECT m.person_id, m.since{', ' + member_columns if member_columns else ''}
+        SELECT m.person_id, m.since{", " + member_columns if member_columns else ""}
         FROM segment_membership m JOIN ({view}) p ON p.person_id = m.person_id
         WHERE m.segment = {literal(segment)}
         ORDER BY m.person_id

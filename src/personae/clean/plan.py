@@ -90,9 +90,7 @@ def plan_source(config: ProjectConfig, source: SourceConfig) -> list[FieldPlan]:
     return plans
 
 
-def _plan_field(
-    config: ProjectConfig, name: str, spec: FieldSpec, identity: set[str]
-) -> FieldPlan:
+def _plan_field(config: ProjectConfig, name: str, spec: FieldSpec, identity: set[str]) -> FieldPlan:
     raw = raw_sql(spec.column)
     if name == "email":
         return FieldPlan(name, raw, clean=normalize.email_sql(raw))

@@ -228,9 +228,7 @@ def _event_columns(source: SourceConfig) -> list[str]:
     else:
         assert event.name_column is not None
         raw_name = raw_sql(event.name_column)
-        cases = " ".join(
-            f"WHEN {literal(k)} THEN {literal(v)}" for k, v in event.name_map.items()
-        )
+        cases = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in event.name_map.items())
         name = f"CASE {raw_name} {cases} ELSE {raw_name} END" if cases else raw_name
     ts_raw = raw_sql(event.timestamp.column)
     pairs: list[str] = []

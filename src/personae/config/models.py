@@ -426,7 +426,9 @@ class ProjectConfig(Strict):
     segments: dict[str, SegmentConfig] = Field(default_factory=dict)
     destinations: dict[str, Destination] = Field(default_factory=dict)
 
-    @field_validator("sources", "traits", "segments", "destinations", "custom_fields", mode="before")
+    @field_validator(
+        "sources", "traits", "segments", "destinations", "custom_fields", mode="before"
+    )
     @classmethod
     def _none_is_empty(cls, value: Any) -> Any:
         return {} if value is None else value

@@ -225,6 +225,11 @@ ABROAD_CITIES: tuple[City, ...] = (
 CITIES: tuple[City, ...] = FR_CITIES + ABROAD_CITIES
 
 
+def words(text: str) -> tuple[str, ...]:
+    """``"a b c"`` -> ``("a", "b", "c")``."""
+    return tuple(text.split())
+
+
 def weighted(text: str) -> tuple[tuple[str, float], ...]:
     """``"France 50 | FR 25"`` -> ``(("France", 50.0), ("FR", 25.0))``."""
     pairs = (item.strip().rsplit(" ", 1) for item in text.split("|"))
@@ -256,7 +261,7 @@ class Country:
 # fmt: off
 COUNTRIES: tuple[Country, ...] = (
     Country(
-        "FR", 0.92, "33", "0", tuple("60 61 62 63 64 65 66 67 68 69 73 74 75 76 77 78 79".split()),
+        "FR", 0.92, "33", "0", words("60 61 62 64 65 66 67 68 73 74 75 76 77 78 79"),
         9, "0X XX XX XX XX", "+33 X XX XX XX XX",
         weighted("France 50 | FR 25 | FRANCE 15 | france 6 | Fr 4"),
         weighted("gmail.com 30 | orange.fr 14 | hotmail.fr 10 | free.fr 9 | yahoo.fr 6 | sfr.fr 6"
@@ -265,8 +270,8 @@ COUNTRIES: tuple[Country, ...] = (
     ),
     Country(
         "BE", 0.025, "32", "0",
-        tuple("470 471 472 473 475 476 477 478 479 484 485 486 487 488 489 491 492 493 494 495"
-              " 496 497 498 499".split()),
+        words("470 471 472 473 475 476 477 478 479 484 485 486 487 488 489 491 492 493 494 495"
+              " 496 497 498 499"),
         9, "0XXX XX XX XX", "+32 XXX XX XX XX",
         weighted("Belgique 50 | BE 25 | Belgium 15 | BELGIQUE 10"),
         weighted("gmail.com 40 | hotmail.com 20 | skynet.be 15 | telenet.be 15 | outlook.com 10"),
@@ -284,14 +289,14 @@ COUNTRIES: tuple[Country, ...] = (
         weighted("gmail.com 30 | gmx.de 30 | web.de 25 | t-online.de 15"),
     ),
     Country(
-        "GB", 0.012, "44", "0", ("74", "75", "77", "78", "79"),
+        "GB", 0.012, "44", "0", ("74", "75", "79"),
         10, "0XXXX XXXXXX", "+44 XXXX XXXXXX",
         weighted("Royaume-Uni 45 | UK 25 | GB 10 | United Kingdom 20"),
         weighted("gmail.com 40 | hotmail.co.uk 20 | yahoo.co.uk 15 | outlook.com 15"
                  "| btinternet.com 10"),
     ),
     Country(
-        "ES", 0.011, "34", "", tuple("60 61 62 63 64 65 66 67 68 69".split()),
+        "ES", 0.011, "34", "", words("60 61 62 63 64 65 66 67 68 69"),
         9, "XXX XXX XXX", "+34 XXX XXX XXX",
         weighted("Espagne 50 | ES 25 | Spain 10 | España 15"),
         weighted("gmail.com 45 | hotmail.es 25 | yahoo.es 15 | outlook.es 15"),
@@ -300,6 +305,10 @@ COUNTRIES: tuple[Country, ...] = (
 # fmt: on
 
 COUNTRY_CODES: tuple[str, ...] = tuple(c.code for c in COUNTRIES)
+
+#: French landlines start with their zone (1-5) and two digits; these belong to overseas
+#: departments (0262 Réunion, 0590 Guadeloupe, 0594 Guyane) or are not assigned (040x)
+LANDLINE_EXCLUDED_PREFIXES = frozenset(("262", "590", "594", *(f"40{d}" for d in range(10))))
 
 # --------------------------------------------------------------------------- word lists
 
@@ -348,20 +357,19 @@ CATEGORIES: tuple[tuple[str, float, float], ...] = (
     ("home", 40.0, 10),
 )
 
-CAMPAIGNS: tuple[str, ...] = tuple(
+CAMPAIGNS = words(
     "soldes-hiver soldes-ete nouvelle-collection black-friday fete-des-meres rentree noel"
-    " ventes-privees anniversaire-client french-days".split()
+    " ventes-privees anniversaire-client french-days"
 )
 
 SITE = "https://boutique.example.com"
 SIGN_IN_PATH = "/compte/connexion"
-WEB_PATHS: tuple[str, ...] = tuple(
+WEB_PATHS = words(
     "/ / / /nouveautes /femme /homme /femme/robes /femme/chaussures /homme/chemises"
-    " /homme/chaussures /accessoires /accessoires/sacs /accessoires/ceintures /accessoires/bijoux"
-    " /beaute/parfums /beaute/soins /maison/linge /maison/deco /soldes"
+    " /homme/chaussures /accessoires /accessoires/sacs /accessoires/ceintures"
+    " /accessoires/bijoux /beaute/parfums /beaute/soins /maison/linge /maison/deco /soldes"
     " /produit/sac-cuir-camel-3412 /produit/baskets-blanches-2281 /produit/robe-lin-bleue-1907"
     " /produit/echarpe-laine-5520 /panier /compte/commandes /recherche?q=sac /recherche?q=robe"
-    .split()
 )
 
 SUPPORT_SUBJECTS: tuple[str, ...] = (

@@ -196,8 +196,7 @@ class DuckDBEngine(Engine):
             "(NOT json_valid(line) OR json_type(line) <> 'OBJECT')"
         ).fetchall()
         rejected = [
-            RejectedRow(str(path), int(n), "not a JSON object on this line", raw)
-            for n, raw in bad
+            RejectedRow(str(path), int(n), "not a JSON object on this line", raw) for n, raw in bad
         ]
         keys = [
             r[0]

@@ -127,9 +127,7 @@ def _load_file(
     columns = [c for c in read.columns if c != "_line"]
     values = ", ".join(f"coalesce({ident(c)}, chr(0))" for c in columns)
     row_hash = f"md5(concat_ws(chr(31), {values}))"
-    record_id = (
-        f"nullif(trim({ident(source.record_id)}), '')" if source.record_id else row_hash
-    )
+    record_id = f"nullif(trim({ident(source.record_id)}), '')" if source.record_id else row_hash
     engine.create_table_as(
         f"{STAGE}_keyed",
         f"""
@@ -256,6 +254,4 @@ def _check_columns(name: str, source: SourceConfig, path: Path, columns: list[st
             )
         else:
             hint = f"; the file's columns are: {', '.join(columns)}"
-        raise SourceError(
-            f"sources.{name}.{key}: column {column!r} is not in {path.name}{hint}"
-        )
+        raise SourceError(f"sources.{name}.{key}: column {column!r} is not in {path.name}{hint}")

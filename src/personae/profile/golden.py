@@ -38,7 +38,7 @@ values with one ``row_number()`` window and pivots with ``max(CASE …)``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from personae.config.fields import BUILTIN_FIELDS, BUILTIN_TYPES
@@ -64,8 +64,6 @@ _SQL_TYPES = {
     "timestamp": "TIMESTAMP",
     "boolean": "BOOLEAN",
 }
-#: a missing timestamp sorts after every real one in the ascending keys below
-_NEVER = "1e18"
 
 
 @dataclass
@@ -133,108 +131,107 @@ def validate_profiles_config(config: ProjectConfig) -> None:
 
 # --------------------------------------------------------------------------- sort keys
 
+#: bits of each part of a packed sort key (BIGINT, smaller wins): 6 + 33 + 20 = 59 bits
+_PRIORITY_BITS = 6
+_TIME_BITS = 33  # seconds since 1970, until the year 2242
+_TIE_BITS = 20
+_MAX_PRIORITY = 2**_PRIORITY_BITS - 1
+_MAX_TIME = 2**_TIME_BITS - 1
 
-def _priority_sql(sources: Sequence[str], column: str) -> str:
-    """Rank of the source in ``sources`` (0 = most trusted); unlisted sources rank last."""
-    if not sources:
+
+def _priority_sql(sources: Sequence[str]) -> str:
+    """Rank of ``source`` in ``sources`` (0 = most trusted); unlisted sources rank last."""
+    listed = list(sources)[:_MAX_PRIORITY]
+    if not listed:
         return "0"
-    whens = " ".join(f"WHEN {literal(s)} THEN {i}" for i, s in enumerate(sources))
-    return f"CASE {column} {whens} ELSE {len(sources)} END"
+    whens = " ".join(f"WHEN {literal(s)} THEN {i}" for i, s in enumerate(listed))
+    return f"CASE source {whens} ELSE {len(listed)} END"
 
 
-def _sort_terms(config: ProjectConfig, rule: SurvivorshipField, alias: str) -> tuple[str, str]:
-    """Two DOUBLE sort terms, ascending (smaller wins), for the rule's tie-breaks."""
+def sort_key_sql(config: ProjectConfig, rule: SurvivorshipField) -> str:
+    """The rule's order of a record as one BIGINT (smaller wins), over columns
+    ``source``, ``record_id`` and ``observed_at``.
+
+    The key packs, most significant first, the rule's two criteria (source priority and
+    ``observed_at`` in whole seconds, newest or oldest first; a missing time always loses)
+    and a hash of the record, so equal keys are the same record and ``min``/``arg_min``
+    are deterministic without sorting strings.
+    """
     sources = rule.sources if rule.sources is not None else config.profiles.source_priority
-    priority = f"CAST({_priority_sql(sources, f'{alias}.source')} AS DOUBLE)"
-    newest_first = f"coalesce(-epoch({alias}.observed_at), {_NEVER})"
-    oldest_first = f"coalesce(epoch({alias}.observed_at), {_NEVER})"
+    priority = _priority_sql(sources)
+    seconds = f"least(greatest(CAST(floor(epoch(observed_at)) AS BIGINT), 0), {_MAX_TIME - 1})"
+    newest_first = f"coalesce({_MAX_TIME - 1} - {seconds}, {_MAX_TIME})"
+    oldest_first = f"coalesce({seconds}, {_MAX_TIME})"
+    tie = f"CAST(abs(hash(source, record_id)) % {2**_TIE_BITS} AS BIGINT)"
     if rule.rule == "source_priority":
-        return priority, newest_first
-    if rule.rule == "first_non_null":
-        return oldest_first, priority
-    return newest_first, priority  # most_recent; most_frequent after the count
-
-
-def _by_field(
-    config: ProjectConfig,
-    fields: Sequence[str],
-    term: int,
-    alias: str,
-    switch: str,
-    label: Callable[[str], str],
-) -> str:
-    """One sort term as SQL, switching on ``switch`` when fields have different rules."""
-    groups: dict[str, list[str]] = {}
-    for name in fields:
-        sql = _sort_terms(config, config.profiles.rule_for(name), alias)[term]
-        groups.setdefault(sql, []).append(label(name))
-    if len(groups) == 1:
-        return next(iter(groups))
-    whens = " ".join(
-        f"WHEN {switch} IN ({', '.join(labels)}) THEN {sql}" for sql, labels in groups.items()
-    )
-    return f"CASE {whens} END"
+        packed = f"({priority}) * {2**_TIME_BITS} + {newest_first}"
+    elif rule.rule == "first_non_null":
+        packed = f"{oldest_first} * {2**_PRIORITY_BITS} + ({priority})"
+    else:  # most_recent, and most_frequent after the count
+        packed = f"{newest_first} * {2**_PRIORITY_BITS} + ({priority})"
+    return f"({packed}) * {2**_TIE_BITS} + {tie}"
 
 
 # --------------------------------------------------------------------------- statements
 
+#: staging table: records with their live person id, dropped after the build
+STAGE = "_profile_records"
+
+
+def stage_sql(config: ProjectConfig, available: Sequence[str]) -> str:
+    """Records of live persons with the columns the profile needs."""
+    fields = [name for name in value_fields(config) if name in available]
+    columns = "".join(f", r.{ident(name)}" for name in fields)
+    return (
+        f"SELECT m.person_id, r.source, r.record_id, r.observed_at{columns} "
+        f"FROM records r JOIN ({live_map_sql()}) m "
+        "ON m.source = r.source AND m.record_id = r.record_id"
+    )
+
+
+def _field_values_sql(config: ProjectConfig, name: str) -> str:
+    """The values of one field: grouped per (person, value), best record, chosen flag."""
+    rule = config.profiles.rule_for(name)
+    count_term = "g.records" if rule.rule == "most_frequent" else "0"
+    return f"""
+SELECT g.person_id, {literal(name)} AS field, g.value, g.records,
+       g.source, g.record_id, g.observed_at,
+       row_number() OVER (PARTITION BY g.person_id ORDER BY {count_term} DESC, g.k) = 1
+           AS chosen
+FROM (
+    SELECT v.person_id, v.value, count(*) AS records, min(v.k) AS k,
+           arg_min(v.source, v.k) AS source, arg_min(v.record_id, v.k) AS record_id,
+           arg_min(v.observed_at, v.k) AS observed_at
+    FROM (
+        SELECT person_id, CAST({ident(name)} AS VARCHAR) AS value, source, record_id,
+               observed_at, {sort_key_sql(config, rule)} AS k
+        FROM {STAGE}
+        WHERE {ident(name)} IS NOT NULL
+    ) v
+    GROUP BY v.person_id, v.value
+) g"""
+
 
 def profile_values_sql(config: ProjectConfig, available: Sequence[str]) -> str:
-    """SELECT of ``profile_values`` from ``records`` (only fields present in it)."""
+    """SELECT of ``profile_values`` from the staged records (fields present in records)."""
     fields = [name for name in value_fields(config) if name in available]
     if not fields:
         return (
             "SELECT CAST(NULL AS BIGINT) AS person_id, CAST(NULL AS VARCHAR) AS field, "
-            "CAST(NULL AS VARCHAR) AS value, CAST(NULL AS VARCHAR) AS source, "
-            "CAST(NULL AS VARCHAR) AS record_id, CAST(NULL AS TIMESTAMP) AS observed_at, "
-            "CAST(0 AS BIGINT) AS records WHERE FALSE"
+            "CAST(NULL AS VARCHAR) AS value, CAST(0 AS BIGINT) AS records, "
+            "CAST(NULL AS VARCHAR) AS source, CAST(NULL AS VARCHAR) AS record_id, "
+            "CAST(NULL AS TIMESTAMP) AS observed_at, FALSE AS chosen WHERE FALSE"
         )
-    positions = ", ".join(f"({i})" for i in range(len(fields)))
-    value = " ".join(
-        f"WHEN {i} THEN CAST(r.{ident(name)} AS VARCHAR)" for i, name in enumerate(fields)
-    )
-    name_of = " ".join(f"WHEN {i} THEN {literal(name)}" for i, name in enumerate(fields))
-    position = {name: str(i) for i, name in enumerate(fields)}
-    k1 = _by_field(config, fields, 0, "v", "v.pos", position.__getitem__)
-    k2 = _by_field(config, fields, 1, "v", "v.pos", position.__getitem__)
-    best = (
-        "arg_min({'source': v.source, 'record_id': v.record_id, 'observed_at': v.observed_at}, "
-        f"{{'k1': {k1}, 'k2': {k2}, 's': v.source, 'r': v.record_id}})"
-    )
-    return f"""
-SELECT g.person_id, CASE g.pos {name_of} END AS field, g.value,
-       g.best.source AS source, g.best.record_id AS record_id,
-       g.best.observed_at AS observed_at, g.records
-FROM (
-    SELECT v.person_id, v.pos, v.value, {best} AS best, count(*) AS records
-    FROM (
-        SELECT m.person_id, f.pos, CASE f.pos {value} END AS value,
-               r.source, r.record_id, r.observed_at
-        FROM records r
-        JOIN ({live_map_sql()}) m ON m.source = r.source AND m.record_id = r.record_id
-        CROSS JOIN (VALUES {positions}) AS f(pos)
-    ) v
-    WHERE v.value IS NOT NULL
-    GROUP BY v.person_id, v.pos, v.value
-) g
-"""
+    # one aggregate per field: small hash tables are much faster than one big one
+    return "\nUNION ALL\n".join(_field_values_sql(config, name) for name in fields)
 
 
 def profiles_sql(config: ProjectConfig) -> str:
-    """SELECT of ``profiles`` from ``profile_values``, ``records`` and live persons."""
+    """SELECT of ``profiles`` from ``profile_values``, the staged records and persons."""
     fields = profile_fields(config)
-    frequent = [n for n in fields if config.profiles.rule_for(n).rule == "most_frequent"]
-    count_term = (
-        f"CASE WHEN pv.field IN ({', '.join(literal(n) for n in frequent)}) "
-        "THEN pv.records ELSE 0 END"
-        if frequent
-        else "0"
-    )
-    k1 = _by_field(config, fields, 0, "pv", "pv.field", literal)
-    k2 = _by_field(config, fields, 1, "pv", "pv.field", literal)
     pivots: list[str] = []
-    for name in fields:
-        when = f"WHEN c.field = {literal(name)}"
+    for i, name in enumerate(fields):
+        when = f"WHEN c.pos = {i}"
         pivots.append(
             f"CAST(max(CASE {when} THEN c.value END) AS {field_type(config, name)}) "
             f"AS {ident(name)}"
@@ -243,6 +240,8 @@ def profiles_sql(config: ProjectConfig) -> str:
             f"max(CASE {when} THEN c.{part} END) AS {ident(name + '__' + part)}"
             for part in ("source", "record_id")
         ]
+    # comparing a small integer is much cheaper than comparing the field name per pivot
+    position = " ".join(f"WHEN {literal(name)} THEN {i}" for i, name in enumerate(fields))
     lists = ", ".join(
         f"list_sort(list(pv.value) FILTER (WHERE pv.field = {literal(source)})) AS {column}"
         for column, source in LIST_COLUMNS.items()
@@ -262,19 +261,14 @@ def profiles_sql(config: ProjectConfig) -> str:
         ]
     )
     return f"""
-WITH ranked AS (
-    SELECT pv.person_id, pv.field, pv.value, pv.source, pv.record_id,
-           row_number() OVER (
-               PARTITION BY pv.person_id, pv.field
-               ORDER BY {count_term} DESC, {k1}, {k2}, pv.source, pv.record_id
-           ) AS rn
-    FROM profile_values pv
-    WHERE pv.field IN ({", ".join(literal(n) for n in fields)})
-),
-chosen AS (
+WITH chosen AS (
     SELECT c.person_id, {", ".join(pivots)}
-    FROM ranked c
-    WHERE c.rn = 1
+    FROM (
+        SELECT pv.person_id, CASE pv.field {position} END AS pos, pv.value, pv.source,
+               pv.record_id
+        FROM profile_values pv
+        WHERE pv.chosen AND pv.field IN ({", ".join(literal(n) for n in fields)})
+    ) c
     GROUP BY c.person_id
 ),
 lists AS (
@@ -284,12 +278,11 @@ lists AS (
     GROUP BY pv.person_id
 ),
 stats AS (
-    SELECT m.person_id, count(*) AS record_count,
-           array_to_string(list_sort(list(DISTINCT r.source)), ',') AS sources,
-           min(r.observed_at) AS first_seen_at, max(r.observed_at) AS last_seen_at
-    FROM records r
-    JOIN ({live_map_sql()}) m ON m.source = r.source AND m.record_id = r.record_id
-    GROUP BY m.person_id
+    SELECT person_id, count(*) AS record_count,
+           array_to_string(list_sort(list(DISTINCT source)), ',') AS sources,
+           min(observed_at) AS first_seen_at, max(observed_at) AS last_seen_at
+    FROM {STAGE}
+    GROUP BY person_id
 )
 SELECT {select}
 FROM ({LIVE_PERSONS_SQL}) l
@@ -310,8 +303,13 @@ def build_profiles(engine: Engine, config: ProjectConfig) -> ProfilesReport:
     validate_profiles_config(config)
     require_tables(engine, ("records", "identity_map", "persons"), "clean and unify")
     available = engine.columns("records")
-    engine.create_table_as(PROFILE_VALUES, profile_values_sql(config, available))
-    engine.create_table_as(PROFILES, profiles_sql(config))
+    # a temporary table (a temporary view once transpiled for Spark)
+    engine.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} AS {stage_sql(config, available)}")
+    try:
+        engine.create_table_as(PROFILE_VALUES, profile_values_sql(config, available))
+        engine.create_table_as(PROFILES, profiles_sql(config))
+    finally:
+        engine.drop_table(STAGE)
     fields = profile_fields(config)
     counts = engine.rows(
         "SELECT count(*), "

@@ -30,7 +30,10 @@ class ComponentsError(PersonaeError):
 
 
 def connected_components(engine: Engine, edges: str, out: str, *, work: str) -> int:
-    """Label the nodes of the graph ``edges(a BIGINT, b BIGINT)``; return the rounds run.
+    """Label the nodes of the graph ``edges``; return the rounds run.
+
+    ``edges`` is a query of ``(a BIGINT, b BIGINT)`` (in any direction, duplicates
+    allowed); it is read once.
 
     Writes ``out(node, label)``: ``label`` is the smallest node of ``node``'s component.
     Only nodes whose label differs from themselves are listed: a node absent from ``out``
@@ -42,7 +45,7 @@ def connected_components(engine: Engine, edges: str, out: str, *, work: str) -> 
     current = edge_tables[0]
     engine.create_table_as(
         current,
-        f"SELECT DISTINCT least(a, b) AS a, greatest(a, b) AS b FROM {edges} "
+        f"SELECT DISTINCT least(a, b) AS a, greatest(a, b) AS b FROM ({edges}) AS e "
         "WHERE a <> b AND a IS NOT NULL AND b IS NOT NULL",
     )
     engine.create_table_as(

@@ -16,13 +16,12 @@ from personae.unify.tables import (
     WORK_GRAPH_COMPONENTS,
     WORK_HOLDS,
     WORK_HOUSEHOLDS,
-    WORK_IDS,
     WORK_LINKS,
+    WORK_RAW,
     WORK_RECORDS,
     WORK_SUBHOLDS,
 )
 
-_EDGES = "_unify_edges"
 _LABELS = "_unify_labels"
 _RECORD_NODE = "_unify_record_node"
 
@@ -32,7 +31,7 @@ def build_holds(engine: Engine) -> None:
     engine.create_table_as(
         WORK_HOLDS,
         f"""
-        SELECT rid, vid AS nid, vid, id_type FROM {WORK_IDS}
+        SELECT rid, vid AS nid, vid, id_type FROM {WORK_RAW}
         WHERE role = '{ROLE_LINK}' AND vid NOT IN (SELECT vid FROM {WORK_HOUSEHOLDS})
         UNION ALL
         SELECT rid, nid, vid, id_type FROM {WORK_SUBHOLDS}
@@ -41,7 +40,9 @@ def build_holds(engine: Engine) -> None:
 
 
 def record_components(engine: Engine) -> int:
-    """``_unify_graph_components(rid, comp)`` for every record; returns the rounds run.
+    """``_unify_graph_components(rid, source, record_id, comp)`` for every record.
+
+    Returns the rounds of connected components run.
 
     ``comp`` identifies the component: the smallest node of the component, or ``-rid``
     for a record without nodes (alone in its component). It is unique, not meaningful.
@@ -49,26 +50,23 @@ def record_components(engine: Engine) -> int:
     engine.create_table_as(
         _RECORD_NODE, f"SELECT rid, min(nid) AS node FROM {WORK_HOLDS} GROUP BY rid"
     )
-    engine.create_table_as(
-        _EDGES,
-        f"""
+    edges = f"""
         SELECT r.node AS a, h.nid AS b FROM {WORK_HOLDS} AS h
         JOIN {_RECORD_NODE} AS r ON r.rid = h.rid
         WHERE h.nid <> r.node
         UNION ALL
         SELECT a, b FROM {WORK_LINKS}
-        """,
-    )
-    rounds = connected_components(engine, _EDGES, _LABELS, work="_unify_cc")
+    """
+    rounds = connected_components(engine, edges, _LABELS, work="_unify_cc")
     engine.create_table_as(
         WORK_GRAPH_COMPONENTS,
         f"""
-        SELECT r.rid, coalesce(l.label, n.node, -r.rid) AS comp
+        SELECT r.rid, r.source, r.record_id, coalesce(l.label, n.node, -r.rid) AS comp
         FROM {WORK_RECORDS} AS r
         LEFT JOIN {_RECORD_NODE} AS n ON n.rid = r.rid
         LEFT JOIN {_LABELS} AS l ON l.node = n.node
         """,
     )
-    for name in (_EDGES, _LABELS, _RECORD_NODE):
+    for name in (_LABELS, _RECORD_NODE):
         engine.drop_table(name)
     return rounds

@@ -21,8 +21,8 @@ from personae.unify.rules import IdentityType, in_list
 from personae.unify.tables import (
     ROLE_LINK,
     WORK_HOUSEHOLDS,
-    WORK_IDS,
     WORK_LINKS,
+    WORK_RAW,
     WORK_SUBHOLDS,
     WORK_SUBNODES,
     WORK_VALUES,
@@ -43,8 +43,9 @@ def split_households(engine: Engine, types: list[IdentityType]) -> int:
         WORK_HOUSEHOLDS,
         f"""
         WITH held AS (
-            SELECT DISTINCT vid, fn, bd FROM {WORK_IDS}
-            WHERE fn IS NOT NULL AND vid IN (
+            SELECT DISTINCT i.vid, p.fn, p.bd FROM {WORK_RAW} AS i
+            JOIN {WORK_RAW} AS p ON p.rid = i.rid AND p.id_type IS NULL
+            WHERE p.fn IS NOT NULL AND i.vid IN (
                 SELECT vid FROM {WORK_VALUES}
                 WHERE role = '{ROLE_LINK}' AND names >= 2
                   AND id_type IN {in_list(household_types)})
@@ -61,8 +62,9 @@ def split_households(engine: Engine, types: list[IdentityType]) -> int:
         _SUBS,
         f"""
         WITH held AS (
-            SELECT rid, vid, id_type, fn, bd FROM {WORK_IDS}
-            WHERE vid IN (SELECT vid FROM {WORK_HOUSEHOLDS})
+            SELECT i.rid, i.vid, i.id_type, p.fn, p.bd FROM {WORK_RAW} AS i
+            JOIN {WORK_RAW} AS p ON p.rid = i.rid AND p.id_type IS NULL
+            WHERE i.vid IN (SELECT vid FROM {WORK_HOUSEHOLDS})
         )
         SELECT rid, vid, id_type, 'fn' AS kind, fn AS key FROM held WHERE fn IS NOT NULL
         UNION ALL

@@ -24,15 +24,10 @@ from personae.unify.tables import (
     ROLE_GENERIC,
     ROLE_LINK,
     ROLE_SINGLE,
-    WORK_IDS,
     WORK_RAW,
     WORK_RECORDS,
-    WORK_RECORDS_WIDE,
     WORK_VALUES,
 )
-
-_COUNTS = "_unify_value_counts"
-_NAMES = "_unify_value_names"
 
 _REQUIRED = ("source", "record_id", "first_name_key", "birth_date")
 
@@ -41,12 +36,7 @@ def _column(name: str) -> str:
     return ident(f"id__{name}")
 
 
-def number_records(engine: Engine, types: list[IdentityType]) -> None:
-    """``_unify_records_wide``: each record with a dense ``rid``, and its identity columns.
-
-    ``rid`` is only a compact join key: it is not ordered, and nothing written out
-    depends on its value.
-    """
+def check_records(engine: Engine, types: list[IdentityType]) -> None:
     if not engine.table_exists(RECORDS):
         raise ProjectError("there is no 'records' table yet: run the clean stage first")
     present = set(engine.columns(RECORDS))
@@ -56,61 +46,89 @@ def number_records(engine: Engine, types: list[IdentityType]) -> None:
             f"the 'records' table has no column {', '.join(missing)}: run the clean stage "
             "again after changing identity fields"
         )
-    copies = "".join(f", CAST({ident(t.name)} AS VARCHAR) AS {_column(t.name)}" for t in types)
-    engine.create_table_as(
-        WORK_RECORDS_WIDE,
-        "SELECT row_number() OVER () AS rid, source, record_id, "
-        f"first_name_key AS fn, birth_date AS bd{copies} FROM {RECORDS}",
+
+
+def _identifiers_sql(types: list[IdentityType]) -> str:
+    """(fn, id_type, id_value) of every identifier: one scan of a few columns per type."""
+    if not types:
+        return (
+            "SELECT CAST(NULL AS VARCHAR) AS fn, CAST(NULL AS VARCHAR) AS id_type, "
+            "CAST(NULL AS VARCHAR) AS id_value WHERE false"
+        )
+    return " UNION ALL ".join(
+        f"SELECT fn, id_type, id_value FROM (SELECT first_name_key AS fn, "
+        f"{literal(t.name)} AS id_type, CAST({ident(t.name)} AS VARCHAR) AS id_value "
+        f"FROM {RECORDS}) AS i WHERE id_value IS NOT NULL AND id_value <> ''"
+        for t in types
     )
 
 
-def extract_identifiers(engine: Engine, config: ProjectConfig, types: list[IdentityType]) -> None:
-    """Unpivot, decide the guard of every distinct value, then number the identifiers.
+def _numbered_sql(types: list[IdentityType]) -> str:
+    """``records`` crossed with the identifier types, each record numbered once.
 
-    Writes ``_unify_raw`` (rid, source, record_id, fn, bd, id_type, id_value),
-    ``_unify_values``, ``_unify_ids`` and ``_unify_records`` (rid, source, record_id).
+    Columns: rid, source, record_id, fn, bd, id_type, id_value. ``rid`` is numbered
+    before the cross join, so every row of a record carries the same one. Each record
+    also has a row with ``id_type`` NULL (its only row holding fn and bd).
     """
-    if types:
-        branches = [
-            f"SELECT rid, source, record_id, fn, bd, {literal(t.name)} AS id_type, "
-            f"{_column(t.name)} AS id_value FROM {WORK_RECORDS_WIDE} "
-            f"WHERE {_column(t.name)} IS NOT NULL AND {_column(t.name)} <> ''"
+    kinds = ", ".join(["(CAST(NULL AS VARCHAR))", *(f"({literal(t.name)})" for t in types)])
+    value = (
+        "CASE "
+        + " ".join(
+            f"WHEN t.id_type = {literal(t.name)} THEN CAST(r.{_column(t.name)} AS VARCHAR)"
             for t in types
-        ]
-        engine.create_table_as(WORK_RAW, " UNION ALL ".join(branches))
-    else:
-        engine.create_table_as(
-            WORK_RAW,
-            "SELECT rid, source, record_id, fn, bd, CAST(NULL AS VARCHAR) AS id_type, "
-            f"CAST(NULL AS VARCHAR) AS id_value FROM {WORK_RECORDS_WIDE} WHERE false",
         )
-    engine.create_table_as(WORK_RECORDS, f"SELECT rid, source, record_id FROM {WORK_RECORDS_WIDE}")
-    engine.drop_table(WORK_RECORDS_WIDE)
+        + " END"
+        if types
+        else "CAST(NULL AS VARCHAR)"
+    )
+    copies = "".join(f", {ident(t.name)} AS {_column(t.name)}" for t in types)
+    return f"""
+        SELECT * FROM (
+            SELECT r.rid, r.source, r.record_id,
+                   CASE WHEN t.id_type IS NULL THEN r.first_name_key END AS fn,
+                   CASE WHEN t.id_type IS NULL THEN r.birth_date END AS bd,
+                   t.id_type, {value} AS id_value
+            FROM (
+                SELECT row_number() OVER () AS rid, source, record_id, first_name_key,
+                       birth_date{copies}
+                FROM {RECORDS}
+            ) AS r
+            CROSS JOIN (VALUES {kinds}) AS t(id_type)
+        ) AS u
+        WHERE id_type IS NULL OR (id_value IS NOT NULL AND id_value <> '')
+    """
 
+
+def guard_values(engine: Engine, config: ProjectConfig, types: list[IdentityType]) -> None:
+    """``_unify_values``: every distinct identifier with its counts and its ``role``."""
+    check_records(engine, types)
+    blocked = blocked_reason_sql(config.identity.blocked, [t.name for t in types])
+    threshold = config.identity.generic_threshold
     # distinct first names: min/max tell 0, 1 or "several"; only values with several
     # names need the (costly) exact count
-    blocked = blocked_reason_sql(config.identity.blocked, [t.name for t in types])
-    engine.create_table_as(
-        _COUNTS,
-        f"""
-        SELECT id_type, id_value, count(*) AS records, min(fn) AS fn_min, max(fn) AS fn_max,
-               {blocked} AS blocked
-        FROM {WORK_RAW} GROUP BY id_type, id_value
-        """,
-    )
-    engine.create_table_as(
-        _NAMES,
-        f"""
-        SELECT r.id_type, r.id_value, count(DISTINCT r.fn) AS names FROM {WORK_RAW} AS r
-        JOIN (SELECT id_type, id_value FROM {_COUNTS} WHERE fn_min <> fn_max) AS m
-          ON m.id_type = r.id_type AND m.id_value = r.id_value
-        GROUP BY r.id_type, r.id_value
-        """,
-    )
-    threshold = config.identity.generic_threshold
     engine.create_table_as(
         WORK_VALUES,
         f"""
+        WITH unpivoted AS ({_identifiers_sql(types)}),
+        counts AS (
+            SELECT id_type, id_value, count(*) AS records, min(fn) AS fn_min,
+                   max(fn) AS fn_max
+            FROM unpivoted GROUP BY id_type, id_value
+        ),
+        several AS (
+            SELECT i.id_type, i.id_value, count(DISTINCT i.fn) AS names FROM unpivoted AS i
+            JOIN counts AS c ON c.id_type = i.id_type AND c.id_value = i.id_value
+            WHERE c.fn_min <> c.fn_max
+            GROUP BY i.id_type, i.id_value
+        ),
+        counted AS (
+            SELECT c.id_type, c.id_value, c.records,
+                   CASE WHEN c.fn_min IS NULL THEN 0 WHEN c.fn_min = c.fn_max THEN 1
+                        ELSE s.names END AS names
+            FROM counts AS c
+            LEFT JOIN several AS s ON s.id_type = c.id_type AND s.id_value = c.id_value
+        ),
+        guarded AS (SELECT *, {blocked} AS blocked FROM counted)
         SELECT row_number() OVER () AS vid, id_type, id_value, records, names,
                CASE WHEN blocked IS NOT NULL THEN {literal(ROLE_BLOCKED)}
                     WHEN names > {threshold} THEN {literal(ROLE_GENERIC)}
@@ -121,25 +139,28 @@ def extract_identifiers(engine: Engine, config: ProjectConfig, types: list[Ident
                         'held by records of ' || CAST(names AS VARCHAR)
                         || ' different first names (generic_threshold {threshold})'
                END AS reason
-        FROM (
-            SELECT c.id_type, c.id_value, c.records, c.blocked,
-                   CASE WHEN c.fn_min IS NULL THEN 0 WHEN c.fn_min = c.fn_max THEN 1
-                        ELSE n.names END AS names
-            FROM {_COUNTS} AS c
-            LEFT JOIN {_NAMES} AS n ON n.id_type = c.id_type AND n.id_value = c.id_value
-        ) AS v
+        FROM guarded
         """,
     )
+
+
+def extract_identifiers(engine: Engine, types: list[IdentityType]) -> None:
+    """``_unify_raw``: the numbered unpivot with each value's ``vid`` and ``role``.
+
+    Also creates the view ``_unify_records`` (rid, source, record_id).
+    """
     engine.create_table_as(
-        WORK_IDS,
+        WORK_RAW,
         f"""
-        SELECT r.rid, r.source, r.fn, r.bd, r.id_type, v.vid, v.role
-        FROM {WORK_RAW} AS r
-        JOIN {WORK_VALUES} AS v ON v.id_type = r.id_type AND v.id_value = r.id_value
+        SELECT u.rid, u.source, u.record_id, u.fn, u.bd, u.id_type, u.id_value, v.vid, v.role
+        FROM ({_numbered_sql(types)}) AS u
+        LEFT JOIN {WORK_VALUES} AS v ON v.id_type = u.id_type AND v.id_value = u.id_value
         """,
     )
-    engine.drop_table(_COUNTS)
-    engine.drop_table(_NAMES)
+    engine.execute(
+        f"CREATE OR REPLACE VIEW {WORK_RECORDS} AS "
+        f"SELECT rid, source, record_id FROM {WORK_RAW} WHERE id_type IS NULL"
+    )
 
 
 def blocked_reason_sql(blocked: BlockedValues, type_names: list[str]) -> str:

@@ -29,15 +29,14 @@ from personae.unify.rules import IdentityType, in_list, types_sql
 from personae.unify.tables import (
     ROLE_LINK,
     ROLE_SINGLE,
-    WORK_COMPONENTS,
     WORK_DROPPED,
     WORK_HOLDS,
-    WORK_IDS,
+    WORK_LIMIT_PARTS,
     WORK_LINKS,
+    WORK_RAW,
 )
 
 _P = "_unify_lim"
-_COUNTS = f"{_P}_counts"
 _RECORDS = f"{_P}_records"
 _IDS = f"{_P}_ids"
 _HOLDS = f"{_P}_holds"
@@ -47,12 +46,10 @@ _NODE_PARTS = f"{_P}_node_parts"
 _MULTI = f"{_P}_multi"
 _PART_VALUES = f"{_P}_part_values"
 _PART_COUNTS = f"{_P}_part_counts"
-_EDGES = f"{_P}_edges"
 _LABELS = f"{_P}_labels"
 _GROUPS = f"{_P}_groups"
 _BAD = f"{_P}_bad"
 _TABLES = (
-    _COUNTS,
     _RECORDS,
     _IDS,
     _HOLDS,
@@ -62,7 +59,6 @@ _TABLES = (
     _MULTI,
     _PART_VALUES,
     _PART_COUNTS,
-    _EDGES,
     _LABELS,
     _GROUPS,
     _BAD,
@@ -84,56 +80,55 @@ def _reason(prefix: str, merged: str, id_type: str, scope: str, limit: str) -> s
 def apply_limits(engine: Engine, components: str, types: list[IdentityType]) -> int:
     """Rework the components of ``components(rid, comp)`` that exceed a limit.
 
-    Writes ``_unify_components(rid, comp)`` and ``_unify_dropped(nid, vid, id_type,
-    reason)``; returns the number of dropped nodes.
+    Writes ``_unify_limit_parts(rid, part)`` (the new component of every reworked
+    record; ``part`` is ``-rid`` of one of its records, so it never collides with
+    another component) and ``_unify_dropped(nid, vid, id_type, reason)``; returns the
+    number of dropped nodes.
     """
     engine.create_table_as(
         WORK_DROPPED,
         "SELECT CAST(NULL AS BIGINT) AS nid, CAST(NULL AS BIGINT) AS vid, "
         "CAST(NULL AS VARCHAR) AS id_type, CAST(NULL AS VARCHAR) AS reason WHERE false",
     )
-    limited = [t for t in types if t.rule.limit is not None]
-    over = _find_over_limit(engine, components, types) if limited else 0
-    parts = None
-    if over:
-        parts = _rework(engine, types)
-    if parts is None:
-        engine.create_table_as(WORK_COMPONENTS, f"SELECT rid, comp FROM {components}")
-    else:
-        engine.create_table_as(
-            WORK_COMPONENTS,
-            f"SELECT c.rid, coalesce(p.part, c.comp) AS comp FROM {components} AS c "
-            f"LEFT JOIN {parts} AS p ON p.rid = c.rid",
-        )
-    for name in _TABLES:
-        engine.drop_table(name)
+    engine.create_table_as(
+        WORK_LIMIT_PARTS,
+        "SELECT CAST(NULL AS BIGINT) AS rid, CAST(NULL AS BIGINT) AS part WHERE false",
+    )
+    try:
+        if any(t.rule.limit is not None for t in types) and _find_over_limit(
+            engine, components, types
+        ):
+            parts = _rework(engine, types)
+            engine.create_table_as(WORK_LIMIT_PARTS, f"SELECT rid, part FROM {parts}")
+    finally:
+        for name in _TABLES:
+            engine.drop_table(name)
     return engine.count(WORK_DROPPED)
 
 
 def _find_over_limit(engine: Engine, components: str, types: list[IdentityType]) -> int:
-    """``_unify_lim_records(rid)``: the records of components over a limit."""
-    engine.create_table_as(
-        _COUNTS,
-        f"""
-        SELECT c.comp, i.id_type, {_scope("t.per_source", "i.source")} AS scope, i.vid,
-               t.max_values
-        FROM {WORK_IDS} AS i
-        JOIN ({types_sql(types)}) AS t ON t.id_type = i.id_type AND t.max_values IS NOT NULL
-        JOIN {components} AS c ON c.rid = i.rid
-        WHERE i.role IN ('{ROLE_LINK}', '{ROLE_SINGLE}')
-        """,
-    )
-    # a (component, type, scope) with one value (min = max) is within any limit: only
-    # the others need the exact count of distinct values
+    """``_unify_lim_records(rid)``: the records of components that may exceed a limit.
+
+    One pass grouped by (component, type, scope) keeps those with two different values
+    (min <> max) on more identifiers than the limit: a superset of the components over a
+    limit. Reworking a component within its limits gives it back unchanged (no merge of
+    its parts can exceed a limit its whole does not), so no exact count is needed.
+    """
     engine.create_table_as(
         _RECORDS,
         f"""
         SELECT rid FROM {components} WHERE comp IN (
-            SELECT comp FROM {_COUNTS} WHERE comp IN (
-                SELECT comp FROM {_COUNTS} GROUP BY comp, id_type, scope
-                HAVING min(vid) <> max(vid))
-            GROUP BY comp, id_type, scope
-            HAVING count(DISTINCT vid) > max(max_values))
+            SELECT comp FROM (
+                SELECT c.comp, t.rank, {_scope("t.per_source", "r.source")} AS scope,
+                       min(r.vid) AS low, max(r.vid) AS high, count(*) AS n,
+                       max(t.max_values) AS max_values
+                FROM {WORK_RAW} AS r
+                JOIN ({types_sql(types)}) AS t
+                  ON t.id_type = r.id_type AND t.max_values IS NOT NULL
+                JOIN {components} AS c ON c.rid = r.rid
+                WHERE r.role IN ('{ROLE_LINK}', '{ROLE_SINGLE}')
+                GROUP BY c.comp, t.rank, {_scope("t.per_source", "r.source")}
+            ) AS g WHERE low <> high AND n > max_values)
         """,
     )
     return engine.count(_RECORDS)
@@ -145,10 +140,11 @@ def _rework(engine: Engine, types: list[IdentityType]) -> str:
     engine.create_table_as(
         _IDS,
         f"""
-        SELECT i.rid, i.id_type, {_scope("t.per_source", "i.source")} AS scope, i.vid
-        FROM {WORK_IDS} AS i
-        JOIN ({type_rows}) AS t ON t.id_type = i.id_type AND t.max_values IS NOT NULL
-        WHERE i.role IN ('{ROLE_LINK}', '{ROLE_SINGLE}') AND i.rid IN (SELECT rid FROM {_RECORDS})
+        SELECT r.rid, r.id_type, {_scope("t.per_source", "r.source")} AS scope, r.vid
+        FROM {WORK_RAW} AS r
+        JOIN ({type_rows}) AS t ON t.id_type = r.id_type AND t.max_values IS NOT NULL
+        WHERE r.role IN ('{ROLE_LINK}', '{ROLE_SINGLE}')
+          AND r.rid IN (SELECT rid FROM {_RECORDS})
         """,
     )
     engine.create_table_as(
@@ -223,18 +219,15 @@ def _add_type(
             """
         )
     kept = f"nid NOT IN (SELECT nid FROM {WORK_DROPPED})"
-    engine.create_table_as(
-        _EDGES,
-        f"""
+    edges = f"""
         SELECT 2 * part AS a, 2 * nid + 1 AS b FROM {_NODE_PARTS} WHERE {kept}
         UNION ALL
         SELECT 2 * a + 1 AS a, 2 * b + 1 AS b FROM {_LINKS}
         WHERE id_type = {name}
           AND a NOT IN (SELECT nid FROM {WORK_DROPPED})
           AND b NOT IN (SELECT nid FROM {WORK_DROPPED})
-        """,
-    )
-    connected_components(engine, _EDGES, _LABELS, work=f"{_P}_cc")
+    """
+    connected_components(engine, edges, _LABELS, work=f"{_P}_cc")
     engine.create_table_as(
         _GROUPS,
         f"""

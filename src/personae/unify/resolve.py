@@ -3,8 +3,9 @@
 Records that share a normalised identifier are the same person, except where a guard
 says otherwise:
 
-1. ``identifiers``   unpivot ``records`` into (record, id_type, id_value);
-2. ``identifiers``   blocked values and generic values stop linking;
+1. ``guards``        unpivot ``records`` into (id_type, id_value): blocked values and
+                     generic values stop linking;
+2. ``identifiers``   the (record, identifier) pairs, numbered;
 3. ``households``    household-safe values shared by different people link only the
                      records that match by first name or birth date;
 4. ``graph``/``components``  connected components of the identity graph, in SQL;
@@ -28,7 +29,7 @@ from personae.engine import Engine
 from personae.unify.graph import build_holds, record_components
 from personae.unify.history import log_dropped_links, log_guards, write_guard_report
 from personae.unify.households import split_households
-from personae.unify.identifiers import extract_identifiers, number_records
+from personae.unify.identifiers import extract_identifiers, guard_values
 from personae.unify.limits import apply_limits
 from personae.unify.rules import identity_types
 from personae.unify.stable_ids import COMP_PERSON, assign_person_ids
@@ -36,14 +37,18 @@ from personae.unify.tables import (
     IDENTIFIERS,
     ROLE_BLOCKED,
     ROLE_GENERIC,
+    ROLE_LINK,
+    ROLE_SINGLE,
+    WORK_COMPONENTS,
     WORK_DROPPED,
     WORK_GRAPH_COMPONENTS,
     WORK_HOLDS,
     WORK_RAW,
-    WORK_RECORDS,
     WORK_TABLES,
     WORK_VALUES,
+    WORK_VIEWS,
     drop_tables,
+    drop_views,
     timestamp_sql,
 )
 
@@ -77,10 +82,10 @@ def resolve_identities(
     report = ResolveReport()
     step = _Stopwatch(report.seconds)
     try:
-        with step("records"):
-            number_records(engine, types)
+        with step("guards"):
+            guard_values(engine, config, types)
         with step("identifiers"):
-            extract_identifiers(engine, config, types)
+            extract_identifiers(engine, types)
         with step("households"):
             report.household_splits = split_households(engine, types)
         with step("graph"):
@@ -96,7 +101,7 @@ def resolve_identities(
             write_guard_report(engine)
             log_guards(engine, at, run_id)
             log_dropped_links(engine, at, run_id, COMP_PERSON)
-            report.records = engine.count(WORK_RECORDS)
+            report.records = engine.count(WORK_COMPONENTS)
             report.persons = engine.count(COMP_PERSON)
             for role, count in engine.rows(
                 f"SELECT role, count(*) FROM {WORK_VALUES} "
@@ -107,6 +112,7 @@ def resolve_identities(
                 else:
                     report.generic_values = int(count)
     finally:
+        drop_views(engine, WORK_VIEWS)
         drop_tables(engine, (*WORK_TABLES, COMP_PERSON, _DROPPED_PAIRS))
     report.merges, report.splits = changes.merges, changes.splits
     report.new_persons = changes.new_persons
@@ -122,25 +128,18 @@ def _write_identifiers(engine: Engine) -> None:
     engine.create_table_as(
         _DROPPED_PAIRS,
         f"""
-        SELECT x.rid, v.id_type, v.id_value FROM (
-            SELECT h.rid, h.vid FROM {WORK_HOLDS} AS h
-            LEFT JOIN {WORK_DROPPED} AS d ON d.nid = h.nid
-            WHERE h.vid IN (SELECT vid FROM {WORK_DROPPED})
-            GROUP BY h.rid, h.vid HAVING count(d.nid) = count(*)
-        ) AS x JOIN {WORK_VALUES} AS v ON v.vid = x.vid
+        SELECT h.rid, h.vid FROM {WORK_HOLDS} AS h
+        LEFT JOIN {WORK_DROPPED} AS d ON d.nid = h.nid
+        WHERE h.vid IN (SELECT vid FROM {WORK_DROPPED})
+        GROUP BY h.rid, h.vid HAVING count(d.nid) = count(*)
         """,
     )
     engine.create_table_as(
         IDENTIFIERS,
         f"""
         SELECT r.source, r.record_id, r.id_type, r.id_value FROM {WORK_RAW} AS r
-        LEFT JOIN (
-            SELECT id_type, id_value FROM {WORK_VALUES}
-            WHERE role IN ('{ROLE_BLOCKED}', '{ROLE_GENERIC}')
-        ) AS g ON g.id_type = r.id_type AND g.id_value = r.id_value
-        LEFT JOIN {_DROPPED_PAIRS} AS x
-          ON x.rid = r.rid AND x.id_type = r.id_type AND x.id_value = r.id_value
-        WHERE g.id_type IS NULL AND x.rid IS NULL
+        LEFT JOIN {_DROPPED_PAIRS} AS x ON x.rid = r.rid AND x.vid = r.vid
+        WHERE r.role IN ('{ROLE_LINK}', '{ROLE_SINGLE}') AND x.rid IS NULL
         """,
     )
 

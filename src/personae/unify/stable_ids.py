@@ -27,12 +27,12 @@ from personae.unify.tables import (
     PERSONS,
     WORK_COMPONENTS,
     WORK_DROPPED,
+    WORK_GRAPH_COMPONENTS,
     WORK_HOLDS,
-    WORK_RECORDS,
+    WORK_LIMIT_PARTS,
     WORK_VALUES,
 )
 
-_ASSIGN = "_unify_assign"
 _OLD_PERSONS = "_unify_old_persons"
 _SHARES = "_unify_shares"
 _WINNERS = "_unify_winners"
@@ -46,7 +46,6 @@ _RETIRED = "_unify_retired"
 _PERSON_RECORDS = "_unify_person_records"
 _PERSONS_NEXT = "_unify_persons_next"
 _TABLES = (
-    _ASSIGN,
     _OLD_PERSONS,
     _SHARES,
     _WINNERS,
@@ -69,12 +68,15 @@ class IdChanges:
 def assign_person_ids(engine: Engine, types: list[IdentityType], at: str, run_id: str) -> IdChanges:
     """Write ``identity_map`` and ``persons`` and log merges and splits.
 
-    Reads ``_unify_components``; leaves ``_unify_comp_person(comp, person_id, is_new)``.
+    Reads the graph components and the parts reworked by limits; leaves
+    ``_unify_components(rid, source, record_id, comp, old)`` and
+    ``_unify_comp_person(comp, person_id, is_new)``.
     """
     _old_assignment(engine)
     engine.create_table_as(
         _SHARES,
-        f"SELECT old, comp, count(*) AS n FROM {_ASSIGN} WHERE old IS NOT NULL GROUP BY old, comp",
+        f"SELECT old, comp, count(*) AS n FROM {WORK_COMPONENTS} WHERE old IS NOT NULL "
+        "GROUP BY old, comp",
     )
     _first_records(
         engine,
@@ -87,7 +89,7 @@ def assign_person_ids(engine: Engine, types: list[IdentityType], at: str, run_id
         f"""
         SELECT old, comp FROM (
             SELECT s.old, s.comp, row_number() OVER (
-                       PARTITION BY s.old ORDER BY s.n DESC, k.source, k.record_id) AS rn
+                       PARTITION BY s.old ORDER BY s.n DESC, k.first_key) AS rn
             FROM {_SHARES} AS s LEFT JOIN {_SPREAD_KEYS} AS k ON k.comp = s.comp
         ) AS s WHERE rn = 1
         """,
@@ -103,7 +105,8 @@ def assign_person_ids(engine: Engine, types: list[IdentityType], at: str, run_id
     _first_records(
         engine,
         _NEW_KEYS,
-        f"SELECT DISTINCT comp FROM {_ASSIGN} WHERE comp NOT IN (SELECT comp FROM {_CLAIMS})",
+        f"SELECT DISTINCT comp FROM {WORK_COMPONENTS} "
+        f"WHERE comp NOT IN (SELECT comp FROM {_CLAIMS})",
     )
     engine.create_table_as(
         COMP_PERSON,
@@ -111,7 +114,7 @@ def assign_person_ids(engine: Engine, types: list[IdentityType], at: str, run_id
         SELECT comp, old AS person_id, false AS is_new FROM {_CLAIMS} WHERE rn = 1
         UNION ALL
         SELECT comp, (SELECT coalesce(max(person_id), 0) FROM {_OLD_PERSONS})
-                     + row_number() OVER (ORDER BY source, record_id) AS person_id,
+                     + row_number() OVER (ORDER BY first_key) AS person_id,
                true AS is_new
         FROM {_NEW_KEYS}
         """,
@@ -127,7 +130,7 @@ def assign_person_ids(engine: Engine, types: list[IdentityType], at: str, run_id
         _PERSON_RECORDS,
         f"""
         SELECT cp.person_id, cp.is_new, k.records FROM {COMP_PERSON} AS cp
-        JOIN (SELECT comp, count(*) AS records FROM {_ASSIGN} GROUP BY comp) AS k
+        JOIN (SELECT comp, count(*) AS records FROM {WORK_COMPONENTS} GROUP BY comp) AS k
           ON k.comp = cp.comp
         """,
     )
@@ -147,8 +150,8 @@ def assign_person_ids(engine: Engine, types: list[IdentityType], at: str, run_id
     engine.create_table_as(
         IDENTITY_MAP,
         f"""
-        SELECT a.source, a.record_id, cp.person_id FROM {_ASSIGN} AS a
-        JOIN {COMP_PERSON} AS cp ON cp.comp = a.comp
+        SELECT c.source, c.record_id, cp.person_id FROM {WORK_COMPONENTS} AS c
+        JOIN {COMP_PERSON} AS cp ON cp.comp = c.comp
         """,
     )
     engine.create_table_as(
@@ -166,18 +169,27 @@ def assign_person_ids(engine: Engine, types: list[IdentityType], at: str, run_id
 
 
 def _old_assignment(engine: Engine) -> None:
-    """``_unify_assign(rid, comp, old)`` and ``_unify_old_persons`` from the last run."""
+    """``_unify_components(rid, source, record_id, comp, old)`` and ``_unify_old_persons``.
+
+    A record's final component is its reworked part when limits split its graph
+    component, else the graph component.
+    """
     had_map = engine.table_exists(IDENTITY_MAP)
-    old = (
-        f"SELECT c.rid, c.comp, r.source, r.record_id, "
-        f"{'m.person_id' if had_map else 'CAST(NULL AS BIGINT)'} AS old "
-        f"FROM {WORK_COMPONENTS} AS c JOIN {WORK_RECORDS} AS r ON r.rid = c.rid"
+    old_map = (
+        f"LEFT JOIN {IDENTITY_MAP} AS m ON m.source = g.source AND m.record_id = g.record_id"
+        if had_map
+        else ""
     )
-    if had_map:
-        old += (
-            f" LEFT JOIN {IDENTITY_MAP} AS m ON m.source = r.source AND m.record_id = r.record_id"
-        )
-    engine.create_table_as(_ASSIGN, old)
+    engine.create_table_as(
+        WORK_COMPONENTS,
+        f"""
+        SELECT g.rid, g.source, g.record_id, coalesce(p.part, g.comp) AS comp,
+               {"m.person_id" if had_map else "CAST(NULL AS BIGINT)"} AS old
+        FROM {WORK_GRAPH_COMPONENTS} AS g
+        LEFT JOIN {WORK_LIMIT_PARTS} AS p ON p.rid = g.rid
+        {old_map}
+        """,
+    )
 
     sources = []
     if engine.table_exists(PERSONS):
@@ -198,17 +210,16 @@ def _old_assignment(engine: Engine) -> None:
 
 
 def _first_records(engine: Engine, out: str, comps: str) -> None:
-    """``out(comp, source, record_id)``: the smallest (source, record_id) of ``comps``."""
+    """``out(comp, first_key)``: a key ordering ``comps`` by their smallest (source, record_id).
+
+    ``first_key`` is the smallest ``source || chr(1) || record_id``, which orders like the
+    pair as long as source names hold no control character (they are identifiers).
+    """
     engine.create_table_as(
         out,
         f"""
-        WITH firsts AS (
-            SELECT comp, min(source) AS source FROM {_ASSIGN}
-            WHERE comp IN ({comps}) GROUP BY comp
-        )
-        SELECT f.comp, f.source, min(a.record_id) AS record_id FROM firsts AS f
-        JOIN {_ASSIGN} AS a ON a.comp = f.comp AND a.source = f.source
-        GROUP BY f.comp, f.source
+        SELECT comp, min(source || chr(1) || record_id) AS first_key
+        FROM {WORK_COMPONENTS} WHERE comp IN ({comps}) GROUP BY comp
         """,
     )
 
@@ -222,7 +233,7 @@ def _merge_rows(types: list[IdentityType]) -> str:
     return f"""
     WITH held AS (
         SELECT h.nid, h.vid, h.id_type, a.comp, a.old FROM {WORK_HOLDS} AS h
-        JOIN {_ASSIGN} AS a ON a.rid = h.rid
+        JOIN {WORK_COMPONENTS} AS a ON a.rid = h.rid
         WHERE a.comp IN (SELECT comp FROM {_RETIRED})
           AND h.nid NOT IN (SELECT nid FROM {WORK_DROPPED})
     ),
