@@ -40,17 +40,26 @@ def _key(name: str | None) -> str | None:
     return re.sub(r"[^a-z]", "", name.lower()) or None if name else None
 
 
-def write_records(engine: Engine, rows: list[dict[str, Any]], *, replace: bool = True) -> None:
+def write_records(
+    engine: Engine,
+    rows: list[dict[str, Any]],
+    *,
+    replace: bool = True,
+    extra: tuple[tuple[str, str], ...] = (),
+) -> None:
     """(Re)create ``records`` with the clean stage's columns and insert ``rows``.
 
     Each row needs ``source`` and ``record_id``; ``first_name_key`` is derived from
     ``first_name``, ``birth_date`` may be an ISO string; everything else defaults to NULL.
+    ``extra`` adds custom columns (name, SQL type). With ``replace=False`` rows are
+    appended to the existing table.
     """
-    names = [name for name, _ in COLUMNS]
+    columns = (*COLUMNS, *extra)
+    names = [name for name, _ in columns]
     if replace or not engine.table_exists("records"):
         engine.execute(
             "CREATE OR REPLACE TABLE records ("
-            + ", ".join(f"{name} {sql_type}" for name, sql_type in COLUMNS)
+            + ", ".join(f"{name} {sql_type}" for name, sql_type in columns)
             + ")"
         )
     for row in rows:
@@ -88,6 +97,28 @@ def person_of(engine: Engine, source: str, record_id: str) -> int:
     )
     assert len(found) == 1, f"{source}/{record_id} is mapped {len(found)} times"
     return int(found[0][0])
+
+
+def history(engine: Engine, action: str) -> list[dict[str, Any]]:
+    """The ``identity_history`` rows of one action, as dicts."""
+    names = ["at", "run_id", "action", "person_id", "other_person_id", "id_type", "id_value"]
+    names.append("reason")
+    rows = engine.rows(
+        'SELECT "at", run_id, action, person_id, other_person_id, id_type, id_value, reason '
+        "FROM identity_history WHERE action = ? ORDER BY id_type, id_value, person_id",
+        [action],
+    )
+    return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+def guards(engine: Engine) -> dict[tuple[str, str], tuple[str, int, str]]:
+    """``identity_guards`` as {(id_type, id_value): (guard, records, reason)}."""
+    return {
+        (t, v): (g, int(n), str(reason))
+        for t, v, g, n, reason in engine.rows(
+            "SELECT id_type, id_value, guard, records, reason FROM identity_guards"
+        )
+    }
 
 
 def groups(engine: Engine) -> set[frozenset[str]]:

@@ -1716,7 +1716,7 @@ traits:
   first_order_at: {aggregate: min, event: Order Completed, of: timestamp}
   last_order_at: {aggregate: max, event: Order Completed, of: timestamp}
   days_since_last_order: {expression: "date_diff('day', last_order_at, as_of)"}
-  last_seen_at: {aggregate: max, of: timestamp}
+  last_seen: {aggregate: max, of: timestamp, description: last seen on any channel}
   email_opens_30d: {aggregate: count, event: Email Opened, within: 30d}
   email_opens_90d: {aggregate: count, event: Email Opened, within: 90d}
   email_clicks_30d: {aggregate: count, event: Email Link Clicked, within: 30d}

@@ -56,7 +56,7 @@ def unknown_name_error(name: str, kind: str, valid: Iterable[str], path: str) ->
     )
 
 
-def parse_user_sql(text: str, path: str) -> exp.Expression:
+def parse_user_sql(text: str, path: str) -> exp.Expr:
     """Parse one SQL expression written by the user, refusing anything but an expression."""
     try:
         tree = sqlglot.parse_one(text, read="duckdb")
@@ -79,19 +79,24 @@ def parse_user_sql(text: str, path: str) -> exp.Expression:
     return tree
 
 
-def columns_of(tree: exp.Expression) -> list[exp.Column]:
+def qualified(name: str, table: str) -> exp.Column:
+    """``table."name"``: the column quoted, so any name is safe."""
+    return exp.Column(this=exp.to_identifier(name, quoted=True), table=exp.to_identifier(table))
+
+
+def columns_of(tree: exp.Expr) -> list[exp.Column]:
     return list(tree.find_all(exp.Column))
 
 
 def replace_columns(
-    tree: exp.Expression,
+    tree: exp.Expr,
     text: str,
     path: str,
-    resolve: Callable[[exp.Column], exp.Expression | None],
+    resolve: Callable[[exp.Column], exp.Expr | None],
     *,
     kind: str,
     valid: Callable[[], Iterable[str]],
-) -> exp.Expression:
+) -> exp.Expr:
     """Replace every column reference by ``resolve(column)``; ``None`` means unknown."""
     for column in columns_of(tree):
         if column.table:
@@ -127,7 +132,7 @@ def property_sql(name: str, alias: str = "e", cast: str | None = None) -> str:
     return f"TRY_CAST({raw} AS {cast})" if cast else raw
 
 
-def _literal_type(node: exp.Expression) -> str | None:
+def _literal_type(node: exp.Expr) -> str | None:
     while isinstance(node, exp.Paren | exp.Neg):
         node = node.this
     if isinstance(node, exp.Literal) and node.is_number:
@@ -137,12 +142,12 @@ def _literal_type(node: exp.Expression) -> str | None:
     return None
 
 
-def _all_of_type(nodes: list[exp.Expression]) -> str | None:
+def _all_of_type(nodes: list[exp.Expr]) -> str | None:
     kinds = {_literal_type(node) for node in nodes}
     return kinds.pop() if len(kinds) == 1 else None
 
 
-def context_type(column: exp.Expression) -> str | None:
+def context_type(column: exp.Expr) -> str | None:
     """The type a property must be read as, from where it stands in the expression."""
     node, parent = column, column.parent
     while isinstance(parent, exp.Paren):
@@ -179,17 +184,15 @@ def event_filter_sql(
     """
     tree = parse_user_sql(text, path)
 
-    def resolve(column: exp.Column) -> exp.Expression | None:
+    def resolve(column: exp.Column) -> exp.Expr | None:
         name = column.name
         if name in EVENT_COLUMNS:
-            return exp.column(name, table=alias, quoted=True)
+            return qualified(name, alias)
         if name == AS_OF:
             return exp.cast(exp.Literal.string(as_of.isoformat()), "DATE")
         if properties is not None and name not in properties:
             return None
-        return sqlglot.parse_one(
-            property_sql(name, alias, context_type(column)), read="duckdb"
-        )
+        return sqlglot.parse_one(property_sql(name, alias, context_type(column)), read="duckdb")
 
     def valid() -> list[str]:
         return [*EVENT_COLUMNS, AS_OF, *(properties or ())]

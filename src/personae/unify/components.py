@@ -78,9 +78,20 @@ def connected_components(engine: Engine, edges: str, out: str, *, work: str) -> 
         current = following
     flat = shortcut(engine, forest, work=work)
     engine.create_table_as(out, f"SELECT node, parent AS label FROM {flat}")
-    for name in (*edge_tables, parents, forest, *_jump_tables(work)):
+    for name in working_tables(work):
         engine.drop_table(name)
     return rounds
+
+
+def working_tables(work: str) -> tuple[str, ...]:
+    """The tables a run named ``work`` uses (dropped when it ends)."""
+    return (
+        f"{work}_edges_0",
+        f"{work}_edges_1",
+        f"{work}_parents",
+        f"{work}_forest",
+        *_jump_tables(work),
+    )
 
 
 def _jump_tables(work: str) -> tuple[str, str]:

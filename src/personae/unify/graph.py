@@ -10,7 +10,7 @@ first-name sub-nodes are edges too.
 from __future__ import annotations
 
 from personae.engine import Engine
-from personae.unify.components import connected_components
+from personae.unify.components import connected_components, working_tables
 from personae.unify.tables import (
     ROLE_LINK,
     WORK_GRAPH_COMPONENTS,
@@ -18,12 +18,14 @@ from personae.unify.tables import (
     WORK_HOUSEHOLDS,
     WORK_LINKS,
     WORK_RAW,
-    WORK_RECORDS,
     WORK_SUBHOLDS,
 )
 
 _LABELS = "_unify_labels"
 _RECORD_NODE = "_unify_record_node"
+_CC = "_unify_cc"
+#: this module's own working tables (dropped as it goes, and by the stage on failure)
+LOCAL_TABLES = (_LABELS, _RECORD_NODE, *working_tables(_CC))
 
 
 def build_holds(engine: Engine) -> None:
@@ -40,12 +42,11 @@ def build_holds(engine: Engine) -> None:
 
 
 def record_components(engine: Engine) -> int:
-    """``_unify_graph_components(rid, source, record_id, comp)`` for every record.
+    """``_unify_graph_components(rid, comp)`` for every record holding a node.
 
-    Returns the rounds of connected components run.
-
-    ``comp`` identifies the component: the smallest node of the component, or ``-rid``
-    for a record without nodes (alone in its component). It is unique, not meaningful.
+    Returns the rounds of connected components run. ``comp`` identifies the component:
+    its smallest node (>= 1). A record without nodes is alone in its component, later
+    identified as ``-rid``.
     """
     engine.create_table_as(
         _RECORD_NODE, f"SELECT rid, min(nid) AS node FROM {WORK_HOLDS} GROUP BY rid"
@@ -57,13 +58,11 @@ def record_components(engine: Engine) -> int:
         UNION ALL
         SELECT a, b FROM {WORK_LINKS}
     """
-    rounds = connected_components(engine, edges, _LABELS, work="_unify_cc")
+    rounds = connected_components(engine, edges, _LABELS, work=_CC)
     engine.create_table_as(
         WORK_GRAPH_COMPONENTS,
         f"""
-        SELECT r.rid, r.source, r.record_id, coalesce(l.label, n.node, -r.rid) AS comp
-        FROM {WORK_RECORDS} AS r
-        LEFT JOIN {_RECORD_NODE} AS n ON n.rid = r.rid
+        SELECT n.rid, coalesce(l.label, n.node) AS comp FROM {_RECORD_NODE} AS n
         LEFT JOIN {_LABELS} AS l ON l.node = n.node
         """,
     )

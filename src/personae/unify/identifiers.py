@@ -29,7 +29,7 @@ from personae.unify.tables import (
     WORK_VALUES,
 )
 
-_REQUIRED = ("source", "record_id", "first_name_key", "birth_date")
+_REQUIRED = ("source", "record_id", "first_name_key", "last_name_key", "birth_date")
 
 
 def _column(name: str) -> str:
@@ -66,9 +66,9 @@ def _identifiers_sql(types: list[IdentityType]) -> str:
 def _numbered_sql(types: list[IdentityType]) -> str:
     """``records`` crossed with the identifier types, each record numbered once.
 
-    Columns: rid, source, record_id, fn, bd, id_type, id_value. ``rid`` is numbered
+    Columns: rid, source, record_id, fn, ln, bd, id_type, id_value. ``rid`` is numbered
     before the cross join, so every row of a record carries the same one. Each record
-    also has a row with ``id_type`` NULL (its only row holding fn and bd).
+    also has a row with ``id_type`` NULL (its only row holding fn, ln and bd).
     """
     kinds = ", ".join(["(CAST(NULL AS VARCHAR))", *(f"({literal(t.name)})" for t in types)])
     value = (
@@ -86,11 +86,12 @@ def _numbered_sql(types: list[IdentityType]) -> str:
         SELECT * FROM (
             SELECT r.rid, r.source, r.record_id,
                    CASE WHEN t.id_type IS NULL THEN r.first_name_key END AS fn,
+                   CASE WHEN t.id_type IS NULL THEN r.last_name_key END AS ln,
                    CASE WHEN t.id_type IS NULL THEN r.birth_date END AS bd,
                    t.id_type, {value} AS id_value
             FROM (
                 SELECT row_number() OVER () AS rid, source, record_id, first_name_key,
-                       birth_date{copies}
+                       last_name_key, birth_date{copies}
                 FROM {RECORDS}
             ) AS r
             CROSS JOIN (VALUES {kinds}) AS t(id_type)
@@ -147,12 +148,17 @@ def guard_values(engine: Engine, config: ProjectConfig, types: list[IdentityType
 def extract_identifiers(engine: Engine, types: list[IdentityType]) -> None:
     """``_unify_raw``: the numbered unpivot with each value's ``vid`` and ``role``.
 
+    Only the record's own row (``id_type`` NULL) keeps its record_id, first and last
+    name and birth date; identifier rows keep the value's id, not its text: storing
+    each text once is cheaper than joining it back where it is needed.
+
     Also creates the view ``_unify_records`` (rid, source, record_id).
     """
     engine.create_table_as(
         WORK_RAW,
         f"""
-        SELECT u.rid, u.source, u.record_id, u.fn, u.bd, u.id_type, u.id_value, v.vid, v.role
+        SELECT u.rid, u.source, CASE WHEN u.id_type IS NULL THEN u.record_id END AS record_id,
+               u.fn, u.ln, u.bd, u.id_type, v.vid, v.role
         FROM ({_numbered_sql(types)}) AS u
         LEFT JOIN {WORK_VALUES} AS v ON v.id_type = u.id_type AND v.id_value = u.id_value
         """,

@@ -4,8 +4,8 @@ A rule such as ``customer_id: {limit: 1, per_source: true, priority: 1}`` says a
 has at most one customer_id per source. When a component exceeds a limit, links are
 dropped in reverse priority order:
 
-* only components that exceed a limit are reworked: a component within every limit has
-  every sub-part within them too, so it needs no change;
+* only components that may exceed a limit are reworked (a component within every limit
+  has every sub-part within them too, so reworking it would give it back unchanged);
 * in such a component, records start apart and identifier types are added one at a time,
   highest priority first. Adding type ``t`` merges the current parts through ``t``'s
   nodes, checking the limits of ``t`` and of every type already added:
@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from personae.engine import Engine
 from personae.sql import literal
-from personae.unify.components import connected_components
+from personae.unify.components import connected_components, working_tables
 from personae.unify.rules import IdentityType, in_list, types_sql
 from personae.unify.tables import (
     ROLE_LINK,
@@ -49,7 +49,9 @@ _PART_COUNTS = f"{_P}_part_counts"
 _LABELS = f"{_P}_labels"
 _GROUPS = f"{_P}_groups"
 _BAD = f"{_P}_bad"
-_TABLES = (
+_CC = f"{_P}_cc"
+#: this module's own working tables (dropped as it goes, and by the stage on failure)
+LOCAL_TABLES = (
     _RECORDS,
     _IDS,
     _HOLDS,
@@ -62,6 +64,7 @@ _TABLES = (
     _LABELS,
     _GROUPS,
     _BAD,
+    *working_tables(_CC),
 )
 
 
@@ -101,7 +104,7 @@ def apply_limits(engine: Engine, components: str, types: list[IdentityType]) -> 
             parts = _rework(engine, types)
             engine.create_table_as(WORK_LIMIT_PARTS, f"SELECT rid, part FROM {parts}")
     finally:
-        for name in _TABLES:
+        for name in LOCAL_TABLES:
             engine.drop_table(name)
     return engine.count(WORK_DROPPED)
 
@@ -227,7 +230,7 @@ def _add_type(
           AND a NOT IN (SELECT nid FROM {WORK_DROPPED})
           AND b NOT IN (SELECT nid FROM {WORK_DROPPED})
     """
-    connected_components(engine, edges, _LABELS, work=f"{_P}_cc")
+    connected_components(engine, edges, _LABELS, work=_CC)
     engine.create_table_as(
         _GROUPS,
         f"""

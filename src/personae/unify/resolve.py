@@ -26,13 +26,9 @@ from dataclasses import dataclass, field
 
 from personae.config.models import ProjectConfig
 from personae.engine import Engine
-from personae.unify.graph import build_holds, record_components
-from personae.unify.history import log_dropped_links, log_guards, write_guard_report
-from personae.unify.households import split_households
-from personae.unify.identifiers import extract_identifiers, guard_values
-from personae.unify.limits import apply_limits
+from personae.unify import graph, history, households, identifiers, limits, stable_ids
 from personae.unify.rules import identity_types
-from personae.unify.stable_ids import COMP_PERSON, assign_person_ids
+from personae.unify.stable_ids import COMP_PERSON
 from personae.unify.tables import (
     IDENTIFIERS,
     ROLE_BLOCKED,
@@ -83,24 +79,24 @@ def resolve_identities(
     step = _Stopwatch(report.seconds)
     try:
         with step("guards"):
-            guard_values(engine, config, types)
+            identifiers.guard_values(engine, config, types)
         with step("identifiers"):
-            extract_identifiers(engine, types)
+            identifiers.extract_identifiers(engine, types)
         with step("households"):
-            report.household_splits = split_households(engine, types)
+            report.household_splits = households.split_households(engine, types)
         with step("graph"):
-            build_holds(engine)
+            graph.build_holds(engine)
         with step("components"):
-            report.rounds = record_components(engine)
+            report.rounds = graph.record_components(engine)
         with step("limits"):
-            report.dropped_links = apply_limits(engine, WORK_GRAPH_COMPONENTS, types)
+            report.dropped_links = limits.apply_limits(engine, WORK_GRAPH_COMPONENTS, types)
         with step("stable_ids"):
-            changes = assign_person_ids(engine, types, at, run_id)
+            changes = stable_ids.assign_person_ids(engine, types, at, run_id)
         with step("outputs"):
             _write_identifiers(engine)
-            write_guard_report(engine)
-            log_guards(engine, at, run_id)
-            log_dropped_links(engine, at, run_id, COMP_PERSON)
+            history.write_guard_report(engine)
+            history.log_guards(engine, at, run_id)
+            history.log_dropped_links(engine, at, run_id, COMP_PERSON)
             report.records = engine.count(WORK_COMPONENTS)
             report.persons = engine.count(COMP_PERSON)
             for role, count in engine.rows(
@@ -113,7 +109,18 @@ def resolve_identities(
                     report.generic_values = int(count)
     finally:
         drop_views(engine, WORK_VIEWS)
-        drop_tables(engine, (*WORK_TABLES, COMP_PERSON, _DROPPED_PAIRS))
+        drop_tables(
+            engine,
+            (
+                *WORK_TABLES,
+                *households.LOCAL_TABLES,
+                *graph.LOCAL_TABLES,
+                *limits.LOCAL_TABLES,
+                *stable_ids.LOCAL_TABLES,
+                COMP_PERSON,
+                _DROPPED_PAIRS,
+            ),
+        )
     report.merges, report.splits = changes.merges, changes.splits
     report.new_persons = changes.new_persons
     return report
@@ -137,7 +144,9 @@ def _write_identifiers(engine: Engine) -> None:
     engine.create_table_as(
         IDENTIFIERS,
         f"""
-        SELECT r.source, r.record_id, r.id_type, r.id_value FROM {WORK_RAW} AS r
+        SELECT c.source, c.record_id, v.id_type, v.id_value FROM {WORK_RAW} AS r
+        JOIN {WORK_COMPONENTS} AS c ON c.rid = r.rid
+        JOIN {WORK_VALUES} AS v ON v.vid = r.vid
         LEFT JOIN {_DROPPED_PAIRS} AS x ON x.rid = r.rid AND x.vid = r.vid
         WHERE r.role IN ('{ROLE_LINK}', '{ROLE_SINGLE}') AND x.rid IS NULL
         """,

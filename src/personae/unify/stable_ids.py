@@ -30,6 +30,7 @@ from personae.unify.tables import (
     WORK_GRAPH_COMPONENTS,
     WORK_HOLDS,
     WORK_LIMIT_PARTS,
+    WORK_RECORDS,
     WORK_VALUES,
 )
 
@@ -45,7 +46,8 @@ COMP_PERSON = "_unify_comp_person"
 _RETIRED = "_unify_retired"
 _PERSON_RECORDS = "_unify_person_records"
 _PERSONS_NEXT = "_unify_persons_next"
-_TABLES = (
+#: this module's own working tables (dropped as it goes, and by the stage on failure)
+LOCAL_TABLES = (
     _OLD_PERSONS,
     _SHARES,
     _WINNERS,
@@ -163,7 +165,7 @@ def assign_person_ids(engine: Engine, types: list[IdentityType], at: str, run_id
     merges = append_history(engine, at, run_id, _merge_rows(types), once=False)
     splits = append_history(engine, at, run_id, _split_rows(), once=False)
     new_persons = int(engine.scalar(f"SELECT count(*) FROM {COMP_PERSON} WHERE is_new"))
-    for name in _TABLES:
+    for name in LOCAL_TABLES:
         engine.drop_table(name)
     return IdChanges(merges=merges, splits=splits, new_persons=new_persons)
 
@@ -172,21 +174,22 @@ def _old_assignment(engine: Engine) -> None:
     """``_unify_components(rid, source, record_id, comp, old)`` and ``_unify_old_persons``.
 
     A record's final component is its reworked part when limits split its graph
-    component, else the graph component.
+    component, else its graph component, else (no node) ``-rid``: itself alone.
     """
     had_map = engine.table_exists(IDENTITY_MAP)
     old_map = (
-        f"LEFT JOIN {IDENTITY_MAP} AS m ON m.source = g.source AND m.record_id = g.record_id"
+        f"LEFT JOIN {IDENTITY_MAP} AS m ON m.source = r.source AND m.record_id = r.record_id"
         if had_map
         else ""
     )
     engine.create_table_as(
         WORK_COMPONENTS,
         f"""
-        SELECT g.rid, g.source, g.record_id, coalesce(p.part, g.comp) AS comp,
+        SELECT r.rid, r.source, r.record_id, coalesce(p.part, g.comp, -r.rid) AS comp,
                {"m.person_id" if had_map else "CAST(NULL AS BIGINT)"} AS old
-        FROM {WORK_GRAPH_COMPONENTS} AS g
-        LEFT JOIN {WORK_LIMIT_PARTS} AS p ON p.rid = g.rid
+        FROM {WORK_RECORDS} AS r
+        LEFT JOIN {WORK_GRAPH_COMPONENTS} AS g ON g.rid = r.rid
+        LEFT JOIN {WORK_LIMIT_PARTS} AS p ON p.rid = r.rid
         {old_map}
         """,
     )

@@ -24,10 +24,10 @@ PERSONS = "persons"
 HISTORY = "identity_history"
 GUARDS = "identity_guards"
 
-#: the unpivot: one row per (record, identifier) with rid, source, record_id, id_type,
-#: id_value and the value's vid and role; plus one row per record with ``id_type`` NULL
-#: holding its fn (first_name_key) and bd (birth_date). ``rid`` is a dense join key in
-#: no particular order: nothing written out depends on its value
+#: the unpivot: one row per (record, identifier) with rid, source, id_type and the
+#: value's vid and role; plus one row per record with ``id_type`` NULL holding its
+#: record_id, fn (first_name_key), ln (last_name_key) and bd (birth_date). ``rid`` is
+#: a dense join key in no particular order: nothing written out depends on its value
 WORK_RAW = "_unify_raw"
 #: VIEW: one row per record: rid, source, record_id
 WORK_RECORDS = "_unify_records"
@@ -43,8 +43,8 @@ WORK_SUBHOLDS = "_unify_subholds"
 WORK_LINKS = "_unify_links"
 #: graph membership: record rid holds node nid (of identifier vid, of type id_type)
 WORK_HOLDS = "_unify_holds"
-#: each record's component in the whole graph: rid, source, record_id, comp (an
-#: arbitrary unique BIGINT)
+#: the component of each record holding a node: rid, comp (its smallest node); records
+#: without nodes are alone, their component is ``-rid``
 WORK_GRAPH_COMPONENTS = "_unify_graph_components"
 #: records whose component was reworked to respect limits: rid, part
 WORK_LIMIT_PARTS = "_unify_limit_parts"

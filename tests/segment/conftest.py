@@ -1,0 +1,14 @@
+"""Fixtures of the segment tests."""
+
+from __future__ import annotations
+
+import pytest
+from segment_warehouse import load_warehouse
+
+from personae.engine import Engine
+
+
+@pytest.fixture
+def warehouse(engine: Engine) -> Engine:
+    load_warehouse(engine)
+    return engine
