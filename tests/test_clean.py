@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
-from conftest import MakeProject
 from personae.clean.stage import clean
 from personae.ingest import ingest
+from personae.project import Project
+
+MakeProject = Callable[..., Project]
 
 CONFIG = """
 as_of: 2026-11-01

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from conftest import MakeProject
 from personae.errors import SourceError
 from personae.ingest import ingest
+from personae.project import Project
+
+MakeProject = Callable[..., Project]
 
 CRM = """
 sources:

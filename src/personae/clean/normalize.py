@@ -23,7 +23,7 @@ API
 ``email(raw) -> str | None``                                ``jean.dupont@gmail.com``
 ``email_sql(column_sql) -> str``                            DuckDB SQL giving ``email``
 ``phone(raw, region="FR") -> str | None``                   E.164: ``+33612345678``
-``phones(values, region="FR", *, workers=None)``            batch form of ``phone``
+``phones(values, region="FR", *, workers=1)``               batch form of ``phone``
 ``name(raw) -> str | None``                                 ``JEAN-PIERRE`` -> ``Jean-Pierre``
 ``name_key(raw) -> str | None``                             ``Lefèvre`` -> ``lefevre``
 ``split_full_name(raw, order="first_last")``                ``(first, last)``
@@ -34,21 +34,22 @@ API
 ``gender(raw) -> str | None``                               ``female``/``male``/``other``
 ``language(raw) -> str | None``                             ISO 639-1
 ``is_blank(raw) -> bool``, ``outcome(raw, value)``          absent / invalid / valid
-``normalize_many(kind, values, **options)``                 batch form of every kind
+``normalize_many(kind, values, **options)``                 batch form, canonical text
 ==========================================================  =============================
 
 ``normalize_many(kind, values, *, region, fmt, country, order, today)`` maps a list of
 raw values with one kind (``KINDS``) and returns canonical *text* (dates as
 ``YYYY-MM-DD``, timestamps as ``YYYY-MM-DD HH:MM:SS[.ffffff]``), ready to be written to a
 lookup table; each distinct value is computed once. Phones go through :func:`phones`,
-which pre-strips every value to digits, de-duplicates, answers most numbers with a fast
-exact reader of the phonenumbers metadata and hands the rest to ``phonenumbers.parse``.
+which pre-strips every value to digits, de-duplicates, answers almost every number with
+an exact reader of the phonenumbers metadata and hands the rest to ``phonenumbers.parse``
+(about 3 us per distinct value instead of 16 us).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
+import multiprocessing
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -431,23 +432,23 @@ def _phone_chunk(keys: list[str], region: str | None) -> list[str | None]:
 
 
 def phones(
-    values: Sequence[str | None], region: str | None = "FR", *, workers: int | None = None
+    values: Sequence[str | None], region: str | None = "FR", *, workers: int = 1
 ) -> list[str | None]:
     """:func:`phone` over many values, in order.
 
-    Values are pre-stripped to their key and each distinct key is read once. When there
-    are more than ``PARALLEL_THRESHOLD`` distinct keys they are read in chunks by
-    ``workers`` processes (default: 2 when the machine has 2 CPUs or more); pass
-    ``workers=1`` to stay in-process.
+    Values are pre-stripped to their key and each distinct key is read once (about
+    3 us per distinct value). With ``workers`` > 1 and more than ``PARALLEL_THRESHOLD``
+    distinct keys, chunks are read by that many spawned processes; on 2 CPUs this saved
+    under 10%, so it is off by default.
     """
     region = _region(region)
     keys: list[str | None] = [None if v is None else _phone_key(v) for v in values]
     distinct = list(dict.fromkeys(k for k in keys if k is not None))
-    if workers is None:
-        workers = min(2, os.cpu_count() or 1)
     if workers > 1 and len(distinct) > PARALLEL_THRESHOLD:
         chunks = [distinct[i : i + _CHUNK] for i in range(0, len(distinct), _CHUNK)]
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        # spawned, not forked: the caller may hold engine threads
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             parts = pool.map(_phone_chunk, chunks, [region] * len(chunks))
             mapped = [value for part in parts for value in part]
     else:
@@ -495,13 +496,14 @@ def _clean_text(raw: str) -> str:
 
 
 def _is_name_text(text: str) -> bool:
-    """Letters, marks, spaces, hyphens, apostrophes and dots only, with one letter."""
+    """Letters, marks, spaces, dashes, apostrophes and dots only, with one letter."""
     if text.isascii():
         if _ASCII_NAME.fullmatch(text) is None:
             return False
     else:
         for char in text:
-            if char not in _NAME_PUNCTUATION and unicodedata.category(char)[0] not in "LM":
+            category = unicodedata.category(char)
+            if category[0] not in "LM" and category != "Pd" and char not in _NAME_PUNCTUATION:
                 return False
     return _LETTERS.search(text) is not None and text.casefold() not in _PLACEHOLDERS
 

@@ -38,8 +38,8 @@ temporary table; per field, one ``GROUP BY (person, value)`` counts records and 
 the best record by the rule's packed BIGINT sort key (``min``/``arg_min``: no string
 sorts), and a ``row_number()`` per person marks the chosen value. One aggregate per field
 (``UNION ALL``) keeps hash tables small, which is several times faster than one
-aggregate over an unpivot of all fields. ``profiles`` pivots the chosen rows with
-``max(CASE …)`` and adds the lists and statistics.
+aggregate over an unpivot of all fields. ``profiles`` pivots the chosen rows (one filtered
+join per field) and adds the lists and statistics.
 """
 
 from __future__ import annotations
@@ -235,51 +235,46 @@ def profile_values_sql(config: ProjectConfig, available: Sequence[str]) -> str:
 
 
 def profiles_sql(config: ProjectConfig) -> str:
-    """SELECT of ``profiles`` from ``profile_values``, the staged records and persons."""
+    """SELECT of ``profiles`` from ``profile_values``, the staged records and persons.
+
+    The chosen values are pivoted by joining one filtered scan of ``profile_values`` per
+    field: a column scan with a filter and a join on ``person_id`` per field is about twice
+    as fast as one ``GROUP BY person_id`` with three ``max(CASE …)`` per field.
+    """
     fields = profile_fields(config)
-    pivots: list[str] = []
+    joins: list[str] = []
+    values: list[str] = []
+    lineage: list[str] = []
     for i, name in enumerate(fields):
-        when = f"WHEN c.pos = {i}"
-        pivots.append(
-            f"CAST(max(CASE {when} THEN c.value END) AS {field_type(config, name)}) "
-            f"AS {ident(name)}"
+        alias = f"f{i}"
+        joins.append(
+            "LEFT JOIN (SELECT person_id, value, source, record_id FROM profile_values "
+            f"WHERE chosen AND field = {literal(name)}) {alias} "
+            f"ON {alias}.person_id = l.person_id"
         )
-        pivots += [
-            f"max(CASE {when} THEN c.{part} END) AS {ident(name + '__' + part)}"
-            for part in ("source", "record_id")
+        values.append(f"CAST({alias}.value AS {field_type(config, name)}) AS {ident(name)}")
+        lineage += [
+            f"{alias}.{part} AS {ident(name + '__' + part)}" for part in ("source", "record_id")
         ]
-    # comparing a small integer is much cheaper than comparing the field name per pivot
-    position = " ".join(f"WHEN {literal(name)} THEN {i}" for i, name in enumerate(fields))
     lists = ", ".join(
         f"list_sort(list(pv.value) FILTER (WHERE pv.field = {literal(source)})) AS {column}"
         for column, source in LIST_COLUMNS.items()
     )
     list_fields = ", ".join(literal(f) for f in LIST_COLUMNS.values())
-    lineage = [f"{name}__{part}" for name in fields for part in ("source", "record_id")]
-    select = ", ".join(
+    select = ",\n       ".join(
         [
             "l.person_id",
-            *(f"c.{ident(n)}" for n in fields),
+            *values,
             *(f"li.{c}" for c in LIST_COLUMNS),
             "coalesce(s.record_count, 0) AS record_count",
             "s.sources",
             "s.first_seen_at",
             "s.last_seen_at",
-            *(f"c.{ident(n)}" for n in lineage),
+            *lineage,
         ]
     )
     return f"""
-WITH chosen AS (
-    SELECT c.person_id, {", ".join(pivots)}
-    FROM (
-        SELECT pv.person_id, CASE pv.field {position} END AS pos, pv.value, pv.source,
-               pv.record_id
-        FROM profile_values pv
-        WHERE pv.chosen AND pv.field IN ({", ".join(literal(n) for n in fields)})
-    ) c
-    GROUP BY c.person_id
-),
-lists AS (
+WITH lists AS (
     SELECT pv.person_id, {lists}
     FROM profile_values pv
     WHERE pv.field IN ({list_fields})
@@ -294,9 +289,9 @@ stats AS (
 )
 SELECT {select}
 FROM ({LIVE_PERSONS_SQL}) l
-LEFT JOIN chosen c ON c.person_id = l.person_id
 LEFT JOIN lists li ON li.person_id = l.person_id
 LEFT JOIN stats s ON s.person_id = l.person_id
+{chr(10).join(joins)}
 """
 
 

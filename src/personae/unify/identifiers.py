@@ -48,16 +48,21 @@ def check_records(engine: Engine, types: list[IdentityType]) -> None:
         )
 
 
-def _identifiers_sql(types: list[IdentityType]) -> str:
-    """(fn, id_type, id_value) of every identifier: one scan of a few columns per type."""
+def identifiers_sql(types: list[IdentityType]) -> str:
+    """Every identifier of ``records``: (source, record_id, fn, id_type, id_value).
+
+    One scan of a few columns per type, so queries reading only some columns are cheap.
+    """
     if not types:
         return (
-            "SELECT CAST(NULL AS VARCHAR) AS fn, CAST(NULL AS VARCHAR) AS id_type, "
+            "SELECT CAST(NULL AS VARCHAR) AS source, CAST(NULL AS VARCHAR) AS record_id, "
+            "CAST(NULL AS VARCHAR) AS fn, CAST(NULL AS VARCHAR) AS id_type, "
             "CAST(NULL AS VARCHAR) AS id_value WHERE false"
         )
     return " UNION ALL ".join(
-        f"SELECT fn, id_type, id_value FROM (SELECT first_name_key AS fn, "
-        f"{literal(t.name)} AS id_type, CAST({ident(t.name)} AS VARCHAR) AS id_value "
+        f"SELECT source, record_id, fn, id_type, id_value FROM (SELECT source, record_id, "
+        f"first_name_key AS fn, {literal(t.name)} AS id_type, "
+        f"CAST({ident(t.name)} AS VARCHAR) AS id_value "
         f"FROM {RECORDS}) AS i WHERE id_value IS NOT NULL AND id_value <> ''"
         for t in types
     )
@@ -110,7 +115,7 @@ def guard_values(engine: Engine, config: ProjectConfig, types: list[IdentityType
     engine.create_table_as(
         WORK_VALUES,
         f"""
-        WITH unpivoted AS ({_identifiers_sql(types)}),
+        WITH unpivoted AS ({identifiers_sql(types)}),
         counts AS (
             SELECT id_type, id_value, count(*) AS records, min(fn) AS fn_min,
                    max(fn) AS fn_max

@@ -27,19 +27,16 @@ from dataclasses import dataclass, field
 from personae.config.models import ProjectConfig
 from personae.engine import Engine
 from personae.unify import graph, history, households, identifiers, limits, stable_ids
-from personae.unify.rules import identity_types
+from personae.unify.rules import IdentityType, identity_types
 from personae.unify.stable_ids import COMP_PERSON
 from personae.unify.tables import (
     IDENTIFIERS,
     ROLE_BLOCKED,
     ROLE_GENERIC,
-    ROLE_LINK,
-    ROLE_SINGLE,
     WORK_COMPONENTS,
     WORK_DROPPED,
     WORK_GRAPH_COMPONENTS,
     WORK_HOLDS,
-    WORK_RAW,
     WORK_TABLES,
     WORK_VALUES,
     WORK_VIEWS,
@@ -93,7 +90,7 @@ def resolve_identities(
         with step("stable_ids"):
             changes = stable_ids.assign_person_ids(engine, types, at, run_id)
         with step("outputs"):
-            _write_identifiers(engine)
+            _write_identifiers(engine, types)
             history.write_guard_report(engine)
             history.log_guards(engine, at, run_id)
             history.log_dropped_links(engine, at, run_id, COMP_PERSON)
@@ -126,29 +123,40 @@ def resolve_identities(
     return report
 
 
-def _write_identifiers(engine: Engine) -> None:
+def _write_identifiers(engine: Engine, types: list[IdentityType]) -> None:
     """``identifiers``: what actually links, after guards and dropped links.
 
-    A record loses an identifier to a dropped link when every node it holds for that
+    Read again from ``records`` and filtered by the (small) sets of guarded values and
+    dropped pairs, which is cheaper than joining the texts back onto ``_unify_raw``. A
+    record loses an identifier to a dropped link when every node it holds for that
     value was dropped.
     """
     engine.create_table_as(
         _DROPPED_PAIRS,
         f"""
-        SELECT h.rid, h.vid FROM {WORK_HOLDS} AS h
-        LEFT JOIN {WORK_DROPPED} AS d ON d.nid = h.nid
-        WHERE h.vid IN (SELECT vid FROM {WORK_DROPPED})
-        GROUP BY h.rid, h.vid HAVING count(d.nid) = count(*)
+        SELECT c.source, c.record_id, v.id_type, v.id_value FROM (
+            SELECT h.rid, h.vid FROM {WORK_HOLDS} AS h
+            LEFT JOIN {WORK_DROPPED} AS d ON d.nid = h.nid
+            WHERE h.vid IN (SELECT vid FROM {WORK_DROPPED})
+            GROUP BY h.rid, h.vid HAVING count(d.nid) = count(*)
+        ) AS x
+        JOIN {WORK_COMPONENTS} AS c ON c.rid = x.rid
+        JOIN {WORK_VALUES} AS v ON v.vid = x.vid
         """,
     )
     engine.create_table_as(
         IDENTIFIERS,
         f"""
-        SELECT c.source, c.record_id, v.id_type, v.id_value FROM {WORK_RAW} AS r
-        JOIN {WORK_COMPONENTS} AS c ON c.rid = r.rid
-        JOIN {WORK_VALUES} AS v ON v.vid = r.vid
-        LEFT JOIN {_DROPPED_PAIRS} AS x ON x.rid = r.rid AND x.vid = r.vid
-        WHERE r.role IN ('{ROLE_LINK}', '{ROLE_SINGLE}') AND x.rid IS NULL
+        SELECT u.source, u.record_id, u.id_type, u.id_value
+        FROM ({identifiers.identifiers_sql(types)}) AS u
+        LEFT JOIN (
+            SELECT id_type, id_value FROM {WORK_VALUES}
+            WHERE role IN ('{ROLE_BLOCKED}', '{ROLE_GENERIC}')
+        ) AS g ON g.id_type = u.id_type AND g.id_value = u.id_value
+        LEFT JOIN {_DROPPED_PAIRS} AS x
+          ON x.source = u.source AND x.record_id = u.record_id
+         AND x.id_type = u.id_type AND x.id_value = u.id_value
+        WHERE g.id_type IS NULL AND x.source IS NULL
         """,
     )
 
