@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
 import re
 from collections import defaultdict
@@ -18,6 +19,7 @@ from personae.config import parse_config
 from personae.demo import DemoSummary, generate_demo
 from personae.demo import generator as gen
 from personae.demo import names as vocab
+from personae.demo.generator import BROKEN_ROWS
 
 PEOPLE = 2_000
 ANCHOR = dt.datetime(2026, 11, 1)
@@ -62,10 +64,15 @@ class Demo:
 
 
 def _read(path: Path) -> list[dict[str, Any]]:
+    """The file's records, without the broken lines the generator adds on purpose."""
     if path.suffix == ".jsonl":
         return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-    with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
+    data = path.read_bytes()
+    for broken in BROKEN_ROWS.values():
+        data = data.replace(broken, b"")
+    lines = data.decode("utf-8").splitlines(keepends=True)
+    unique = list(dict.fromkeys(lines))  # the order exported twice
+    return list(csv.DictReader(io.StringIO("".join(unique))))
 
 
 def _files(root: Path) -> dict[str, bytes]:

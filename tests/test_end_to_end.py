@@ -79,3 +79,14 @@ def test_rerun_keeps_every_person_id(demo: Project) -> None:
     run(demo)
     after = dict(((s, r), p) for s, r, p in demo.engine.rows("SELECT * FROM identity_map"))
     assert before == after
+
+
+def test_broken_rows_of_the_demo_are_quarantined_with_reasons(demo: Project) -> None:
+    reasons = dict(
+        demo.engine.rows("SELECT source, reason FROM quarantine ORDER BY source, reason")
+    )
+    assert set(reasons) == {"crm", "nps_survey", "orders", "support_tickets"}
+    assert reasons["crm"].startswith("missing columns")
+    assert reasons["nps_survey"].startswith("too many columns")
+    assert reasons["orders"].startswith("duplicate record id")
+    assert "encoding: latin-1" in reasons["support_tickets"]

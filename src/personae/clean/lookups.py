@@ -8,6 +8,7 @@ The stage joins them in SQL; the engine never runs Python per row.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -28,7 +29,14 @@ def _each(fn: Callable[[str, str | None], str | None]) -> BatchCleaner:
 
 
 def _date(raw: str, fmt: str | None) -> str | None:
+    """Birth dates: never in the future, two-digit years go back a century if needed."""
     parsed = normalize.date(raw, fmt)
+    return parsed.isoformat() if parsed else None
+
+
+def _calendar_date(raw: str, fmt: str | None) -> str | None:
+    """Any date, future ones included (a contract end, a renewal)."""
+    parsed = normalize.date(raw, fmt, today=dt.date(9998, 12, 31))
     return parsed.isoformat() if parsed else None
 
 
@@ -47,6 +55,7 @@ CLEANERS: dict[str, BatchCleaner] = {
     "first_of": _each(_split(0)),
     "last_of": _each(_split(1)),
     "date": _each(_date),
+    "calendar_date": _each(_calendar_date),
     "country": _each(lambda raw, _: normalize.country(raw)),
     "postcode": _each(lambda raw, country: normalize.postcode(raw, country)),
     "gender": _each(lambda raw, _: normalize.gender(raw)),

@@ -115,7 +115,7 @@ def _plan_field(config: ProjectConfig, name: str, spec: FieldSpec, identity: set
         return FieldPlan(name, raw, clean=timestamp_sql(raw, spec.format), sql_type="TIMESTAMP")
     if custom.type == "date":
         option = literal(spec.format or "")
-        return FieldPlan(name, raw, lookup="date", option=option, sql_type="DATE")
+        return FieldPlan(name, raw, lookup="calendar_date", option=option, sql_type="DATE")
     if custom.type == "boolean":
         return FieldPlan(name, raw, lookup="boolean", sql_type="BOOLEAN")
     return FieldPlan(name, raw, lookup="text")

@@ -35,6 +35,7 @@ LOOKUP_ORDER = (
     "name",
     "name_key",
     "date",
+    "calendar_date",
     "gender",
     "language",
     "text",

@@ -102,8 +102,9 @@ def _spinner() -> Iterator[Callable[[str], None]]:
 def _run_stages(stages: tuple[str, ...], directory: Path | None = None) -> Any:
     from personae.pipeline import run
 
-    with _project(directory) as project, _spinner() as start:
-        report = run(project, stages, on_stage=start)
+    with _project(directory) as project:
+        with _spinner() as start:
+            report = run(project, stages, on_stage=start)
         render.run_report(console, project, report)
         return report
 

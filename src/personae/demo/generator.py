@@ -1750,6 +1750,31 @@ segments:
 # --------------------------------------------------------------------------- entry point
 
 
+#: rows that real exports contain and ingest must quarantine, appended to the files
+#: (they are not records, so the ground truth does not list them)
+BROKEN_ROWS: dict[str, bytes] = {
+    # a line cut short by a bad export
+    "crm": b"C9999901,Jean,Martin\n",
+    # a comment with an unquoted comma: one column too many
+    "nps_survey": b"R99999901,jean@example.org,9,Super, merci,01/10/2026\n",
+    # a latin-1 byte in a UTF-8 file
+    "support_tickets": b"SUP-9999901,H\xe9l\xe8ne Dupuis,helene@example.org,,Retour,2026-10-01 10:00:00\n",
+}
+
+
+def add_broken_rows(files: dict[str, Path]) -> None:
+    """Append a few malformed lines and repeat one order id, as real exports do."""
+    for name, line in BROKEN_ROWS.items():
+        with files[name].open("ab") as handle:
+            handle.write(line)
+    orders = files["orders"]
+    with orders.open("rb") as handle:
+        handle.readline()
+        first_order = handle.readline()
+    with orders.open("ab") as handle:
+        handle.write(first_order)  # the same order exported twice
+
+
 def generate_demo(
     people: int, out_dir: Path, seed: int = 42, anchor: dt.date = dt.date(2026, 11, 1)
 ) -> DemoSummary:
@@ -1783,6 +1808,7 @@ def generate_demo(
     files = {s.name: out_dir / "data" / s.file for s in sources}
     for source in sources:
         write_source(source, files[source.name])
+    add_broken_rows(files)
     truth = out_dir / TRUTH_FILE
     write_truth(sources, pop, truth)
     config = out_dir / CONFIG_FILE
