@@ -1758,7 +1758,9 @@ BROKEN_ROWS: dict[str, bytes] = {
     # a comment with an unquoted comma: one column too many
     "nps_survey": b"R99999901,jean@example.org,9,Super, merci,01/10/2026\n",
     # a latin-1 byte in a UTF-8 file
-    "support_tickets": b"SUP-9999901,H\xe9l\xe8ne Dupuis,helene@example.org,,Retour,2026-10-01 10:00:00\n",
+    "support_tickets": (
+        b"SUP-9999901,H\xe9l\xe8ne Dupuis,helene@example.org,,Retour,2026-10-01 10:00:00\n"
+    ),
 }
 
 
