@@ -126,3 +126,18 @@ def test_docstring_matches_the_grid() -> None:
     for name, cells in rfm_cells().items():
         listed = " ".join(f"({r}, {fm})" for r, fm in cells)
         assert re.search(rf"^\s+{re.escape(name)}\s+{re.escape(listed)}$", doc, re.M), name
+
+
+def test_any_trait_name_works(engine: Engine, load_events) -> None:
+    load_events([(1, "Buy", dt.datetime(2024, 6, 1), '{"amount": 3}')])
+    config = ProjectConfig.model_validate(
+        {
+            "as_of": "2024-06-30",
+            "traits": {
+                "my rfm": {"rfm": True, "event": "Buy", "amount": "amount"},
+                "score of it": {"expression": "\"my rfm_score\" || '!'"},
+            },
+        }
+    )
+    compute_traits(engine, config)
+    assert engine.rows('SELECT "my rfm_segment", "score of it" FROM traits') == [("lost", "111!")]

@@ -412,6 +412,9 @@ class Defaults(Strict):
     country: str | None = None
 
 
+from personae.config.collect import CollectConfig  # noqa: E402  (it subclasses Strict)
+
+
 class ProjectConfig(Strict):
     name: str = "personae"
     engine: EngineConfig = Field(default_factory=DuckDBEngineConfig)
@@ -425,6 +428,7 @@ class ProjectConfig(Strict):
     traits: dict[str, Trait] = Field(default_factory=dict)
     segments: dict[str, SegmentConfig] = Field(default_factory=dict)
     destinations: dict[str, Destination] = Field(default_factory=dict)
+    collect: CollectConfig = Field(default_factory=CollectConfig)
 
     @field_validator(
         "sources", "traits", "segments", "destinations", "custom_fields", mode="before"

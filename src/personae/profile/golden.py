@@ -1,13 +1,13 @@
 """Golden profiles: one row per live person, each field chosen by its survivorship rule.
 
-Two tables, two statements:
+Two tables:
 
-``profile_values`` — one row per (person, field, value) seen: every non-null value of every
-identity and attribute field (all the emails of a person, not only the chosen one), as
-text (dates and timestamps in ISO form). ``records`` counts the person's records holding
-the value; ``source``, ``record_id`` and ``observed_at`` name the record that best supports
-the value under the field's rule (see below), so the lineage of a chosen value is its
-row here.
+``profile_values`` — one row per (person, field, value) seen: every non-null value of
+every identity and attribute field, custom ones included (all the emails of a person, not
+only the chosen one), as text (dates and timestamps in ISO form). ``records`` counts the
+person's records holding the value; ``source``, ``record_id`` and ``observed_at`` name the
+record that best supports the value under the field's rule (see below), so the lineage
+of a chosen value is its row here; ``chosen`` says whether the profile shows the value.
 
 ``profiles`` — the values ranked per (person, field) and pivoted into columns, with
 ``<field>__source`` / ``<field>__record_id`` lineage, ``emails`` and ``phones`` (sorted
@@ -23,15 +23,14 @@ source_priority    the most trusted source (the field's ``sources`` or
                    ``profiles.source_priority``; unlisted sources rank after
                    listed ones, equally), then the most recent record
 most_recent        the latest ``observed_at``, then source priority
-most_frequent      the value held by most records, then the most recent record
+most_frequent      the value held by most records, then the most recent record,
+                   then source priority
 first_non_null     the oldest ``observed_at``, then source priority
 =================  =============================================================
 
 Each rule compares ``observed_at`` in whole seconds; a record without ``observed_at``
 loses every time-based comparison. Records still tied are ordered by a hash of
 (source, record id): deterministic on a given engine, not alphabetical.
-
-``profile_values`` also has ``chosen``: whether the value is the one the profile shows.
 
 How (all SQL, no Python over rows): the records of live persons are staged once in a
 temporary table; per field, one ``GROUP BY (person, value)`` counts records and keeps

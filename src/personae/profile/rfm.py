@@ -113,7 +113,7 @@ def _segment_case(r: str, fm: str) -> str:
 def rfm_scores_sql(name: str, aggregates: str) -> str:
     """SELECT of ``person_id`` and the RFM columns for the buyers in ``aggregates`` (a
     relation with the hidden columns of :func:`rfm_aggregates`)."""
-    orders, spend, last = (_hidden(name, w) for w in ("orders", "spend", "last"))
+    orders, spend, last = (ident(_hidden(name, w)) for w in ("orders", "spend", "last"))
     rec, freq, mon, score, segment = (ident(c) for c in rfm_columns(name))
     tiles = (
         f"ntile(5) OVER (ORDER BY {last}, person_id) AS r_tile, "

@@ -187,8 +187,9 @@ def traits_sql(config: ProjectConfig, types: Mapping[str, str]) -> tuple[str, bo
             finals[name] = compiled.final
         elif isinstance(trait, RFMTrait):
             aggregates += rfm_aggregates(name, trait)
+            alias = f"rfm{len(rfm_names)}"
             rfm_names.append(name)
-            finals.update({c: f"r_{name}.{ident(c)}" for c in rfm_columns(name)})
+            finals.update({c: f"{alias}.{ident(c)}" for c in rfm_columns(name)})
 
     ctes: list[str] = []
     joins: list[str] = []
@@ -201,9 +202,9 @@ def traits_sql(config: ProjectConfig, types: Mapping[str, str]) -> tuple[str, bo
             f"agg AS (\nSELECT e.person_id, {select}\nFROM ({events}) e\nGROUP BY e.person_id\n)"
         )
         joins.append("LEFT JOIN agg a ON a.person_id = l.person_id")
-    for name in rfm_names:
-        ctes.append(f"r_{name} AS ({rfm_scores_sql(name, 'agg')}\n)")
-        joins.append(f"LEFT JOIN r_{name} ON r_{name}.person_id = l.person_id")
+    for i, name in enumerate(rfm_names):
+        ctes.append(f"rfm{i} AS ({rfm_scores_sql(name, 'agg')}\n)")
+        joins.append(f"LEFT JOIN rfm{i} ON rfm{i}.person_id = l.person_id")
     base_select = ", ".join(["l.person_id", *(f"{sql} AS {ident(c)}" for c, sql in finals.items())])
     ctes.append(
         f"base AS (\nSELECT {base_select}\nFROM ({LIVE_PERSONS_SQL}) l\n" + "\n".join(joins) + "\n)"

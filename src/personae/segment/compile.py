@@ -109,14 +109,14 @@ class _Compiler:
         return self.result
 
     def _all(self, conditions: list[Condition], path: str) -> str:
-        return (
-            "(" + " AND ".join(self._one(c, f"{path}[{i}]") for i, c in enumerate(conditions)) + ")"
-        )
+        return self._join(" AND ", conditions, path)
 
     def _any(self, conditions: list[Condition], path: str) -> str:
-        return (
-            "(" + " OR ".join(self._one(c, f"{path}[{i}]") for i, c in enumerate(conditions)) + ")"
-        )
+        return self._join(" OR ", conditions, path)
+
+    def _join(self, glue: str, conditions: list[Condition], path: str) -> str:
+        parts = [self._one(c, f"{path}[{i}]") for i, c in enumerate(conditions)]
+        return "(" + glue.join(parts) + ")"
 
     def _one(self, condition: Condition, path: str) -> str:
         if isinstance(condition, TraitCondition):

@@ -1,0 +1,68 @@
+"""Reading a request body: time-limited, size-limited, gzip-aware, JSON whatever the
+content type (analytics.js sends ``text/plain``)."""
+
+from __future__ import annotations
+
+import asyncio
+import zlib
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+
+from personae.collect.errors import ApiError
+
+
+async def read_body(request: Request, limit: int, timeout: float) -> bytes:
+    """The raw body, at most ``limit`` bytes once decompressed, within ``timeout`` s."""
+    try:
+        raw = await asyncio.wait_for(_read(request, limit), timeout)
+    except TimeoutError:
+        raise ApiError(408, "request_timeout", f"the body did not arrive within {timeout:g}s")
+    if request.headers.get("content-encoding", "").lower() in ("gzip", "x-gzip"):
+        return gunzip(raw, limit)
+    return raw
+
+
+async def _read(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    gzip = request.headers.get("content-encoding", "").lower() in ("gzip", "x-gzip")
+    if declared and declared.isdigit() and int(declared) > limit and not gzip:
+        raise _too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def gunzip(data: bytes, limit: int) -> bytes:
+    decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = decompressor.decompress(data, limit + 1)
+    except zlib.error as exc:
+        raise ApiError(400, "invalid_gzip", f"the gzip body cannot be read: {exc}") from None
+    if len(out) > limit:
+        raise _too_large(limit)
+    if not decompressor.eof:
+        raise ApiError(400, "invalid_gzip", "the gzip body is truncated")
+    return out
+
+
+def parse_json(raw: bytes) -> dict[str, Any]:
+    if not raw.strip():
+        raise ApiError(400, "invalid_json", "the body is empty: send a JSON object")
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ApiError(400, "invalid_json", f"the body is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_json", "the body must be a JSON object")
+    return data
+
+
+def _too_large(limit: int) -> ApiError:
+    return ApiError(413, "payload_too_large", f"a request body may hold at most {limit} bytes")

@@ -1,0 +1,150 @@
+"""The collector: everything the server holds between requests, without HTTP.
+
+It owns the write-ahead log, the dedupe window, the keys, the tracking plans and the
+flusher thread that turns sealed WAL segments into Parquet files.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from personae.collect import stored
+from personae.collect.dedupe import DedupeWindow
+from personae.collect.errors import ApiError, CollectError
+from personae.collect.flush import FlushResult, flush_segments
+from personae.collect.keys import KeyStore
+from personae.collect.messages import Limits, now_us
+from personae.collect.paths import CollectPaths
+from personae.collect.plans import PlanChecker
+from personae.collect.ratelimit import TokenBuckets
+from personae.collect.signing import load_secret
+from personae.collect.wal import WriteAheadLog, list_segments
+from personae.config.collect import CollectConfig
+
+log = logging.getLogger(__name__)
+
+
+class Collector:
+    def __init__(
+        self, project_root: Path, config: CollectConfig, collector_id: str | None = None
+    ) -> None:
+        self.config = config
+        self.collector_id = collector_id or config.collector_id
+        if not self.collector_id.isalnum():
+            raise CollectError(f"a collector id is letters and digits, got {self.collector_id!r}")
+        self.paths = CollectPaths.of(project_root)
+        self.paths.ensure()
+        self.keys = KeyStore(self.paths.keys)
+        self.plans = PlanChecker(config.tracking_plans)
+        self.limits = Limits(config.max_message_bytes)
+        self.buckets = TokenBuckets(config.rate_limit) if config.rate_limit else None
+        self.dedupe = DedupeWindow(config.dedupe_hours)
+        self.wal = WriteAheadLog(self.paths.wal, self.collector_id, config.segment_bytes)
+        self.secret = load_secret(self.paths.secret)
+        self.flushed = FlushResult()
+        self.accepted = 0
+        self.duplicates = 0
+        self._flush_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._flusher = threading.Thread(target=self._flush_loop, name="flusher", daemon=True)
+        self._last_prune = 0.0
+        self.started = False
+
+    # --- lifecycle
+
+    def start(self) -> None:
+        """Recover what a previous run left, rebuild the dedupe window, start writing."""
+        recovered = flush_segments(list_segments(self.paths.wal, self.collector_id), self.events)
+        if recovered.segments:
+            log.info(
+                "recovered %d rows from %d WAL segments (%d torn bytes skipped)",
+                recovered.rows,
+                recovered.segments,
+                recovered.torn_bytes,
+            )
+        self.flushed.add(recovered)
+        self.dedupe.rebuild(self.paths.wal, self.events, now_us())
+        self.wal.start()
+        self._flusher.start()
+        self.started = True
+
+    def close(self) -> None:
+        """Write what was acknowledged to Parquet and stop (SIGTERM lands here)."""
+        if not self.started:
+            return
+        self._stop.set()
+        self._flusher.join()
+        self.wal.close()
+        with self._flush_lock:
+            self.flushed.add(flush_segments(self.wal.sealed_segments(), self.events))
+        self.started = False
+
+    @property
+    def events(self) -> Path:
+        return self.paths.events
+
+    # --- requests
+
+    def rate_check(self, key_id: str, count: int) -> None:
+        if self.buckets is None:
+            return
+        wait = self.buckets.take(key_id, count)
+        if wait:
+            raise ApiError(
+                429,
+                "rate_limited",
+                f"this write key sent more than {self.buckets.rate:g} messages/s; "
+                f"retry in {wait:g}s",
+                headers={"Retry-After": str(int(wait))},
+            )
+
+    async def store(self, rows: list[dict[str, Any]]) -> None:
+        """Make rows durable; duplicates inside the window are dropped here."""
+        now = time.monotonic()
+        if now - self._last_prune > 60:
+            self.dedupe.prune(now_us())
+            self._last_prune = now
+        fresh = [r for r in rows if self.dedupe.add(r["message_id"], r["received_at"])]
+        self.duplicates += len(rows) - len(fresh)
+        if not fresh:
+            return
+        try:
+            await self.wal.append([stored.encode(r) for r in fresh])
+        except CollectError as exc:
+            for row in fresh:
+                self.dedupe.forget(row["message_id"])
+            raise ApiError(503, "storage_unavailable", str(exc)) from exc
+        self.accepted += len(fresh)
+
+    # --- flushing
+
+    def flush(self) -> FlushResult:
+        """Seal the open segment and write every sealed one to Parquet."""
+        with self._flush_lock:
+            self.wal.seal()
+            result = flush_segments(self.wal.sealed_segments(), self.events)
+            self.flushed.add(result)
+            return result
+
+    def _flush_loop(self) -> None:
+        while not self._stop.wait(self.config.flush_seconds):
+            try:
+                self.flush()
+            except Exception:  # keep serving; the segment stays and is retried
+                log.exception("flushing the write-ahead log failed")
+
+    def health(self) -> dict[str, Any]:
+        return {
+            "status": "ok" if self.started else "stopped",
+            "collector_id": self.collector_id,
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "fsyncs": self.wal.fsyncs,
+            "flushed_rows": self.flushed.rows,
+            "pending_segments": len(list_segments(self.paths.wal, self.collector_id)),
+            "dedupe_ids": len(self.dedupe),
+        }

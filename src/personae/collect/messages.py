@@ -1,0 +1,169 @@
+"""One Segment message → its stored row: validation, merging, clock-skew correction.
+
+* ``type`` comes from the endpoint, or from the message inside a batch;
+* batch-level ``context`` and ``integrations`` are merged into each message (the
+  message's own keys win), and batch-level ``sentAt`` applies when the message has none;
+* ``timestamp = receivedAt − (sentAt − originalTimestamp)`` when both are known, where
+  the original timestamp is the message's ``originalTimestamp`` or ``timestamp``;
+* the stored payload is the message as received plus what was merged into it, without
+  the write key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from personae.collect.errors import ApiError
+from personae.collect.keys import WriteKey
+from personae.collect.plans import PlanChecker
+
+TYPES = ("identify", "track", "page", "screen", "group", "alias")
+SHORT_TYPES = {"i": "identify", "t": "track", "p": "page", "s": "screen", "g": "group", "a": "alias"}
+_OBJECT_FIELDS = ("context", "integrations", "properties", "traits")
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_message_bytes: int
+
+
+def parse_time(value: Any, name: str) -> int | None:
+    """An ISO-8601 time (``Z``, an offset, or none = UTC) as µs since the epoch."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ApiError(400, "invalid_timestamp", f"'{name}' must be an ISO-8601 string")
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise ApiError(
+            400, "invalid_timestamp", f"'{name}' is not an ISO-8601 time: {value[:40]!r}"
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    delta = parsed - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _id(message: dict[str, Any], name: str) -> str | None:
+    value = message.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ApiError(400, "invalid_type", f"'{name}' must be a string")
+    text = str(value).strip()
+    return text or None
+
+
+def _merged(message: dict[str, Any], batch: dict[str, Any] | None) -> dict[str, Any]:
+    merged = dict(message)
+    merged.pop("writeKey", None)
+    if batch:
+        for name in ("context", "integrations"):
+            outer = batch.get(name)
+            if isinstance(outer, dict) and outer:
+                inner = merged.get(name)
+                merged[name] = {**outer, **inner} if isinstance(inner, dict) else dict(outer)
+        if "sentAt" not in merged and batch.get("sentAt") is not None:
+            merged["sentAt"] = batch["sentAt"]
+    return merged
+
+
+def to_row(
+    message: Any,
+    type_: str | None,
+    batch: dict[str, Any] | None,
+    key: WriteKey,
+    received_us: int,
+    collector_id: str,
+    limits: Limits,
+    plans: PlanChecker,
+) -> dict[str, Any]:
+    """The stored row of one message; raises ApiError when it is refused."""
+    if not isinstance(message, dict):
+        raise ApiError(400, "invalid_message", "a message must be a JSON object")
+    kind = type_ or message.get("type")
+    if kind not in TYPES:
+        raise ApiError(
+            400, "invalid_type", f"'type' must be one of {', '.join(TYPES)}, got {kind!r}"
+        )
+    for name in _OBJECT_FIELDS:
+        if message.get(name) is not None and not isinstance(message[name], dict):
+            raise ApiError(400, "invalid_type", f"'{name}' must be a JSON object")
+    merged = _merged(message, batch)
+    merged["type"] = kind
+    payload = orjson.dumps(merged)
+    if len(payload) > limits.max_message_bytes:
+        raise ApiError(
+            413,
+            "message_too_large",
+            f"a message may hold at most {limits.max_message_bytes} bytes, got {len(payload)}",
+        )
+    user_id, anonymous_id = _id(message, "userId"), _id(message, "anonymousId")
+    if user_id is None and anonymous_id is None:
+        raise ApiError(400, "missing_identity", "a message needs a userId or an anonymousId")
+    event = _event_name(kind, message)
+    previous_id, group_id = _id(message, "previousId"), _id(message, "groupId")
+    if kind == "alias" and previous_id is None:
+        raise ApiError(400, "missing_field", "an alias needs a previousId")
+    if kind == "group" and group_id is None:
+        raise ApiError(400, "missing_field", "a group call needs a groupId")
+    original = parse_time(message.get("originalTimestamp") or message.get("timestamp"), "timestamp")
+    sent = parse_time(merged.get("sentAt"), "sentAt")
+    timestamp = received_us
+    if original is not None:
+        timestamp = received_us - (sent - original) if sent is not None else original
+    violations = plans.check(merged, kind, event) if plans else []
+    rejected = [v for v in violations if v.mode == "reject"]
+    if rejected:
+        first = rejected[0]
+        raise ApiError(
+            400,
+            "tracking_plan_violation",
+            f"tracking plan '{first.plan}': {first.path}: {first.message}",
+        )
+    return {
+        "message_id": _id(message, "messageId") or f"personae-{uuid.uuid4()}",
+        "type": kind,
+        "event": event,
+        "user_id": user_id,
+        "anonymous_id": anonymous_id,
+        "previous_id": previous_id,
+        "group_id": group_id,
+        "timestamp": timestamp,
+        "received_at": received_us,
+        "sent_at": sent,
+        "original_timestamp": original,
+        "write_key_id": key.key_id,
+        "source": key.source,
+        "payload": payload.decode(),
+        "violations": orjson.dumps([v.as_json() for v in violations]).decode()
+        if violations
+        else None,
+        "collector_id": collector_id,
+    }
+
+
+def _event_name(kind: str, message: dict[str, Any]) -> str | None:
+    if kind == "track":
+        event = message.get("event")
+        if not isinstance(event, str) or not event.strip():
+            raise ApiError(400, "missing_field", "a track call needs an 'event' name")
+        return event
+    if kind in ("page", "screen"):
+        name = message.get("name")
+        if name is not None and not isinstance(name, str):
+            raise ApiError(400, "invalid_type", "'name' must be a string")
+        return name
+    return None
+
+
+def now_us() -> int:
+    delta = dt.datetime.now(dt.UTC) - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
