@@ -71,6 +71,7 @@ def run(
         with _timed() as elapsed:
             result = steps[name]()
         report.stages.append(StageResult(name, elapsed(), result))
+    project.engine.checkpoint()
     return report
 
 

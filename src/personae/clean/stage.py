@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import pyarrow as pa
+
 from personae.clean.lookups import LookupRequest, lookup_table, refresh_lookup
 from personae.clean.plan import (
     FieldPlan,
@@ -21,7 +23,8 @@ from personae.clean.plan import (
     timestamp_sql,
 )
 from personae.config.models import ProjectConfig, PropertySpec, SourceConfig
-from personae.ingest.tables import raw_table
+from personae.engine import Engine
+from personae.ingest.tables import has_versions, raw_table
 from personae.project import Project
 from personae.sql import literal
 
@@ -64,15 +67,7 @@ def clean(project: Project, progress: Progress | None = None) -> CleanReport:
     report = CleanReport()
     plans = {name: plan_source(config, source) for name, source in sources.items()}
     for name in sources:
-        engine.create_table_as(
-            latest_table(name),
-            f"""
-            SELECT * FROM (
-                SELECT *, row_number() OVER (
-                    PARTITION BY _record_id ORDER BY _loaded_at DESC, _load_id DESC) AS _version
-                FROM {raw_table(name)}) WHERE _version = 1
-            """,
-        )
+        _create_latest(engine, name)
     if progress:
         progress("lookups")
     for kind in LOOKUP_ORDER:
@@ -81,7 +76,7 @@ def clean(project: Project, progress: Progress | None = None) -> CleanReport:
 
     selects: list[str] = []
     event_selects: list[str] = []
-    quality: list[str] = []
+    quality: list[dict[str, object]] = []
     for name, source in sources.items():
         if progress:
             progress(name)
@@ -93,9 +88,10 @@ def clean(project: Project, progress: Progress | None = None) -> CleanReport:
                 f"SELECT {literal(name)} AS source, record_id, event, timestamp, properties "
                 f"FROM {cleaned}"
             )
-        quality.extend(_quality_selects(name, plans[name], cleaned))
+        measured = [(p.field, _raw_col(p.field), p.field) for p in plans[name] if p.measured]
         if source.event is not None:
-            quality.append(_event_quality_select(name, cleaned))
+            measured.append(("timestamp", "raw__timestamp", "timestamp"))
+        quality.extend(_measure_quality(engine, name, cleaned, measured))
 
     if selects:
         engine.create_table_as("records", " UNION ALL ".join(selects))
@@ -110,17 +106,12 @@ def clean(project: Project, progress: Progress | None = None) -> CleanReport:
             "CAST(NULL AS VARCHAR) AS event, CAST(NULL AS TIMESTAMP) AS timestamp, "
             "CAST(NULL AS VARCHAR) AS properties WHERE false",
         )
-    engine.create_table_as(
-        "data_quality",
-        " UNION ALL ".join(quality)
-        if quality
-        else "SELECT CAST(NULL AS VARCHAR) AS source, CAST(NULL AS VARCHAR) AS field, "
-        "0 AS rows, 0 AS filled, 0 AS valid, 0 AS invalid, "
-        "CAST(NULL AS VARCHAR) AS examples WHERE false",
+    engine.write_arrow(
+        "data_quality", pa.Table.from_pylist(quality, schema=QUALITY_SCHEMA), mode="replace"
     )
     for name in sources:
         engine.drop_table(f"_clean_{name}")
-        engine.drop_table(latest_table(name))
+        _drop_latest(engine, name)
     report.records = engine.count("records")
     report.events = engine.count("events")
     report.invalid = {
@@ -130,6 +121,35 @@ def clean(project: Project, progress: Progress | None = None) -> CleanReport:
         )
     }
     return report
+
+
+def _create_latest(engine: Engine, source: str) -> None:
+    """The latest version of each record: a view of raw while no record has two versions."""
+    raw, latest = raw_table(source), latest_table(source)
+    _drop_latest(engine, source)
+    if not has_versions(engine, source):
+        engine.execute(f"CREATE VIEW {latest} AS SELECT * FROM {raw}")
+        return
+    engine.create_table_as(
+        latest,
+        f"""
+        SELECT * FROM (
+            SELECT *, row_number() OVER (
+                PARTITION BY _record_id ORDER BY _loaded_at DESC, _load_id DESC) AS _version
+            FROM {raw}) WHERE _version = 1
+        """,
+    )
+
+
+def _drop_latest(engine: Engine, source: str) -> None:
+    latest = latest_table(source)
+    kind = engine.scalar(
+        "SELECT table_type FROM information_schema.tables WHERE table_name = ?", [latest]
+    )
+    if kind == "VIEW":
+        engine.execute(f"DROP VIEW {latest}")
+    elif kind is not None:
+        engine.drop_table(latest)
 
 
 # --------------------------------------------------------------------------- lookups
@@ -298,27 +318,49 @@ def _empty_records(config: ProjectConfig) -> str:
 
 # --------------------------------------------------------------------------- data quality
 
-
-def _quality_selects(name: str, plans: list[FieldPlan], cleaned: str) -> list[str]:
-    return [
-        _quality_select(name, plan.field, _raw_col(plan.field), plan.field, cleaned)
-        for plan in plans
-        if plan.measured
+QUALITY_SCHEMA = pa.schema(
+    [
+        ("source", pa.string()),
+        ("field", pa.string()),
+        ("rows", pa.int64()),
+        ("filled", pa.int64()),
+        ("valid", pa.int64()),
+        ("invalid", pa.int64()),
+        ("examples", pa.string()),
     ]
+)
 
 
-def _event_quality_select(name: str, cleaned: str) -> str:
-    return _quality_select(name, "timestamp", "raw__timestamp", "timestamp", cleaned)
-
-
-def _quality_select(source: str, field_name: str, raw: str, value: str, table: str) -> str:
-    examples = (
-        f"(SELECT string_agg(x, ' | ') FROM (SELECT DISTINCT {raw} AS x FROM {table} "
-        f"WHERE {raw} IS NOT NULL AND {value} IS NULL ORDER BY 1 LIMIT 5))"
-    )
-    return f"""
-        SELECT {literal(source)} AS source, {literal(field_name)} AS field,
-               count(*) AS rows, count({raw}) AS filled, count({value}) AS valid,
-               count({raw}) - count({value}) AS invalid, {examples} AS examples
-        FROM {table}
-    """
+def _measure_quality(
+    engine: Engine, source: str, table: str, fields: list[tuple[str, str, str]]
+) -> list[dict[str, object]]:
+    """Filled, valid and invalid counts of every field in one scan; examples of invalid
+    raw values only where there are some."""
+    if not fields:
+        return []
+    counts = ", ".join(f"count({raw}), count({value})" for _, raw, value in fields)
+    row = engine.rows(f"SELECT count(*), {counts} FROM {table}")[0]
+    result = []
+    for i, (field_name, raw, value) in enumerate(fields):
+        filled, valid = int(row[1 + 2 * i]), int(row[2 + 2 * i])
+        examples = None
+        if filled > valid:
+            examples = " | ".join(
+                str(r[0])
+                for r in engine.rows(
+                    f"SELECT DISTINCT {raw} FROM {table} "
+                    f"WHERE {raw} IS NOT NULL AND {value} IS NULL ORDER BY 1 LIMIT 5"
+                )
+            )
+        result.append(
+            {
+                "source": source,
+                "field": field_name,
+                "rows": int(row[0]),
+                "filled": filled,
+                "valid": valid,
+                "invalid": filled - valid,
+                "examples": examples,
+            }
+        )
+    return result

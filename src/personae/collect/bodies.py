@@ -16,9 +16,12 @@ from personae.collect.errors import ApiError
 async def read_body(request: Request, limit: int, timeout: float) -> bytes:
     """The raw body, at most ``limit`` bytes once decompressed, within ``timeout`` s."""
     try:
-        raw = await asyncio.wait_for(_read(request, limit), timeout)
+        async with asyncio.timeout(timeout):
+            raw = await _read(request, limit)
     except TimeoutError:
-        raise ApiError(408, "request_timeout", f"the body did not arrive within {timeout:g}s")
+        raise ApiError(
+            408, "request_timeout", f"the body did not arrive within {timeout:g}s"
+        ) from None
     if request.headers.get("content-encoding", "").lower() in ("gzip", "x-gzip"):
         return gunzip(raw, limit)
     return raw

@@ -15,7 +15,7 @@ from typing import Any
 from personae.collect import stored
 from personae.collect.dedupe import DedupeWindow
 from personae.collect.errors import ApiError, CollectError
-from personae.collect.flush import FlushResult, flush_segments
+from personae.collect.flush import FlushResult, flush_segments, last_flushed_seq
 from personae.collect.keys import KeyStore
 from personae.collect.messages import Limits, now_us
 from personae.collect.paths import CollectPaths
@@ -43,7 +43,12 @@ class Collector:
         self.limits = Limits(config.max_message_bytes)
         self.buckets = TokenBuckets(config.rate_limit) if config.rate_limit else None
         self.dedupe = DedupeWindow(config.dedupe_hours)
-        self.wal = WriteAheadLog(self.paths.wal, self.collector_id, config.segment_bytes)
+        self.wal = WriteAheadLog(
+            self.paths.wal,
+            self.collector_id,
+            config.segment_bytes,
+            first_seq=last_flushed_seq(self.paths.events, self.collector_id) + 1,
+        )
         self.secret = load_secret(self.paths.secret)
         self.flushed = FlushResult()
         self.accepted = 0

@@ -26,4 +26,10 @@ class ApiError(CollectError):
         self.code = code
         self.message = message
         self.headers = headers or {}
+        #: per-message refusals of a batch, when every message was refused
+        self.rejected: list[dict[str, object]] = []
         super().__init__(message)
+
+    def with_rejected(self, rejected: list[dict[str, object]]) -> ApiError:
+        self.rejected = rejected
+        return self

@@ -46,8 +46,8 @@ def flush_segment(segment: Path, events_dir: Path) -> FlushResult:
     by_date: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for record in read.records:
         row = stored.decode(record)
-        day = dt.datetime.fromtimestamp(row["received_at"] / 1e6, dt.UTC).date()
-        by_date[day.isoformat()].append(row)
+        received = dt.datetime.fromtimestamp(row["received_at"] / 1e6, dt.UTC)
+        by_date[received.date().isoformat()].append(row)
     result = FlushResult(segments=1, torn_bytes=read.torn_bytes)
     for day, rows in sorted(by_date.items()):
         folder = events_dir / f"date={day}"
@@ -71,6 +71,17 @@ def flush_segments(segments: list[Path], events_dir: Path) -> FlushResult:
     for segment in segments:
         total.add(flush_segment(segment, events_dir))
     return total
+
+
+def last_flushed_seq(events_dir: Path, collector_id: str) -> int:
+    """The highest segment number of ``collector_id`` already written to Parquet."""
+    prefix = f"part-{collector_id}-"
+    seqs = [
+        int(p.stem.removeprefix(prefix))
+        for p in events_dir.glob(f"date=*/{prefix}*.parquet")
+        if p.stem.removeprefix(prefix).isdigit()
+    ]
+    return max(seqs, default=0)
 
 
 def parquet_files(events_dir: Path) -> list[Path]:

@@ -23,7 +23,14 @@ from personae.collect.keys import WriteKey
 from personae.collect.plans import PlanChecker
 
 TYPES = ("identify", "track", "page", "screen", "group", "alias")
-SHORT_TYPES = {"i": "identify", "t": "track", "p": "page", "s": "screen", "g": "group", "a": "alias"}
+SHORT_TYPES = {
+    "i": "identify",
+    "t": "track",
+    "p": "page",
+    "s": "screen",
+    "g": "group",
+    "a": "alias",
+}
 _OBJECT_FIELDS = ("context", "integrations", "properties", "traits")
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 

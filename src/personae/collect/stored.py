@@ -47,7 +47,9 @@ def decode(data: bytes) -> dict[str, Any]:
 
 def to_arrow(rows: list[dict[str, Any]]) -> pa.Table:
     return pa.table(
-        {name: pa.array([r.get(name) for r in rows], type=SCHEMA.field(name).type)
-         for name in COLUMNS},
+        {
+            name: pa.array([r.get(name) for r in rows], type=SCHEMA.field(name).type)
+            for name in COLUMNS
+        },
         schema=SCHEMA,
     )

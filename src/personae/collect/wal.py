@@ -14,6 +14,7 @@ record was never acknowledged, because its fsync had not returned.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import queue
@@ -109,14 +110,17 @@ class _Seal:
 class WriteAheadLog:
     """The log of one collector. Start it, ``await append(...)``, and close it."""
 
-    def __init__(self, directory: Path, collector_id: str, segment_bytes: int) -> None:
+    def __init__(
+        self, directory: Path, collector_id: str, segment_bytes: int, first_seq: int = 1
+    ) -> None:
         self.directory = directory
         self.collector_id = collector_id
         self.segment_bytes = segment_bytes
         directory.mkdir(parents=True, exist_ok=True)
         existing = list_segments(directory, collector_id)
         last = parse_segment_name(existing[-1].name) if existing else None
-        self._next_seq = last[1] + 1 if last else 1
+        #: never reuse a number: flushed segments are gone but their Parquet names remain
+        self._next_seq = max(last[1] + 1 if last else 1, first_seq)
         self._fd: int | None = None
         self._active: Path | None = None
         self._size = 0
@@ -155,8 +159,12 @@ class WriteAheadLog:
             return self._active
 
     def sealed_segments(self) -> list[Path]:
-        active = self.active_segment()
-        return [p for p in list_segments(self.directory, self.collector_id) if p != active]
+        """Segments no longer written. The writer creates a segment and marks it active
+        under the same lock, so a segment being written is never listed here."""
+        with self._lock:
+            active = self._active
+            found = list_segments(self.directory, self.collector_id)
+        return [p for p in found if p != active]
 
     def close(self) -> None:
         """Write what is pending, seal the open segment and stop the writer."""
@@ -200,10 +208,10 @@ class WriteAheadLog:
         if self._fd is None:
             path = self.directory / segment_name(self.collector_id, self._next_seq)
             self._next_seq += 1
-            self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-            _fsync_dir(self.directory)
             with self._lock:
+                self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
                 self._active = path
+            _fsync_dir(self.directory)
             self._size = 0
         view = memoryview(data)
         while view:
@@ -226,10 +234,8 @@ def _resolve(waiters: list[_Waiter], error: BaseException | None) -> None:
     for future, loop in waiters:
         by_loop.setdefault(loop, []).append(future)
     for loop, futures in by_loop.items():
-        try:
+        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody is waiting
             loop.call_soon_threadsafe(_settle, futures, error)
-        except RuntimeError:  # the loop is gone (shutdown); nobody is waiting
-            pass
 
 
 def _settle(futures: list[asyncio.Future[None]], error: BaseException | None) -> None:

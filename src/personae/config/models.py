@@ -33,7 +33,9 @@ class DuckDBEngineConfig(Strict):
     type: Literal["duckdb"] = "duckdb"
     #: warehouse file, relative to the project folder
     path: str = ".personae/warehouse.duckdb"
+    #: worker threads (default: one per core)
     threads: int | None = None
+    #: DuckDB's memory cap, e.g. ``8GB`` (default: a fifth of the machine's memory)
     memory_limit: str | None = None
 
 

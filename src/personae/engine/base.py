@@ -124,6 +124,9 @@ class Engine(abc.ABC):
 
     # --- lifecycle
 
+    def checkpoint(self) -> None:
+        """Make everything written durable and give freed space back; engines may no-op."""
+
     @abc.abstractmethod
     def close(self) -> None: ...
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -56,8 +57,7 @@ class DuckDBEngine(Engine):
             ) from None
         if threads:
             self.execute(f"SET threads = {int(threads)}")
-        if memory_limit:
-            self.execute(f"SET memory_limit = {_literal(memory_limit)}")
+        self.execute(f"SET memory_limit = {_literal(memory_limit or default_memory_limit())}")
         self.execute("SET TimeZone = 'UTC'")
 
     # --- statements
@@ -229,8 +229,24 @@ class DuckDBEngine(Engine):
         self.execute(f"COPY ({sql}) TO {_literal(str(path))} ({options})")
         return int(self.scalar(f"SELECT count(*) FROM ({sql})"))
 
+    def checkpoint(self) -> None:
+        self.execute("CHECKPOINT")
+
     def close(self) -> None:
         self.con.close()
+
+
+#: share of the machine's memory DuckDB may use unless personae.yml says otherwise
+DEFAULT_MEMORY_SHARE = 0.2
+
+
+def default_memory_limit() -> str:
+    """A fifth of physical memory (at least 1 GB), so the pipeline leaves room for the rest."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return "4GB"
+    return f"{max(1, int(total * DEFAULT_MEMORY_SHARE / 1e9))}GB"
 
 
 def _json_path(key: str) -> str:

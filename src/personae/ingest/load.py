@@ -128,44 +128,48 @@ def _load_file(
     values = ", ".join(f"coalesce({ident(c)}, chr(0))" for c in columns)
     row_hash = f"md5(concat_ws(chr(31), {values}))"
     record_id = f"nullif(trim({ident(source.record_id)}), '')" if source.record_id else row_hash
+    keyed, dups = f"{STAGE}_keyed", f"{STAGE}_dups"
     engine.create_table_as(
-        f"{STAGE}_keyed",
-        f"""
-        SELECT *, {record_id} AS _record_id, {row_hash} AS _row_hash,
-               row_number() OVER (PARTITION BY {record_id} ORDER BY _line) AS _occurrence,
-               min(_line) OVER (PARTITION BY {record_id}) AS _first_line
-        FROM {STAGE}
-        """,
+        keyed, f"SELECT *, {record_id} AS _record_id, {row_hash} AS _row_hash FROM {STAGE}"
+    )
+    # a record id seen twice in the file: the first line wins, later ones are quarantined
+    engine.create_table_as(
+        dups,
+        f"SELECT _record_id, min(_line) AS _first_line FROM {keyed} "
+        "WHERE _record_id IS NOT NULL GROUP BY _record_id HAVING count(*) > 1",
+    )
+    repeated = (
+        f"EXISTS (SELECT 1 FROM {dups} d "
+        "WHERE d._record_id = k._record_id AND k._line > d._first_line)"
     )
     header_lines = 1 if source.header and options.format in ("csv", "tsv") else 0
-    raw_json = "json_object(" + ", ".join(f"{literal(c)}, {ident(c)}" for c in columns) + ")"
+    raw_json = "json_object(" + ", ".join(f"{literal(c)}, k.{ident(c)}" for c in columns) + ")"
     id_label = source.record_id or "(row hash)"
     engine.execute(
         f"""
         INSERT INTO quarantine
         SELECT {literal(name)}, {literal(load_id)}, {literal(str(path))},
-               _line + {header_lines}, _record_id,
-               CASE WHEN _record_id IS NULL
+               k._line + {header_lines}, k._record_id,
+               CASE WHEN k._record_id IS NULL
                     THEN 'missing record id: column {id_label} is empty'
-                    ELSE 'duplicate record id ' || _record_id || ' in this file (first at line '
-                         || CAST(_first_line + {header_lines} AS VARCHAR) || ')'
+                    ELSE 'duplicate record id ' || k._record_id || ' in this file (first at line '
+                         || CAST(d._first_line + {header_lines} AS VARCHAR) || ')'
                END,
                CAST({raw_json} AS VARCHAR), CAST({literal(now.isoformat(sep=" "))} AS TIMESTAMP)
-        FROM {STAGE}_keyed
-        WHERE _record_id IS NULL OR _occurrence > 1
+        FROM {keyed} k LEFT JOIN {dups} d ON d._record_id = k._record_id
+        WHERE k._record_id IS NULL OR k._line > d._first_line
         """
     )
     quarantined = int(
-        engine.scalar(
-            f"SELECT count(*) FROM {STAGE}_keyed WHERE _record_id IS NULL OR _occurrence > 1"
-        )
-    )
+        engine.scalar("SELECT count(*) FROM quarantine WHERE load_id = ?", [load_id])
+    ) - len(read.rejected)
 
     raw = raw_table(name)
     new_rows = f"""
-        SELECT k.* FROM {STAGE}_keyed k
-        WHERE k._record_id IS NOT NULL AND k._occurrence = 1
+        SELECT k.* FROM {keyed} k
+        WHERE k._record_id IS NOT NULL AND NOT {repeated}
     """
+    new_versions = 0
     if engine.table_exists(raw):
         existing = set(engine.columns(raw))
         for column in columns:
@@ -175,6 +179,12 @@ def _load_file(
           AND NOT EXISTS (SELECT 1 FROM {raw} r
                           WHERE r._record_id = k._record_id AND r._row_hash = k._row_hash)
         """
+        new_versions = int(
+            engine.scalar(
+                f"SELECT count(*) FROM ({new_rows}) n "
+                f"WHERE EXISTS (SELECT 1 FROM {raw} r WHERE r._record_id = n._record_id)"
+            )
+        )
     select = ", ".join(
         [ident(c) for c in columns]
         + [
@@ -208,10 +218,11 @@ def _load_file(
             "rows_loaded": loaded,
             "rows_quarantined": quarantined + len(read.rejected),
             "rows_unchanged": unchanged,
+            "rows_new_versions": new_versions,
             "loaded_at": now,
         },
     )
-    for table in (STAGE, f"{STAGE}_keyed"):
+    for table in (STAGE, keyed, dups):
         engine.drop_table(table)
     report.files_loaded += 1
     report.rows_read += rows_read

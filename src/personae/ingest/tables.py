@@ -19,6 +19,8 @@ LOADS_SCHEMA = pa.schema(
         ("rows_loaded", pa.int64()),
         ("rows_quarantined", pa.int64()),
         ("rows_unchanged", pa.int64()),
+        #: rows that are a new version of a record already in raw
+        ("rows_new_versions", pa.int64()),
         ("loaded_at", pa.timestamp("us")),
     ]
 )
@@ -45,6 +47,16 @@ def ensure_tables(engine: Engine) -> None:
     for name, schema in (("loads", LOADS_SCHEMA), ("quarantine", QUARANTINE_SCHEMA)):
         if not engine.table_exists(name):
             engine.write_arrow(name, schema.empty_table(), mode="replace")
+
+
+def has_versions(engine: Engine, source: str) -> bool:
+    """Whether some record of the source was loaded in more than one version."""
+    if not engine.table_exists("loads"):
+        return True
+    found = engine.scalar(
+        "SELECT coalesce(sum(rows_new_versions), 0) FROM loads WHERE source = ?", [source]
+    )
+    return bool(found)
 
 
 def loaded_hashes(engine: Engine, source: str) -> set[str]:

@@ -1,0 +1,281 @@
+"""The Starlette application: Segment's HTTP Tracking API and friends over a Collector.
+
+Responses: 200 ``{"success": true}``; every error ``{"code", "message"}``. A batch in
+which only some messages are bad stores the good ones and still answers 200 (SDKs retry
+anything else, which would duplicate the good ones), listing the bad ones under
+``rejected``. A batch with no good message answers 400.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from personae.collect import responses, signing, webhooks
+from personae.collect.bodies import parse_json, read_body
+from personae.collect.collector import Collector
+from personae.collect.errors import ApiError
+from personae.collect.keys import WriteKey
+from personae.collect.messages import SHORT_TYPES, TYPES, now_us, to_row
+
+log = logging.getLogger(__name__)
+
+BATCH_PATHS = ("batch", "import", "b")
+GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+
+
+def _basic_user(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic" or not value:
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise ApiError(
+            401, "invalid_write_key", "the Basic authorization header is malformed"
+        ) from None
+    return decoded.partition(":")[0] or None
+
+
+def authenticate(collector: Collector, request: Request, body_key: Any = None) -> WriteKey:
+    key = _basic_user(request)
+    if key is None:
+        key = body_key if isinstance(body_key, str) else request.query_params.get("writeKey")
+    if not key:
+        raise ApiError(
+            401,
+            "missing_write_key",
+            "send the write key as the Basic-auth username or as 'writeKey' in the body",
+        )
+    found = collector.keys.verify(key)
+    if found is None:
+        raise ApiError(401, "invalid_write_key", "unknown or revoked write key")
+    return found
+
+
+async def _accept(
+    collector: Collector,
+    messages: list[Any],
+    type_: str | None,
+    batch: dict[str, Any] | None,
+    key: WriteKey,
+    single: bool,
+) -> Response:
+    received = now_us()
+    collector.rate_check(key.key_id, len(messages))
+    rows: list[dict[str, Any]] = []
+    rejected: list[dict[str, Any]] = []
+    for index, message in enumerate(messages):
+        try:
+            rows.append(
+                to_row(
+                    message,
+                    type_,
+                    batch,
+                    key,
+                    received,
+                    collector.collector_id,
+                    collector.limits,
+                    collector.plans,
+                )
+            )
+        except ApiError as exc:
+            if single:
+                raise
+            rejected.append({"index": index, "code": exc.code, "message": exc.message})
+    if rejected and not rows:
+        first = rejected[0]
+        raise ApiError(
+            400,
+            "invalid_batch",
+            f"all {len(rejected)} messages were rejected; message {first['index']}: "
+            f"{first['message']}",
+            headers={},
+        ).with_rejected(rejected)
+    await collector.store(rows)
+    return responses.success({"rejected": rejected} if rejected else None)
+
+
+class _Api:
+    def __init__(self, collector: Collector) -> None:
+        self.collector = collector
+        config = collector.config
+        self.timeout = config.body_timeout_seconds
+        self.message_limit = config.max_message_bytes
+        self.batch_limit = config.max_batch_bytes
+
+    async def tracking(self, request: Request) -> Response:
+        kind = request.path_params["kind"]
+        is_batch = kind in BATCH_PATHS
+        type_ = None if is_batch else SHORT_TYPES.get(kind, kind)
+        if not is_batch and type_ not in TYPES:
+            raise ApiError(404, "not_found", f"no endpoint /v1/{kind}")
+        limit = self.batch_limit if is_batch else self.message_limit
+        data = parse_json(await read_body(request, limit, self.timeout))
+        key = authenticate(self.collector, request, data.get("writeKey"))
+        if is_batch:
+            messages = data.get("batch")
+            if not isinstance(messages, list):
+                raise ApiError(400, "invalid_batch", "'batch' must be a list of messages")
+            return await _accept(self.collector, messages, None, data, key, single=False)
+        return await _accept(self.collector, [data], type_, None, key, single=True)
+
+    async def settings(self, request: Request) -> Response:
+        key = self.collector.keys.verify(request.path_params["write_key"])
+        if key is None:
+            raise ApiError(401, "invalid_write_key", "unknown or revoked write key")
+        host = request.url.netloc
+        return responses.json(
+            {
+                "integrations": {
+                    "Segment.io": {
+                        "apiKey": request.path_params["write_key"],
+                        "apiHost": f"{host}/v1",
+                        "protocol": request.url.scheme,
+                        "unbundledIntegrations": [],
+                        "addBundledMetadata": True,
+                    }
+                },
+                "plan": {"track": {"__default": {"enabled": True}}},
+                "edgeFunction": {},
+                "analyticsNextEnabled": True,
+                "middlewareSettings": {},
+                "enabledMiddleware": {},
+                "metrics": {"sampleRate": 0},
+                "legacyVideoPluginsEnabled": False,
+                "remotePlugins": [],
+            }
+        )
+
+    def _email_message(self, request: Request, event: str) -> tuple[dict[str, Any], WriteKey]:
+        params = dict(request.query_params)
+        if signing.verify(self.collector.secret, params) and params.get("source"):
+            key = WriteKey(key_id="signed", source=params["source"], created_at="")
+        elif event == "Email Opened":
+            key = authenticate(self.collector, request)
+        else:
+            raise ApiError(
+                400, "unsigned_url", "this redirect is not signed by the server; it is refused"
+            )
+        reserved = ("sig", "source", "writeKey", "userId", "anonymousId", "email", "messageId")
+        message: dict[str, Any] = {
+            "event": event,
+            "properties": {k: v for k, v in params.items() if k not in reserved},
+            "context": {"userAgent": request.headers.get("user-agent", "")},
+        }
+        for name in ("userId", "anonymousId", "messageId"):
+            if params.get(name):
+                message[name] = params[name]
+        if params.get("email"):
+            message["context"]["traits"] = {"email": params["email"]}
+        return message, key
+
+    async def pixel(self, request: Request) -> Response:
+        message, key = self._email_message(request, "Email Opened")
+        await _accept(self.collector, [message], "track", None, key, single=True)
+        return Response(
+            GIF, 200, media_type="image/gif", headers={"Cache-Control": "no-store, max-age=0"}
+        )
+
+    async def click(self, request: Request) -> Response:
+        message, key = self._email_message(request, "Email Link Clicked")
+        url = request.query_params.get("url", "")
+        if urlsplit(url).scheme not in ("http", "https"):
+            raise ApiError(400, "invalid_url", "the redirect target must be an http(s) URL")
+        await _accept(self.collector, [message], "track", None, key, single=True)
+        return RedirectResponse(url, 302)
+
+    async def webhook(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        mapping = self.collector.config.webhooks.get(name)
+        if mapping is None:
+            raise ApiError(404, "unknown_webhook", f"no webhook {name!r} in collect.webhooks")
+        raw = await read_body(request, self.batch_limit, self.timeout)
+        source = mapping.source or name
+        if mapping.signature is not None:
+            if not webhooks.signature_ok(mapping.signature, raw, request.headers):
+                raise ApiError(401, "invalid_signature", "the webhook signature does not match")
+            key = WriteKey(key_id=f"webhook:{name}", source=source, created_at="")
+        else:
+            found = authenticate(self.collector, request)
+            key = WriteKey(key_id=found.key_id, source=source, created_at=found.created_at)
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise ApiError(400, "invalid_json", f"the body is not valid JSON: {exc}") from None
+        messages = webhooks.to_messages(name, mapping, body)
+        return await _accept(self.collector, messages, None, None, key, single=False)
+
+    async def health(self, request: Request) -> Response:
+        return responses.json(self.collector.health())
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    extra = {"rejected": exc.rejected} if getattr(exc, "rejected", None) else {}
+    return responses.error(exc, **extra)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    return responses.error(ApiError(exc.status_code, code, str(exc.detail)))
+
+
+async def _crash(request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error on %s", request.url.path)
+    return responses.error(ApiError(500, "internal_error", "unexpected server error"))
+
+
+def create_app(collector: Collector, *, manage: bool = True) -> Starlette:
+    """The ASGI app. With ``manage`` the app starts and closes the collector itself."""
+    api = _Api(collector)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if manage:
+            collector.start()
+        try:
+            yield
+        finally:
+            if manage:
+                collector.close()
+
+    routes = [
+        Route("/health", api.health, methods=["GET"]),
+        Route("/v1/projects/{write_key}/settings", api.settings, methods=["GET"]),
+        Route("/v1/pixel.gif", api.pixel, methods=["GET"]),
+        Route("/v1/r", api.click, methods=["GET"]),
+        Route("/v1/webhook/{name}", api.webhook, methods=["POST"]),
+        Route("/v1/{kind}", api.tracking, methods=["POST"]),
+    ]
+    middleware = [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=collector.config.cors_origins,
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["*"],
+            max_age=86400,
+        )
+    ]
+    return Starlette(
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _crash},
+    )

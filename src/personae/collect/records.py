@@ -1,0 +1,90 @@
+"""Collected messages as canonical ``records`` and ``events`` rows (DuckDB SQL).
+
+One record per message: ``source`` is the write key's source, ``record_id`` the
+messageId, ``source_kind`` ``'events'``. Identities come from userId, anonymousId,
+``traits``/``context.traits`` (email, names…) and ``context.device.id``; an alias is one
+record holding user_id = userId and anonymous_id = previousId, so stitching merges them.
+Phones are left NULL: they need the Python phone lookup of the clean stage.
+"""
+
+from __future__ import annotations
+
+from personae.clean.normalize import email_sql
+from personae.clean.plan import record_columns
+from personae.collect.load import RAW_TABLE
+from personae.config.models import ProjectConfig
+from personae.sql import literal
+
+EVENT_NAMES = {
+    "page": "Page Viewed",
+    "screen": "Screen Viewed",
+    "identify": "Identified",
+    "group": "Group",
+    "alias": "Alias",
+}
+
+
+def _text(*paths: str) -> str:
+    """The first non-blank string among JSON paths of the payload."""
+    parts = [f"nullif(trim(json_extract_string(payload, {literal(p)})), '')" for p in paths]
+    return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
+
+
+def _traits(*names: str) -> str:
+    paths = [f"$.traits.{n}" for n in names] + [f"$.context.traits.{n}" for n in names]
+    return _text(*paths)
+
+
+def _name_key(expr: str) -> str:
+    return f"nullif(regexp_replace(strip_accents(lower({expr})), '[^a-z]', '', 'g'), '')"
+
+
+def _canonical() -> dict[str, str]:
+    first = _traits("firstName", "first_name")
+    last = _traits("lastName", "last_name")
+    return {
+        "email": email_sql(_traits("email")),
+        "user_id": "nullif(trim(user_id), '')",
+        "anonymous_id": (
+            "coalesce(nullif(trim(anonymous_id), ''), "
+            "CASE WHEN type = 'alias' THEN nullif(trim(previous_id), '') END)"
+        ),
+        "device_id": _text("$.context.device.id"),
+        "first_name": first,
+        "last_name": last,
+        "first_name_key": _name_key(first),
+        "last_name_key": _name_key(last),
+        "gender": f"lower({_traits('gender')})",
+        "birth_date": f"TRY_CAST({_traits('birthday', 'birth_date')} AS DATE)",
+        "address": _traits("address.street"),
+        "postcode": _traits("address.postalCode", "address.postal_code"),
+        "city": _traits("address.city"),
+        "country": _traits("address.country"),
+        "language": _text("$.context.locale"),
+    }
+
+
+def collected_records_sql(config: ProjectConfig) -> str:
+    """A SELECT over raw_collected with exactly the columns of ``records``."""
+    mapped = _canonical()
+    columns = [
+        "source",
+        "message_id AS record_id",
+        "'events' AS source_kind",
+        "timestamp AS observed_at",
+    ]
+    for column, sql_type in record_columns(config):
+        expr = mapped.get(column, "NULL")
+        columns.append(f"CAST({expr} AS {sql_type}) AS {column}")
+    return f"SELECT {', '.join(columns)} FROM {RAW_TABLE}"
+
+
+def collected_events_sql(config: ProjectConfig) -> str:
+    """A SELECT over raw_collected with exactly the columns of ``events``."""
+    cases = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in EVENT_NAMES.items())
+    return (
+        "SELECT source, message_id AS record_id, "
+        f"CASE type {cases} ELSE event END AS event, timestamp, "
+        "coalesce(CAST(json_extract(payload, '$.properties') AS VARCHAR), '{}') AS properties "
+        f"FROM {RAW_TABLE}"
+    )

@@ -1,0 +1,100 @@
+"""``personae serve``: uvicorn over the app, plus the optional pipeline schedule.
+
+uvicorn handles SIGTERM and SIGINT: it stops accepting, lets in-flight requests finish,
+then the app's lifespan closes the collector, which writes every acknowledged message
+to Parquet. The process then exits 0.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+
+import uvicorn
+
+from personae.collect.app import create_app
+from personae.collect.collector import Collector
+from personae.project import Project
+
+log = logging.getLogger(__name__)
+
+
+def run_pipeline_once(project_root: Path, collector: Collector | None = None) -> None:
+    """Flush, then load collected events and run the pipeline under the warehouse lock."""
+    from personae.collect.load import load_collected
+    from personae.collect.lock import warehouse_lock
+    from personae.pipeline import run
+
+    if collector is not None:
+        collector.flush()
+    with warehouse_lock(project_root), Project.load(project_root) as project:
+        load_collected(project)
+        run(project)
+
+
+class Scheduler:
+    """Runs the pipeline every ``minutes`` in a background thread."""
+
+    def __init__(self, project_root: Path, collector: Collector, minutes: float) -> None:
+        self.project_root = project_root
+        self.collector = collector
+        self.seconds = minutes * 60
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="scheduler", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.seconds):
+            try:
+                run_pipeline_once(self.project_root, self.collector)
+                log.info("scheduled pipeline run finished")
+            except Exception:
+                log.exception("scheduled pipeline run failed")
+
+
+class _Server(uvicorn.Server):
+    """uvicorn re-raises a captured SIGTERM after its graceful shutdown, so the process
+    would die of the signal; for personae SIGTERM is the normal stop: exit 0."""
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        super().handle_exit(sig, frame)
+        if sig == signal.SIGTERM:
+            self._captured_signals.clear()
+
+
+def serve(
+    project_root: Path,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    collector_id: str | None = None,
+    log_level: str = "warning",
+) -> None:
+    project = Project.load(project_root)  # reads personae.yml only; never opens the warehouse
+    collector = Collector(project.root, project.config.collect, collector_id)
+    scheduler = None
+    if project.config.collect.schedule_minutes:
+        scheduler = Scheduler(project.root, collector, project.config.collect.schedule_minutes)
+        scheduler.start()
+    config = uvicorn.Config(
+        create_app(collector),
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=False,
+        timeout_graceful_shutdown=15,
+        server_header=False,
+    )
+    try:
+        _Server(config).run()
+    finally:
+        if scheduler is not None:
+            scheduler.stop()

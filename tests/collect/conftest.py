@@ -1,0 +1,91 @@
+"""Fixtures of the collection API tests: a project, a collector, an in-process client."""
+
+from __future__ import annotations
+
+import base64
+import socket
+import textwrap
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from personae.collect.app import create_app
+from personae.collect.collector import Collector
+from personae.collect.keys import KeyStore
+from personae.collect.paths import CollectPaths
+from personae.config import load_config
+
+BASE_CONFIG = """
+sources: {}
+collect:
+  flush_seconds: 60
+"""
+
+
+def write_project(root: Path, config: str = BASE_CONFIG) -> Path:
+    (root / "personae.yml").write_text(textwrap.dedent(config), encoding="utf-8")
+    return root
+
+
+def new_key(root: Path, source: str = "web") -> str:
+    return KeyStore(CollectPaths.of(root).keys).create(source)[1]
+
+
+def basic(key: str) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode()}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Served:
+    """A project, its collector and an in-process client with a write key."""
+
+    def __init__(self, root: Path, client: TestClient, collector: Collector, key: str) -> None:
+        self.root = root
+        self.client = client
+        self.collector = collector
+        self.key = key
+
+    def post(self, path: str, body: Any, **kwargs: Any) -> Any:
+        headers = {**basic(self.key), **kwargs.pop("headers", {})}
+        return self.client.post(path, json=body, headers=headers, **kwargs)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Every stored row (flushes first)."""
+        import pyarrow.parquet as pq
+
+        from personae.collect.flush import parquet_files
+
+        self.collector.flush()
+        rows: list[dict[str, Any]] = []
+        for path in parquet_files(self.collector.events):
+            rows.extend(pq.read_table(path).to_pylist())
+        return rows
+
+
+ServeFactory = Callable[..., Served]
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[ServeFactory]:
+    opened: list[TestClient] = []
+
+    def make(config: str = BASE_CONFIG) -> Served:
+        root = write_project(tmp_path, config)
+        collector = Collector(root, load_config(root).collect)
+        client = TestClient(create_app(collector), raise_server_exceptions=False)
+        client.__enter__()
+        opened.append(client)
+        return Served(root, client, collector, new_key(root))
+
+    yield make
+    for client in opened:
+        client.__exit__(None, None, None)
