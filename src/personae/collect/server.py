@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 import threading
 from pathlib import Path
 from types import FrameType
@@ -78,6 +79,9 @@ def serve(
     collector_id: str | None = None,
     log_level: str = "warning",
 ) -> None:
+    # the WAL writer thread wakes from fdatasync needing the GIL; with the default 5 ms
+    # switch interval it would wait behind the busy event loop and stretch every commit
+    sys.setswitchinterval(0.0005)
     project = Project.load(project_root)  # reads personae.yml only; never opens the warehouse
     collector = Collector(project.root, project.config.collect, collector_id)
     scheduler = None

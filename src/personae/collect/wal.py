@@ -192,7 +192,7 @@ class WriteAheadLog:
                 try:
                     self._write(b"".join(a.data for a in appends))
                     self.records_written += len(appends)
-                except OSError as exc:  # disk full, I/O error: refuse, never pretend
+                except Exception as exc:  # disk full, I/O error: refuse, never pretend
                     log.error("write-ahead log write failed: %s", exc)
                     error = exc
                 _resolve([a.waiter for a in appends], error)

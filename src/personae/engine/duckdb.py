@@ -205,16 +205,14 @@ class DuckDBEngine(Engine):
                 "WHERE json_valid(line) AND json_type(line) = 'OBJECT' ORDER BY k"
             ).fetchall()
         ]
-        selects = ", ".join(
-            f"CASE WHEN json_type(line, {_literal(_json_path(k))}) IN ('OBJECT', 'ARRAY') "
-            f"THEN json_extract(line, {_literal(_json_path(k))})::VARCHAR "
-            f"ELSE json_extract_string(line, {_literal(_json_path(k))}) END AS {_quote(k)}"
-            for k in keys
-        )
+        # one parse per line: every key read as text (objects and arrays as JSON text)
+        structure = json.dumps(dict.fromkeys(keys, "VARCHAR"))
+        selects = ", ".join(f"struct_extract(s, {_literal(k)}) AS {_quote(k)}" for k in keys)
         self.execute(
-            f"CREATE OR REPLACE TABLE {table} AS SELECT lineno AS _line, "
-            f"{selects or 'NULL AS _empty'} "
-            "FROM __jsonl WHERE json_valid(line) AND json_type(line) = 'OBJECT'"
+            f"CREATE OR REPLACE TABLE {table} AS SELECT _line, "
+            f"{selects or 'NULL AS _empty'} FROM ("
+            f"SELECT lineno AS _line, from_json(line, {_literal(structure)}) AS s "
+            "FROM __jsonl WHERE json_valid(line) AND json_type(line) = 'OBJECT')"
         )
         self.execute("DROP TABLE IF EXISTS __jsonl")
         return FileRead(table=table, columns=keys, rows=self.count(table), rejected=rejected)
@@ -247,10 +245,6 @@ def default_memory_limit() -> str:
     except (ValueError, OSError, AttributeError):
         return "4GB"
     return f"{max(1, int(total * DEFAULT_MEMORY_SHARE / 1e9))}GB"
-
-
-def _json_path(key: str) -> str:
-    return "$." + json.dumps(key)
 
 
 def _reject_reason(error_type: str, message: str, encoding: str) -> str:
