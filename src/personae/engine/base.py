@@ -124,7 +124,7 @@ class Engine(abc.ABC):
 
     # --- lifecycle
 
-    def checkpoint(self) -> None:
+    def checkpoint(self) -> None:  # noqa: B027 - optional hook, a no-op by default
         """Make everything written durable and give freed space back; engines may no-op."""
 
     @abc.abstractmethod
