@@ -187,7 +187,7 @@ def show(name: str, result: dict[str, float]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument(
         "--client", choices=["raw", "httpx"], default="raw", help="load generator client"
     )

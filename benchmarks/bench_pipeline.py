@@ -86,9 +86,11 @@ def main() -> int:
     )
     rows.append(("generate", seconds, peak))
     project = Project.load(directory)
+    reports = {}
     for stage in STAGES:
-        seconds, peak, _ = measure(sampler, lambda stage=stage: run(project, (stage,)))
+        seconds, peak, report = measure(sampler, lambda stage=stage: run(project, (stage,)))
         rows.append((stage, seconds, peak))
+        reports[stage] = report.get(stage)
     load_truth(project.engine, project.root)
     scores = evaluate_against_truth(project.engine, TRUTH_TABLE)
     records = project.engine.count("records")
@@ -100,6 +102,8 @@ def main() -> int:
     print(f"{'stage':<12}{'seconds':>10}{'peak RSS (GB)':>16}")
     for name, seconds, peak in rows:
         print(f"{name:<12}{seconds:>10.1f}{peak / 1e9:>16.2f}")
+    steps = getattr(reports.get("resolve"), "seconds", {})
+    print("resolve steps: " + ", ".join(f"{k} {v:.1f}s" for k, v in steps.items()))
     pipeline = sum(s for n, s, _ in rows if n != "generate")
     ingest_clean = sum(s for n, s, _ in rows if n in ("ingest", "clean"))
     print(f"{'ingest+clean':<12}{ingest_clean:>10.1f}")

@@ -55,3 +55,11 @@ def test_status_reports_sources(tmp_path: Path) -> None:
     code, out = invoke("--project", str(tmp_path), "status")
     assert code == 0, out
     assert "crm" in out and "orders" in out
+
+
+def test_demo_tells_the_story(tmp_path: Path) -> None:
+    code, out = invoke("demo", "--people", "300", "--dir", str(tmp_path / "demo"))
+    assert code == 0, out
+    for expected in ("Records per source", "persons found", "Largest persons", "precision"):
+        assert expected in out
+    assert "vip_accessories" in out and "champions" in out

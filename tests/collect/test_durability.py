@@ -83,3 +83,25 @@ def test_loading_is_exactly_once_across_duplicated_files(tmp_path: Path) -> None
         project.engine.execute("DELETE FROM collected_files")
         assert load_collected(project).rows_loaded == 0
         assert project.engine.scalar("SELECT count(*) FROM raw_collected") == 2
+
+
+def test_two_live_collectors_cannot_share_an_id(tmp_path: Path) -> None:
+    import pytest
+
+    from personae.collect.errors import CollectError
+
+    root = write_project(tmp_path)
+    config = load_config(root).collect
+    first = Collector(root, config)
+    first.start()
+    try:
+        with pytest.raises(CollectError, match="--collector-id"):
+            Collector(root, config).start()
+        other = Collector(root, config, collector_id="c1")
+        other.start()
+        other.close()
+    finally:
+        first.close()
+    again = Collector(root, config)
+    again.start()
+    again.close()

@@ -102,6 +102,12 @@ def test_kill9_mid_load_loses_nothing_acknowledged(tmp_path: Path) -> None:
         f"http://127.0.0.1:{port}/v1/batch", json={"batch": retry}, headers=basic(key)
     )
     assert response.status_code == 200
+    # the server never opens the warehouse: the CLI writes it while the server runs
+    env = {**os.environ, "PYTHONPATH": str(TESTS)}
+    cli = [sys.executable, "-m", "collect.cli_entry", "--project", str(root)]
+    loaded = subprocess.run([*cli, "collect", "load"], env=env, capture_output=True, timeout=60)
+    assert loaded.returncode == 0, loaded.stderr
+    assert b"Loaded" in loaded.stdout
     process.send_signal(signal.SIGTERM)
     assert process.wait(20) == 0
     assert list_segments(paths.wal) == []  # SIGTERM flushed everything

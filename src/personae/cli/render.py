@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from rich.console import Console
@@ -13,7 +12,8 @@ from personae.ingest import IngestReport
 from personae.project import Project
 
 
-def _table(title: str, *columns: str) -> Table:
+def titled_table(title: str, *columns: str) -> Table:
+    """A table with a left-aligned bold title; the first column left, the rest right."""
     table = Table(title=title, title_justify="left", title_style="bold")
     for i, column in enumerate(columns):
         table.add_column(column, justify="left" if i == 0 else "right")
@@ -31,7 +31,7 @@ def run_report(console: Console, project: Project, report: Any) -> None:
 
 
 def ingest_report(console: Console, report: IngestReport) -> None:
-    table = _table("Ingest", "source", "files", "read", "loaded", "unchanged", "quarantined")
+    table = titled_table("Ingest", "source", "files", "read", "loaded", "unchanged", "quarantined")
     for s in report.sources:
         table.add_row(
             s.source,
@@ -51,7 +51,7 @@ def data_quality(console: Console, engine: Engine, only_invalid: bool = False) -
     if not engine.table_exists("data_quality"):
         return
     where = "WHERE invalid > 0" if only_invalid else ""
-    table = _table("Data quality", "source.field", "filled", "valid", "invalid", "examples")
+    table = titled_table("Data quality", "source.field", "filled", "valid", "invalid", "examples")
     for source, field, rows, filled, valid, invalid, examples in engine.rows(
         f"SELECT source, field, rows, filled, valid, invalid, examples FROM data_quality "
         f"{where} ORDER BY source, field"
@@ -72,7 +72,7 @@ def status(console: Console, project: Project) -> None:
     if not engine.table_exists("loads"):
         console.print("Nothing loaded yet: run 'personae ingest' or 'personae run'.")
         return
-    table = _table("Sources", "source", "files", "rows in raw", "quarantined", "last load")
+    table = titled_table("Sources", "source", "files", "rows in raw", "quarantined", "last load")
     for name in project.config.sources:
         files, last = engine.rows(
             "SELECT count(DISTINCT file), max(loaded_at) FROM loads WHERE source = ?", [name]
@@ -85,7 +85,7 @@ def status(console: Console, project: Project) -> None:
         "SELECT source, reason, count(*) AS n FROM quarantine GROUP BY ALL ORDER BY n DESC LIMIT 10"
     )
     if reasons:
-        quarantine = _table("Quarantine (top reasons)", "source", "rows", "reason")
+        quarantine = titled_table("Quarantine (top reasons)", "source", "rows", "reason")
         for source, reason, n in reasons:
             quarantine.add_row(source, f"{n:,}", reason[:100])
         console.print(quarantine)
@@ -98,17 +98,6 @@ def status(console: Console, project: Project) -> None:
             "SELECT segment, count(*) FROM segment_membership GROUP BY 1 ORDER BY 1"
         ):
             console.print(f"Segment {segment}: {members:,} members")
-
-
-def plain_report(console: Console, title: str, report: Any) -> None:
-    """Print any dataclass report as key/value lines."""
-    if not dataclasses.is_dataclass(report) or isinstance(report, type):
-        return
-    table = _table(title, "measure", "value")
-    for key, value in dataclasses.asdict(report).items():
-        if isinstance(value, int | float | str):
-            table.add_row(key, f"{value:,}" if isinstance(value, int) else str(value))
-    console.print(table)
 
 
 def demo_story(console: Console, project: Project, report: Any) -> None:

@@ -6,7 +6,9 @@ flusher thread that turns sealed WAL segments into Parquet files.
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
 import threading
 import time
 from pathlib import Path
@@ -58,11 +60,13 @@ class Collector:
         self._flusher = threading.Thread(target=self._flush_loop, name="flusher", daemon=True)
         self._last_prune = 0.0
         self.started = False
+        self._id_lock: int | None = None
 
     # --- lifecycle
 
     def start(self) -> None:
         """Recover what a previous run left, rebuild the dedupe window, start writing."""
+        self._hold_id()
         recovered = flush_segments(list_segments(self.paths.wal, self.collector_id), self.events)
         if recovered.segments:
             log.info(
@@ -87,6 +91,26 @@ class Collector:
         with self._flush_lock:
             self.flushed.add(flush_segments(self.wal.sealed_segments(), self.events))
         self.started = False
+        self._release_id()
+
+    def _hold_id(self) -> None:
+        """Two live collectors with one id would write the same segments: refuse."""
+        path = self.paths.wal / f"{self.collector_id}.lock"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise CollectError(
+                f"collector {self.collector_id!r} is already running on this project; "
+                "give each collector its own id: personae serve --collector-id c1"
+            ) from None
+        self._id_lock = fd
+
+    def _release_id(self) -> None:
+        if self._id_lock is not None:
+            os.close(self._id_lock)
+            self._id_lock = None
 
     @property
     def events(self) -> Path:

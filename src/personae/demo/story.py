@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
+from personae.cli.render import titled_table
 from personae.engine import Engine, ReadOptions
 from personae.project import Project
 
@@ -22,13 +22,6 @@ def load_truth(engine: Engine, root: Path) -> bool:
         return False
     engine.read_file(path, ReadOptions(format="csv"), TRUTH_TABLE)
     return True
-
-
-def _table(title: str, *columns: str) -> Table:
-    table = Table(title=title, title_justify="left", title_style="bold")
-    for i, column in enumerate(columns):
-        table.add_column(column, justify="left" if i == 0 else "right")
-    return table
 
 
 def tell_story(console: Console, project: Project, report: Any) -> None:
@@ -48,7 +41,7 @@ def tell_story(console: Console, project: Project, report: Any) -> None:
 
 
 def _records_per_source(console: Console, engine: Engine) -> None:
-    table = _table("Records per source", "source", "records", "quarantined")
+    table = titled_table("Records per source", "source", "records", "quarantined")
     for source, records, quarantined in engine.rows(
         """
         SELECT r.source, r.n, coalesce(q.n, 0) FROM
@@ -66,7 +59,7 @@ def _persons(console: Console, engine: Engine) -> None:
     persons = engine.scalar("SELECT count(DISTINCT person_id) FROM identity_map")
     records = engine.count("identity_map")
     console.print(f"[bold]{persons:,}[/] persons found from {records:,} source records")
-    table = _table("Source records per person", "records", "persons")
+    table = titled_table("Source records per person", "records", "persons")
     for bucket, n in engine.rows(
         """
         SELECT CASE WHEN n = 1 THEN '1' WHEN n <= 3 THEN '2-3' WHEN n <= 10 THEN '4-10'
@@ -80,7 +73,7 @@ def _persons(console: Console, engine: Engine) -> None:
 
 
 def _largest_clusters(console: Console, engine: Engine) -> None:
-    table = _table("Largest persons", "person_id", "records", "sources", "people records")
+    table = titled_table("Largest persons", "person_id", "records", "sources", "people records")
     for person, n, sources, people in engine.rows(
         """
         SELECT m.person_id, count(*) AS n, string_agg(DISTINCT m.source, ', ') AS sources,
@@ -115,7 +108,7 @@ def _traits(console: Console, engine: Engine) -> None:
             "WHERE table_name = 'traits' AND column_name <> 'person_id'"
         )
     )
-    table = _table("Traits", "trait", "filled", "min", "median", "p90", "max")
+    table = titled_table("Traits", "trait", "filled", "min", "median", "p90", "max")
     for name, sql_type in types.items():
         if not any(t in sql_type for t in ("INT", "DOUBLE", "DECIMAL", "FLOAT")):
             continue
@@ -127,7 +120,7 @@ def _traits(console: Console, engine: Engine) -> None:
     console.print(table)
     for name, sql_type in types.items():
         if name.endswith("_segment") and "VARCHAR" in sql_type:
-            rfm = _table(f"RFM segments ({name})", "segment", "persons")
+            rfm = titled_table(f"RFM segments ({name})", "segment", "persons")
             for segment, n in engine.rows(
                 f'SELECT "{name}", count(*) FROM traits WHERE "{name}" IS NOT NULL '
                 "GROUP BY 1 ORDER BY 2 DESC"
@@ -147,7 +140,7 @@ def _fmt(value: Any) -> str:
 def _segments(console: Console, engine: Engine) -> None:
     if not engine.table_exists("segment_membership"):
         return
-    table = _table("Segments", "segment", "members")
+    table = titled_table("Segments", "segment", "members")
     for segment, n in engine.rows(
         "SELECT segment, count(*) FROM segment_membership GROUP BY 1 ORDER BY 1"
     ):

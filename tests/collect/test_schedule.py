@@ -1,0 +1,16 @@
+"""The scheduled pipeline run: flush, load collected events, run, under the lock."""
+
+from __future__ import annotations
+
+from collect.conftest import ServeFactory
+from personae.collect.server import run_pipeline_once
+from personae.project import Project
+
+
+def test_run_pipeline_once_loads_what_was_collected(serve: ServeFactory) -> None:
+    s = serve()
+    assert s.post("/v1/track", {"userId": "u", "event": "E", "messageId": "m"}).is_success
+    run_pipeline_once(s.root, s.collector)
+    with Project.load(s.root) as project:
+        assert project.engine.rows("SELECT message_id FROM raw_collected") == [("m",)]
+        assert project.engine.table_exists("records")
