@@ -5,11 +5,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from starlette.testclient import TestClient
 
 from collect.conftest import BASE_CONFIG, basic, new_key, write_project
 from personae.collect.app import create_app
 from personae.collect.collector import Collector
+from personae.collect.errors import CollectError
 from personae.collect.flush import parquet_files
 from personae.collect.load import load_collected
 from personae.collect.paths import CollectPaths
@@ -86,10 +88,6 @@ def test_loading_is_exactly_once_across_duplicated_files(tmp_path: Path) -> None
 
 
 def test_two_live_collectors_cannot_share_an_id(tmp_path: Path) -> None:
-    import pytest
-
-    from personae.collect.errors import CollectError
-
     root = write_project(tmp_path)
     config = load_config(root).collect
     first = Collector(root, config)

@@ -22,6 +22,8 @@ from personae.clean.plan import (
     record_columns,
     timestamp_sql,
 )
+from personae.collect.load import RAW_TABLE as COLLECTED_TABLE
+from personae.collect.records import collected_events_sql, collected_records_sql
 from personae.config.models import ProjectConfig, PropertySpec, SourceConfig
 from personae.engine import Engine
 from personae.ingest.tables import has_versions, raw_table
@@ -93,6 +95,9 @@ def clean(project: Project, progress: Progress | None = None) -> CleanReport:
             measured.append(("timestamp", "raw__timestamp", "timestamp"))
         quality.extend(_measure_quality(engine, name, cleaned, measured))
 
+    if engine.table_exists(COLLECTED_TABLE):
+        selects.append(collected_records_sql(config))
+        event_selects.append(collected_events_sql(config))
     if selects:
         engine.create_table_as("records", " UNION ALL ".join(selects))
     else:

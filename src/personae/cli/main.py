@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from personae.cli import render
+from personae.cli import collect_commands, render
 from personae.errors import PersonaeError
 
 app = typer.Typer(
@@ -68,11 +68,15 @@ def _guard(fn: Callable[[], T]) -> T:
 
 @contextmanager
 def _project(directory: Path | None = None) -> Iterator[Any]:
+    """The project, holding the warehouse lock: one personae process uses the warehouse
+    at a time (``personae serve`` only takes it for its scheduled runs)."""
+    from personae.collect.lock import warehouse_lock
     from personae.project import Project
 
     project = Project.load(directory or state.project_dir)
     try:
-        yield project
+        with warehouse_lock(project.root):
+            yield project
     finally:
         project.close()
 
@@ -254,6 +258,9 @@ def export_segment_cmd(
         console.print(f"Wrote {rows:,} members of {name} to {out}")
 
     _guard(go)
+
+
+collect_commands.register(app)
 
 
 def main() -> None:

@@ -90,6 +90,7 @@ def status(console: Console, project: Project) -> None:
             quarantine.add_row(source, f"{n:,}", reason[:100])
         console.print(quarantine)
     data_quality(console, engine, only_invalid=True)
+    _collected(console, engine)
     if engine.table_exists("persons"):
         persons = engine.scalar("SELECT count(*) FROM persons WHERE merged_into IS NULL")
         console.print(f"Persons: {persons:,}")
@@ -98,6 +99,21 @@ def status(console: Console, project: Project) -> None:
             "SELECT segment, count(*) FROM segment_membership GROUP BY 1 ORDER BY 1"
         ):
             console.print(f"Segment {segment}: {members:,} members")
+
+
+def _collected(console: Console, engine: Engine) -> None:
+    from personae.collect.load import RAW_TABLE
+    from personae.collect.status import tracking_plan_counts
+
+    if not engine.table_exists(RAW_TABLE):
+        return
+    console.print(f"Collected events (personae serve): {engine.count(RAW_TABLE):,}")
+    violations = tracking_plan_counts(engine)
+    if violations:
+        table = titled_table("Tracking plan violations", "rule", "events")
+        for rule, n in sorted(violations.items()):
+            table.add_row(rule, f"{n:,}")
+        console.print(table)
 
 
 def demo_story(console: Console, project: Project, report: Any) -> None:

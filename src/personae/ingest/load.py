@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from personae.collect.load import CollectedLoad, load_collected
 from personae.config.models import SourceConfig
 from personae.engine import Engine, ReadOptions
 from personae.errors import SourceError
@@ -56,6 +57,8 @@ class SourceLoad:
 @dataclass
 class IngestReport:
     sources: list[SourceLoad]
+    #: events received by ``personae serve`` and loaded into ``raw_collected``
+    collected: CollectedLoad | None = None
 
     @property
     def rows_loaded(self) -> int:
@@ -72,7 +75,8 @@ Progress = Callable[[str], None]
 def ingest(
     project: Project, only: list[str] | None = None, progress: Progress | None = None
 ) -> IngestReport:
-    """Load every declared source (or ``only`` these) into raw tables."""
+    """Load every declared source (or ``only`` these) into raw tables, then the events
+    ``personae serve`` collected since the last load."""
     engine = project.engine
     ensure_tables(engine)
     reports = []
@@ -82,7 +86,8 @@ def ingest(
         if progress:
             progress(name)
         reports.append(_ingest_source(engine, project.root, name, source))
-    return IngestReport(reports)
+    collected = load_collected(project) if not only else None
+    return IngestReport(reports, collected)
 
 
 def _ingest_source(engine: Engine, root: Path, name: str, source: SourceConfig) -> SourceLoad:
