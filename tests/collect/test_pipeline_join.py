@@ -61,3 +61,24 @@ def test_collected_events_join_the_crm_person(serve: ServeFactory) -> None:
         assert persons == 1  # the anonymous page view, the identify and the CRM row
         row = engine.query("SELECT order_count, revenue, pages FROM traits").to_pylist()[0]
         assert row == {"order_count": 1, "revenue": 42.5, "pages": 1}
+
+
+def test_a_phone_in_identify_traits_links_to_the_crm_phone(serve: ServeFactory) -> None:
+    config = CONFIG.replace("email: email, first_name: first}", "phone: tel, first_name: first}")
+    served = serve(config)
+    (served.root / "crm.csv").write_text("id,tel,first\nu9,+33612345678,Jeanne\n")
+    identify = {
+        "type": "identify",
+        "anonymousId": "anon-7",
+        "messageId": "m7",
+        "traits": {"phone": "06 12 34 56 78", "firstName": "Jeanne"},
+        "timestamp": "2026-10-30T10:01:00Z",
+    }
+    assert served.post("/v1/identify", identify).status_code == 200
+    served.collector.flush()
+    with Project.load(served.root) as project:
+        run(project)
+        rows = project.engine.rows("SELECT phone FROM records ORDER BY source")
+        assert rows == [("+33612345678",), ("+33612345678",)]
+        persons = project.engine.scalar("SELECT count(DISTINCT person_id) FROM identity_map")
+        assert persons == 1

@@ -5,9 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from collect.conftest import ServeFactory
+from personae.clean.lookups import refresh_lookup
 from personae.clean.plan import record_columns
 from personae.collect.load import load_collected
-from personae.collect.records import collected_events_sql, collected_records_sql
+from personae.collect.records import (
+    collected_events_sql,
+    collected_phone_request,
+    collected_records_sql,
+)
 from personae.collect.status import tracking_plan_counts
 from personae.project import Project
 
@@ -71,6 +76,7 @@ def test_records_and_events_match_the_clean_tables(serve: ServeFactory) -> None:
     s.collector.flush()
     with _load(s.root) as project:
         engine = project.engine
+        refresh_lookup(engine, "phone", [collected_phone_request(project.config)])
         engine.create_table_as("_r", collected_records_sql(project.config))
         engine.create_table_as("_e", collected_events_sql(project.config))
         expected = ["source", "record_id", "source_kind", "observed_at"]

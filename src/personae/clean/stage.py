@@ -23,7 +23,11 @@ from personae.clean.plan import (
     timestamp_sql,
 )
 from personae.collect.load import RAW_TABLE as COLLECTED_TABLE
-from personae.collect.records import collected_events_sql, collected_records_sql
+from personae.collect.records import (
+    collected_events_sql,
+    collected_phone_request,
+    collected_records_sql,
+)
 from personae.config.models import ProjectConfig, PropertySpec, SourceConfig
 from personae.engine import Engine
 from personae.ingest.tables import has_versions, raw_table
@@ -74,6 +78,8 @@ def clean(project: Project, progress: Progress | None = None) -> CleanReport:
         progress("lookups")
     for kind in LOOKUP_ORDER:
         requests = _lookup_requests(config, kind, plans)
+        if kind == "phone" and engine.table_exists(COLLECTED_TABLE):
+            requests.append(collected_phone_request(config))
         report.values_mapped += refresh_lookup(engine, kind, requests)
 
     selects: list[str] = []

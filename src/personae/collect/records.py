@@ -4,11 +4,13 @@ One record per message: ``source`` is the write key's source, ``record_id`` the
 messageId, ``source_kind`` ``'events'``. Identities come from userId, anonymousId,
 ``traits``/``context.traits`` (email, names…) and ``context.device.id``; an alias is one
 record holding user_id = userId and anonymous_id = previousId, so stitching merges them.
-Phones are left NULL: they need the Python phone lookup of the clean stage.
+Phones (``traits.phone``) are read through the clean stage's phone lookup, with the
+project's default region: :func:`collected_phone_request` asks for them.
 """
 
 from __future__ import annotations
 
+from personae.clean.lookups import LookupRequest, lookup_table
 from personae.clean.normalize import email_sql
 from personae.clean.plan import record_columns
 from personae.collect.load import RAW_TABLE
@@ -64,9 +66,22 @@ def _canonical() -> dict[str, str]:
     }
 
 
+def _phone_raw() -> str:
+    return _traits("phone")
+
+
+def collected_phone_request(config: ProjectConfig) -> LookupRequest:
+    """The distinct raw phones of collected messages, for the phone lookup."""
+    region = literal(config.defaults.phone_region.upper())
+    return LookupRequest(
+        "phone", f"SELECT DISTINCT {region} AS opt, {_phone_raw()} AS raw FROM {RAW_TABLE}"
+    )
+
+
 def collected_records_sql(config: ProjectConfig) -> str:
     """A SELECT over raw_collected with exactly the columns of ``records``."""
     mapped = _canonical()
+    mapped["phone"] = "lk_phone.value"
     columns = [
         "source",
         "message_id AS record_id",
@@ -76,7 +91,12 @@ def collected_records_sql(config: ProjectConfig) -> str:
     for column, sql_type in record_columns(config):
         expr = mapped.get(column, "NULL")
         columns.append(f"CAST({expr} AS {sql_type}) AS {column}")
-    return f"SELECT {', '.join(columns)} FROM {RAW_TABLE}"
+    region = literal(config.defaults.phone_region.upper())
+    phones = lookup_table("phone")
+    return (
+        f"SELECT {', '.join(columns)} FROM {RAW_TABLE} "
+        f"LEFT JOIN {phones} lk_phone ON lk_phone.raw = {_phone_raw()} AND lk_phone.opt = {region}"
+    )
 
 
 def collected_events_sql(config: ProjectConfig) -> str:

@@ -230,12 +230,17 @@ class BlockedValues(Strict):
         return value
 
 
+from personae.config.overrides import IdentityOverrides  # noqa: E402  (it subclasses Strict)
+
+
 class IdentityConfig(Strict):
     types: dict[str, IdentityTypeRule] = Field(default_factory=_default_identity_types)
     blocked: BlockedValues = Field(default_factory=BlockedValues)
     #: a value held by records of more than this many different people-looking
     #: records (distinct first names) stops linking and is reported as generic
     generic_threshold: int = 5
+    #: manual must-link / cannot-link pairs of records, applied on every run
+    overrides: IdentityOverrides = Field(default_factory=IdentityOverrides)
 
 
 # --------------------------------------------------------------------------- profiles

@@ -10,7 +10,8 @@ says otherwise:
                      records that match by first name or birth date;
 4. ``graph``/``components``  connected components of the identity graph, in SQL;
 5. ``limits``        per-type limits drop the lowest-priority links of over-limit persons;
-6. ``stable_ids``    person ids survive re-runs; merges and splits are logged.
+6. ``overrides``     manual must_link / cannot_link pairs (``identity.overrides``);
+7. ``stable_ids``    person ids survive re-runs; merges and splits are logged.
 
 Writes ``identifiers``, ``identity_map``, ``persons``, ``identity_guards`` and appends to
 ``identity_history``. All heavy work is SQL run by the engine.
@@ -26,7 +27,15 @@ from dataclasses import dataclass, field
 
 from personae.config.models import ProjectConfig
 from personae.engine import Engine
-from personae.unify import graph, history, households, identifiers, limits, stable_ids
+from personae.unify import (
+    graph,
+    history,
+    households,
+    identifiers,
+    limits,
+    overrides,
+    stable_ids,
+)
 from personae.unify.rules import IdentityType, identity_types
 from personae.unify.stable_ids import COMP_PERSON
 from personae.unify.tables import (
@@ -62,6 +71,10 @@ class ResolveReport:
     household_splits: int = 0
     #: rounds of connected components on the whole graph
     rounds: int = 0
+    #: links dropped to honour cannot_link overrides (also counted in dropped_links)
+    override_drops: int = 0
+    #: problems that did not stop the run (e.g. overrides naming unknown records)
+    warnings: list[str] = field(default_factory=list)
     #: step -> seconds
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -87,6 +100,11 @@ def resolve_identities(
             report.rounds = graph.record_components(engine)
         with step("limits"):
             report.dropped_links = limits.apply_limits(engine, WORK_GRAPH_COMPONENTS, types)
+        with step("overrides"):
+            applied = overrides.apply_overrides(engine, config, types)
+            report.override_drops = applied.dropped
+            report.dropped_links += applied.dropped
+            report.warnings.extend(applied.warnings)
         with step("stable_ids"):
             changes = stable_ids.assign_person_ids(engine, types, at, run_id)
         with step("outputs"):
@@ -113,6 +131,7 @@ def resolve_identities(
                 *households.LOCAL_TABLES,
                 *graph.LOCAL_TABLES,
                 *limits.LOCAL_TABLES,
+                *overrides.LOCAL_TABLES,
                 *stable_ids.LOCAL_TABLES,
                 COMP_PERSON,
                 _DROPPED_PAIRS,

@@ -1,4 +1,4 @@
-"""Step 7 of stitching: person ids that survive re-runs.
+"""Step 8 of stitching: person ids that survive re-runs.
 
 The previous run's ``identity_map`` gives each record its old person id. Then:
 
