@@ -30,6 +30,7 @@ def tell_story(console: Console, project: Project, report: Any) -> None:
     _records_per_source(console, engine)
     _persons(console, engine)
     _largest_clusters(console, engine)
+    _guards(console, engine)
     if load_truth(engine, project.root):
         _accuracy(console, engine)
     _traits(console, engine)
@@ -83,6 +84,17 @@ def _largest_clusters(console: Console, engine: Engine) -> None:
         """
     ):
         table.add_row(str(person), f"{n:,}", sources, f"{people:,}")
+    console.print(table)
+
+
+def _guards(console: Console, engine: Engine) -> None:
+    table = titled_table("Guards against over-merging", "guard", "values", "records")
+    for guard, values, records in engine.rows(
+        "SELECT guard, count(*), sum(records) FROM identity_guards GROUP BY 1 ORDER BY 1"
+    ):
+        table.add_row(guard, f"{values:,}", f"{records:,}")
+    dropped = engine.scalar("SELECT count(*) FROM identity_history WHERE action = 'drop_link'")
+    table.add_row("links dropped by limits", f"{dropped:,}", "")
     console.print(table)
 
 
