@@ -110,7 +110,9 @@ def main() -> int:
     print(f"{'pipeline':<12}{pipeline:>10.1f}{max(p for _, _, p in rows[1:]) / 1e9:>16.2f}")
     print(
         f"stitching: precision {scores.precision:.4f} recall {scores.recall:.4f} "
-        f"F1 {scores.f1:.4f}; {persons:,} persons for {scores.true_persons:,} real people"
+        f"F1 {scores.f1:.4f}; {scores.predicted_pairs - scores.true_positive_pairs:,} wrong "
+        f"pairs of {scores.predicted_pairs:,}; {persons:,} persons for "
+        f"{scores.true_persons:,} real people"
     )
     del summary
     if not args.keep:

@@ -105,7 +105,8 @@ def _accuracy(console: Console, engine: Engine) -> None:
     console.print(
         f"Stitching vs ground truth (pairwise over source records): "
         f"precision [bold]{scores.precision:.4f}[/], recall [bold]{scores.recall:.4f}[/], "
-        f"F1 [bold]{scores.f1:.4f}[/] — {scores.persons:,} persons found for "
+        f"F1 [bold]{scores.f1:.4f}[/] ({scores.predicted_pairs - scores.true_positive_pairs:,} "
+        f"wrong pairs of {scores.predicted_pairs:,}) — {scores.persons:,} persons found for "
         f"{scores.true_persons:,} real people",
         highlight=False,
     )
