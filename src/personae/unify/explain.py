@@ -1,0 +1,311 @@
+"""Why a person holds its records, and why two records are (or are not) one person.
+
+Reads the unify stage's outputs only (``identity_map``, ``persons``, ``identifiers``,
+``identity_guards``, ``identity_history``) and the project's overrides, so the API and
+the CLI can both reuse it. Everything is bounded by one person's records (or two
+records): the heavy lifting happened in the stage.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from personae.config.models import ProjectConfig
+from personae.config.overrides import split_record
+from personae.engine import Engine
+from personae.errors import NotFoundError
+from personae.unify.identifiers import identifiers_sql
+from personae.unify.rules import identity_types
+from personae.unify.stable_ids import resolve_person_id
+from personae.unify.tables import GUARDS, HISTORY, IDENTIFIERS, IDENTITY_MAP, PERSONS, RECORDS
+
+
+@dataclass(frozen=True)
+class ExplainedRecord:
+    source: str
+    record_id: str
+    observed_at: dt.datetime | None
+    #: the linking identifiers it holds (after guards and dropped links): (type, value)
+    identifiers: list[tuple[str, str]]
+
+    @property
+    def name(self) -> str:
+        return f"{self.source}:{self.record_id}"
+
+
+@dataclass(frozen=True)
+class Link:
+    """``value`` of type ``id_type`` links ``records`` (``source:record_id``)."""
+
+    id_type: str
+    id_value: str
+    records: list[str]
+
+    def __str__(self) -> str:
+        return f"value {self.id_value} of type {self.id_type} links {', '.join(self.records)}"
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: dt.datetime | None
+    run_id: str
+    action: str
+    person_id: int | None
+    other_person_id: int | None
+    id_type: str | None
+    id_value: str | None
+    reason: str | None
+
+
+@dataclass
+class PersonExplanation:
+    #: the id asked about
+    requested_id: int
+    #: the live id it resolves to (following ``persons.merged_into``)
+    person_id: int
+    #: ids retired into this person
+    retired_ids: list[int]
+    records: list[ExplainedRecord]
+    links: list[Link]
+    #: the overrides naming one of its records, as text
+    overrides: list[str] = field(default_factory=list)
+    history: list[HistoryEntry] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ChainStep:
+    """``from_record`` and ``to_record`` share ``id_value`` (or a must_link override)."""
+
+    from_record: str
+    id_type: str
+    id_value: str
+    to_record: str
+
+
+@dataclass(frozen=True)
+class SharedValue:
+    """A value two records both hold, and why it does not link them (None: it does)."""
+
+    id_type: str
+    id_value: str
+    why: str | None
+
+
+@dataclass
+class RecordsExplanation:
+    a: str
+    b: str
+    person_a: int
+    person_b: int
+    same_person: bool
+    #: when the same person: the shortest chain of shared identifiers from a to b
+    chain: list[ChainStep] = field(default_factory=list)
+    #: identifiers both records hold, with why each does not link them
+    shared: list[SharedValue] = field(default_factory=list)
+    #: the overrides naming both records, as text
+    overrides: list[str] = field(default_factory=list)
+
+    @property
+    def summary(self) -> str:
+        if self.same_person:
+            return f"{self.a} and {self.b} are the same person ({self.person_a})"
+        return f"{self.a} and {self.b} are different persons ({self.person_a} and {self.person_b})"
+
+
+def explain_person(
+    engine: Engine, person_id: int, config: ProjectConfig | None = None
+) -> PersonExplanation:
+    """The records of a person, the identifiers linking them and its history."""
+    _require(engine)
+    live = resolve_person_id(engine, person_id)
+    retired = _retired_into(engine, live)
+    rows = engine.rows(
+        f"""
+        SELECT m.source, m.record_id, max(r.observed_at) AS observed_at
+        FROM {IDENTITY_MAP} AS m
+        LEFT JOIN {RECORDS} AS r ON r.source = m.source AND r.record_id = m.record_id
+        WHERE m.person_id = ? GROUP BY m.source, m.record_id ORDER BY m.source, m.record_id
+        """,
+        [live],
+    )
+    held = _identifiers_of_person(engine, live)
+    records = [
+        ExplainedRecord(str(s), str(r), o, sorted(held.get(f"{s}:{r}", []))) for s, r, o in rows
+    ]
+    holders: dict[tuple[str, str], list[str]] = {}
+    for record in records:
+        for value in record.identifiers:
+            holders.setdefault(value, []).append(record.name)
+    links = [Link(t, v, names) for (t, v), names in sorted(holders.items()) if len(names) > 1]
+    names = {r.name for r in records}
+    overrides = _overrides_naming(config, lambda a, b: a in names or b in names)
+    ids = [live, *retired]
+    marks = ", ".join("?" for _ in ids)
+    history = [
+        HistoryEntry(*row)
+        for row in (
+            engine.rows(
+                f'SELECT "at", run_id, action, person_id, other_person_id, id_type, id_value, '
+                f"reason FROM {HISTORY} WHERE person_id IN ({marks}) "
+                f'OR other_person_id IN ({marks}) ORDER BY "at", action, id_type, id_value',
+                [*ids, *ids],
+            )
+            if engine.table_exists(HISTORY)
+            else []
+        )
+    ]
+    return PersonExplanation(person_id, live, retired, records, links, overrides, history)
+
+
+def explain_records(engine: Engine, config: ProjectConfig, a: str, b: str) -> RecordsExplanation:
+    """Whether records ``a`` and ``b`` (``source:record_id``) are one person, and why."""
+    _require(engine)
+    person_a, person_b = _person_of(engine, a), _person_of(engine, b)
+    both = _overrides_naming(config, lambda x, y: {x, y} == {a, b})
+    result = RecordsExplanation(a, b, person_a, person_b, person_a == person_b, overrides=both)
+    if result.same_person:
+        result.chain = _chain(engine, config, person_a, a, b)
+    else:
+        result.shared = _shared(engine, config, a, b)
+    return result
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _require(engine: Engine) -> None:
+    for table in (IDENTITY_MAP, PERSONS, IDENTIFIERS):
+        if not engine.table_exists(table):
+            raise NotFoundError(f"there is no {table!r} table yet: run the unify stage first")
+
+
+def _person_of(engine: Engine, name: str) -> int:
+    source, record_id = split_record(name)
+    found = engine.rows(
+        f"SELECT person_id FROM {IDENTITY_MAP} WHERE source = ? AND record_id = ?",
+        [source, record_id],
+    )
+    if not found:
+        raise NotFoundError(f"record {name!r} is not in 'identity_map' (write source:record_id)")
+    return int(found[0][0])
+
+
+def _retired_into(engine: Engine, live: int) -> list[int]:
+    """Every id whose ``merged_into`` chain ends at ``live``."""
+    retired: list[int] = []
+    frontier = [live]
+    while frontier:
+        marks = ", ".join("?" for _ in frontier)
+        frontier = [
+            int(row[0])
+            for row in engine.rows(
+                f"SELECT person_id FROM {PERSONS} WHERE merged_into IN ({marks}) "
+                "ORDER BY person_id",
+                frontier,
+            )
+            if int(row[0]) not in retired and int(row[0]) != live
+        ]
+        retired.extend(frontier)
+    return sorted(retired)
+
+
+def _identifiers_of_person(engine: Engine, person: int) -> dict[str, list[tuple[str, str]]]:
+    held: dict[str, list[tuple[str, str]]] = {}
+    for source, record_id, id_type, id_value in engine.rows(
+        f"""
+        SELECT DISTINCT i.source, i.record_id, i.id_type, i.id_value FROM {IDENTIFIERS} AS i
+        JOIN {IDENTITY_MAP} AS m ON m.source = i.source AND m.record_id = i.record_id
+        WHERE m.person_id = ?
+        """,
+        [person],
+    ):
+        held.setdefault(f"{source}:{record_id}", []).append((str(id_type), str(id_value)))
+    return held
+
+
+def _overrides_naming(config: ProjectConfig | None, keep: Callable[[str, str], bool]) -> list[str]:
+    if config is None:
+        return []
+    declared = config.identity.overrides
+    kinds = (("must_link", declared.must_link), ("cannot_link", declared.cannot_link))
+    return [f"{kind} [{x}, {y}]" for kind, pairs in kinds for x, y in pairs if keep(x, y)]
+
+
+def _chain(engine: Engine, config: ProjectConfig, person: int, a: str, b: str) -> list[ChainStep]:
+    """The shortest path a -> b over record <-> identifier nodes (BFS), as steps."""
+    graph: dict[tuple[str, ...], set[tuple[str, ...]]] = {}
+
+    def connect(x: tuple[str, ...], y: tuple[str, ...]) -> None:
+        graph.setdefault(x, set()).add(y)
+        graph.setdefault(y, set()).add(x)
+
+    for record, values in _identifiers_of_person(engine, person).items():
+        for id_type, id_value in values:
+            connect(("r", record), ("v", id_type, id_value))
+    for x, y in config.identity.overrides.must_link:
+        connect(("r", x), ("m", x, y))
+        connect(("m", x, y), ("r", y))
+    start, end = ("r", a), ("r", b)
+    previous: dict[tuple[str, ...], tuple[str, ...] | None] = {start: None}
+    queue = deque([start])
+    while queue and end not in previous:
+        here = queue.popleft()
+        for there in sorted(graph.get(here, ())):
+            if there not in previous:
+                previous[there] = here
+                queue.append(there)
+    if end not in previous:
+        return []
+    path = [end]
+    while (back := previous[path[-1]]) is not None:
+        path.append(back)
+    path.reverse()
+    steps = []
+    for i in range(0, len(path) - 2, 2):
+        middle = path[i + 1]
+        if middle[0] == "m":
+            id_type, id_value = "must_link", "override"
+        else:
+            id_type, id_value = middle[1], middle[2]
+        steps.append(ChainStep(path[i][1], id_type, id_value, path[i + 2][1]))
+    return steps
+
+
+def _shared(engine: Engine, config: ProjectConfig, a: str, b: str) -> list[SharedValue]:
+    """Identifier values both records hold, each with why it does not link them."""
+    (sa, ra), (sb, rb) = split_record(a), split_record(b)
+    shared = engine.rows(
+        f"""
+        WITH ids AS ({identifiers_sql(identity_types(config))})
+        SELECT DISTINCT x.id_type, x.id_value FROM ids AS x
+        JOIN ids AS y ON y.id_type = x.id_type AND y.id_value = x.id_value
+        WHERE x.source = ? AND x.record_id = ? AND y.source = ? AND y.record_id = ?
+        ORDER BY x.id_type, x.id_value
+        """,
+        [sa, ra, sb, rb],
+    )
+    result = []
+    for id_type, id_value in shared:
+        reasons = []
+        if engine.table_exists(GUARDS):
+            reasons += [
+                f"{guard}: {reason}"
+                for guard, reason in engine.rows(
+                    f"SELECT guard, reason FROM {GUARDS} WHERE id_type = ? AND id_value = ?",
+                    [id_type, id_value],
+                )
+            ]
+        if engine.table_exists(HISTORY):
+            reasons += [
+                f"dropped link: {reason}"
+                for (reason,) in engine.rows(
+                    f"SELECT DISTINCT reason FROM {HISTORY} WHERE action = 'drop_link' "
+                    "AND id_type = ? AND id_value = ? ORDER BY reason",
+                    [id_type, id_value],
+                )
+            ]
+        result.append(SharedValue(str(id_type), str(id_value), "; ".join(reasons) or None))
+    return result
