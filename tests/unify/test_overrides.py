@@ -152,3 +152,21 @@ def test_unknown_records_are_a_warning(engine: Engine, run: Run) -> None:
     assert groups(engine) == {frozenset({"crm/A", "crm/B", "shop/C"})}
     assert len(report.warnings) == 1
     assert "crm:NOPE" in report.warnings[0]
+
+
+def test_overrides_keep_the_parts_limits_made(engine: Engine, run: Run) -> None:
+    # two CRM customer ids share an email: the limit (one customer_id per source) splits
+    write_records(
+        engine,
+        [
+            {"source": "crm", "record_id": "A", "customer_id": "1", "email": "x@mail.fr"},
+            {"source": "crm", "record_id": "B", "customer_id": "2", "email": "x@mail.fr"},
+            {"source": "crm", "record_id": "A2", "customer_id": "1"},
+            {"source": "pos", "record_id": "P"},
+        ],
+    )
+    run()
+    split = groups(engine)
+    assert frozenset({"crm/A", "crm/A2"}) in split and frozenset({"crm/B"}) in split
+    run(with_overrides(must_link=[("pos:P", "crm:B")]), run_id="r2")
+    assert groups(engine) == {frozenset({"crm/A", "crm/A2"}), frozenset({"crm/B", "pos/P"})}

@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from personae.cli import collect_commands, render
+from personae.cli import collect_commands, identity_commands, render
 from personae.errors import PersonaeError
 
 app = typer.Typer(
@@ -261,6 +261,7 @@ def export_segment_cmd(
 
 
 collect_commands.register(app)
+identity_commands.register(app)
 
 
 def main() -> None:

@@ -26,6 +26,8 @@ def run_report(console: Console, project: Project, report: Any) -> None:
             ingest_report(console, stage.report)
         elif stage.name == "clean":
             data_quality(console, project.engine)
+        for warning in getattr(stage.report, "warnings", None) or []:
+            console.print(f"[yellow]warning:[/] {warning}", highlight=False)
         console.print(f"[green]✓[/] {stage.name} in {stage.seconds:.1f}s", highlight=False)
     console.print(f"Pipeline finished in {report.seconds:.1f}s (run {report.run_id})")
 

@@ -248,9 +248,10 @@ def _chain(engine: Engine, config: ProjectConfig, person: int, a: str, b: str) -
     for x, y in config.identity.overrides.must_link:
         connect(("r", x), ("m", x, y))
         connect(("m", x, y), ("r", y))
-    start, end = ("r", a), ("r", b)
+    start: tuple[str, ...] = ("r", a)
+    end: tuple[str, ...] = ("r", b)
     previous: dict[tuple[str, ...], tuple[str, ...] | None] = {start: None}
-    queue = deque([start])
+    queue: deque[tuple[str, ...]] = deque([start])
     while queue and end not in previous:
         here = queue.popleft()
         for there in sorted(graph.get(here, ())):
@@ -259,7 +260,7 @@ def _chain(engine: Engine, config: ProjectConfig, person: int, a: str, b: str) -
                 queue.append(there)
     if end not in previous:
         return []
-    path = [end]
+    path: list[tuple[str, ...]] = [end]
     while (back := previous[path[-1]]) is not None:
         path.append(back)
     path.reverse()

@@ -1,0 +1,122 @@
+"""``personae explain``: why a person holds its records, why two records are (not) one.
+
+Registered on the main app by ``register(app)``. The commands import ``_guard``,
+``_project`` and ``console`` from ``personae.cli.main`` lazily (main imports this
+module), so they share its error handling and warehouse lock.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from personae.errors import PersonaeError
+from personae.unify.explain import (
+    PersonExplanation,
+    RecordsExplanation,
+    explain_person,
+    explain_records,
+)
+
+
+class ExplainUsageError(PersonaeError):
+    """``personae explain`` was called without a person id or with both forms."""
+
+
+def register(app: typer.Typer) -> None:
+    """Add the identity commands (``explain``) to ``app``."""
+    app.command(name="explain")(explain_cmd)
+
+
+def explain_cmd(
+    person_id: Annotated[
+        int | None, typer.Argument(help="Person id (a retired id resolves to its survivor).")
+    ] = None,
+    records: Annotated[
+        tuple[str, str] | None,
+        typer.Option(
+            "--records",
+            help="Two records as source:record_id: say why they are or are not one person.",
+        ),
+    ] = None,
+) -> None:
+    """Explain a person (records, linking identifiers, history), or two records."""
+    from personae.cli.main import _guard, _project, console
+
+    def go() -> None:
+        pair = records if records and all(records) else None
+        if (person_id is None) == (pair is None):
+            raise ExplainUsageError("give a PERSON_ID, or --records SOURCE:ID SOURCE:ID (not both)")
+        with _project() as project:
+            if pair is not None:
+                render_records(
+                    console, explain_records(project.engine, project.config, pair[0], pair[1])
+                )
+            else:
+                assert person_id is not None
+                render_person(console, explain_person(project.engine, person_id, project.config))
+
+    _guard(go)
+
+
+def render_person(console: Console, found: PersonExplanation) -> None:
+    title = f"Person {found.person_id}"
+    if found.requested_id != found.person_id:
+        title += f" (id {found.requested_id} was merged into it)"
+    console.print(f"[bold]{title}[/]: {len(found.records)} records")
+    if found.retired_ids:
+        console.print("Retired ids: " + ", ".join(map(str, found.retired_ids)))
+    table = Table("source", "record_id", "observed_at", "identifiers", title="Records")
+    for record in found.records:
+        table.add_row(
+            record.source,
+            record.record_id,
+            "" if record.observed_at is None else str(record.observed_at),
+            ", ".join(f"{t}={v}" for t, v in record.identifiers),
+        )
+    console.print(table)
+    links = Table("type", "value", "links records", title="Links")
+    for link in found.links:
+        links.add_row(link.id_type, link.id_value, ", ".join(link.records))
+    console.print(links if found.links else "No identifier links (a single record).")
+    for override in found.overrides:
+        console.print(f"Override: {override}")
+    _history(console, found)
+
+
+def _history(console: Console, found: PersonExplanation) -> None:
+    if not found.history:
+        console.print("No history.")
+        return
+    table = Table("at", "action", "person", "other", "identifier", "reason", title="History")
+    for row in found.history:
+        table.add_row(
+            "" if row.at is None else str(row.at),
+            row.action,
+            "" if row.person_id is None else str(row.person_id),
+            "" if row.other_person_id is None else str(row.other_person_id),
+            f"{row.id_type}={row.id_value}" if row.id_type else "",
+            row.reason or "",
+        )
+    console.print(table)
+
+
+def render_records(console: Console, found: RecordsExplanation) -> None:
+    console.print(f"[bold]{found.summary}[/]", highlight=False)
+    if found.same_person:
+        table = Table("record", "shares", "with record", title="Chain")
+        for step in found.chain:
+            table.add_row(step.from_record, f"{step.id_type}={step.id_value}", step.to_record)
+        console.print(table)
+    elif found.shared:
+        table = Table("type", "value", "why it does not link them", title="Shared identifiers")
+        for value in found.shared:
+            table.add_row(value.id_type, value.id_value, value.why or "")
+        console.print(table)
+    else:
+        console.print("They share no identifier.")
+    for override in found.overrides:
+        console.print(f"Override: {override}")
