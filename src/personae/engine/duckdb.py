@@ -251,3 +251,15 @@ def _reject_reason(error_type: str, message: str, encoding: str) -> str:
     hint = _REJECT_HINTS.get(error_type, "").format(encoding=encoding)
     detail = message.split("\n")[0]
     return f"{error_type.lower()}: {hint or detail}" + (f" ({detail})" if hint else "")
+
+
+def scratch_connection(tables: dict[str, pa.Table]) -> duckdb.DuckDBPyConnection:
+    """A private in-memory DuckDB holding copies of ``tables``, for a library that needs
+    its own connection (Splink's DuckDB backend). The caller closes it."""
+    con = duckdb.connect(":memory:")
+    for name, data in tables.items():
+        view = f"__arrow_{name}"
+        con.register(view, data)
+        con.execute(f"CREATE TABLE {_quote(name)} AS SELECT * FROM {view}").fetchall()
+        con.unregister(view)
+    return con

@@ -1,0 +1,32 @@
+"""Configuration of probabilistic identity matching (``identity.matching``)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from personae.config.models import Strict
+
+#: candidate pairs: SQL over ``l.``/``r.`` columns of the matching input (see
+#: :mod:`personae.unify.probabilistic`); a pair is compared when any rule holds
+DEFAULT_BLOCKING_RULES: tuple[str, ...] = (
+    "l.postcode = r.postcode AND substr(l.last_name_key, 1, 2) = substr(r.last_name_key, 1, 2)",
+    "l.birth_date = r.birth_date",
+    "l.last_name_key = r.last_name_key AND l.first_name_key = r.first_name_key",
+    "l.email_local = r.email_local",
+    "l.phone = r.phone",
+)
+
+
+class MatchingConfig(Strict):
+    """Splink (Fellegi-Sunter) matching of records that carry a name."""
+
+    enabled: bool = False
+    #: pairs scoring at least this probability become probabilistic edges
+    threshold_match_probability: float = Field(default=0.99, ge=0.0, le=1.0)
+    blocking_rules: list[str] = Field(default_factory=lambda: list(DEFAULT_BLOCKING_RULES))
+    #: random pairs sampled to estimate the u probabilities
+    sample_pairs_for_u: int = Field(default=1_000_000, gt=0)
+    #: prior recall of the blocking rules, used to estimate the match prior
+    deterministic_recall: float = Field(default=0.7, gt=0.0, le=1.0)
+    #: train again even if a saved model exists
+    retrain: bool = False
