@@ -81,7 +81,9 @@ def status(console: Console, project: Project) -> None:
         )[0]
         raw = engine.count(f"raw_{name}") if engine.table_exists(f"raw_{name}") else 0
         quarantined = engine.scalar("SELECT count(*) FROM quarantine WHERE source = ?", [name])
-        table.add_row(name, str(files), f"{raw:,}", f"{quarantined:,}", str(last or "never"))
+        table.add_row(
+            name, str(files), f"{raw:,}", f"{quarantined:,}", str(last)[:19] if last else "never"
+        )
     console.print(table)
     reasons = engine.rows(
         "SELECT source, reason, count(*) AS n FROM quarantine GROUP BY ALL ORDER BY n DESC LIMIT 10"
