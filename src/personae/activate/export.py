@@ -46,22 +46,23 @@ def _profile_view(engine: Engine) -> str:
     return "SELECT * FROM profiles"
 
 
-def _select_fields(engine: Engine, view: str, fields: list[str] | None) -> str:
-    if not fields:
-        return "*"
-    available = [c for c in engine.query(f"SELECT * FROM ({view}) LIMIT 0").column_names]
+def _checked_fields(engine: Engine, view: str, fields: list[str]) -> list[str]:
+    """The requested fields (person_id aside), each checked to exist in the view."""
+    available = engine.query(f"SELECT * FROM ({view}) LIMIT 0").column_names
     for name in fields:
         if name not in available:
             close = difflib.get_close_matches(name, available, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise NotFoundError(f"--fields: no field {name!r}{hint}")
-    return ", ".join(ident(f) for f in ["person_id", *[f for f in fields if f != "person_id"]])
+    return [f for f in fields if f != "person_id"]
 
 
 def export_profiles(engine: Engine, out: Path, fields: list[str] | None = None) -> int:
     """Golden profiles with their traits, one row per live person."""
     view = _profile_view(engine)
-    columns = _select_fields(engine, view, fields)
+    columns = "*"
+    if fields:
+        columns = ", ".join(ident(f) for f in ["person_id", *_checked_fields(engine, view, fields)])
     return engine.export(
         f"SELECT {columns} FROM ({view}) ORDER BY person_id", out, file_format(out)
     )
@@ -82,10 +83,10 @@ def export_segment(
         raise NotFoundError(f"no segment {segment!r} in personae.yml; {hint}")
     _require(engine, "segment_membership", "segments")
     view = _profile_view(engine)
-    columns = _select_fields(engine, view, fields or ["email", "first_name", "last_name"])
-    member_columns = ", ".join(f"p.{c}" for c in columns.split(", ") if c != ident("person_id"))
+    chosen = _checked_fields(engine, view, fields or ["email", "first_name", "last_name"])
+    member_columns = "".join(f", p.{ident(c)}" for c in chosen)
     sql = f"""
-        SELECT m.person_id, m.since{", " + member_columns if member_columns else ""}
+        SELECT m.person_id, m.since{member_columns}
         FROM segment_membership m JOIN ({view}) p ON p.person_id = m.person_id
         WHERE m.segment = {literal(segment)}
         ORDER BY m.person_id
