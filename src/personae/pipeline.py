@@ -5,8 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,16 +67,8 @@ def run(
             continue
         if on_stage:
             on_stage(name)
-        with _timed() as elapsed:
-            result = steps[name]()
-        report.stages.append(StageResult(name, elapsed(), result))
+        start = time.perf_counter()
+        result = steps[name]()
+        report.stages.append(StageResult(name, time.perf_counter() - start, result))
     project.engine.checkpoint()
     return report
-
-
-@contextmanager
-def _timed() -> Iterator[Callable[[], float]]:
-    start = time.perf_counter()
-    end: list[float] = []
-    yield lambda: (end[0] if end else time.perf_counter()) - start
-    end.append(time.perf_counter())
