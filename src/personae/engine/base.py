@@ -25,8 +25,6 @@ class Capabilities:
 
     #: the engine keeps tables in one local file that a single process may write
     single_writer_file: bool = False
-    #: ``CREATE OR REPLACE TABLE`` is atomic
-    atomic_replace: bool = True
 
 
 @dataclass
