@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from personae.engine import Engine
-from personae.sql import literal
+from sql_tables import create
 
 RECORD_COLUMNS: dict[str, str] = {
     "source": "VARCHAR",
@@ -35,24 +35,6 @@ RECORD_COLUMNS: dict[str, str] = {
     "country": "VARCHAR",
     "language": "VARCHAR",
 }
-
-
-def sql_value(value: Any) -> str:
-    if isinstance(value, dt.datetime):
-        return f"CAST('{value.isoformat(sep=' ')}' AS TIMESTAMP)"
-    if isinstance(value, dt.date):
-        return f"CAST('{value.isoformat()}' AS DATE)"
-    return literal(value)
-
-
-def create(
-    engine: Engine, name: str, columns: dict[str, str], rows: Iterable[Sequence[Any]]
-) -> None:
-    ddl = ", ".join(f'"{c}" {t}' for c, t in columns.items())
-    engine.execute(f"CREATE OR REPLACE TABLE {name} ({ddl})")
-    values = [f"({', '.join(sql_value(v) for v in row)})" for row in rows]
-    if values:
-        engine.execute(f"INSERT INTO {name} VALUES {', '.join(values)}")
 
 
 Loader = Callable[..., None]

@@ -3,30 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
-from typing import Any
 
 from personae.engine import Engine
-from personae.sql import literal
+from sql_tables import create
 
 D = dt.datetime
 ORDER = "Order Completed"
-
-
-def sql_value(value: Any) -> str:
-    if isinstance(value, dt.datetime):
-        return f"CAST('{value.isoformat(sep=' ')}' AS TIMESTAMP)"
-    return literal(value)
-
-
-def create(
-    engine: Engine, name: str, columns: dict[str, str], rows: Iterable[Sequence[Any]]
-) -> None:
-    ddl = ", ".join(f'"{c}" {t}' for c, t in columns.items())
-    engine.execute(f"CREATE OR REPLACE TABLE {name} ({ddl})")
-    values = [f"({', '.join(sql_value(v) for v in row)})" for row in rows]
-    if values:
-        engine.execute(f"INSERT INTO {name} VALUES {', '.join(values)}")
 
 
 #: person_id -> (order_count, revenue, newsletter, country)
