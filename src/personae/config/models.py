@@ -230,6 +230,7 @@ class BlockedValues(Strict):
         return value
 
 
+from personae.config.matching import MatchingConfig  # noqa: E402  (it subclasses Strict)
 from personae.config.overrides import IdentityOverrides  # noqa: E402  (it subclasses Strict)
 
 
@@ -241,6 +242,8 @@ class IdentityConfig(Strict):
     generic_threshold: int = 5
     #: manual must-link / cannot-link pairs of records, applied on every run
     overrides: IdentityOverrides = Field(default_factory=IdentityOverrides)
+    #: probabilistic matching (Splink) of records that carry a name, merged into the graph
+    matching: MatchingConfig = Field(default_factory=MatchingConfig)
 
 
 # --------------------------------------------------------------------------- profiles
