@@ -48,14 +48,26 @@ def run(
     project: Project,
     stages: tuple[str, ...] = STAGES,
     on_stage: StageHook | None = None,
+    *,
+    full_matching: bool = False,
 ) -> RunReport:
-    """Run the given stages in pipeline order and time each of them."""
+    """Run the given stages in pipeline order and time each of them.
+
+    ``full_matching`` scores every record pair again instead of only new and changed ones.
+    """
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     report = RunReport(run_id=f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}")
     steps: dict[str, Callable[[], Any]] = {
         "ingest": lambda: ingest(project),
         "clean": lambda: clean(project),
-        "resolve": lambda: resolve_identities(project.engine, project.config, report.run_id, now),
+        "resolve": lambda: resolve_identities(
+            project.engine,
+            project.config,
+            report.run_id,
+            now,
+            project_dir=project.root,
+            full=full_matching,
+        ),
         "profiles": lambda: (
             build_profiles(project.engine, project.config),
             compute_traits(project.engine, project.config),

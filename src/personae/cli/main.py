@@ -103,12 +103,14 @@ def _spinner() -> Iterator[Callable[[str], None]]:
             progress.update(current[-1], completed=1, total=1)
 
 
-def _run_stages(stages: tuple[str, ...], directory: Path | None = None) -> Any:
+def _run_stages(
+    stages: tuple[str, ...], directory: Path | None = None, *, full_matching: bool = False
+) -> Any:
     from personae.pipeline import run
 
     with _project(directory) as project:
         with _spinner() as start:
-            report = run(project, stages, on_stage=start)
+            report = run(project, stages, on_stage=start, full_matching=full_matching)
         render.run_report(console, project, report)
         return report
 
@@ -165,9 +167,16 @@ def clean_cmd() -> None:
 
 
 @app.command()
-def resolve() -> None:
+def resolve(
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full", help="Score every record pair again, not only new and changed records."
+        ),
+    ] = False,
+) -> None:
     """Stitch source records into persons with stable ids."""
-    _guard(lambda: _run_stages(("resolve",)))
+    _guard(lambda: _run_stages(("resolve",), full_matching=full))
 
 
 @app.command()

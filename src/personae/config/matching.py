@@ -22,7 +22,7 @@ class MatchingConfig(Strict):
 
     enabled: bool = False
     #: pairs scoring at least this probability become probabilistic edges
-    threshold_match_probability: float = Field(default=0.99, ge=0.0, le=1.0)
+    threshold_match_probability: float = Field(default=0.95, ge=0.0, le=1.0)
     blocking_rules: list[str] = Field(default_factory=lambda: list(DEFAULT_BLOCKING_RULES))
     #: random pairs sampled to estimate the u probabilities
     sample_pairs_for_u: int = Field(default=1_000_000, gt=0)
@@ -30,3 +30,9 @@ class MatchingConfig(Strict):
     deterministic_recall: float = Field(default=0.7, gt=0.0, le=1.0)
     #: train again even if a saved model exists
     retrain: bool = False
+    #: train on a random sample of this many input records (all of them when smaller)
+    training_sample: int = Field(default=300_000, gt=1)
+    #: retrain when the input grew or shrank by more than this factor since training
+    retrain_on_growth: float = Field(default=4.0, gt=1.0)
+    #: a cluster joined by probabilistic edges holds at most this many records with a name
+    max_cluster_records: int = Field(default=50, gt=1)

@@ -21,7 +21,9 @@ whatever it is. Splink is an optional dependency (``pip install 'personae[match]
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -35,6 +37,13 @@ from personae.engine import Engine
 from personae.errors import PersonaeError
 
 EDGES_TABLE = "identity_edges_probabilistic"
+#: the records last scored: source, record_id, fingerprint of the compared values, and the
+#: digest of the model and settings they were scored with
+SCORED_TABLE = "identity_match_scored"
+#: the trained model, relative to the project folder
+MODEL_FILE = Path(".personae") / "models" / "matching.json"
+_CURRENT = "_unify_match_current"
+_GONE = "_unify_match_gone"
 #: the compared columns every matching input must have (NULL where unknown)
 MATCH_COLUMNS = (
     "first_name_key",
@@ -71,7 +80,13 @@ SELECT
     postcode,
     city,
     address,
-    nullif(split_part(email, '@', 1), '') AS email_local,
+    -- the e-mail's local part without the record's own names: "jean.dupont" says no
+    -- more than the name does (namesakes share it), "jdupont75" keeps "j75"
+    nullif(regexp_replace(
+        replace(replace(lower(split_part(email, '@', 1)),
+                        coalesce(nullif(last_name_key, ''), chr(1)), ''),
+                coalesce(nullif(first_name_key, ''), chr(1)), ''),
+        '[^a-z0-9]', '', 'g'), '') AS email_local,
     phone
 FROM {table}
 WHERE source_kind = 'people' OR first_name_key IS NOT NULL OR last_name_key IS NOT NULL
@@ -100,17 +115,23 @@ class ProbabilisticResult:
     trained: bool
     model_path: Path | None
     seconds: float
-    #: candidate pairs each blocking rule adds (after the rules before it)
+    #: candidate pairs each blocking rule adds (after the rules before it); full runs only
     blocking_pairs: dict[str, int] = field(default_factory=dict)
+    #: only new and changed records were scored
+    incremental: bool = False
+    #: records scored against the whole input
+    scored: int | None = None
 
 
 def _splink() -> Any:
+    """Splink, with its progress messages (EM iterations, timings) kept quiet."""
     try:
         import splink
     except ImportError:  # pragma: no cover - depends on the installation
         raise PersonaeError(
             "probabilistic matching needs Splink: pip install 'personae[match]'"
         ) from None
+    logging.getLogger("splink").setLevel(logging.ERROR)
     return splink
 
 
@@ -130,40 +151,66 @@ def comparisons() -> list[Any]:
         cl.LevenshteinAtThresholds("postcode", [1]),
         cl.ExactMatch("city").configure(term_frequency_adjustments=True),
         cl.JaroWinklerAtThresholds("address", [0.95, 0.8]),
-        cl.JaroWinklerAtThresholds("email_local", [0.95, 0.88]),
+        # what is left of the e-mail's local part once the names are removed
+        cl.ExactMatch("email_local").configure(term_frequency_adjustments=True),
         cl.LevenshteinAtThresholds("phone", [1, 2]),
     ]
 
 
-def build_linker(
+def model_path(project_dir: Path) -> Path:
+    """Where a project keeps its trained matching model (Splink settings JSON)."""
+    return project_dir / MODEL_FILE
+
+
+def _meta_path(path: Path) -> Path:
+    return path.with_suffix(".meta.json")
+
+
+def needs_training(config: MatchingConfig, path: Path | None, records: int) -> bool:
+    """Train unless a saved model exists, ``retrain`` is off and the input has not drifted.
+
+    Drift: the input grew or shrank by more than ``retrain_on_growth`` since training.
+    """
+    if path is None or not path.exists() or config.retrain:
+        return True
+    meta = _meta_path(path)
+    if not meta.exists():
+        return False
+    trained_on = int(json.loads(meta.read_text(encoding="utf-8")).get("records", 0))
+    if trained_on <= 0:
+        return True
+    growth = max(records, 1) / trained_on
+    return growth > config.retrain_on_growth or growth < 1 / config.retrain_on_growth
+
+
+def train_model(
     con: Any,
     tables: Sequence[str],
     config: MatchingConfig,
-    model_path: Path | None,
     *,
     link_type: Literal["dedupe_only", "link_only", "link_and_dedupe"] = "dedupe_only",
     extra_columns: Sequence[str] = ("source", "record_id"),
-) -> tuple[Any, bool]:
-    """A trained linker over ``tables`` of the DuckDB connection ``con``.
+) -> dict[str, Any]:
+    """Train the model on ``tables`` without labels and return its settings.
 
-    Each table has ``uid`` and :data:`MATCH_COLUMNS`. Loads the model from ``model_path``
-    when it exists and ``config.retrain`` is off; trains (and saves) it otherwise.
-    Returns the linker and whether it was trained.
+    One table larger than ``training_sample`` is trained on a random sample of that many
+    records. The match prior comes from near-certain deterministic rules, u
+    probabilities from random pairs, m probabilities from expectation maximisation in
+    two sessions.
     """
     _splink()
     from splink import DuckDBAPI, Linker, SettingsCreator
     from splink.blocking_rule_library import CustomRule
 
-    db_api = DuckDBAPI(connection=con)
-    input_tables = list(tables) if len(tables) > 1 else tables[0]
-    if model_path is not None and model_path.exists() and not config.retrain:
-        settings_dict = json.loads(model_path.read_text(encoding="utf-8"))
-        settings_dict["blocking_rules_to_generate_predictions"] = [
-            {"blocking_rule": rule, "sql_dialect": "duckdb"} for rule in config.blocking_rules
-        ]
-        settings_dict["link_type"] = link_type
-        return Linker(input_tables, settings_dict, db_api), False
-
+    training: list[str] = list(tables)
+    if len(tables) == 1:
+        rows = int(con.execute(f"SELECT count(*) FROM {tables[0]}").fetchall()[0][0])
+        if rows > config.training_sample:
+            training = [f"{tables[0]}__sample"]
+            con.execute(
+                f"CREATE OR REPLACE TABLE {training[0]} AS SELECT * FROM {tables[0]} "
+                f"USING SAMPLE reservoir({config.training_sample} ROWS) REPEATABLE (1)"
+            )
     settings = SettingsCreator(
         link_type=link_type,
         unique_id_column_name="uid",
@@ -173,7 +220,9 @@ def build_linker(
         retain_intermediate_calculation_columns=False,
         retain_matching_columns=False,
     )
-    linker = Linker(input_tables, settings, db_api)
+    linker = Linker(
+        training if len(training) > 1 else training[0], settings, DuckDBAPI(connection=con)
+    )
     linker.training.estimate_probability_two_random_records_match(
         list(DETERMINISTIC_RULES), recall=config.deterministic_recall
     )
@@ -182,10 +231,71 @@ def build_linker(
         linker.training.estimate_parameters_using_expectation_maximisation(
             rule, estimate_without_term_frequencies=True
         )
-    if model_path is not None:
-        model_path.parent.mkdir(parents=True, exist_ok=True)
-        linker.misc.save_model_to_json(str(model_path), overwrite=True)
-    return linker, True
+    trained: dict[str, Any] = linker.misc.save_model_to_json()
+    if training != list(tables):
+        con.execute(f"DROP TABLE {training[0]}")
+    return trained
+
+
+def save_model(settings: dict[str, Any], path: Path, records: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(settings, indent=2), encoding="utf-8")
+    _meta_path(path).write_text(json.dumps({"records": records}), encoding="utf-8")
+
+
+def load_model(path: Path) -> dict[str, Any]:
+    settings: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return settings
+
+
+def linker_for(
+    con: Any,
+    tables: Sequence[str],
+    settings: dict[str, Any],
+    config: MatchingConfig,
+    *,
+    link_type: Literal["dedupe_only", "link_only", "link_and_dedupe"] = "dedupe_only",
+) -> Any:
+    """A linker over ``tables`` from trained ``settings``, with the configured blocking."""
+    from splink import DuckDBAPI, Linker
+
+    settings = dict(settings)
+    settings["blocking_rules_to_generate_predictions"] = [
+        {"blocking_rule": rule, "sql_dialect": "duckdb"} for rule in config.blocking_rules
+    ]
+    settings["link_type"] = link_type
+    input_tables = list(tables) if len(tables) > 1 else tables[0]
+    return Linker(input_tables, settings, DuckDBAPI(connection=con))
+
+
+def build_linker(
+    con: Any,
+    tables: Sequence[str],
+    config: MatchingConfig,
+    path: Path | None,
+    *,
+    link_type: Literal["dedupe_only", "link_only", "link_and_dedupe"] = "dedupe_only",
+    extra_columns: Sequence[str] = ("source", "record_id"),
+) -> tuple[Any, bool]:
+    """A trained linker over ``tables`` of the DuckDB connection ``con``.
+
+    Each table has ``uid`` and :data:`MATCH_COLUMNS`. Loads the model from ``path``
+    unless :func:`needs_training` says otherwise; trains (on the first table, or a sample
+    of it) and saves it then. Returns the linker and whether it was trained.
+    """
+    _splink()
+    rows = int(con.execute(f"SELECT count(*) FROM {tables[0]}").fetchall()[0][0])
+    trained = needs_training(config, path, rows)
+    if trained:
+        settings = train_model(
+            con, tables, config, link_type=link_type, extra_columns=extra_columns
+        )
+        if path is not None:
+            save_model(settings, path, rows)
+    else:
+        assert path is not None
+        settings = load_model(path)
+    return linker_for(con, tables, settings, config, link_type=link_type), trained
 
 
 def blocking_pair_counts(
@@ -218,40 +328,206 @@ def score_pairs(
     engine: Engine,
     records_table: str,
     config: MatchingConfig,
-    model_path: Path | None,
+    path: Path | None,
+    *,
+    full: bool = False,
 ) -> ProbabilisticResult:
-    """Score candidate pairs of ``records_table`` and write :data:`EDGES_TABLE`."""
+    """Score candidate pairs of ``records_table`` into :data:`EDGES_TABLE`, incrementally.
+
+    Only the records that are new or whose compared values changed since the last
+    scoring are scored, against every record (``link_only`` between them and the whole
+    input, with term frequencies of the whole input); edges of changed or removed
+    records are replaced. Everything is scored again when ``full`` is set, when the model
+    was (re)trained, when the threshold or blocking rules changed, or when more than half
+    the records changed. Both ways give the same edges.
+    """
     _splink()
     from personae.engine.duckdb import scratch_connection
 
     started = time.perf_counter()
-    data = engine.query(INPUT_SQL.format(table=records_table))
-    con = scratch_connection({"match_input": data})
+    data = engine.query(
+        f"SELECT *, md5(concat_ws('|', {', '.join(_fingerprinted())})) AS fingerprint "
+        f"FROM ({INPUT_SQL.format(table=records_table)}) AS i"
+    )
+    result = ProbabilisticResult(data.num_rows, 0, False, path, 0.0)
+    if data.num_rows < 2:
+        engine.write_arrow(EDGES_TABLE, EDGE_SCHEMA.empty_table(), mode="replace")
+        engine.drop_table(SCORED_TABLE)
+        result.seconds = time.perf_counter() - started
+        return result
+    con = scratch_connection({"match_input": data.drop_columns(["fingerprint"])})
     try:
-        if data.num_rows < 2:
-            engine.write_arrow(EDGES_TABLE, EDGE_SCHEMA.empty_table(), mode="replace")
-            return ProbabilisticResult(
-                data.num_rows, 0, False, model_path, time.perf_counter() - started
-            )
-        linker, trained = build_linker(con, ["match_input"], config, model_path)
-        predictions = linker.inference.predict(
-            threshold_match_probability=config.threshold_match_probability
+        result.trained = needs_training(config, path, data.num_rows)
+        if result.trained:
+            settings = train_model(con, ["match_input"], config)
+            if path is not None:
+                save_model(settings, path, data.num_rows)
+        else:
+            assert path is not None
+            settings = load_model(path)
+        state = _scoring_state(settings, config)
+        changed = None if full or result.trained else _changed(engine, data, state)
+        if changed is None or len(changed) * 2 > data.num_rows:
+            linker = linker_for(con, ["match_input"], settings, config)
+            edges = _edges(con, linker, config)
+            engine.write_arrow(EDGES_TABLE, edges, mode="replace")
+        else:
+            result.incremental = True
+            result.scored = len(changed)
+            edges = _edges_of_changed(con, settings, config, changed)
+            _replace_edges(engine, edges)
+        if result.scored is None:
+            result.scored = data.num_rows
+        result.blocking_pairs = (
+            blocking_pair_counts(con, "match_input", config.blocking_rules)
+            if not result.incremental
+            else {}
         )
-        edges = con.sql(
-            "SELECT source_l, record_id_l, source_r, record_id_r, "
-            "CAST(match_probability AS DOUBLE) AS match_probability, "
-            "CAST(match_weight AS DOUBLE) AS match_weight "
-            f"FROM {predictions.physical_name} ORDER BY match_weight DESC"
-        ).to_arrow_table()
-        pairs = blocking_pair_counts(con, "match_input", config.blocking_rules)
     finally:
         con.close()
-    engine.write_arrow(EDGES_TABLE, edges.cast(EDGE_SCHEMA), mode="replace")
-    return ProbabilisticResult(
-        records=data.num_rows,
-        edges=edges.num_rows,
-        trained=trained,
-        model_path=model_path,
-        seconds=time.perf_counter() - started,
-        blocking_pairs=pairs,
+    engine.write_arrow(
+        SCORED_TABLE,
+        pa.table(
+            {
+                "source": data.column("source"),
+                "record_id": data.column("record_id"),
+                "fingerprint": data.column("fingerprint"),
+                "state": pa.array([state] * data.num_rows, pa.string()),
+            }
+        ),
+        mode="replace",
     )
+    result.edges = engine.count(EDGES_TABLE)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _fingerprinted() -> list[str]:
+    return [f"coalesce(CAST({c} AS VARCHAR), '')" for c in MATCH_COLUMNS]
+
+
+def _scoring_state(settings: dict[str, Any], config: MatchingConfig) -> str:
+    """A digest of everything that decides the edges: the model, rules and threshold."""
+    blob = json.dumps(
+        [settings, config.blocking_rules, config.threshold_match_probability], sort_keys=True
+    )
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+
+
+def _changed(engine: Engine, data: pa.Table, state: str) -> list[int] | None:
+    """uids of the input records to score again, or None when everything must be."""
+    if not engine.table_exists(SCORED_TABLE) or not engine.table_exists(EDGES_TABLE):
+        return None
+    states = engine.rows(f"SELECT DISTINCT state FROM {SCORED_TABLE}")
+    if [str(row[0]) for row in states] != [state]:
+        return None
+    engine.write_arrow(
+        _CURRENT,
+        data.select(["uid", "source", "record_id", "fingerprint"]),
+        mode="replace",
+    )
+    try:
+        engine.create_table_as(
+            _GONE,
+            f"""
+            SELECT s.source, s.record_id FROM {SCORED_TABLE} AS s
+            LEFT JOIN {_CURRENT} AS c ON c.source = s.source AND c.record_id = s.record_id
+            WHERE c.fingerprint IS NULL OR c.fingerprint <> s.fingerprint
+            """,
+        )
+        uids = [
+            int(row[0])
+            for row in engine.rows(
+                f"""
+                SELECT c.uid FROM {_CURRENT} AS c
+                LEFT JOIN {SCORED_TABLE} AS s
+                  ON s.source = c.source AND s.record_id = c.record_id
+                WHERE s.fingerprint IS NULL OR s.fingerprint <> c.fingerprint
+                ORDER BY c.uid
+                """
+            )
+        ]
+    finally:
+        engine.drop_table(_CURRENT)
+    return uids
+
+
+def _edges(con: Any, linker: Any, config: MatchingConfig) -> pa.Table:
+    predictions = linker.inference.predict(
+        threshold_match_probability=config.threshold_match_probability
+    )
+    return _canonical(con, predictions.physical_name)
+
+
+def _canonical(con: Any, table: str, where: str = "true") -> pa.Table:
+    """Edges with the smaller (source, record_id) on the left, once each, ordered."""
+    first = "(source_l < source_r OR (source_l = source_r AND record_id_l < record_id_r))"
+    edges = con.sql(
+        f"""
+        SELECT DISTINCT
+            CASE WHEN {first} THEN source_l ELSE source_r END AS source_l,
+            CASE WHEN {first} THEN record_id_l ELSE record_id_r END AS record_id_l,
+            CASE WHEN {first} THEN source_r ELSE source_l END AS source_r,
+            CASE WHEN {first} THEN record_id_r ELSE record_id_l END AS record_id_r,
+            CAST(match_probability AS DOUBLE) AS match_probability,
+            CAST(match_weight AS DOUBLE) AS match_weight
+        FROM {table}
+        WHERE {where} AND NOT (source_l = source_r AND record_id_l = record_id_r)
+        ORDER BY match_weight DESC, source_l, record_id_l, source_r, record_id_r
+        """
+    ).to_arrow_table()
+    return edges.cast(EDGE_SCHEMA)
+
+
+def _edges_of_changed(
+    con: Any, settings: dict[str, Any], config: MatchingConfig, uids: list[int]
+) -> pa.Table:
+    """Edges of the ``uids`` records with every record (themselves included)."""
+    if not uids:
+        return EDGE_SCHEMA.empty_table()
+    con.register("__changed", pa.table({"uid": pa.array(uids, pa.int64())}))
+    con.execute(
+        "CREATE OR REPLACE TABLE match_changed AS SELECT * FROM match_input "
+        "WHERE uid IN (SELECT uid FROM __changed)"
+    )
+    con.unregister("__changed")
+    # term frequencies of the whole input, as a full run computes them
+    whole = linker_for(con, ["match_input"], settings, config)
+    linker = linker_for(
+        con, ["match_changed", "match_input"], settings, config, link_type="link_only"
+    )
+    for column in _tf_columns(settings):
+        frame = whole.table_management.compute_tf_table(column)
+        linker.table_management.register_term_frequency_lookup(
+            con.sql(f"SELECT * FROM {frame.physical_name}").to_arrow_table(), column
+        )
+    predictions = linker.inference.predict(
+        threshold_match_probability=config.threshold_match_probability
+    )
+    return _canonical(con, predictions.physical_name)
+
+
+def _tf_columns(settings: dict[str, Any]) -> list[str]:
+    columns: list[str] = []
+    for comparison in settings.get("comparisons", []):
+        for level in comparison.get("comparison_levels", []):
+            column = level.get("tf_adjustment_column")
+            if column and column not in columns:
+                columns.append(str(column))
+    return columns
+
+
+def _replace_edges(engine: Engine, edges: pa.Table) -> None:
+    """Drop the edges of changed and removed records (``_GONE``), then add ``edges``."""
+    try:
+        engine.execute(
+            f"""
+            DELETE FROM {EDGES_TABLE} AS e WHERE EXISTS (
+                SELECT 1 FROM {_GONE} AS g
+                WHERE (g.source = e.source_l AND g.record_id = e.record_id_l)
+                   OR (g.source = e.source_r AND g.record_id = e.record_id_r))
+            """
+        )
+        engine.write_arrow(EDGES_TABLE, edges, mode="append")
+    finally:
+        engine.drop_table(_GONE)

@@ -10,11 +10,15 @@ says otherwise:
                      records that match by first name or birth date;
 4. ``graph``/``components``  connected components of the identity graph, in SQL;
 5. ``limits``        per-type limits drop the lowest-priority links of over-limit persons;
-6. ``overrides``     manual must_link / cannot_link pairs (``identity.overrides``);
-7. ``stable_ids``    person ids survive re-runs; merges and splits are logged.
+6. ``overrides``     manual must_link / cannot_link pairs, person merges and splits;
+7. ``matching``      (``identity.matching.enabled``) Splink scores record pairs,
+                     incrementally; ``clustering`` joins the deterministic parts along
+                     the strongest edges, refusing merges with conflicting evidence;
+8. ``stable_ids``    person ids survive re-runs; merges and splits are logged.
 
-Writes ``identifiers``, ``identity_map``, ``persons``, ``identity_guards`` and appends to
-``identity_history``. All heavy work is SQL run by the engine.
+Writes ``identifiers``, ``identity_map``, ``persons``, ``identity_guards``,
+``identity_matches`` and appends to ``identity_history``. All heavy work is SQL run by
+the engine.
 """
 
 from __future__ import annotations
@@ -24,24 +28,29 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from personae.config.models import ProjectConfig
 from personae.engine import Engine
 from personae.unify import (
+    clustering,
     graph,
     history,
     households,
     identifiers,
     limits,
     overrides,
+    probabilistic,
     stable_ids,
 )
 from personae.unify.rules import IdentityType, identity_types
 from personae.unify.stable_ids import COMP_PERSON
 from personae.unify.tables import (
     IDENTIFIERS,
+    RECORDS,
     ROLE_BLOCKED,
     ROLE_GENERIC,
+    WORK_APART,
     WORK_COMPONENTS,
     WORK_DROPPED,
     WORK_GRAPH_COMPONENTS,
@@ -73,6 +82,17 @@ class ResolveReport:
     rounds: int = 0
     #: links dropped to honour cannot_link overrides (also counted in dropped_links)
     override_drops: int = 0
+    #: probabilistic matching: records in its input, records scored this run, edges above
+    #: the threshold, edges that joined clusters, edges rejected by conflicts
+    match_records: int = 0
+    match_scored: int = 0
+    match_edges: int = 0
+    match_linked: int = 0
+    match_rejected: int = 0
+    #: the matching model was trained this run
+    model_trained: bool = False
+    #: candidate pairs per blocking rule (full scoring runs)
+    blocking_pairs: dict[str, int] = field(default_factory=dict)
     #: problems that did not stop the run (e.g. overrides naming unknown records)
     warnings: list[str] = field(default_factory=list)
     #: step -> seconds
@@ -80,9 +100,19 @@ class ResolveReport:
 
 
 def resolve_identities(
-    engine: Engine, config: ProjectConfig, run_id: str, now: dt.datetime
+    engine: Engine,
+    config: ProjectConfig,
+    run_id: str,
+    now: dt.datetime,
+    *,
+    project_dir: Path | None = None,
+    full: bool = False,
 ) -> ResolveReport:
-    """Stitch ``records`` into persons; ``now`` stamps new persons and history rows."""
+    """Stitch ``records`` into persons; ``now`` stamps new persons and history rows.
+
+    The matching model lives under ``project_dir`` (kept in memory without one). ``full``
+    scores every record pair again instead of only those of new and changed records.
+    """
     types = identity_types(config)
     at = timestamp_sql(now)
     report = ResolveReport()
@@ -105,6 +135,8 @@ def resolve_identities(
             report.override_drops = applied.dropped
             report.dropped_links += applied.dropped
             report.warnings.extend(applied.warnings)
+        with step("matching"):
+            _match(engine, config, types, project_dir, full, report)
         with step("stable_ids"):
             changes = stable_ids.assign_person_ids(engine, types, at, run_id)
         with step("outputs"):
@@ -133,6 +165,7 @@ def resolve_identities(
                 *limits.LOCAL_TABLES,
                 *overrides.LOCAL_TABLES,
                 *stable_ids.LOCAL_TABLES,
+                *clustering.LOCAL_TABLES,
                 COMP_PERSON,
                 _DROPPED_PAIRS,
             ),
@@ -140,6 +173,33 @@ def resolve_identities(
     report.merges, report.splits = changes.merges, changes.splits
     report.new_persons = changes.new_persons
     return report
+
+
+def _match(
+    engine: Engine,
+    config: ProjectConfig,
+    types: list[IdentityType],
+    project_dir: Path | None,
+    full: bool,
+    report: ResolveReport,
+) -> None:
+    """Probabilistic edges, clustered with the deterministic parts (when enabled)."""
+    matching = config.identity.matching
+    if not matching.enabled:
+        clustering.empty_match_clusters(engine)
+        return
+    path = None if project_dir is None else probabilistic.model_path(project_dir)
+    scored = probabilistic.score_pairs(engine, RECORDS, matching, path, full=full)
+    clusters = clustering.cluster_matches(
+        engine, probabilistic.EDGES_TABLE, types, matching, WORK_APART
+    )
+    report.match_records = scored.records
+    report.match_scored = scored.scored or 0
+    report.model_trained = scored.trained
+    report.blocking_pairs = scored.blocking_pairs
+    report.match_edges = clusters.edges
+    report.match_linked = clusters.linked
+    report.match_rejected = clusters.rejected
 
 
 def _write_identifiers(engine: Engine, types: list[IdentityType]) -> None:

@@ -27,11 +27,10 @@ from personae.unify.tables import (
     PERSONS,
     WORK_COMPONENTS,
     WORK_DROPPED,
-    WORK_GRAPH_COMPONENTS,
     WORK_HOLDS,
-    WORK_LIMIT_PARTS,
-    WORK_RECORDS,
+    WORK_MATCH_CLUSTERS,
     WORK_VALUES,
+    record_parts_sql,
 )
 
 _OLD_PERSONS = "_unify_old_persons"
@@ -173,8 +172,8 @@ def assign_person_ids(engine: Engine, types: list[IdentityType], at: str, run_id
 def _old_assignment(engine: Engine) -> None:
     """``_unify_components(rid, source, record_id, comp, old)`` and ``_unify_old_persons``.
 
-    A record's final component is its reworked part when limits split its graph
-    component, else its graph component, else (no node) ``-rid``: itself alone.
+    A record's final component is its match cluster when probabilistic edges joined its
+    deterministic part to others, else that part.
     """
     had_map = engine.table_exists(IDENTITY_MAP)
     old_map = (
@@ -185,11 +184,10 @@ def _old_assignment(engine: Engine) -> None:
     engine.create_table_as(
         WORK_COMPONENTS,
         f"""
-        SELECT r.rid, r.source, r.record_id, coalesce(p.part, g.comp, -r.rid) AS comp,
+        SELECT r.rid, r.source, r.record_id, coalesce(mc.cluster, r.comp) AS comp,
                {"m.person_id" if had_map else "CAST(NULL AS BIGINT)"} AS old
-        FROM {WORK_RECORDS} AS r
-        LEFT JOIN {WORK_GRAPH_COMPONENTS} AS g ON g.rid = r.rid
-        LEFT JOIN {WORK_LIMIT_PARTS} AS p ON p.rid = r.rid
+        FROM ({record_parts_sql()}) AS r
+        LEFT JOIN {WORK_MATCH_CLUSTERS} AS mc ON mc.comp = r.comp
         {old_map}
         """,
     )

@@ -23,6 +23,8 @@ IDENTITY_MAP = "identity_map"
 PERSONS = "persons"
 HISTORY = "identity_history"
 GUARDS = "identity_guards"
+#: every probabilistic edge with its fate in clustering (see :mod:`personae.unify.clustering`)
+IDENTITY_MATCHES = "identity_matches"
 
 #: the unpivot: one row per (record, identifier) with rid, source, id_type and the
 #: value's vid and role; plus one row per record with ``id_type`` NULL holding its
@@ -50,6 +52,10 @@ WORK_GRAPH_COMPONENTS = "_unify_graph_components"
 WORK_LIMIT_PARTS = "_unify_limit_parts"
 #: links dropped to respect per-type limits: nid, vid, id_type, reason
 WORK_DROPPED = "_unify_dropped"
+#: records that overrides keep apart: rid, grp, side (written by the overrides step)
+WORK_APART = "_unify_apart"
+#: deterministic parts joined by probabilistic edges: comp, cluster (a member comp)
+WORK_MATCH_CLUSTERS = "_unify_match_clusters"
 #: each record's final component and its previous person id: rid, source, record_id,
 #: comp, old
 WORK_COMPONENTS = "_unify_components"
@@ -77,9 +83,25 @@ WORK_TABLES = (
     WORK_GRAPH_COMPONENTS,
     WORK_LIMIT_PARTS,
     WORK_DROPPED,
+    WORK_APART,
+    WORK_MATCH_CLUSTERS,
     WORK_COMPONENTS,
 )
 WORK_VIEWS = (WORK_RECORDS,)
+
+
+def record_parts_sql() -> str:
+    """Each record's deterministic part: ``rid, source, record_id, comp``.
+
+    Its part reworked by limits or overrides, else its graph component, else (no node)
+    ``-rid``: the record alone.
+    """
+    return f"""
+        SELECT r.rid, r.source, r.record_id, coalesce(p.part, g.comp, -r.rid) AS comp
+        FROM {WORK_RECORDS} AS r
+        LEFT JOIN {WORK_GRAPH_COMPONENTS} AS g ON g.rid = r.rid
+        LEFT JOIN {WORK_LIMIT_PARTS} AS p ON p.rid = r.rid
+    """
 
 
 def ensure_history(engine: Engine) -> None:
