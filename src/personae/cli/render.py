@@ -10,6 +10,7 @@ from rich.table import Table
 from personae.engine import Engine
 from personae.ingest import IngestReport
 from personae.project import Project
+from personae.unify import ResolveReport
 
 
 def titled_table(title: str, *columns: str) -> Table:
@@ -26,10 +27,30 @@ def run_report(console: Console, project: Project, report: Any) -> None:
             ingest_report(console, stage.report)
         elif stage.name == "clean":
             data_quality(console, project.engine)
+        elif stage.name == "resolve":
+            resolve_report(console, stage.report)
         for warning in getattr(stage.report, "warnings", None) or []:
             console.print(f"[yellow]warning:[/] {warning}", highlight=False)
         console.print(f"[green]✓[/] {stage.name} in {stage.seconds:.1f}s", highlight=False)
     console.print(f"Pipeline finished in {report.seconds:.1f}s (run {report.run_id})")
+
+
+def resolve_report(console: Console, report: ResolveReport) -> None:
+    console.print(
+        f"Identity: {report.records:,} records in {report.persons:,} persons "
+        f"({report.new_persons:,} new, {report.merges:,} merges, {report.splits:,} splits, "
+        f"{report.dropped_links:,} links dropped by guards)",
+        highlight=False,
+    )
+    if report.match_records:
+        how = "trained" if report.model_trained else "reused"
+        console.print(
+            f"Matching: {report.match_scored:,} of {report.match_records:,} named records "
+            f"scored (model {how}); {report.match_edges:,} pairs above the threshold, "
+            f"{report.match_linked:,} joined two persons, {report.match_rejected:,} rejected "
+            "for conflicting evidence",
+            highlight=False,
+        )
 
 
 def ingest_report(console: Console, report: IngestReport) -> None:

@@ -1691,8 +1691,13 @@ sources:
         score: {column: score, type: number}
         comment: comment
 
-# identity: the defaults (customer_id > user_id > loyalty_id > email > phone > device_id >
-# anonymous_id, junk values such as test@test.com or 0123456789 never link).
+# identity: the default identifier rules (customer_id > user_id > loyalty_id > email > phone >
+# device_id > anonymous_id, junk values such as test@test.com or 0123456789 never link), plus
+# probabilistic matching of records that carry a name (Splink, trained without labels): a
+# loyalty card with a name, a phone and a postcode joins the CRM row of the same person.
+identity:
+  matching:
+    enabled: true
 
 profiles:
   # most trusted first

@@ -13,6 +13,7 @@ from personae.project import Project
 
 TRUTH_FILE = Path("truth") / "records.csv"
 TRUTH_TABLE = "demo_truth"
+PLACEABLE_TABLE = "demo_truth_placeable"
 
 
 def load_truth(engine: Engine, root: Path) -> bool:
@@ -99,7 +100,7 @@ def _guards(console: Console, engine: Engine) -> None:
 
 
 def _accuracy(console: Console, engine: Engine) -> None:
-    from personae.unify.evaluate import evaluate_against_truth
+    from personae.unify.evaluate import evaluate_against_truth, placeable_truth
 
     scores = evaluate_against_truth(engine, TRUTH_TABLE)
     console.print(
@@ -108,6 +109,16 @@ def _accuracy(console: Console, engine: Engine) -> None:
         f"F1 [bold]{scores.f1:.4f}[/] ({scores.predicted_pairs - scores.true_positive_pairs:,} "
         f"wrong pairs of {scores.predicted_pairs:,}) — {scores.persons:,} persons found for "
         f"{scores.true_persons:,} real people",
+        highlight=False,
+    )
+    total = engine.count(TRUTH_TABLE)
+    placeable = placeable_truth(engine, TRUTH_TABLE, PLACEABLE_TABLE)
+    scores = evaluate_against_truth(engine, PLACEABLE_TABLE)
+    console.print(
+        f"Over the {placeable / total:.0%} of records that carry evidence of who they are "
+        "(the rest are browsers that never signed in and anonymous till tickets, which no "
+        f"method can place): precision [bold]{scores.precision:.4f}[/], recall "
+        f"[bold]{scores.recall:.4f}[/], F1 [bold]{scores.f1:.4f}[/]",
         highlight=False,
     )
 

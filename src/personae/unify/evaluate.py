@@ -68,3 +68,54 @@ def evaluate_against_truth(engine: Engine, truth_table: str) -> PairwiseScores:
         persons=persons,
         true_persons=true_persons,
     )
+
+
+#: identity fields that say who a record is; a record holding none of them (and no first
+#: or last name) is anonymous: only its device or browser id can place it
+_EVIDENCE = ("email", "phone", "customer_id", "user_id", "loyalty_id")
+_DEVICES = ("anonymous_id", "device_id")
+
+
+def placeable_truth(engine: Engine, truth_table: str, out: str) -> int:
+    """``out(source, record_id, person)``: the truth restricted to placeable records.
+
+    A record is placeable when it carries evidence of who it is (a name, an e-mail, a
+    phone, a customer, user or loyalty id) or shares a device or browser id with a record
+    of the same real person that does. The others (a browser that never signed in, an
+    anonymous till ticket) can be placed by no method; scoring without them measures
+    what resolution can get right. Returns the number of placeable records.
+    """
+    evidence = " OR ".join(
+        [f"r.{c} IS NOT NULL" for c in (*_EVIDENCE, "first_name_key", "last_name_key")]
+    )
+    devices = " UNION ".join(
+        f"SELECT person, {c} AS k FROM _placeable_base WHERE evidence AND {c} IS NOT NULL"
+        for c in _DEVICES
+    )
+    via_device = " UNION ".join(
+        f"SELECT b.source, b.record_id, b.person FROM _placeable_base AS b "
+        f"JOIN _placeable_devices AS d ON d.person = b.person AND d.k = b.{c}"
+        for c in _DEVICES
+    )
+    engine.create_table_as(
+        "_placeable_base",
+        f"""
+        SELECT t.source, t.record_id, t.person, {", ".join(f"r.{c}" for c in _DEVICES)},
+               ({evidence}) AS evidence
+        FROM {truth_table} AS t
+        JOIN records AS r ON r.source = t.source AND r.record_id = t.record_id
+        """,
+    )
+    try:
+        engine.create_table_as("_placeable_devices", devices)
+        engine.create_table_as(
+            out,
+            f"""
+            SELECT source, record_id, person FROM _placeable_base WHERE evidence
+            UNION {via_device}
+            """,
+        )
+    finally:
+        engine.drop_table("_placeable_base")
+        engine.drop_table("_placeable_devices")
+    return engine.count(out)

@@ -24,6 +24,7 @@ from personae.unify.history import append_history
 from personae.unify.rules import IdentityType, types_sql
 from personae.unify.tables import (
     IDENTITY_MAP,
+    IDENTITY_MATCHES,
     PERSONS,
     WORK_COMPONENTS,
     WORK_DROPPED,
@@ -161,8 +162,9 @@ def assign_person_ids(engine: Engine, types: list[IdentityType], at: str, run_id
         "AS created_at, CAST(merged_into AS BIGINT) AS merged_into, "
         f"CAST(records AS BIGINT) AS records FROM {_PERSONS_NEXT}",
     )
-    merges = append_history(engine, at, run_id, _merge_rows(types), once=False)
-    splits = append_history(engine, at, run_id, _split_rows(), once=False)
+    matches = engine.table_exists(IDENTITY_MATCHES)
+    merges = append_history(engine, at, run_id, _merge_rows(types, matches), once=False)
+    splits = append_history(engine, at, run_id, _split_rows(matches), once=False)
     new_persons = int(engine.scalar(f"SELECT count(*) FROM {COMP_PERSON} WHERE is_new"))
     for name in LOCAL_TABLES:
         engine.drop_table(name)
@@ -225,11 +227,12 @@ def _first_records(engine: Engine, out: str, comps: str) -> None:
     )
 
 
-def _merge_rows(types: list[IdentityType]) -> str:
-    """History rows of retired ids, naming an identifier linking them to the component.
+def _merge_rows(types: list[IdentityType], matches: bool) -> str:
+    """History rows of retired ids, naming the evidence linking them to the component.
 
     Preferred: a node shared by records of the retired and the surviving person; else a
-    node shared by the retired person's records and any other record of the component.
+    node shared by the retired person's records and any other record of the component;
+    else (``matches``) the strongest probabilistic edge that joined them.
     """
     return f"""
     WITH held AS (
@@ -251,31 +254,90 @@ def _merge_rows(types: list[IdentityType]) -> str:
                    PARTITION BY c.retired ORDER BY c.direct DESC, t.rank, v.id_value) AS rn
         FROM candidates AS c JOIN ({types_sql(types)}) AS t ON t.id_type = c.id_type
         JOIN {WORK_VALUES} AS v ON v.vid = c.vid
-    )
+    ),
+    matched AS ({_match_evidence(matches)})
     SELECT 'merge' AS action, r.survivor AS person_id, r.retired AS other_person_id,
            v.id_type, v.id_value,
            'person ' || CAST(r.retired AS VARCHAR) || ' merged into person '
            || CAST(r.survivor AS VARCHAR)
-           || coalesce(': linked by ' || v.id_type || ' ' || v.id_value, '') AS reason
+           || coalesce(': linked by ' || v.id_type || ' ' || v.id_value,
+                       ': ' || m.evidence, '') AS reason
     FROM {_RETIRED} AS r
     LEFT JOIN best AS b ON b.retired = r.retired AND b.rn = 1
     LEFT JOIN {WORK_VALUES} AS v ON v.vid = b.vid
+    LEFT JOIN matched AS m ON m.retired = r.retired
     """
 
 
-def _split_rows() -> str:
-    """History rows of components holding records of an old id they did not win."""
+def _match_evidence(matches: bool) -> str:
+    """``retired, evidence``: the strongest linked match from a retired id's records."""
+    if not matches:
+        return (
+            "SELECT CAST(NULL AS BIGINT) AS retired, CAST(NULL AS VARCHAR) AS evidence WHERE false"
+        )
     return f"""
+        SELECT retired, evidence FROM (
+            SELECT r.retired,
+                   'matched ' || a.source || ':' || a.record_id || ' ~ ' || b.source || ':'
+                   || b.record_id || ' (match weight ' || CAST(round(e.match_weight, 2) AS VARCHAR)
+                   || ', probability ' || CAST(round(e.match_probability, 4) AS VARCHAR) || ')'
+                   AS evidence,
+                   row_number() OVER (PARTITION BY r.retired
+                                      ORDER BY e.match_weight DESC, a.source, a.record_id,
+                                               b.source, b.record_id) AS rn
+            FROM {_RETIRED} AS r
+            JOIN {WORK_COMPONENTS} AS a ON a.comp = r.comp AND a.old = r.retired
+            JOIN {IDENTITY_MATCHES} AS e
+              ON e.status = 'linked'
+             AND ((e.source_l = a.source AND e.record_id_l = a.record_id)
+               OR (e.source_r = a.source AND e.record_id_r = a.record_id))
+            JOIN {WORK_COMPONENTS} AS b
+              ON b.comp = r.comp AND (b.old IS NULL OR b.old <> r.retired)
+             AND ((e.source_l = b.source AND e.record_id_l = b.record_id)
+               OR (e.source_r = b.source AND e.record_id_r = b.record_id))
+        ) AS x WHERE rn = 1
+    """
+
+
+def _split_rows(matches: bool) -> str:
+    """History rows of components holding records of an old id they did not win.
+
+    The evidence of the split, when there is one: a probabilistic edge between the two
+    parts that clustering rejected (conflicting birth dates, first names, limits).
+    """
+    rejected = (
+        f"""
+        SELECT s.old, s.comp, min(e.reason) AS evidence
+        FROM {_SHARES} AS s
+        JOIN {_WINNERS} AS w ON w.old = s.old AND w.comp <> s.comp
+        JOIN {WORK_COMPONENTS} AS a ON a.comp = s.comp
+        JOIN {WORK_COMPONENTS} AS b ON b.comp = w.comp
+        JOIN {IDENTITY_MATCHES} AS e
+          ON e.status = 'rejected'
+         AND ((e.source_l = a.source AND e.record_id_l = a.record_id
+               AND e.source_r = b.source AND e.record_id_r = b.record_id)
+           OR (e.source_r = a.source AND e.record_id_r = a.record_id
+               AND e.source_l = b.source AND e.record_id_l = b.record_id))
+        GROUP BY s.old, s.comp
+        """
+        if matches
+        else "SELECT CAST(NULL AS BIGINT) AS old, CAST(NULL AS BIGINT) AS comp, "
+        "CAST(NULL AS VARCHAR) AS evidence WHERE false"
+    )
+    return f"""
+    WITH rejected AS ({rejected})
     SELECT 'split' AS action, s.old AS person_id, cp.person_id AS other_person_id,
            CAST(NULL AS VARCHAR) AS id_type, CAST(NULL AS VARCHAR) AS id_value,
            CAST(s.n AS VARCHAR) || ' of ' || CAST(t.n AS VARCHAR) || ' records of person '
            || CAST(s.old AS VARCHAR) || ' are no longer linked to it: now '
            || CASE WHEN cp.is_new THEN 'new person ' ELSE 'person ' END
-           || CAST(cp.person_id AS VARCHAR) AS reason
+           || CAST(cp.person_id AS VARCHAR)
+           || coalesce(' (match rejected: ' || x.evidence || ')', '') AS reason
     FROM {_SHARES} AS s
     JOIN {_WINNERS} AS w ON w.old = s.old
     JOIN (SELECT old, sum(n) AS n FROM {_SHARES} GROUP BY old) AS t ON t.old = s.old
     JOIN {COMP_PERSON} AS cp ON cp.comp = s.comp
+    LEFT JOIN rejected AS x ON x.old = s.old AND x.comp = s.comp
     WHERE s.comp <> w.comp
     """
 
