@@ -9,11 +9,14 @@ from personae.config.models import Strict
 #: candidate pairs: SQL over ``l.``/``r.`` columns of the matching input (see
 #: :mod:`personae.unify.probabilistic`); a pair is compared when any rule holds
 DEFAULT_BLOCKING_RULES: tuple[str, ...] = (
-    "l.postcode = r.postcode AND substr(l.last_name_key, 1, 2) = substr(r.last_name_key, 1, 2)",
+    # a typo or a new surname in one of the two names, in the same postcode
+    "l.postcode = r.postcode AND l.first_name_key = r.first_name_key",
+    "l.postcode = r.postcode AND l.last_name_key = r.last_name_key",
     "l.birth_date = r.birth_date",
-    "l.last_name_key = r.last_name_key AND l.first_name_key = r.first_name_key",
-    "l.email_local = r.email_local",
+    "l.first_name_key = r.first_name_key AND l.last_name_key = r.last_name_key",
     "l.phone = r.phone",
+    # first and last names swapped
+    "l.first_name_key = r.last_name_key AND l.last_name_key = r.first_name_key",
 )
 
 
@@ -31,7 +34,7 @@ class MatchingConfig(Strict):
     #: train again even if a saved model exists
     retrain: bool = False
     #: train on a random sample of this many input records (all of them when smaller)
-    training_sample: int = Field(default=300_000, gt=1)
+    training_sample: int = Field(default=200_000, gt=1)
     #: retrain when the input grew or shrank by more than this factor since training
     retrain_on_growth: float = Field(default=4.0, gt=1.0)
     #: a cluster joined by probabilistic edges holds at most this many records with a name

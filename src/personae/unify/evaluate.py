@@ -27,13 +27,16 @@ class PairwiseScores:
     true_persons: int
 
 
-def evaluate_against_truth(engine: Engine, truth_table: str) -> PairwiseScores:
-    """Score ``identity_map`` against ``truth_table(source, record_id, person)``.
+def evaluate_against_truth(
+    engine: Engine, truth_table: str, map_table: str = IDENTITY_MAP
+) -> PairwiseScores:
+    """Score ``map_table(source, record_id, person_id)`` against ``truth_table(source,
+    record_id, person)``.
 
     Only records present in both tables count. With no predicted (or true) pair at all,
     precision (or recall) is 1.0.
     """
-    for table in (IDENTITY_MAP, truth_table):
+    for table in (map_table, truth_table):
         if not engine.table_exists(table):
             raise NotFoundError(f"there is no table '{table}' to evaluate")
     # twice the pairs: n(n-1) is exact in integers, halved in Python
@@ -42,7 +45,7 @@ def evaluate_against_truth(engine: Engine, truth_table: str) -> PairwiseScores:
         f"""
         WITH joined AS (
             SELECT m.person_id AS predicted, t.person AS truth
-            FROM {IDENTITY_MAP} AS m
+            FROM {map_table} AS m
             JOIN {truth_table} AS t ON t.source = m.source AND t.record_id = m.record_id
         ),
         predicted AS (SELECT count(*) AS n FROM joined GROUP BY predicted),

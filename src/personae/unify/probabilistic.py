@@ -102,7 +102,7 @@ DETERMINISTIC_RULES = (
 #: together they train every comparison
 EM_TRAINING_RULES = (
     "l.birth_date = r.birth_date",
-    "l.postcode = r.postcode",
+    "l.full_name_key = r.full_name_key",
 )
 
 
@@ -124,7 +124,11 @@ class ProbabilisticResult:
 
 
 def _splink() -> Any:
-    """Splink, with its progress messages (EM iterations, timings) kept quiet."""
+    """Splink, with its progress messages (EM iterations, timings) kept quiet.
+
+    Linkers are built with ``set_up_basic_logging=False``, which would otherwise turn
+    Splink's INFO messages back on (and configure the root logger).
+    """
     try:
         import splink
     except ImportError:  # pragma: no cover - depends on the installation
@@ -221,7 +225,10 @@ def train_model(
         retain_matching_columns=False,
     )
     linker = Linker(
-        training if len(training) > 1 else training[0], settings, DuckDBAPI(connection=con)
+        training if len(training) > 1 else training[0],
+        settings,
+        DuckDBAPI(connection=con),
+        set_up_basic_logging=False,
     )
     linker.training.estimate_probability_two_random_records_match(
         list(DETERMINISTIC_RULES), recall=config.deterministic_recall
@@ -265,7 +272,7 @@ def linker_for(
     ]
     settings["link_type"] = link_type
     input_tables = list(tables) if len(tables) > 1 else tables[0]
-    return Linker(input_tables, settings, DuckDBAPI(connection=con))
+    return Linker(input_tables, settings, DuckDBAPI(connection=con), set_up_basic_logging=False)
 
 
 def build_linker(
