@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from personae.config.matching import MatchingConfig
 from personae.engine import Engine
@@ -343,10 +344,13 @@ def score_pairs(
 
     Only the records that are new or whose compared values changed since the last
     scoring are scored, against every record (``link_only`` between them and the whole
-    input, with term frequencies of the whole input); edges of changed or removed
-    records are replaced. Everything is scored again when ``full`` is set, when the model
-    was (re)trained, when the threshold or blocking rules changed, or when more than half
-    the records changed. Both ways give the same edges.
+    input); edges of changed or removed records are replaced. Everything is scored again
+    when ``full`` is set, when the model was (re)trained, when the threshold or blocking
+    rules changed, or when more than half the records changed.
+
+    Both ways give the same edges because a pair's score depends on the pair alone: the
+    term frequencies are part of the model, computed on the whole input when it is
+    trained and frozen with it (a value unseen then gets no adjustment).
     """
     _splink()
     from personae.engine.duckdb import scratch_connection
@@ -372,16 +376,18 @@ def score_pairs(
         else:
             assert path is not None
             settings = load_model(path)
-        state = _scoring_state(settings, config)
+        frequencies = _term_frequencies(con, settings, config, path, result.trained)
+        state = _scoring_state(settings, config, frequencies)
         changed = None if full or result.trained else _changed(engine, data, state)
         if changed is None or len(changed) * 2 > data.num_rows:
             linker = linker_for(con, ["match_input"], settings, config)
+            _register(linker, frequencies)
             edges = _edges(con, linker, config)
             engine.write_arrow(EDGES_TABLE, edges, mode="replace")
         else:
             result.incremental = True
             result.scored = len(changed)
-            edges = _edges_of_changed(con, settings, config, changed)
+            edges = _edges_of_changed(con, settings, config, changed, frequencies)
             _replace_edges(engine, edges)
         if result.scored is None:
             result.scored = data.num_rows
@@ -413,10 +419,51 @@ def _fingerprinted() -> list[str]:
     return [f"coalesce(CAST({c} AS VARCHAR), '')" for c in MATCH_COLUMNS]
 
 
-def _scoring_state(settings: dict[str, Any], config: MatchingConfig) -> str:
+def _term_frequencies(
+    con: Any,
+    settings: dict[str, Any],
+    config: MatchingConfig,
+    path: Path | None,
+    trained: bool,
+) -> dict[str, pa.Table]:
+    """Term-frequency tables of the model: saved beside it, computed when it is trained.
+
+    Column ``c`` has a table ``(c, tf_c)``: the share of input records holding each value.
+    """
+    files = {column: _tf_file(path, column) for column in _tf_columns(settings)} if path else {}
+    if files and not trained and all(file.exists() for file in files.values()):
+        return {column: pq.read_table(file) for column, file in files.items()}
+    whole = linker_for(con, ["match_input"], settings, config)
+    tables = {}
+    for column in _tf_columns(settings):
+        frame = whole.table_management.compute_tf_table(column)
+        tables[column] = con.sql(f"SELECT * FROM {frame.physical_name}").to_arrow_table()
+        if column in files:
+            pq.write_table(tables[column], files[column])
+    return tables
+
+
+def _tf_file(path: Path, column: str) -> Path:
+    return path.with_name(f"{path.stem}.tf_{column}.parquet")
+
+
+def _register(linker: Any, frequencies: dict[str, pa.Table]) -> None:
+    for column, table in frequencies.items():
+        linker.table_management.register_term_frequency_lookup(table, column, overwrite=True)
+
+
+def _scoring_state(
+    settings: dict[str, Any], config: MatchingConfig, frequencies: dict[str, pa.Table]
+) -> str:
     """A digest of everything that decides the edges: the model, rules and threshold."""
     blob = json.dumps(
-        [settings, config.blocking_rules, config.threshold_match_probability], sort_keys=True
+        [
+            settings,
+            config.blocking_rules,
+            config.threshold_match_probability,
+            {column: table.num_rows for column, table in sorted(frequencies.items())},
+        ],
+        sort_keys=True,
     )
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 
@@ -476,8 +523,9 @@ def _canonical(con: Any, table: str, where: str = "true") -> pa.Table:
             CASE WHEN {first} THEN record_id_l ELSE record_id_r END AS record_id_l,
             CASE WHEN {first} THEN source_r ELSE source_l END AS source_r,
             CASE WHEN {first} THEN record_id_r ELSE record_id_l END AS record_id_r,
-            CAST(match_probability AS DOUBLE) AS match_probability,
-            CAST(match_weight AS DOUBLE) AS match_weight
+            -- rounded: sums taken in another order must not reorder equal edges
+            round(CAST(match_probability AS DOUBLE), 12) AS match_probability,
+            round(CAST(match_weight AS DOUBLE), 9) AS match_weight
         FROM {table}
         WHERE {where} AND NOT (source_l = source_r AND record_id_l = record_id_r)
         ORDER BY match_weight DESC, source_l, record_id_l, source_r, record_id_r
@@ -487,7 +535,11 @@ def _canonical(con: Any, table: str, where: str = "true") -> pa.Table:
 
 
 def _edges_of_changed(
-    con: Any, settings: dict[str, Any], config: MatchingConfig, uids: list[int]
+    con: Any,
+    settings: dict[str, Any],
+    config: MatchingConfig,
+    uids: list[int],
+    frequencies: dict[str, pa.Table],
 ) -> pa.Table:
     """Edges of the ``uids`` records with every record (themselves included)."""
     if not uids:
@@ -498,16 +550,10 @@ def _edges_of_changed(
         "WHERE uid IN (SELECT uid FROM __changed)"
     )
     con.unregister("__changed")
-    # term frequencies of the whole input, as a full run computes them
-    whole = linker_for(con, ["match_input"], settings, config)
     linker = linker_for(
         con, ["match_changed", "match_input"], settings, config, link_type="link_only"
     )
-    for column in _tf_columns(settings):
-        frame = whole.table_management.compute_tf_table(column)
-        linker.table_management.register_term_frequency_lookup(
-            con.sql(f"SELECT * FROM {frame.physical_name}").to_arrow_table(), column
-        )
+    _register(linker, frequencies)
     predictions = linker.inference.predict(
         threshold_match_probability=config.threshold_match_probability
     )
