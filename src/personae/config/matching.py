@@ -9,11 +9,19 @@ from personae.config.models import Strict
 #: candidate pairs: SQL over ``l.``/``r.`` columns of the matching input (see
 #: :mod:`personae.unify.probabilistic`); a pair is compared when any rule holds
 DEFAULT_BLOCKING_RULES: tuple[str, ...] = (
-    # a typo or a new surname in one of the two names, in the same postcode
-    "l.postcode = r.postcode AND l.first_name_key = r.first_name_key",
-    "l.postcode = r.postcode AND l.last_name_key = r.last_name_key",
-    "l.birth_date = r.birth_date",
-    "l.first_name_key = r.first_name_key AND l.last_name_key = r.last_name_key",
+    # a typo (or a new surname) in one name: the other name, the postcode and an initial
+    "l.postcode = r.postcode AND l.first_name_key = r.first_name_key "
+    "AND substr(l.last_name_key, 1, 1) = substr(r.last_name_key, 1, 1)",
+    "l.postcode = r.postcode AND l.last_name_key = r.last_name_key "
+    "AND substr(l.first_name_key, 1, 1) = substr(r.first_name_key, 1, 1)",
+    # the birth date and one initial
+    "l.birth_date = r.birth_date "
+    "AND substr(l.first_name_key, 1, 1) = substr(r.first_name_key, 1, 1)",
+    "l.birth_date = r.birth_date "
+    "AND substr(l.last_name_key, 1, 1) = substr(r.last_name_key, 1, 1)",
+    # the same name in the same area (the first two characters of the postcode)
+    "l.first_name_key = r.first_name_key AND l.last_name_key = r.last_name_key "
+    "AND substr(l.postcode, 1, 2) = substr(r.postcode, 1, 2)",
     "l.phone = r.phone",
     # first and last names swapped
     "l.first_name_key = r.last_name_key AND l.last_name_key = r.first_name_key",

@@ -93,6 +93,28 @@ FROM {table}
 WHERE source_kind = 'people' OR first_name_key IS NOT NULL OR last_name_key IS NOT NULL
 """
 
+
+def unguarded_records(records: str, values: str) -> str:
+    """``records`` without the e-mails and phones that guards stop from linking.
+
+    ``values`` is the stage's table of distinct identifiers with their ``role``: a
+    blocked or generic value (``test@test.com``, a shop's phone) is no evidence either,
+    and comparing it would make millions of candidate pairs.
+    """
+    guarded = (
+        "SELECT id_value FROM {values} WHERE id_type = '{kind}' AND role IN ('blocked', 'generic')"
+    )
+    return f"""(
+        SELECT r.source, r.record_id, r.source_kind, r.first_name_key, r.last_name_key,
+               r.birth_date, r.postcode, r.city, r.address,
+               CASE WHEN r.email IN ({guarded.format(values=values, kind="email")})
+                    THEN NULL ELSE r.email END AS email,
+               CASE WHEN r.phone IN ({guarded.format(values=values, kind="phone")})
+                    THEN NULL ELSE r.phone END AS phone
+        FROM {records} AS r
+    ) AS unguarded"""
+
+
 #: pairs that are almost surely the same person, to estimate the prior of a match
 DETERMINISTIC_RULES = (
     "l.first_name_key = r.first_name_key AND l.last_name_key = r.last_name_key "

@@ -189,7 +189,8 @@ def _match(
         clustering.empty_match_clusters(engine)
         return
     path = None if project_dir is None else probabilistic.model_path(project_dir)
-    scored = probabilistic.score_pairs(engine, RECORDS, matching, path, full=full)
+    records = probabilistic.unguarded_records(RECORDS, WORK_VALUES)
+    scored = probabilistic.score_pairs(engine, records, matching, path, full=full)
     clusters = clustering.cluster_matches(
         engine, probabilistic.EDGES_TABLE, types, matching, WORK_APART
     )
