@@ -175,9 +175,7 @@ def comparisons() -> list[Any]:
             forename_surname_concat_col_name="full_name_key",
         ),
         cl.DateOfBirthComparison("birth_date", input_is_string=True),
-        cl.LevenshteinAtThresholds("postcode", [1]),
-        cl.ExactMatch("city").configure(term_frequency_adjustments=True),
-        cl.JaroWinklerAtThresholds("address", [0.95, 0.8]),
+        _place(),
         # what is left of the e-mail's local part once the names are removed
         cl.ExactMatch("email_local").configure(term_frequency_adjustments=True),
         cl.LevenshteinAtThresholds("phone", [1, 2]),
@@ -296,6 +294,34 @@ def linker_for(
     settings["link_type"] = link_type
     input_tables = list(tables) if len(tables) > 1 else tables[0]
     return Linker(input_tables, settings, DuckDBAPI(connection=con), set_up_basic_logging=False)
+
+
+def _place() -> Any:
+    """Where the records live, as ONE comparison: postcode, city and address say nearly
+    the same thing, and counting them as three independent pieces of evidence made
+    namesakes of one town look like one person.
+    """
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    unknown = (
+        '("postcode_l" IS NULL AND "city_l" IS NULL) OR ("postcode_r" IS NULL AND "city_r" IS NULL)'
+    )
+    return cl.CustomComparison(
+        output_column_name="place",
+        comparison_description="address, postcode and city",
+        comparison_levels=[
+            cll.CustomLevel(unknown, label_for_charts="no postcode or city").configure(
+                is_null_level=True
+            ),
+            cll.And(cll.ExactMatchLevel("address"), cll.ExactMatchLevel("postcode")),
+            cll.And(cll.JaroWinklerLevel("address", 0.9), cll.ExactMatchLevel("postcode")),
+            cll.ExactMatchLevel("postcode", term_frequency_adjustments=True),
+            cll.LevenshteinLevel("postcode", 1),
+            cll.ExactMatchLevel("city", term_frequency_adjustments=True),
+            cll.ElseLevel(),
+        ],
+    )
 
 
 def build_linker(

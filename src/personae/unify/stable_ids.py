@@ -287,15 +287,25 @@ def _match_evidence(matches: bool) -> str:
                                                b.source, b.record_id) AS rn
             FROM {_RETIRED} AS r
             JOIN {WORK_COMPONENTS} AS a ON a.comp = r.comp AND a.old = r.retired
-            JOIN {IDENTITY_MATCHES} AS e
-              ON e.status = 'linked'
-             AND ((e.source_l = a.source AND e.record_id_l = a.record_id)
-               OR (e.source_r = a.source AND e.record_id_r = a.record_id))
+            JOIN ({_both_ways("linked")}) AS e
+              ON e.source_a = a.source AND e.record_id_a = a.record_id
             JOIN {WORK_COMPONENTS} AS b
-              ON b.comp = r.comp AND (b.old IS NULL OR b.old <> r.retired)
-             AND ((e.source_l = b.source AND e.record_id_l = b.record_id)
-               OR (e.source_r = b.source AND e.record_id_r = b.record_id))
+              ON b.source = e.source_b AND b.record_id = e.record_id_b
+             AND b.comp = r.comp AND (b.old IS NULL OR b.old <> r.retired)
         ) AS x WHERE rn = 1
+    """
+
+
+def _both_ways(status: str) -> str:
+    """The matches of ``status`` in both directions (a, b), so joins stay equi-joins."""
+    columns = "match_weight, match_probability, reason"
+    return f"""
+        SELECT source_l AS source_a, record_id_l AS record_id_a,
+               source_r AS source_b, record_id_r AS record_id_b, {columns}
+        FROM {IDENTITY_MATCHES} WHERE status = '{status}'
+        UNION ALL
+        SELECT source_r, record_id_r, source_l, record_id_l, {columns}
+        FROM {IDENTITY_MATCHES} WHERE status = '{status}'
     """
 
 
@@ -312,12 +322,9 @@ def _split_rows(matches: bool) -> str:
         JOIN {_WINNERS} AS w ON w.old = s.old AND w.comp <> s.comp
         JOIN {WORK_COMPONENTS} AS a ON a.comp = s.comp
         JOIN {WORK_COMPONENTS} AS b ON b.comp = w.comp
-        JOIN {IDENTITY_MATCHES} AS e
-          ON e.status = 'rejected'
-         AND ((e.source_l = a.source AND e.record_id_l = a.record_id
-               AND e.source_r = b.source AND e.record_id_r = b.record_id)
-           OR (e.source_r = a.source AND e.record_id_r = a.record_id
-               AND e.source_l = b.source AND e.record_id_l = b.record_id))
+        JOIN ({_both_ways("rejected")}) AS e
+          ON e.source_a = a.source AND e.record_id_a = a.record_id
+         AND e.source_b = b.source AND e.record_id_b = b.record_id
         GROUP BY s.old, s.comp
         """
         if matches
