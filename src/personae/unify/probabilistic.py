@@ -176,6 +176,7 @@ def comparisons() -> list[Any]:
         ),
         cl.DateOfBirthComparison("birth_date", input_is_string=True),
         _place(),
+        cl.JaroWinklerAtThresholds("address", [0.95, 0.8]),
         # what is left of the e-mail's local part once the names are removed
         cl.ExactMatch("email_local").configure(term_frequency_adjustments=True),
         cl.LevenshteinAtThresholds("phone", [1, 2]),
@@ -297,9 +298,9 @@ def linker_for(
 
 
 def _place() -> Any:
-    """Where the records live, as ONE comparison: postcode, city and address say nearly
-    the same thing, and counting them as three independent pieces of evidence made
-    namesakes of one town look like one person.
+    """Postcode and city as ONE comparison: they say nearly the same thing, and counting
+    them as two independent pieces of evidence made namesakes of one town look like one
+    person. A postcode counts for less where many people live (term frequencies).
     """
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
@@ -309,13 +310,11 @@ def _place() -> Any:
     )
     return cl.CustomComparison(
         output_column_name="place",
-        comparison_description="address, postcode and city",
+        comparison_description="postcode, else city",
         comparison_levels=[
             cll.CustomLevel(unknown, label_for_charts="no postcode or city").configure(
                 is_null_level=True
             ),
-            cll.And(cll.ExactMatchLevel("address"), cll.ExactMatchLevel("postcode")),
-            cll.And(cll.JaroWinklerLevel("address", 0.9), cll.ExactMatchLevel("postcode")),
             cll.ExactMatchLevel("postcode", term_frequency_adjustments=True),
             cll.LevenshteinLevel("postcode", 1),
             cll.ExactMatchLevel("city", term_frequency_adjustments=True),
