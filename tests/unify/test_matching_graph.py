@@ -208,6 +208,49 @@ def test_namesakes_in_one_town_stay_apart_and_the_chain_between_them_is_cut(
     )
     resolve(engine, project_dir)
     assert not same(engine, ("crm", "N1"), ("loyalty", "N2"))
+    # the undated record joins at most one of them
+    assert not (
+        same(engine, ("shop", "N3"), ("crm", "N1"))
+        and same(engine, ("shop", "N3"), ("loyalty", "N2"))
+    )
+
+
+def test_conflicting_birth_dates_reject_a_strong_match(engine: Engine, project_dir: Path) -> None:
+    """Everything agrees but the birth dates: the edge is rejected, not followed."""
+    home = {"postcode": "44000", "city": "Nantes", "address": "3 rue crebillon"}
+    write_records(
+        engine,
+        [
+            *background(),
+            person(
+                "crm",
+                "T1",
+                "Yann",
+                "le goff",
+                birth_date="1961-04-02",
+                customer_id="T1",
+                phone="+33611223344",
+                email="yann.legoff@example.com",
+                **home,
+            ),
+            person(
+                "orders",
+                "T2",
+                "Yann",
+                "le goff",
+                birth_date="1994-10-30",
+                phone="+33611223345",
+                email="yann.legoff@example.org",
+                **home,
+            ),
+        ],
+    )
+    resolve(
+        engine,
+        project_dir,
+        matching_config(matching=MatchingConfig(enabled=True, threshold_match_probability=0.5)),
+    )
+    assert not same(engine, ("crm", "T1"), ("orders", "T2"))
     reasons = [
         str(r[0])
         for r in engine.rows("SELECT reason FROM identity_matches WHERE status = 'rejected'")
@@ -376,7 +419,7 @@ def test_ids_are_stable_across_an_incremental_run_a_merge_and_a_split(
     split = engine.rows(
         "SELECT reason FROM identity_history WHERE action = 'split' AND run_id = 'r4'"
     )
-    assert len(split) == 1 and "conflicting birth dates" in str(split[0][0])
+    assert len(split) == 1 and "no longer linked" in str(split[0][0])
 
 
 def test_a_size_limit_stops_a_cluster_growing(engine: Engine, project_dir: Path) -> None:

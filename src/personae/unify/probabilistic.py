@@ -260,10 +260,26 @@ def train_model(
         linker.training.estimate_parameters_using_expectation_maximisation(
             rule, estimate_without_term_frequencies=True
         )
-    trained: dict[str, Any] = linker.misc.save_model_to_json()
+    trained: dict[str, Any] = _with_floor(linker.misc.save_model_to_json())
     if training != list(tables):
         con.execute(f"DROP TABLE {training[0]}")
     return trained
+
+
+#: the smallest m probability a trained level keeps: EM on data where true matches never
+#: disagree (the demo never mistypes a birth date) learns m = 1e-18, i.e. a disagreement
+#: worth -60 bits that no other evidence could outweigh; real data has such errors
+M_FLOOR = 1e-3
+
+
+def _with_floor(settings: dict[str, Any]) -> dict[str, Any]:
+    """``settings`` with every trained m probability at least :data:`M_FLOOR`."""
+    for comparison in settings.get("comparisons", []):
+        for level in comparison.get("comparison_levels", []):
+            m = level.get("m_probability")
+            if m is not None and m < M_FLOOR:
+                level["m_probability"] = M_FLOOR
+    return settings
 
 
 def save_model(settings: dict[str, Any], path: Path, records: int) -> None:
