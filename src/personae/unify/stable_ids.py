@@ -312,8 +312,9 @@ def _both_ways(status: str) -> str:
 def _split_rows(matches: bool) -> str:
     """History rows of components holding records of an old id they did not win.
 
-    The evidence of the split, when there is one: a probabilistic edge between the two
-    parts that clustering rejected (conflicting birth dates, first names, limits).
+    The evidence of the split: a probabilistic edge between the two parts that clustering
+    rejected (conflicting birth dates, first names, limits), else an identifier shared by
+    both that a guard or an override dropped, else the absence of any link.
     """
     rejected = (
         f"""
@@ -332,19 +333,37 @@ def _split_rows(matches: bool) -> str:
         "CAST(NULL AS VARCHAR) AS evidence WHERE false"
     )
     return f"""
-    WITH rejected AS ({rejected})
+    WITH rejected AS ({rejected}),
+    dropped AS (
+        SELECT s.old, s.comp,
+               min(v.id_type || ' ' || v.id_value || ' no longer links: ' || d.reason)
+               AS evidence
+        FROM {_SHARES} AS s
+        JOIN {_WINNERS} AS w ON w.old = s.old AND w.comp <> s.comp
+        JOIN {WORK_COMPONENTS} AS a ON a.comp = s.comp
+        JOIN {WORK_HOLDS} AS ha ON ha.rid = a.rid
+        JOIN {WORK_DROPPED} AS d ON d.nid = ha.nid
+        JOIN {WORK_HOLDS} AS hb ON hb.nid = d.nid
+        JOIN {WORK_COMPONENTS} AS b ON b.rid = hb.rid AND b.comp = w.comp
+        JOIN {WORK_VALUES} AS v ON v.vid = d.vid
+        GROUP BY s.old, s.comp
+    )
     SELECT 'split' AS action, s.old AS person_id, cp.person_id AS other_person_id,
            CAST(NULL AS VARCHAR) AS id_type, CAST(NULL AS VARCHAR) AS id_value,
            CAST(s.n AS VARCHAR) || ' of ' || CAST(t.n AS VARCHAR) || ' records of person '
            || CAST(s.old AS VARCHAR) || ' are no longer linked to it: now '
            || CASE WHEN cp.is_new THEN 'new person ' ELSE 'person ' END
            || CAST(cp.person_id AS VARCHAR)
-           || coalesce(' (match rejected: ' || x.evidence || ')', '') AS reason
+           || coalesce(' (match rejected: ' || x.evidence || ')',
+                       ' (' || y.evidence || ')',
+                       ' (no shared identifier and no match above the threshold joins them '
+                       || 'any more)') AS reason
     FROM {_SHARES} AS s
     JOIN {_WINNERS} AS w ON w.old = s.old
     JOIN (SELECT old, sum(n) AS n FROM {_SHARES} GROUP BY old) AS t ON t.old = s.old
     JOIN {COMP_PERSON} AS cp ON cp.comp = s.comp
     LEFT JOIN rejected AS x ON x.old = s.old AND x.comp = s.comp
+    LEFT JOIN dropped AS y ON y.old = s.old AND y.comp = s.comp
     WHERE s.comp <> w.comp
     """
 
