@@ -51,6 +51,11 @@ def resolve_report(console: Console, report: ResolveReport) -> None:
             "for conflicting evidence",
             highlight=False,
         )
+    if report.blocking_pairs:
+        table = titled_table("Blocking rules (candidate pairs each adds)", "rule", "pairs")
+        for rule, pairs in report.blocking_pairs.items():
+            table.add_row(rule, f"{pairs:,}")
+        console.print(table)
 
 
 def ingest_report(console: Console, report: IngestReport) -> None:
