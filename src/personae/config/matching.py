@@ -17,8 +17,7 @@ DEFAULT_BLOCKING_RULES: tuple[str, ...] = (
     # the birth date and one initial
     "l.birth_date = r.birth_date "
     "AND substr(l.first_name_key, 1, 1) = substr(r.first_name_key, 1, 1)",
-    "l.birth_date = r.birth_date "
-    "AND substr(l.last_name_key, 1, 1) = substr(r.last_name_key, 1, 1)",
+    "l.birth_date = r.birth_date AND substr(l.last_name_key, 1, 1) = substr(r.last_name_key, 1, 1)",
     # the same name in the same area (the first two characters of the postcode)
     "l.first_name_key = r.first_name_key AND l.last_name_key = r.last_name_key "
     "AND substr(l.postcode, 1, 2) = substr(r.postcode, 1, 2)",
