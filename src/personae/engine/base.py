@@ -11,9 +11,12 @@ import abc
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import pyarrow as pa
+
+if TYPE_CHECKING:
+    from personae.engine.matching import MatchingBackend
 
 #: the dialect every SQL string in personae is written in
 AUTHORING_DIALECT = "duckdb"
@@ -119,6 +122,19 @@ class Engine(abc.ABC):
     @abc.abstractmethod
     def export(self, sql: str, path: Path, file_format: Literal["csv", "parquet"]) -> int:
         """Write the result of ``sql`` to a file and return the number of rows."""
+
+    # --- probabilistic matching
+
+    def matching_backend(self) -> MatchingBackend:
+        """Where Splink runs for this engine (see :mod:`personae.engine.matching`).
+
+        The default is a private in-memory DuckDB fed with Arrow: it works beside any
+        engine whose matching input fits in memory. Engines with a Splink backend of their
+        own (Spark) override it.
+        """
+        from personae.engine.matching import DuckDBMatchingBackend
+
+        return DuckDBMatchingBackend()
 
     # --- lifecycle
 

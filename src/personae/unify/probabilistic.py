@@ -35,6 +35,7 @@ import pyarrow.parquet as pq
 
 from personae.config.matching import MatchingConfig
 from personae.engine import Engine
+from personae.engine.matching import MatchingBackend
 from personae.errors import PersonaeError
 
 EDGES_TABLE = "identity_edges_probabilistic"
@@ -210,7 +211,7 @@ def needs_training(config: MatchingConfig, path: Path | None, records: int) -> b
 
 
 def train_model(
-    con: Any,
+    backend: MatchingBackend,
     tables: Sequence[str],
     config: MatchingConfig,
     *,
@@ -225,18 +226,18 @@ def train_model(
     two sessions.
     """
     _splink()
-    from splink import DuckDBAPI, Linker, SettingsCreator
+    from splink import Linker, SettingsCreator
     from splink.blocking_rule_library import CustomRule
 
     training: list[str] = list(tables)
-    if len(tables) == 1:
-        rows = int(con.execute(f"SELECT count(*) FROM {tables[0]}").fetchall()[0][0])
-        if rows > config.training_sample:
-            training = [f"{tables[0]}__sample"]
-            con.execute(
-                f"CREATE OR REPLACE TABLE {training[0]} AS SELECT * FROM {tables[0]} "
-                f"USING SAMPLE reservoir({config.training_sample} ROWS) REPEATABLE (1)"
-            )
+    if len(tables) == 1 and backend.count(tables[0]) > config.training_sample:
+        # a pseudo-random sample that is the same on every engine and every run
+        training = [f"{tables[0]}__sample"]
+        backend.create_table(
+            training[0],
+            f"SELECT * FROM {tables[0]} ORDER BY md5(CAST(uid AS VARCHAR)) "
+            f"LIMIT {config.training_sample}",
+        )
     settings = SettingsCreator(
         link_type=link_type,
         unique_id_column_name="uid",
@@ -249,7 +250,7 @@ def train_model(
     linker = Linker(
         training if len(training) > 1 else training[0],
         settings,
-        DuckDBAPI(connection=con),
+        backend.db_api(),
         set_up_basic_logging=False,
     )
     linker.training.estimate_probability_two_random_records_match(
@@ -262,7 +263,7 @@ def train_model(
         )
     trained: dict[str, Any] = _with_floor(linker.misc.save_model_to_json())
     if training != list(tables):
-        con.execute(f"DROP TABLE {training[0]}")
+        backend.drop_table(training[0])
     return trained
 
 
@@ -294,7 +295,7 @@ def load_model(path: Path) -> dict[str, Any]:
 
 
 def linker_for(
-    con: Any,
+    backend: MatchingBackend,
     tables: Sequence[str],
     settings: dict[str, Any],
     config: MatchingConfig,
@@ -302,7 +303,7 @@ def linker_for(
     link_type: Literal["dedupe_only", "link_only", "link_and_dedupe"] = "dedupe_only",
 ) -> Any:
     """A linker over ``tables`` from trained ``settings``, with the configured blocking."""
-    from splink import DuckDBAPI, Linker
+    from splink import Linker
 
     settings = dict(settings)
     settings["blocking_rules_to_generate_predictions"] = [
@@ -310,7 +311,7 @@ def linker_for(
     ]
     settings["link_type"] = link_type
     input_tables = list(tables) if len(tables) > 1 else tables[0]
-    return Linker(input_tables, settings, DuckDBAPI(connection=con), set_up_basic_logging=False)
+    return Linker(input_tables, settings, backend.db_api(), set_up_basic_logging=False)
 
 
 def _place() -> Any:
@@ -340,7 +341,7 @@ def _place() -> Any:
 
 
 def build_linker(
-    con: Any,
+    backend: MatchingBackend,
     tables: Sequence[str],
     config: MatchingConfig,
     path: Path | None,
@@ -348,36 +349,35 @@ def build_linker(
     link_type: Literal["dedupe_only", "link_only", "link_and_dedupe"] = "dedupe_only",
     extra_columns: Sequence[str] = ("source", "record_id"),
 ) -> tuple[Any, bool]:
-    """A trained linker over ``tables`` of the DuckDB connection ``con``.
+    """A trained linker over ``tables`` of ``backend``.
 
     Each table has ``uid`` and :data:`MATCH_COLUMNS`. Loads the model from ``path``
     unless :func:`needs_training` says otherwise; trains (on the first table, or a sample
     of it) and saves it then. Returns the linker and whether it was trained.
     """
     _splink()
-    rows = int(con.execute(f"SELECT count(*) FROM {tables[0]}").fetchall()[0][0])
+    rows = backend.count(tables[0])
     trained = needs_training(config, path, rows)
     if trained:
         settings = train_model(
-            con, tables, config, link_type=link_type, extra_columns=extra_columns
+            backend, tables, config, link_type=link_type, extra_columns=extra_columns
         )
         if path is not None:
             save_model(settings, path, rows)
     else:
         assert path is not None
         settings = load_model(path)
-    return linker_for(con, tables, settings, config, link_type=link_type), trained
+    return linker_for(backend, tables, settings, config, link_type=link_type), trained
 
 
 def blocking_pair_counts(
-    con: Any,
+    backend: MatchingBackend,
     table: str,
     rules: Sequence[str],
     *,
     link_type: Literal["dedupe_only", "link_only", "link_and_dedupe"] = "dedupe_only",
 ) -> dict[str, int]:
     """Candidate pairs each rule adds after the rules before it."""
-    from splink import DuckDBAPI
     from splink.blocking_analysis import (
         cumulative_comparisons_to_be_scored_from_blocking_rules_data,
     )
@@ -386,7 +386,7 @@ def blocking_pair_counts(
         table_or_tables=table,
         blocking_rules=list(rules),
         link_type=link_type,
-        db_api=DuckDBAPI(connection=con),
+        db_api=backend.db_api(),
         unique_id_column_name="uid",
     )
     return {
@@ -416,8 +416,6 @@ def score_pairs(
     trained and frozen with it (a value unseen then gets no adjustment).
     """
     _splink()
-    from personae.engine.duckdb import scratch_connection
-
     started = time.perf_counter()
     data = engine.query(
         f"SELECT *, md5(concat_ws('|', {', '.join(_fingerprinted())})) AS fingerprint "
@@ -429,38 +427,39 @@ def score_pairs(
         engine.drop_table(SCORED_TABLE)
         result.seconds = time.perf_counter() - started
         return result
-    con = scratch_connection({"match_input": data.drop_columns(["fingerprint"])})
+    backend = engine.matching_backend()
     try:
+        backend.load("match_input", data.drop_columns(["fingerprint"]))
         result.trained = needs_training(config, path, data.num_rows)
         if result.trained:
-            settings = train_model(con, ["match_input"], config)
+            settings = train_model(backend, ["match_input"], config)
             if path is not None:
                 save_model(settings, path, data.num_rows)
         else:
             assert path is not None
             settings = load_model(path)
-        frequencies = _term_frequencies(con, settings, config, path, result.trained)
+        frequencies = _term_frequencies(backend, settings, config, path, result.trained)
         state = _scoring_state(settings, config, frequencies)
         changed = None if full or result.trained else _changed(engine, data, state)
         if changed is None or len(changed) * 2 > data.num_rows:
-            linker = linker_for(con, ["match_input"], settings, config)
+            linker = linker_for(backend, ["match_input"], settings, config)
             _register(linker, frequencies)
-            edges = _edges(con, linker, config)
+            edges = _edges(backend, linker, config)
             engine.write_arrow(EDGES_TABLE, edges, mode="replace")
         else:
             result.incremental = True
             result.scored = len(changed)
-            edges = _edges_of_changed(con, settings, config, changed, frequencies)
+            edges = _edges_of_changed(backend, settings, config, changed, frequencies)
             _replace_edges(engine, edges)
         if result.scored is None:
             result.scored = data.num_rows
         result.blocking_pairs = (
-            blocking_pair_counts(con, "match_input", config.blocking_rules)
+            blocking_pair_counts(backend, "match_input", config.blocking_rules)
             if not result.incremental
             else {}
         )
     finally:
-        con.close()
+        backend.close()
     engine.write_arrow(
         SCORED_TABLE,
         pa.table(
@@ -483,7 +482,7 @@ def _fingerprinted() -> list[str]:
 
 
 def _term_frequencies(
-    con: Any,
+    backend: MatchingBackend,
     settings: dict[str, Any],
     config: MatchingConfig,
     path: Path | None,
@@ -496,11 +495,11 @@ def _term_frequencies(
     files = {column: _tf_file(path, column) for column in _tf_columns(settings)} if path else {}
     if files and not trained and all(file.exists() for file in files.values()):
         return {column: pq.read_table(file) for column, file in files.items()}
-    whole = linker_for(con, ["match_input"], settings, config)
+    whole = linker_for(backend, ["match_input"], settings, config)
     tables = {}
     for column in _tf_columns(settings):
         frame = whole.table_management.compute_tf_table(column)
-        tables[column] = con.sql(f"SELECT * FROM {frame.physical_name}").to_arrow_table()
+        tables[column] = backend.query(f"SELECT * FROM {frame.physical_name}")
         if column in files:
             pq.write_table(tables[column], files[column])
     return tables
@@ -569,17 +568,17 @@ def _changed(engine: Engine, data: pa.Table, state: str) -> list[int] | None:
     return uids
 
 
-def _edges(con: Any, linker: Any, config: MatchingConfig) -> pa.Table:
+def _edges(backend: MatchingBackend, linker: Any, config: MatchingConfig) -> pa.Table:
     predictions = linker.inference.predict(
         threshold_match_probability=config.threshold_match_probability
     )
-    return _canonical(con, predictions.physical_name)
+    return _canonical(backend, predictions.physical_name)
 
 
-def _canonical(con: Any, table: str, where: str = "true") -> pa.Table:
+def _canonical(backend: MatchingBackend, table: str, where: str = "true") -> pa.Table:
     """Edges with the smaller (source, record_id) on the left, once each, ordered."""
     first = "(source_l < source_r OR (source_l = source_r AND record_id_l < record_id_r))"
-    edges = con.sql(
+    edges = backend.query(
         f"""
         SELECT DISTINCT
             CASE WHEN {first} THEN source_l ELSE source_r END AS source_l,
@@ -593,12 +592,12 @@ def _canonical(con: Any, table: str, where: str = "true") -> pa.Table:
         WHERE {where} AND NOT (source_l = source_r AND record_id_l = record_id_r)
         ORDER BY match_weight DESC, source_l, record_id_l, source_r, record_id_r
         """
-    ).to_arrow_table()
+    )
     return edges.cast(EDGE_SCHEMA)
 
 
 def _edges_of_changed(
-    con: Any,
+    backend: MatchingBackend,
     settings: dict[str, Any],
     config: MatchingConfig,
     uids: list[int],
@@ -607,20 +606,19 @@ def _edges_of_changed(
     """Edges of the ``uids`` records with every record (themselves included)."""
     if not uids:
         return EDGE_SCHEMA.empty_table()
-    con.register("__changed", pa.table({"uid": pa.array(uids, pa.int64())}))
-    con.execute(
-        "CREATE OR REPLACE TABLE match_changed AS SELECT * FROM match_input "
-        "WHERE uid IN (SELECT uid FROM __changed)"
+    backend.load("match_changed_uids", pa.table({"uid": pa.array(uids, pa.int64())}))
+    backend.create_table(
+        "match_changed",
+        "SELECT * FROM match_input WHERE uid IN (SELECT uid FROM match_changed_uids)",
     )
-    con.unregister("__changed")
     linker = linker_for(
-        con, ["match_changed", "match_input"], settings, config, link_type="link_only"
+        backend, ["match_changed", "match_input"], settings, config, link_type="link_only"
     )
     _register(linker, frequencies)
     predictions = linker.inference.predict(
         threshold_match_probability=config.threshold_match_probability
     )
-    return _canonical(con, predictions.physical_name)
+    return _canonical(backend, predictions.physical_name)
 
 
 def _tf_columns(settings: dict[str, Any]) -> list[str]:
