@@ -13,7 +13,8 @@ count and the time:
   clustering that resists chaining (the demo's ``personae.yml``);
 * personae deterministic only (``identity.matching.enabled: false``);
 * **plain connected components** over shared identifiers (no guard, no limit);
-* **plain Splink**: a model configured as Splink's tutorials teach (``NameComparison``
+* **plain Splink**: junk e-mails and phones removed (personae's blocked and generic
+  values), then a model configured as Splink's tutorials teach (``NameComparison``
   per name with term frequencies, ``DateOfBirthComparison``, ``EmailComparison``, exact
   postcode, city and phone; ``block_on`` rules; EM on names and on birth date), over the
   people records and every record with a name (the customer table a Splink user would
@@ -119,11 +120,20 @@ def plain_splink(engine: Engine, out: str, threshold: float) -> None:
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
     logging.getLogger("splink").setLevel(logging.ERROR)
+    # junk e-mails and phones (test@test.com, 0123456789: personae's blocked and generic
+    # values) are removed first: with them, every method that trusts an e-mail chains
+    # the whole population into one person
     data = engine.query(
         """
         SELECT row_number() OVER (ORDER BY source, record_id) AS uid, source, record_id,
                first_name_key AS first_name, last_name_key AS surname,
-               CAST(birth_date AS VARCHAR) AS dob, city, postcode, email, phone
+               CAST(birth_date AS VARCHAR) AS dob, city, postcode,
+               CASE WHEN email IN (SELECT id_value FROM identity_guards
+                                   WHERE id_type = 'email' AND guard <> 'household')
+                    THEN NULL ELSE email END AS email,
+               CASE WHEN phone IN (SELECT id_value FROM identity_guards
+                                   WHERE id_type = 'phone' AND guard <> 'household')
+                    THEN NULL ELSE phone END AS phone
         FROM records
         WHERE source_kind = 'people' OR first_name_key IS NOT NULL OR last_name_key IS NOT NULL
         """
