@@ -5,10 +5,14 @@ identity:
   overrides:
     must_link:   [["crm:C1000001", "loyalty_members:L878148291"]]
     cannot_link: [["crm:C1000002", "orders:O10000007"]]
+    merge_persons: [[1042, 2077]]            # these persons are one
+    split_persons:                           # these records leave person 1042
+      - {person: 1042, records: ["orders:O10000007", "web_events:E88"]}
 ```
 
-Records are named ``source:record_id``. A ``cannot_link`` pair that ``must_link`` pairs
-join (directly or through a chain of them) is a contradiction.
+Records are named ``source:record_id``, persons by their id (a retired id is followed to
+the person it was merged into). A ``cannot_link`` pair that ``must_link`` pairs join
+(directly or through a chain of them) is a contradiction.
 """
 
 from __future__ import annotations
@@ -39,11 +43,22 @@ RecordName = Annotated[str, AfterValidator(_record_name)]
 RecordPair = tuple[RecordName, RecordName]
 
 
+class PersonSplit(Strict):
+    """Records that leave a person: they are never again one person with its others."""
+
+    person: int
+    records: list[RecordName] = Field(min_length=1)
+
+
 class IdentityOverrides(Strict):
     #: pairs of records that are one person, whatever their identifiers say
     must_link: list[RecordPair] = Field(default_factory=list)
     #: pairs of records that are never the same person
     cannot_link: list[RecordPair] = Field(default_factory=list)
+    #: groups of person ids that are one person
+    merge_persons: list[Annotated[list[int], Field(min_length=2)]] = Field(default_factory=list)
+    #: records that leave a person, separated from its other records for good
+    split_persons: list[PersonSplit] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _no_contradiction(self) -> IdentityOverrides:

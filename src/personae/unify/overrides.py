@@ -5,7 +5,14 @@
   must-links) joins them, the weakest identifier node on the shortest such path is
   dropped (lowest priority, then held by most records). Dropped nodes go to
   ``_unify_dropped`` with a reason naming the override, so they are logged as
-  ``drop_link`` in ``identity_history`` and stop linking in ``identifiers``.
+  ``drop_link`` in ``identity_history`` and stop linking in ``identifiers``;
+* ``merge_persons`` must-links one record of each person; ``split_persons`` separates
+  the listed records from the person's other records, like ``cannot_link`` between two
+  sets. The records a person override stands for are taken from the previous run's
+  ``identity_map`` the first time it applies and kept in ``identity_override_records``,
+  so later runs (where the ids have merged or split) apply it to the same records;
+* every separation is also written to ``_unify_apart(rid, grp, side)``, which the
+  probabilistic clustering reads so that no match joins what an override keeps apart.
 
 Only the components holding a named record are reworked (they are few): their records,
 nodes and node links are read into Python, re-stitched, and their new parts written to
@@ -16,15 +23,20 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import pyarrow as pa
 
 from personae.config.models import ProjectConfig
 from personae.config.overrides import split_record
 from personae.engine import Engine
+from personae.errors import NotFoundError
 from personae.sql import literal
 from personae.unify.rules import IdentityType
+from personae.unify.stable_ids import resolve_person_id
 from personae.unify.tables import (
+    IDENTITY_MAP,
+    WORK_APART,
     WORK_DROPPED,
     WORK_GRAPH_COMPONENTS,
     WORK_HOLDS,
@@ -33,6 +45,8 @@ from personae.unify.tables import (
     WORK_RECORDS,
 )
 
+#: the records each person override stands for: override, source, record_id, side
+OVERRIDE_RECORDS = "identity_override_records"
 _NAMES = "_unify_ov_names"
 _AFFECTED = "_unify_ov_affected"
 _PARTS = "_unify_ov_parts"
@@ -49,25 +63,154 @@ class OverrideResult:
     dropped: int = 0
 
 
+@dataclass(frozen=True)
+class _Separation:
+    """Records ``starts`` are never one person with records ``ends``."""
+
+    starts: frozenset[int]
+    ends: frozenset[int]
+    label: str
+
+
 def apply_overrides(
     engine: Engine, config: ProjectConfig, types: list[IdentityType]
 ) -> OverrideResult:
     overrides = config.identity.overrides
     result = OverrideResult()
-    if not overrides.must_link and not overrides.cannot_link:
-        return result
+    separations: list[_Separation] = []
     try:
-        rids = _named_records(engine, overrides.must_link + overrides.cannot_link, result)
+        pairs = overrides.must_link + overrides.cannot_link
+        rids = _named_records(engine, pairs, result) if pairs else {}
         must = [(rids[a], rids[b]) for a, b in overrides.must_link if a in rids and b in rids]
-        cannot = [
-            (rids[a], rids[b], a, b) for a, b in overrides.cannot_link if a in rids and b in rids
+        separations = [
+            _Separation(
+                frozenset([rids[a]]), frozenset([rids[b]]), f"cannot_link override [{a}, {b}]"
+            )
+            for a, b in overrides.cannot_link
+            if a in rids and b in rids
         ]
-        if must or cannot:
-            result.dropped = _rework(engine, types, must, cannot)
+        for key, sides in _person_overrides(engine, config, result).items():
+            if key.startswith("merge"):
+                members = sorted(sides.get(0, ()))
+                must.extend(pairwise(members))
+            elif sides.get(0) and sides.get(1):
+                separations.append(
+                    _Separation(frozenset(sides[0]), frozenset(sides[1]), f"{key} override")
+                )
+        if must or separations:
+            result.dropped = _rework(engine, types, must, separations)
     finally:
+        _write_apart(engine, separations)
         for name in LOCAL_TABLES:
             engine.drop_table(name)
     return result
+
+
+def _write_apart(engine: Engine, separations: list[_Separation]) -> None:
+    """``_unify_apart(rid, grp, side)``: what each separation keeps apart."""
+    rows = [
+        (rid, grp, side)
+        for grp, sep in enumerate(separations)
+        for side, rids in ((0, sep.starts), (1, sep.ends))
+        for rid in sorted(rids)
+    ]
+    engine.write_arrow(
+        WORK_APART,
+        pa.table(
+            {
+                "rid": pa.array([r[0] for r in rows], pa.int64()),
+                "grp": pa.array([r[1] for r in rows], pa.int64()),
+                "side": pa.array([r[2] for r in rows], pa.int32()),
+            }
+        ),
+        mode="replace",
+    )
+
+
+def _person_overrides(
+    engine: Engine, config: ProjectConfig, result: OverrideResult
+) -> dict[str, dict[int, set[int]]]:
+    """Each person override's key -> side -> rids of the records it stands for.
+
+    Merges have one side (0) with one record per person; splits have the listed records
+    (side 0) and the person's other records (side 1).
+    """
+    overrides = config.identity.overrides
+    wanted: dict[str, tuple[str, list[int], list[str]]] = {}
+    for group in overrides.merge_persons:
+        wanted["merge_persons " + str(sorted(group))] = ("merge", sorted(group), [])
+    for split in overrides.split_persons:
+        key = f"split_persons {split.person}: {sorted(split.records)}"
+        wanted[key] = ("split", [split.person], sorted(split.records))
+    if not wanted:
+        return {}
+    if not engine.table_exists(OVERRIDE_RECORDS):
+        engine.execute(
+            f"CREATE TABLE {OVERRIDE_RECORDS} (override VARCHAR, source VARCHAR, "
+            "record_id VARCHAR, side INTEGER)"
+        )
+    stored = {str(k) for (k,) in engine.rows(f"SELECT DISTINCT override FROM {OVERRIDE_RECORDS}")}
+    for key, (kind, persons, records) in wanted.items():
+        if key not in stored:
+            _remember(engine, key, kind, persons, records, result)
+    found: dict[str, dict[int, set[int]]] = {}
+    for key, rid, side in engine.rows(
+        f"""
+        SELECT o.override, r.rid, o.side FROM {OVERRIDE_RECORDS} AS o
+        JOIN {WORK_RECORDS} AS r ON r.source = o.source AND r.record_id = o.record_id
+        """
+    ):
+        if str(key) in wanted:
+            found.setdefault(str(key), {}).setdefault(int(side), set()).add(int(rid))
+    return found
+
+
+def _remember(
+    engine: Engine,
+    key: str,
+    kind: str,
+    persons: list[int],
+    records: list[str],
+    result: OverrideResult,
+) -> None:
+    """Store the records a person override stands for, from the previous run's map."""
+    live: list[int] = []
+    for person in persons:
+        try:
+            live.append(resolve_person_id(engine, person))
+        except NotFoundError:
+            result.warnings.append(
+                f"identity.overrides {key}: person {person} does not exist (run resolve "
+                "once before naming persons); the override is ignored this run"
+            )
+            return
+    if not engine.table_exists(IDENTITY_MAP):
+        return
+    ids = ", ".join(str(p) for p in sorted(set(live)))
+    if kind == "merge":
+        rows = engine.rows(
+            f"""
+            SELECT min(m.source || chr(1) || m.record_id) FROM {IDENTITY_MAP} AS m
+            JOIN {WORK_RECORDS} AS r ON r.source = m.source AND r.record_id = m.record_id
+            WHERE m.person_id IN ({ids}) GROUP BY m.person_id
+            """
+        )
+        firsts = [str(k).split(chr(1), 1) for (k,) in rows]
+        members = [(first[0], first[1], 0) for first in firsts]
+    else:
+        listed = {split_record(name) for name in records}
+        rows = engine.rows(
+            f"SELECT source, record_id FROM {IDENTITY_MAP} WHERE person_id IN ({ids})"
+        )
+        members = [(str(a), str(b), 0 if (str(a), str(b)) in listed else 1) for a, b in rows]
+        members += [(a, b, 0) for a, b in listed if (a, b) not in {(m[0], m[1]) for m in members}]
+    if not members:
+        return
+    values = ", ".join(
+        f"({literal(key)}, {literal(str(m[0]))}, {literal(str(m[1]))}, {int(m[2])})"
+        for m in members
+    )
+    engine.execute(f"INSERT INTO {OVERRIDE_RECORDS} VALUES {values}")
 
 
 def _named_records(
@@ -101,9 +244,12 @@ def _rework(
     engine: Engine,
     types: list[IdentityType],
     must: list[tuple[int, int]],
-    cannot: list[tuple[int, int, str, str]],
+    separations: list[_Separation],
 ) -> int:
-    named = sorted({rid for pair in must for rid in pair} | {r for c in cannot for r in c[:2]})
+    named = sorted(
+        {rid for pair in must for rid in pair}
+        | {r for sep in separations for r in sep.starts | sep.ends}
+    )
     engine.create_table_as(
         _AFFECTED,
         f"""
@@ -143,8 +289,10 @@ def _rework(
         _connect(graph, ("r", a), ("r", b))
 
     dropped: list[tuple[int, int, str, str]] = []
-    for a, b, name_a, name_b in cannot:
-        while (path := _path(graph, ("r", a), ("r", b))) is not None:
+    for sep in separations:
+        starts: list[_Key] = [("r", rid) for rid in sorted(sep.starts)]
+        ends: set[_Key] = {("r", rid) for rid in sep.ends}
+        while (path := _path(graph, starts, ends)) is not None:
             candidates = [k for k in path if k[0] == "n"]
             if not candidates:  # joined by must_link alone: the config validator forbids it
                 break
@@ -154,7 +302,7 @@ def _rework(
             for other in graph.pop(weakest):
                 graph[other].discard(weakest)
             vid, id_type = info[weakest]
-            reason = f"cannot_link override [{name_a}, {name_b}]: weakest link between them"
+            reason = f"{sep.label}: weakest link between them"
             dropped.append((int(str(weakest[2])), vid, id_type, reason))
 
     engine.write_arrow(_PARTS, _parts(graph, comp_of), mode="replace")
@@ -182,13 +330,13 @@ def _connect(graph: dict[_Key, set[_Key]], a: _Key, b: _Key) -> None:
     graph.setdefault(b, set()).add(a)
 
 
-def _path(graph: dict[_Key, set[_Key]], start: _Key, end: _Key) -> list[_Key] | None:
-    """The shortest path from ``start`` to ``end`` (BFS, deterministic), or None."""
-    previous: dict[_Key, _Key | None] = {start: None}
-    queue = deque([start])
+def _path(graph: dict[_Key, set[_Key]], starts: list[_Key], ends: set[_Key]) -> list[_Key] | None:
+    """The shortest path from any of ``starts`` to any of ``ends`` (BFS, deterministic)."""
+    previous: dict[_Key, _Key | None] = dict.fromkeys(starts)
+    queue = deque(starts)
     while queue:
         here = queue.popleft()
-        if here == end:
+        if here in ends:
             path = [here]
             while (back := previous[path[-1]]) is not None:
                 path.append(back)
