@@ -23,6 +23,7 @@ from personae.config.models import IdentityConfig, ProjectConfig
 from personae.config.overrides import IdentityOverrides
 from personae.engine import Engine
 from personae.unify import ResolveReport, resolve_identities
+from personae.unify.explain import explain_person, explain_records
 from personae.unify.probabilistic import model_path
 from unify.conftest import T0, person_of, write_records
 
@@ -441,3 +442,56 @@ def test_a_size_limit_stops_a_cluster_growing(engine: Engine, project_dir: Path)
     sizes = sorted(len(g) for g in partition(engine) if any(s.startswith("s") for s, _ in g))
     assert max(sizes) <= 4
     assert sum(sizes) == 6
+
+
+def test_explain_names_the_evidence_and_the_waterfall_adds_up(
+    engine: Engine, project_dir: Path
+) -> None:
+    write_records(
+        engine,
+        [
+            *background(),
+            person(
+                "crm",
+                "H1",
+                "Hélène",
+                "dubois",
+                birth_date="1980-03-14",
+                postcode="75011",
+                city="Paris",
+                email="helene.dubois@gmail.com",
+                customer_id="H1",
+            ),
+            person("orders", "O1", "Helene", "dubois", email="helene.dubois@gmail.com"),
+            person(
+                "loyalty",
+                "L1",
+                "HELENE",
+                "dubios",
+                birth_date="1980-03-14",
+                postcode="75011",
+                loyalty_id="L1",
+            ),
+        ],
+    )
+    config = matching_config()
+    resolve(engine, project_dir, config)
+    found = explain_records(engine, config, "orders:O1", "loyalty:L1", model_path(project_dir))
+    assert found.same_person
+    # the chain: a shared e-mail, then a probabilistic match with its weight
+    assert [(s.id_type, s.id_value.split(" ")[0]) for s in found.chain] == [
+        ("email", "helene.dubois@gmail.com"),
+        ("match", "match"),
+    ]
+    pair = explain_records(engine, config, "crm:H1", "loyalty:L1", model_path(project_dir))
+    assert pair.match is not None and pair.match.status == "linked"
+    waterfall = pair.waterfall
+    assert waterfall is not None
+    assert waterfall.match_weight == pytest.approx(pair.match.match_weight, abs=1e-6)
+    steps = {s.comparison: s for s in waterfall.steps}
+    assert steps["birth_date"].weight > 0 and "Exact" in steps["birth_date"].level
+    assert steps["first_name_key_last_name_key"].weight > 0
+    person_id = person_of(engine, "crm", "H1")
+    explained = explain_person(engine, person_id, config)
+    assert {(m.a, m.b) for m in explained.matches} >= {("crm:H1", "loyalty:L1")}
+    assert any(link.id_type == "email" for link in explained.links)

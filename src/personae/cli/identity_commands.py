@@ -20,6 +20,7 @@ from personae.unify.explain import (
     explain_person,
     explain_records,
 )
+from personae.unify.probabilistic import model_path
 
 
 class ExplainUsageError(PersonaeError):
@@ -52,9 +53,9 @@ def explain_cmd(
             raise ExplainUsageError("give a PERSON_ID, or --records SOURCE:ID SOURCE:ID (not both)")
         with _project() as project:
             if pair is not None:
-                render_records(
-                    console, explain_records(project.engine, project.config, pair[0], pair[1])
-                )
+                model = model_path(project.root)
+                found = explain_records(project.engine, project.config, pair[0], pair[1], model)
+                render_records(console, found)
             else:
                 assert person_id is not None
                 render_person(console, explain_person(project.engine, person_id, project.config))
@@ -81,7 +82,18 @@ def render_person(console: Console, found: PersonExplanation) -> None:
     links = Table("type", "value", "links records", title="Links")
     for link in found.links:
         links.add_row(link.id_type, link.id_value, ", ".join(link.records))
-    console.print(links if found.links else "No identifier links (a single record).")
+    console.print(links if found.links else "No identifier links.")
+    if found.matches:
+        matches = Table("record", "record", "weight", "probability", "status", title="Matches")
+        for match in found.matches:
+            matches.add_row(
+                match.a,
+                match.b,
+                f"{match.match_weight:.2f}",
+                f"{match.match_probability:.4f}",
+                match.status + (f": {match.reason}" if match.reason else ""),
+            )
+        console.print(matches)
     for override in found.overrides:
         console.print(f"Override: {override}")
     _history(console, found)
@@ -118,5 +130,26 @@ def render_records(console: Console, found: RecordsExplanation) -> None:
         console.print(table)
     else:
         console.print("They share no identifier.")
+    if found.match is not None:
+        console.print(f"Match: {found.match}", highlight=False)
+    if found.waterfall is not None:
+        table = Table("comparison", "level", found.a, found.b, "weight", title="Match weight")
+        table.add_row("prior", "", "", "", f"{found.waterfall.prior:+.2f}")
+        for part in found.waterfall.steps:
+            table.add_row(
+                part.comparison,
+                part.level,
+                part.value_a or "",
+                part.value_b or "",
+                f"{part.weight:+.2f}",
+            )
+        table.add_row(
+            "total",
+            f"probability {found.waterfall.match_probability:.4f}",
+            "",
+            "",
+            f"{found.waterfall.match_weight:+.2f}",
+        )
+        console.print(table)
     for override in found.overrides:
         console.print(f"Override: {override}")

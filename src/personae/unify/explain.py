@@ -12,15 +12,26 @@ import datetime as dt
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from personae.config.models import ProjectConfig
 from personae.config.overrides import split_record
 from personae.engine import Engine
 from personae.errors import NotFoundError
+from personae.sql import literal
 from personae.unify.identifiers import identifiers_sql
 from personae.unify.rules import identity_types
 from personae.unify.stable_ids import resolve_person_id
-from personae.unify.tables import GUARDS, HISTORY, IDENTIFIERS, IDENTITY_MAP, PERSONS, RECORDS
+from personae.unify.tables import (
+    GUARDS,
+    HISTORY,
+    IDENTIFIERS,
+    IDENTITY_MAP,
+    IDENTITY_MATCHES,
+    PERSONS,
+    RECORDS,
+)
+from personae.unify.waterfall import Waterfall, match_waterfall
 
 
 @dataclass(frozen=True)
@@ -60,6 +71,26 @@ class HistoryEntry:
     reason: str | None
 
 
+@dataclass(frozen=True)
+class MatchLink:
+    """A probabilistic edge between two records (``identity_matches``)."""
+
+    a: str
+    b: str
+    match_weight: float
+    match_probability: float
+    #: ``linked`` (it joined two clusters), ``within`` (already one person), ``rejected``
+    status: str
+    reason: str | None
+
+    def __str__(self) -> str:
+        text = (
+            f"{self.a} ~ {self.b}: match weight {self.match_weight:.2f}, probability "
+            f"{self.match_probability:.4f}, {self.status}"
+        )
+        return text + (f" ({self.reason})" if self.reason else "")
+
+
 @dataclass
 class PersonExplanation:
     #: the id asked about
@@ -73,6 +104,8 @@ class PersonExplanation:
     #: the overrides naming one of its records, as text
     overrides: list[str] = field(default_factory=list)
     history: list[HistoryEntry] = field(default_factory=list)
+    #: probabilistic edges among its records, and rejected ones reaching out of it
+    matches: list[MatchLink] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -107,6 +140,10 @@ class RecordsExplanation:
     shared: list[SharedValue] = field(default_factory=list)
     #: the overrides naming both records, as text
     overrides: list[str] = field(default_factory=list)
+    #: the probabilistic edge between them, if they were scored above the threshold
+    match: MatchLink | None = None
+    #: what each comparison adds to their match weight (when a model exists)
+    waterfall: Waterfall | None = None
 
     @property
     def summary(self) -> str:
@@ -157,20 +194,58 @@ def explain_person(
             else []
         )
     ]
-    return PersonExplanation(person_id, live, retired, records, links, overrides, history)
+    matches = [m for m in _matches(engine, names) if m.a in names or m.b in names]
+    return PersonExplanation(person_id, live, retired, records, links, overrides, history, matches)
 
 
-def explain_records(engine: Engine, config: ProjectConfig, a: str, b: str) -> RecordsExplanation:
-    """Whether records ``a`` and ``b`` (``source:record_id``) are one person, and why."""
+def explain_records(
+    engine: Engine,
+    config: ProjectConfig,
+    a: str,
+    b: str,
+    model_file: Path | None = None,
+) -> RecordsExplanation:
+    """Whether records ``a`` and ``b`` (``source:record_id``) are one person, and why.
+
+    With ``model_file`` (the project's matching model), also the match-weight waterfall
+    of the pair, when both records are in the matching input.
+    """
     _require(engine)
     person_a, person_b = _person_of(engine, a), _person_of(engine, b)
     both = _overrides_naming(config, lambda x, y: {x, y} == {a, b})
     result = RecordsExplanation(a, b, person_a, person_b, person_a == person_b, overrides=both)
+    result.match = next(iter(_matches(engine, {a, b}, both_ends=True)), None)
     if result.same_person:
         result.chain = _chain(engine, config, person_a, a, b)
     else:
         result.shared = _shared(engine, config, a, b)
+    if model_file is not None and model_file.exists():
+        try:
+            result.waterfall = match_waterfall(engine, config.identity.matching, model_file, a, b)
+        except NotFoundError:
+            result.waterfall = None  # a record outside the matching input
     return result
+
+
+def _matches(engine: Engine, names: set[str], *, both_ends: bool = False) -> list[MatchLink]:
+    """Edges of ``identity_matches`` touching ``names`` (both ends in them with ``both_ends``)."""
+    if not engine.table_exists(IDENTITY_MATCHES) or not names:
+        return []
+    listed = ", ".join(literal(n) for n in sorted(names))
+    a = "source_l || ':' || record_id_l"
+    b = "source_r || ':' || record_id_r"
+    join = "AND" if both_ends else "OR"
+    return [
+        MatchLink(str(x), str(y), float(w), float(p), str(s), None if r is None else str(r))
+        for x, y, w, p, s, r in engine.rows(
+            f"""
+            SELECT {a}, {b}, match_weight, match_probability, status, reason
+            FROM {IDENTITY_MATCHES}
+            WHERE {a} IN ({listed}) {join} {b} IN ({listed})
+            ORDER BY match_weight DESC, 1, 2
+            """
+        )
+    ]
 
 
 # --------------------------------------------------------------------------- helpers
@@ -248,6 +323,17 @@ def _chain(engine: Engine, config: ProjectConfig, person: int, a: str, b: str) -
     for x, y in config.identity.overrides.must_link:
         connect(("r", x), ("m", x, y))
         connect(("m", x, y), ("r", y))
+    members = {key[1] for key in graph if key[0] == "r"} | {
+        f"{s}:{r}"
+        for s, r in engine.rows(
+            f"SELECT source, record_id FROM {IDENTITY_MAP} WHERE person_id = ?", [person]
+        )
+    }
+    for match in _matches(engine, members, both_ends=True):
+        if match.status != "rejected":
+            weight = f"match weight {match.match_weight:.2f}"
+            connect(("r", match.a), ("p", match.a, match.b, weight))
+            connect(("p", match.a, match.b, weight), ("r", match.b))
     start: tuple[str, ...] = ("r", a)
     end: tuple[str, ...] = ("r", b)
     previous: dict[tuple[str, ...], tuple[str, ...] | None] = {start: None}
@@ -269,6 +355,8 @@ def _chain(engine: Engine, config: ProjectConfig, person: int, a: str, b: str) -
         middle = path[i + 1]
         if middle[0] == "m":
             id_type, id_value = "must_link", "override"
+        elif middle[0] == "p":
+            id_type, id_value = "match", middle[3]
         else:
             id_type, id_value = middle[1], middle[2]
         steps.append(ChainStep(path[i][1], id_type, id_value, path[i + 2][1]))

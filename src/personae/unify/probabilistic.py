@@ -443,7 +443,7 @@ def score_pairs(
         changed = None if full or result.trained else _changed(engine, data, state)
         if changed is None or len(changed) * 2 > data.num_rows:
             linker = linker_for(backend, ["match_input"], settings, config)
-            _register(linker, frequencies)
+            register_term_frequencies(linker, frequencies)
             edges = _edges(backend, linker, config)
             engine.write_arrow(EDGES_TABLE, edges, mode="replace")
         else:
@@ -509,7 +509,13 @@ def _tf_file(path: Path, column: str) -> Path:
     return path.with_name(f"{path.stem}.tf_{column}.parquet")
 
 
-def _register(linker: Any, frequencies: dict[str, pa.Table]) -> None:
+def saved_term_frequencies(settings: dict[str, Any], path: Path) -> dict[str, pa.Table]:
+    """The term-frequency tables saved beside the model at ``path`` (those that exist)."""
+    files = {column: _tf_file(path, column) for column in _tf_columns(settings)}
+    return {column: pq.read_table(file) for column, file in files.items() if file.exists()}
+
+
+def register_term_frequencies(linker: Any, frequencies: dict[str, pa.Table]) -> None:
     for column, table in frequencies.items():
         linker.table_management.register_term_frequency_lookup(table, column, overwrite=True)
 
@@ -614,7 +620,7 @@ def _edges_of_changed(
     linker = linker_for(
         backend, ["match_changed", "match_input"], settings, config, link_type="link_only"
     )
-    _register(linker, frequencies)
+    register_term_frequencies(linker, frequencies)
     predictions = linker.inference.predict(
         threshold_match_probability=config.threshold_match_probability
     )
