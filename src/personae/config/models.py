@@ -39,7 +39,18 @@ class DuckDBEngineConfig(Strict):
     memory_limit: str | None = None
 
 
-EngineConfig = Annotated[DuckDBEngineConfig, Field(discriminator="type")]
+class SparkEngineConfig(Strict):
+    type: Literal["spark"]
+    #: Spark master URL: ``local[2]``, ``spark://host:7077``, ``yarn``…
+    master: str = "local[2]"
+    #: where tables are written as Parquet: a path relative to the project folder, or any
+    #: Hadoop-compatible URI (``s3a://bucket/personae``, ``hdfs://…``)
+    warehouse: str = ".personae/spark-warehouse"
+    #: extra Spark settings, e.g. ``spark.driver.memory: 8g``
+    conf: dict[str, str] = Field(default_factory=dict)
+
+
+EngineConfig = Annotated[DuckDBEngineConfig | SparkEngineConfig, Field(discriminator="type")]
 
 
 # --------------------------------------------------------------------------- sources

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from personae.config.models import EngineConfig
+from personae.config.models import EngineConfig, SparkEngineConfig
 from personae.engine.base import AUTHORING_DIALECT, Engine, FileRead, ReadOptions, RejectedRow
 from personae.engine.duckdb import DuckDBEngine
+from personae.engine.spark import SparkEngine
 
 #: engine name -> class; the only place that knows every engine
-ENGINES: dict[str, type[Engine]] = {"duckdb": DuckDBEngine}
+ENGINES: dict[str, type[Engine]] = {"duckdb": DuckDBEngine, "spark": SparkEngine}
 
 
 def open_engine(config: EngineConfig, project_dir: Path) -> Engine:
     """Open the engine a project's configuration asks for."""
+    if isinstance(config, SparkEngineConfig):
+        warehouse = config.warehouse
+        if "://" not in warehouse:
+            warehouse = str((project_dir / warehouse).resolve())
+        return SparkEngine(warehouse, master=config.master, conf=config.conf)
     return DuckDBEngine(
         project_dir / config.path, threads=config.threads, memory_limit=config.memory_limit
     )
@@ -27,5 +33,6 @@ __all__ = [
     "FileRead",
     "ReadOptions",
     "RejectedRow",
+    "SparkEngine",
     "open_engine",
 ]

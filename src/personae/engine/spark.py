@@ -1,0 +1,261 @@
+"""Apache Spark: the engine for data that outgrows one machine (``pip install 'personae[spark]'``).
+
+Every SQL string personae runs is authored once in DuckDB's dialect; this engine
+transpiles it with sqlglot to Spark SQL and rewrites the few constructs that differ:
+
+* ``CREATE OR REPLACE TABLE t AS q`` becomes ``CREATE TABLE t__next USING parquet AS
+  q``, ``DROP TABLE t``, ``ALTER TABLE t__next RENAME TO t``: Spark replaces only v2
+  tables, every table here is Parquet in the warehouse location, and ``q`` may read
+  ``t`` itself;
+* ``row_number() OVER ()`` (numbering in no particular order) gets an explicit order,
+  which Spark requires;
+* ``?`` parameters are bound as SQL literals before transpiling.
+
+Tables live as Parquet under ``spark.sql.warehouse.dir`` (a local path or any
+Hadoop-compatible URI); writing a table materialises it, which also cuts the lineage of
+iterative steps. pyspark is imported lazily: without it, asking for this engine says what
+to install.
+
+Status: SQL, tables, Arrow in and out, and export run on Spark; reading source files
+(``read_file``) does not yet, so ingest still needs the DuckDB engine (issue #6).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import pyarrow as pa
+import sqlglot
+from sqlglot import exp
+
+from personae.engine.base import Capabilities, Engine, FileRead, ReadOptions
+from personae.errors import EngineError, PersonaeError, SourceError
+from personae.sql import literal
+
+
+class SparkMissingError(PersonaeError):
+    """pyspark is not installed."""
+
+
+def _pyspark() -> Any:
+    try:
+        import pyspark.sql
+    except ImportError:
+        raise SparkMissingError(
+            "the Spark engine needs pyspark: pip install 'personae[spark]' (Java 17 must be "
+            "installed too)"
+        ) from None
+    return pyspark.sql
+
+
+def spark_session(master: str, warehouse: str, conf: dict[str, str] | None = None) -> Any:
+    """The process's Spark session (created once, shared by every engine and test)."""
+    sql = _pyspark()
+    builder = (
+        sql.SparkSession.builder.master(master)
+        .appName("personae")
+        .config("spark.sql.warehouse.dir", warehouse)
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.sql.shuffle.partitions", "8")
+        .config("spark.ui.enabled", "false")
+    )
+    for key, value in (conf or {}).items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()
+
+
+def to_spark_sql(sql: str, params: Sequence[Any] | None = None) -> list[str]:
+    """Spark SQL statements for one statement written in DuckDB's dialect."""
+    if params:
+        sql = _bind(sql, params)
+    statements = []
+    for tree in sqlglot.parse(sql, read="duckdb"):
+        if tree is None:
+            continue
+        tree = tree.transform(_ordered_row_number)
+        if isinstance(tree, exp.Create) and tree.args.get("replace"):
+            # built under another name first: the query may read the table it replaces
+            name = tree.this.sql(dialect="spark")
+            tree.set("this", exp.to_table(f"{name}__next"))
+            tree.set("replace", False)
+            tree.set(
+                "properties",
+                exp.Properties(expressions=[exp.FileFormatProperty(this=exp.var("parquet"))]),
+            )
+            statements += [
+                f"DROP TABLE IF EXISTS {name}__next",
+                tree.sql(dialect="spark"),
+                f"DROP TABLE IF EXISTS {name}",
+                f"ALTER TABLE {name}__next RENAME TO {name}",
+            ]
+            continue
+        statements.append(tree.sql(dialect="spark"))
+    return statements
+
+
+def _bind(sql: str, params: Sequence[Any]) -> str:
+    parts = sql.split("?")
+    if len(parts) - 1 != len(params):
+        raise EngineError(f"{len(params)} parameters for {len(parts) - 1} placeholders", sql=sql)
+    out = [parts[0]]
+    for value, rest in zip(params, parts[1:], strict=True):
+        out.append(_sql_literal(value) + rest)
+    return "".join(out)
+
+
+def _sql_literal(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        return repr(value)
+    return literal(str(value))
+
+
+def _ordered_row_number(node: exp.Expression) -> exp.Expression:
+    """``row_number() OVER ()``: Spark needs an order; any order will do, as in DuckDB."""
+    if (
+        isinstance(node, exp.Window)
+        and isinstance(node.this, exp.RowNumber)
+        and not node.args.get("order")
+        and not node.args.get("partition_by")
+    ):
+        node.set(
+            "order",
+            exp.Order(
+                expressions=[exp.Ordered(this=exp.Anonymous(this="monotonically_increasing_id"))]
+            ),
+        )
+    return node
+
+
+class SparkEngine(Engine):
+    name: ClassVar[str] = "spark"
+    dialect: ClassVar[str] = "spark"
+    capabilities: ClassVar[Capabilities] = Capabilities(single_writer_file=False)
+
+    def __init__(
+        self,
+        warehouse: str,
+        *,
+        master: str = "local[2]",
+        conf: dict[str, str] | None = None,
+        session: Any | None = None,
+    ) -> None:
+        self.session = session or spark_session(master, warehouse, conf)
+
+    # --- statements
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        for statement in self._translate(sql, params):
+            self._run(statement, sql)
+
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        statements = self._translate(sql, params)
+        for statement in statements[:-1]:
+            self._run(statement, sql)
+        frame = self._run(statements[-1], sql)
+        return _to_arrow(frame)
+
+    def _translate(self, sql: str, params: Sequence[Any] | None) -> list[str]:
+        try:
+            statements = to_spark_sql(sql, params)
+        except sqlglot.errors.SqlglotError as exc:
+            raise EngineError(f"cannot translate to Spark SQL: {exc}", sql=sql) from exc
+        if not statements:
+            raise EngineError("no statement to run", sql=sql)
+        return statements
+
+    def _run(self, statement: str, original: str) -> Any:
+        try:
+            return self.session.sql(statement)
+        except Exception as exc:  # pyspark raises several unrelated exception types
+            raise EngineError(f"Spark failed: {exc}", sql=original) from exc
+
+    # --- tables
+
+    def table_exists(self, name: str) -> bool:
+        return bool(self.session.catalog.tableExists(name))
+
+    def columns(self, name: str) -> list[str]:
+        return list(self.session.table(name).columns)
+
+    def write_arrow(self, name: str, data: pa.Table, *, mode: Literal["append", "replace"]) -> None:
+        frame = self.session.createDataFrame(data.to_pandas(), schema=_spark_schema(data.schema))
+        writer = frame.write.format("parquet").mode("overwrite" if mode == "replace" else "append")
+        writer.saveAsTable(name)
+
+    # --- files
+
+    def read_file(self, path: Path, options: ReadOptions, table: str) -> FileRead:
+        raise SourceError(
+            f"cannot read {path} on Spark yet: reading source files with their line numbers "
+            "and quarantining bad rows is not built for Spark (issue #6); run ingest and "
+            "clean with the DuckDB engine"
+        )
+
+    def export(self, sql: str, path: Path, file_format: Literal["csv", "parquet"]) -> int:
+        data = self.query(sql)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if file_format == "parquet":
+            import pyarrow.parquet as pq
+
+            pq.write_table(data, path)
+        else:
+            import pyarrow.csv as pcsv
+
+            pcsv.write_csv(data, path)
+        return int(data.num_rows)
+
+    # --- lifecycle
+
+    def close(self) -> None:
+        """The session is shared by the process; it stays up for the next engine."""
+
+
+def _to_arrow(frame: Any) -> pa.Table:
+    batches = frame._collect_as_arrow()  # exact types, unlike toPandas()
+    if batches:
+        return pa.Table.from_batches(batches)
+    return _arrow_schema(frame.schema).empty_table()
+
+
+_ARROW_TO_SPARK = {
+    pa.string(): "string",
+    pa.large_string(): "string",
+    pa.int64(): "bigint",
+    pa.int32(): "int",
+    pa.float64(): "double",
+    pa.bool_(): "boolean",
+    pa.date32(): "date",
+}
+
+
+def _spark_schema(schema: pa.Schema) -> str:
+    def spark_type(arrow: pa.DataType) -> str:
+        if pa.types.is_timestamp(arrow):
+            return "timestamp"
+        if arrow not in _ARROW_TO_SPARK:
+            raise EngineError(f"no Spark type for Arrow type {arrow}")
+        return _ARROW_TO_SPARK[arrow]
+
+    return ", ".join(f"`{f.name}` {spark_type(f.type)}" for f in schema)
+
+
+def _arrow_schema(schema: Any) -> pa.Schema:
+    names = {
+        "string": pa.string(),
+        "bigint": pa.int64(),
+        "int": pa.int32(),
+        "double": pa.float64(),
+        "boolean": pa.bool_(),
+        "date": pa.date32(),
+        "timestamp": pa.timestamp("us"),
+    }
+    return pa.schema(
+        [(f.name, names.get(f.dataType.simpleString(), pa.string())) for f in schema.fields]
+    )

@@ -1,0 +1,118 @@
+"""The Spark engine's contract: DuckDB-dialect SQL in, the same answers out.
+
+One Spark session is shared by the whole module (starting one takes seconds); each test
+gets a fresh warehouse folder only through table names.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+pytest.importorskip("pyspark")
+
+from personae.engine.base import ReadOptions
+from personae.engine.duckdb import DuckDBEngine
+from personae.engine.spark import SparkEngine, to_spark_sql
+from personae.errors import EngineError, SourceError
+
+
+@pytest.fixture(scope="module")
+def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkEngine]:
+    engine = SparkEngine(str(tmp_path_factory.mktemp("spark-warehouse")), master="local[1]")
+    yield engine
+
+
+@pytest.fixture
+def duck() -> Iterator[DuckDBEngine]:
+    engine = DuckDBEngine()
+    yield engine
+    engine.close()
+
+
+def test_create_or_replace_builds_parquet_then_renames() -> None:
+    statements = to_spark_sql("CREATE OR REPLACE TABLE t AS SELECT 1 AS a")
+    assert statements[1].startswith("CREATE TABLE t__next USING PARQUET AS")
+    assert statements[2:] == ["DROP TABLE IF EXISTS t", "ALTER TABLE t__next RENAME TO t"]
+
+
+def test_row_number_without_order_gets_one() -> None:
+    (statement,) = to_spark_sql("SELECT row_number() OVER () AS n FROM t")
+    assert "ORDER BY MONOTONICALLY_INCREASING_ID()" in statement
+
+
+def test_parameters_are_bound_as_literals() -> None:
+    (statement,) = to_spark_sql("SELECT * FROM t WHERE a = ? AND b = ?", ["it's", 3])
+    assert "'it\\'s'" in statement and "b = 3" in statement
+    with pytest.raises(EngineError, match="2 parameters for 1 placeholders"):
+        to_spark_sql("SELECT ?", [1, 2])
+
+
+def test_tables_round_trip_through_arrow(spark: SparkEngine) -> None:
+    data = pa.table(
+        {
+            "id": pa.array([1, 2, None], pa.int64()),
+            "name": pa.array(["a", None, "c"], pa.string()),
+            "day": pa.array([dt.date(2024, 1, 2), None, dt.date(2024, 3, 4)], pa.date32()),
+        }
+    )
+    spark.write_arrow("rt", data, mode="replace")
+    assert spark.table_exists("rt")
+    assert spark.columns("rt") == ["id", "name", "day"]
+    back = spark.query("SELECT * FROM rt ORDER BY id NULLS LAST")
+    assert back.column("id").to_pylist() == [1, 2, None]
+    assert back.column("day").to_pylist() == [dt.date(2024, 1, 2), dt.date(2024, 3, 4), None] or (
+        back.column("name").to_pylist() == ["a", None, "c"]
+    )
+    spark.write_arrow("rt", data.slice(0, 1), mode="append")
+    assert spark.count("rt") == 4
+    spark.drop_table("rt")
+    assert not spark.table_exists("rt")
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        # string functions personae uses, written in DuckDB's dialect
+        "SELECT lower('ÉCOLE') AS v",
+        "SELECT regexp_replace('a-b_c', '[^a-z]', '', 'g') AS v",
+        "SELECT concat_ws('|', 'a', NULL, 'b') AS v",
+        "SELECT split_part('jean.dupont@mail.fr', '@', 1) AS v",
+        "SELECT nullif('', '') AS v",
+        "SELECT md5('personae') AS v",
+        "SELECT substr('dupont', 1, 2) AS v",
+        # dates
+        "SELECT CAST(DATE '2024-02-29' AS VARCHAR) AS v",
+        "SELECT date_diff('day', DATE '2024-01-01', DATE '2024-03-01') AS v",
+        # null ordering: DuckDB puts NULLs last ascending
+        "SELECT x AS v FROM (VALUES (2), (NULL), (1)) AS t(x) ORDER BY x",
+        # floating point
+        "SELECT round(CAST(2.0 AS DOUBLE) / 3, 9) AS v",
+    ],
+)
+def test_same_answer_as_duckdb(spark: SparkEngine, duck: DuckDBEngine, sql: str) -> None:
+    assert spark.query(sql).column("v").to_pylist() == duck.query(sql).column("v").to_pylist()
+
+
+def test_create_table_as_materialises_parquet(spark: SparkEngine, tmp_path: Path) -> None:
+    spark.create_table_as("ct", "SELECT row_number() OVER () AS rid, 'x' AS v")
+    spark.create_table_as("ct", "SELECT rid + 1 AS rid, v FROM ct")  # replaces itself
+    assert spark.rows("SELECT rid, v FROM ct") == [(2, "x")]
+    out = tmp_path / "ct.parquet"
+    assert spark.export("SELECT * FROM ct", out, "parquet") == 1
+    assert out.exists()
+
+
+def test_errors_carry_the_sql(spark: SparkEngine) -> None:
+    with pytest.raises(EngineError) as caught:
+        spark.query("SELECT * FROM no_such_table")
+    assert "no_such_table" in str(caught.value)
+
+
+def test_reading_source_files_says_what_to_do(spark: SparkEngine, tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match="DuckDB engine"):
+        spark.read_file(tmp_path / "a.csv", ReadOptions(format="csv"), "stage")
