@@ -153,14 +153,7 @@ def _create_latest(engine: Engine, source: str) -> None:
 
 
 def _drop_latest(engine: Engine, source: str) -> None:
-    latest = latest_table(source)
-    kind = engine.scalar(
-        "SELECT table_type FROM information_schema.tables WHERE table_name = ?", [latest]
-    )
-    if kind == "VIEW":
-        engine.execute(f"DROP VIEW {latest}")
-    elif kind is not None:
-        engine.drop_table(latest)
+    engine.drop_relation(latest_table(source))
 
 
 # --------------------------------------------------------------------------- lookups

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 from rich.console import Console
 
 from personae.cli.render import titled_table
@@ -123,15 +124,24 @@ def _accuracy(console: Console, engine: Engine) -> None:
     )
 
 
+def _sql_type(arrow: pa.DataType) -> str:
+    """A SQL type name for an Arrow type, as the story tells them apart."""
+    if pa.types.is_floating(arrow):
+        return "DOUBLE"
+    if pa.types.is_integer(arrow):
+        return "BIGINT"
+    if pa.types.is_decimal(arrow):
+        return "DECIMAL"
+    if pa.types.is_string(arrow) or pa.types.is_large_string(arrow):
+        return "VARCHAR"
+    return str(arrow).upper()
+
+
 def _traits(console: Console, engine: Engine) -> None:
     if not engine.table_exists("traits"):
         return
-    types = dict(
-        engine.rows(
-            "SELECT column_name, data_type FROM information_schema.columns "
-            "WHERE table_name = 'traits' AND column_name <> 'person_id'"
-        )
-    )
+    schema = engine.query("SELECT * FROM traits LIMIT 0").schema
+    types = {field.name: _sql_type(field.type) for field in schema if field.name != "person_id"}
     table = titled_table("Traits", "trait", "filled", "min", "median", "p90", "max")
     for name, sql_type in types.items():
         if not any(t in sql_type for t in ("INT", "DOUBLE", "DECIMAL", "FLOAT")):

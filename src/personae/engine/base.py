@@ -104,6 +104,10 @@ class Engine(abc.ABC):
     def drop_table(self, name: str) -> None:
         self.execute(f"DROP TABLE IF EXISTS {name}")
 
+    @abc.abstractmethod
+    def drop_relation(self, name: str) -> None:
+        """Drop ``name`` whether it is a table or a view (no error when absent)."""
+
     def count(self, name: str) -> int:
         return int(self.scalar(f"SELECT count(*) FROM {name}"))
 

@@ -101,6 +101,15 @@ class DuckDBEngine(Engine):
             ).fetchall()
         ]
 
+    def drop_relation(self, name: str) -> None:
+        kind = self.scalar(
+            "SELECT table_type FROM information_schema.tables WHERE table_name = ?", [name]
+        )
+        if kind == "VIEW":
+            self.execute(f"DROP VIEW {name}")
+        elif kind is not None:
+            self.drop_table(name)
+
     def write_arrow(self, name: str, data: pa.Table, *, mode: Literal["append", "replace"]) -> None:
         view = f"__arrow_{name}"
         self.con.register(view, data)

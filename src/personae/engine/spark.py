@@ -16,12 +16,13 @@ Hadoop-compatible URI); writing a table materialises it, which also cuts the lin
 iterative steps. pyspark is imported lazily: without it, asking for this engine says what
 to install.
 
-Status: SQL, tables, Arrow in and out, and export run on Spark; reading source files
-(``read_file``) does not yet, so ingest still needs the DuckDB engine (issue #6).
+Source files are parsed by the DuckDB reader on the driver (same rows, line numbers and
+quarantine as the DuckDB engine) and written to Spark; see :meth:`SparkEngine.read_file`.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -31,7 +32,7 @@ import sqlglot
 from sqlglot import exp
 
 from personae.engine.base import Capabilities, Engine, FileRead, ReadOptions
-from personae.errors import EngineError, PersonaeError, SourceError
+from personae.errors import EngineError, PersonaeError
 from personae.sql import literal
 
 
@@ -60,6 +61,7 @@ def spark_session(master: str, warehouse: str, conf: dict[str, str] | None = Non
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.sql.shuffle.partitions", "8")
+        .config("spark.sql.legacy.timeParserPolicy", "CORRECTED")
         .config("spark.ui.enabled", "false")
     )
     for key, value in (conf or {}).items():
@@ -75,8 +77,12 @@ def to_spark_sql(sql: str, params: Sequence[Any] | None = None) -> list[str]:
     for tree in sqlglot.parse(sql, read="duckdb"):
         if tree is None:
             continue
-        tree = tree.transform(_ordered_row_number)
-        if isinstance(tree, exp.Create) and tree.args.get("replace"):
+        tree = tree.transform(_ordered_row_number).transform(_json_object).transform(_try_strptime)
+        tree = tree.transform(_strip_accents).transform(_day_boundaries).transform(_empty_list)
+        is_table = (
+            isinstance(tree, exp.Create) and str(tree.args.get("kind", "")).upper() == "TABLE"
+        )
+        if is_table and tree.args.get("replace"):
             # built under another name first: the query may read the table it replaces
             name = tree.this.sql(dialect="spark")
             tree.set("this", exp.to_table(f"{name}__next"))
@@ -92,6 +98,12 @@ def to_spark_sql(sql: str, params: Sequence[Any] | None = None) -> list[str]:
                 f"ALTER TABLE {name}__next RENAME TO {name}",
             ]
             continue
+        if is_table:
+            # every table is Parquet (without USING, Spark would ask for Hive)
+            tree.set(
+                "properties",
+                exp.Properties(expressions=[exp.FileFormatProperty(this=exp.var("parquet"))]),
+            )
         statements.append(tree.sql(dialect="spark"))
     return statements
 
@@ -114,6 +126,86 @@ def _sql_literal(value: Any) -> str:
     if isinstance(value, int | float):
         return repr(value)
     return literal(str(value))
+
+
+def _latin_accents() -> tuple[str, str]:
+    """Accented Latin letters (U+00C0..U+024F that decompose to one ASCII letter) and
+    their base letters: Spark has no ``strip_accents``."""
+    accented, plain = [], []
+    for code in range(0xC0, 0x250):
+        letter = chr(code)
+        base = "".join(
+            c for c in unicodedata.normalize("NFKD", letter) if not unicodedata.combining(c)
+        )
+        if len(base) == 1 and base != letter and base.isascii():
+            accented.append(letter)
+            plain.append(base)
+    return "".join(accented), "".join(plain)
+
+
+_ACCENTED, _PLAIN = _latin_accents()
+
+
+def _strip_accents(node: exp.Expression) -> exp.Expression:
+    """``strip_accents(x)`` -> ``translate(x, accented, plain)`` over the Latin letters."""
+    if isinstance(node, exp.Anonymous) and str(node.this).lower() == "strip_accents":
+        return exp.Anonymous(
+            this="translate",
+            expressions=[
+                node.expressions[0],
+                exp.Literal.string(_ACCENTED),
+                exp.Literal.string(_PLAIN),
+            ],
+        )
+    return node
+
+
+def _day_boundaries(node: exp.Expression) -> exp.Expression:
+    """``date_diff('day', a, b)`` counts midnights crossed in DuckDB; Spark's
+    ``datediff(DAY, a, b)`` on timestamps counts whole 24-hour spans. Compare dates."""
+    unit = node.args.get("unit") if isinstance(node, exp.DateDiff) else None
+    if isinstance(node, exp.DateDiff) and unit is not None and unit.name.upper() == "DAY":
+        end, start = (exp.cast(e, exp.DataType.Type.DATE) for e in (node.this, node.expression))
+        return exp.Anonymous(this="datediff", expressions=[end, start])
+    return node
+
+
+def _empty_list(node: exp.Expression) -> exp.Expression:
+    """A list aggregate over no value is NULL in DuckDB, ``[]`` in Spark: make it NULL."""
+    aggregate = node
+    if isinstance(node, exp.Filter) and isinstance(node.this, exp.ArrayAgg):
+        aggregate = node
+    elif not isinstance(node, exp.ArrayAgg) or isinstance(node.parent, exp.Filter):
+        return node
+    size = exp.Anonymous(this="size", expressions=[aggregate.copy()])
+    return exp.Case(
+        ifs=[exp.If(this=exp.EQ(this=size, expression=exp.Literal.number(0)), true=exp.null())],
+        default=aggregate.copy(),
+    )
+
+
+def _try_strptime(node: exp.Expression) -> exp.Expression:
+    """``try_strptime(x, '%d/%m/%Y')`` -> ``to_timestamp(x, 'd/M/yyyy')`` (NULL when it fails
+    to parse, with the CORRECTED time parser policy the session sets)."""
+    if isinstance(node, exp.Anonymous) and str(node.this).lower() == "try_strptime":
+        value, fmt = node.expressions
+        return exp.StrToTime(this=value, format=fmt)
+    return node
+
+
+def _json_object(node: exp.Expression) -> exp.Expression:
+    """``json_object('k', v, …)`` -> ``to_json(named_struct('k', v, …))``."""
+    if isinstance(node, exp.JSONObject):
+        args: list[exp.Expression] = []
+        for pair in node.expressions:
+            if isinstance(pair, exp.JSONKeyValue):
+                args += [pair.this, pair.expression]
+            else:
+                args.append(pair)
+        return exp.Anonymous(
+            this="to_json", expressions=[exp.Anonymous(this="named_struct", expressions=args)]
+        )
+    return node
 
 
 def _ordered_row_number(node: exp.Expression) -> exp.Expression:
@@ -184,6 +276,14 @@ class SparkEngine(Engine):
     def columns(self, name: str) -> list[str]:
         return list(self.session.table(name).columns)
 
+    def drop_relation(self, name: str) -> None:
+        if not self.table_exists(name):
+            return
+        if self.session.catalog.getTable(name).tableType in ("VIEW", "TEMPORARY"):
+            self._run(f"DROP VIEW {name}", f"DROP VIEW {name}")
+        else:
+            self.drop_table(name)
+
     def write_arrow(self, name: str, data: pa.Table, *, mode: Literal["append", "replace"]) -> None:
         frame = self.session.createDataFrame(data.to_pandas(), schema=_spark_schema(data.schema))
         writer = frame.write.format("parquet").mode("overwrite" if mode == "replace" else "append")
@@ -192,11 +292,19 @@ class SparkEngine(Engine):
     # --- files
 
     def read_file(self, path: Path, options: ReadOptions, table: str) -> FileRead:
-        raise SourceError(
-            f"cannot read {path} on Spark yet: reading source files with their line numbers "
-            "and quarantining bad rows is not built for Spark (issue #6); run ingest and "
-            "clean with the DuckDB engine"
-        )
+        """Parse the file with the DuckDB reader on the driver, then write it to Spark.
+
+        The same parser on both engines gives the same rows, line numbers and quarantined
+        lines (parity by construction). It reads files the driver can open; reading
+        sources on HDFS or S3 in parallel is not built yet.
+        """
+        from personae.engine.duckdb import DuckDBEngine
+
+        with DuckDBEngine() as reader:
+            found = reader.read_file(path, options, table)
+            data = reader.query(f"SELECT * FROM {table}")
+        self.write_arrow(table, data, mode="replace")
+        return found
 
     def export(self, sql: str, path: Path, file_format: Literal["csv", "parquet"]) -> int:
         data = self.query(sql)
@@ -219,9 +327,19 @@ class SparkEngine(Engine):
 
 def _to_arrow(frame: Any) -> pa.Table:
     batches = frame._collect_as_arrow()  # exact types, unlike toPandas()
-    if batches:
-        return pa.Table.from_batches(batches)
-    return _arrow_schema(frame.schema).empty_table()
+    if not batches:
+        return _arrow_schema(frame.schema).empty_table()
+    return _naive_timestamps(pa.Table.from_batches(batches))
+
+
+def _naive_timestamps(table: pa.Table) -> pa.Table:
+    """Spark's TIMESTAMP comes back as UTC-aware Arrow; DuckDB's TIMESTAMP is naive (UTC
+    wall time, the session time zone of both): same instants, the same type."""
+    for index, field in enumerate(table.schema):
+        if pa.types.is_timestamp(field.type) and field.type.tz is not None:
+            naive = table.column(index).cast(pa.timestamp(field.type.unit))
+            table = table.set_column(index, field.name, naive)
+    return table
 
 
 _ARROW_TO_SPARK = {
