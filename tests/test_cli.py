@@ -63,3 +63,15 @@ def test_demo_tells_the_story(tmp_path: Path) -> None:
     for expected in ("Records per source", "persons found", "Largest persons", "precision"):
         assert expected in out
     assert "vip_accessories" in out and "champions" in out
+
+
+def test_the_engine_option_overrides_the_project_engine(tmp_path: Path) -> None:
+    from personae.project import Project
+
+    invoke("init", str(tmp_path))
+    assert Project.load(tmp_path).config.engine.type == "duckdb"
+    chosen = Project.load(tmp_path, engine="spark").config.engine
+    assert chosen.type == "spark"
+    assert chosen.warehouse == ".personae/spark-warehouse"  # type: ignore[union-attr]
+    code, out = invoke("--engine", "oracle", "--project", str(tmp_path), "status")
+    assert code != 0 and "oracle" in out

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from personae.config import ProjectConfig, load_config
+from personae.config.models import DuckDBEngineConfig, SparkEngineConfig
 from personae.engine import Engine, open_engine
 
 STATE_DIR = ".personae"
@@ -20,9 +21,15 @@ class Project:
     _engine: Engine | None = field(default=None, repr=False)
 
     @classmethod
-    def load(cls, root: Path | str = ".") -> Project:
+    def load(cls, root: Path | str = ".", *, engine: str | None = None) -> Project:
+        """Load the project at ``root``; ``engine`` ("duckdb", "spark") overrides the
+        engine ``personae.yml`` names (with that engine's default settings)."""
         root = Path(root).resolve()
-        return cls(root=root, config=load_config(root))
+        config = load_config(root)
+        if engine is not None and engine != config.engine.type:
+            chosen = SparkEngineConfig(type="spark") if engine == "spark" else DuckDBEngineConfig()
+            config = config.model_copy(update={"engine": chosen})
+        return cls(root=root, config=config)
 
     @property
     def engine(self) -> Engine:

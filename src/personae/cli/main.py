@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -37,9 +38,16 @@ T = TypeVar("T")
 class State:
     project_dir: Path = Path(".")
     debug: bool = False
+    engine: str | None = None
 
 
 state = State()
+
+
+class EngineName(StrEnum):
+    duckdb = "duckdb"
+    spark = "spark"
+
 
 ProjectOption = Annotated[
     Path | None,
@@ -51,9 +59,14 @@ ProjectOption = Annotated[
 def _global(
     project: ProjectOption = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    engine: Annotated[
+        EngineName | None,
+        typer.Option("--engine", help="Run on this engine instead of the one personae.yml names."),
+    ] = None,
 ) -> None:
     state.project_dir = project or Path(".")
     state.debug = debug
+    state.engine = engine.value if engine else None
 
 
 def _guard(fn: Callable[[], T]) -> T:
@@ -73,7 +86,7 @@ def _project(directory: Path | None = None) -> Iterator[Any]:
     from personae.collect.lock import warehouse_lock
     from personae.project import Project
 
-    project = Project.load(directory or state.project_dir)
+    project = Project.load(directory or state.project_dir, engine=state.engine)
     try:
         with warehouse_lock(project.root):
             yield project

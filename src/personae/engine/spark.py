@@ -79,6 +79,7 @@ def to_spark_sql(sql: str, params: Sequence[Any] | None = None) -> list[str]:
             continue
         tree = tree.transform(_ordered_row_number).transform(_json_object).transform(_try_strptime)
         tree = tree.transform(_strip_accents).transform(_day_boundaries).transform(_empty_list)
+        tree = tree.transform(_string_agg).transform(_percentiles)
         is_table = (
             isinstance(tree, exp.Create) and str(tree.args.get("kind", "")).upper() == "TABLE"
         )
@@ -182,6 +183,34 @@ def _empty_list(node: exp.Expression) -> exp.Expression:
         ifs=[exp.If(this=exp.EQ(this=size, expression=exp.Literal.number(0)), true=exp.null())],
         default=aggregate.copy(),
     )
+
+
+def _string_agg(node: exp.Expression) -> exp.Expression:
+    """``string_agg([DISTINCT] x, sep [ORDER BY x])`` -> ``array_join(collect_…(x), sep)``
+    (Spark 3.5 has no listagg). An ORDER BY sorts by the values themselves."""
+    if not isinstance(node, exp.GroupConcat):
+        return node
+    inner, ordered = node.this, False
+    if isinstance(inner, exp.Order):
+        inner, ordered = inner.this, True
+    collect = "collect_list"
+    if isinstance(inner, exp.Distinct):
+        inner, collect = inner.expressions[0], "collect_set"
+    values: exp.Expression = exp.Anonymous(this=collect, expressions=[inner])
+    if ordered or collect == "collect_set":
+        values = exp.Anonymous(this="array_sort", expressions=[values])
+    separator = node.args.get("separator") or exp.Literal.string(",")
+    return exp.Anonymous(this="array_join", expressions=[values, separator])
+
+
+def _percentiles(node: exp.Expression) -> exp.Expression:
+    """``median(x)``, ``quantile_cont(x, q)`` -> ``percentile(x, q)``: exact and
+    interpolated on both engines."""
+    if isinstance(node, exp.Median):
+        return exp.Anonymous(this="percentile", expressions=[node.this, exp.Literal.number(0.5)])
+    if isinstance(node, exp.PercentileCont) and node.args.get("expression") is not None:
+        return exp.Anonymous(this="percentile", expressions=[node.this, node.expression])
+    return node
 
 
 def _try_strptime(node: exp.Expression) -> exp.Expression:
