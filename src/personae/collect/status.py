@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from personae.collect.load import RAW_TABLE
 from personae.engine import Engine
 
@@ -10,13 +12,12 @@ def tracking_plan_counts(engine: Engine) -> dict[str, int]:
     """Tracking plan name → messages stored with at least one violation of it."""
     if not engine.table_exists(RAW_TABLE):
         return {}
-    rows = engine.rows(
-        f"""
-        SELECT plan, count(DISTINCT message_id) FROM (
-            SELECT message_id,
-                   unnest(from_json(violations, '["json"]')) ->> 'plan' AS plan
-            FROM {RAW_TABLE} WHERE violations IS NOT NULL)
-        GROUP BY plan ORDER BY plan
-        """
-    )
-    return {str(plan): int(count) for plan, count in rows}
+    # parsed here rather than in SQL: JSON functions differ between engines, and only
+    # messages with violations are read
+    counts: dict[str, set[str]] = {}
+    for message_id, violations in engine.rows(
+        f"SELECT message_id, violations FROM {RAW_TABLE} WHERE violations IS NOT NULL"
+    ):
+        for violation in json.loads(violations):
+            counts.setdefault(str(violation["plan"]), set()).add(str(message_id))
+    return {plan: len(ids) for plan, ids in sorted(counts.items())}

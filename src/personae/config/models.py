@@ -46,6 +46,10 @@ class SparkEngineConfig(Strict):
     #: where tables are written as Parquet: a path relative to the project folder, or any
     #: Hadoop-compatible URI (``s3a://bucket/personae``, ``hdfs://…``)
     warehouse: str = ".personae/spark-warehouse"
+    #: the Spark database (schema) the tables are registered in; default: one named after
+    #: the warehouse location. The warehouse folder is the source of truth: tables found
+    #: there are registered when the engine opens, so no metastore is needed
+    database: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     #: extra Spark settings, e.g. ``spark.driver.memory: 8g``
     conf: dict[str, str] = Field(default_factory=dict)
 

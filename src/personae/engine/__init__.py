@@ -19,7 +19,9 @@ def open_engine(config: EngineConfig, project_dir: Path) -> Engine:
         warehouse = config.warehouse
         if "://" not in warehouse:
             warehouse = str((project_dir / warehouse).resolve())
-        return SparkEngine(warehouse, master=config.master, conf=config.conf)
+        return SparkEngine(
+            warehouse, master=config.master, conf=config.conf, database=config.database
+        )
     return DuckDBEngine(
         project_dir / config.path, threads=config.threads, memory_limit=config.memory_limit
     )

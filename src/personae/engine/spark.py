@@ -22,10 +22,13 @@ quarantine as the DuckDB engine) and written to Spark; see :meth:`SparkEngine.re
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import re
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, cast
 
 import pyarrow as pa
 import sqlglot
@@ -34,6 +37,8 @@ from sqlglot import exp
 from personae.engine.base import Capabilities, Engine, FileRead, ReadOptions
 from personae.errors import EngineError, PersonaeError
 from personae.sql import literal
+
+log = logging.getLogger(__name__)
 
 
 class SparkMissingError(PersonaeError):
@@ -74,9 +79,11 @@ def to_spark_sql(sql: str, params: Sequence[Any] | None = None) -> list[str]:
     if params:
         sql = _bind(sql, params)
     statements = []
-    for tree in sqlglot.parse(sql, read="duckdb"):
-        if tree is None:
+    for parsed in sqlglot.parse(sql, read="duckdb"):
+        if parsed is None:
             continue
+        tree = cast(exp.Expression, parsed)
+        tree = _delete_as_rewrite(_create_with_columns_as_select(tree))
         tree = tree.transform(_ordered_row_number).transform(_json_object).transform(_try_strptime)
         tree = tree.transform(_strip_accents).transform(_day_boundaries).transform(_empty_list)
         tree = tree.transform(_string_agg).transform(_percentiles)
@@ -107,6 +114,48 @@ def to_spark_sql(sql: str, params: Sequence[Any] | None = None) -> list[str]:
             )
         statements.append(tree.sql(dialect="spark"))
     return statements
+
+
+def _delete_as_rewrite(tree: exp.Expression) -> exp.Expression:
+    """``DELETE FROM t WHERE c`` -> ``CREATE OR REPLACE TABLE t AS SELECT * FROM t WHERE NOT
+    coalesce(c, false)``: Parquet tables cannot delete rows; DELETE removes the rows where
+    ``c`` is true and keeps those where it is false or NULL."""
+    if not isinstance(tree, exp.Delete):
+        return tree
+    target = tree.this
+    where = tree.args.get("where")
+    keep: exp.Expression = exp.false()
+    if where is not None:
+        keep = exp.not_(exp.func("coalesce", exp.paren(where.this.copy()), exp.false()))
+    query = exp.select("*").from_(target.copy()).where(keep)
+    return exp.Create(
+        this=exp.to_table(target.name),
+        kind="TABLE",
+        replace=True,
+        expression=query,
+    )
+
+
+def _create_with_columns_as_select(tree: exp.Expression) -> exp.Expression:
+    """``CREATE TABLE t (a BIGINT, …)`` -> ``CREATE TABLE t AS SELECT CAST(NULL AS BIGINT)
+    AS a, … WHERE false``: an empty CTAS writes a Parquet file that carries the schema, so
+    the table is found again when the warehouse is reopened (a table declared with columns
+    and never written leaves no file)."""
+    if not (isinstance(tree, exp.Create) and isinstance(tree.this, exp.Schema)):
+        return tree
+    if tree.args.get("expression") is not None:
+        return tree
+    columns = [c for c in tree.this.expressions if isinstance(c, exp.ColumnDef)]
+    query = exp.select(
+        *(exp.alias_(exp.cast(exp.null(), c.args["kind"]), c.name) for c in columns)
+    ).where(exp.false())
+    return exp.Create(
+        this=tree.this.this.copy(),
+        kind="TABLE",
+        replace=tree.args.get("replace"),
+        exists=tree.args.get("exists"),
+        expression=query,
+    )
 
 
 def _bind(sql: str, params: Sequence[Any]) -> str:
@@ -255,6 +304,14 @@ def _ordered_row_number(node: exp.Expression) -> exp.Expression:
 
 
 class SparkEngine(Engine):
+    """Tables are Parquet directories ``<warehouse>/<table>``, registered in a Spark
+    database of their own whose location is the warehouse.
+
+    The warehouse folder is the source of truth: opening it registers every table found
+    there, so a later process (or a new session) sees what an earlier one wrote, with no
+    metastore to run. Several projects can share one session: each has its database.
+    """
+
     name: ClassVar[str] = "spark"
     dialect: ClassVar[str] = "spark"
     capabilities: ClassVar[Capabilities] = Capabilities(single_writer_file=False)
@@ -266,21 +323,36 @@ class SparkEngine(Engine):
         master: str = "local[2]",
         conf: dict[str, str] | None = None,
         session: Any | None = None,
+        database: str | None = None,
     ) -> None:
         self.session = session or spark_session(master, warehouse, conf)
+        self.warehouse = warehouse.rstrip("/")
+        self.database = database or database_name(self.warehouse)
+        self.session.sql(
+            f"CREATE DATABASE IF NOT EXISTS {self.database} LOCATION {literal(self.warehouse)}"
+        )
+        self._use()
+        self._register_warehouse_tables()
 
     # --- statements
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        self._use()
         for statement in self._translate(sql, params):
             self._run(statement, sql)
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        self._use()
         statements = self._translate(sql, params)
         for statement in statements[:-1]:
             self._run(statement, sql)
         frame = self._run(statements[-1], sql)
         return _to_arrow(frame)
+
+    def _use(self) -> None:
+        """Make this project's database current (a session may serve several)."""
+        if self.session.catalog.currentDatabase() != self.database:
+            self.session.catalog.setCurrentDatabase(self.database)
 
     def _translate(self, sql: str, params: Sequence[Any] | None) -> list[str]:
         try:
@@ -292,6 +364,10 @@ class SparkEngine(Engine):
         return statements
 
     def _run(self, statement: str, original: str) -> Any:
+        dropped = _DROP_TABLE.fullmatch(statement)
+        if dropped:
+            self.drop_table(dropped.group(1))
+            return None
         try:
             return self.session.sql(statement)
         except Exception as exc:  # pyspark raises several unrelated exception types
@@ -300,23 +376,77 @@ class SparkEngine(Engine):
     # --- tables
 
     def table_exists(self, name: str) -> bool:
-        return bool(self.session.catalog.tableExists(name))
+        return bool(self.session.catalog.tableExists(f"{self.database}.{name}"))
 
     def columns(self, name: str) -> list[str]:
-        return list(self.session.table(name).columns)
+        return list(self.session.table(f"{self.database}.{name}").columns)
+
+    def drop_table(self, name: str) -> None:
+        """Drop the table and its directory (a table registered from the warehouse is
+        external to Spark, which would keep the files)."""
+        qualified = f"{self.database}.{name}"
+        try:
+            self.session.sql(f"DROP TABLE IF EXISTS {qualified}")
+        except Exception as exc:
+            raise EngineError(f"Spark failed to drop {name}: {exc}") from exc
+        self._files.delete(self._table_path(name))
 
     def drop_relation(self, name: str) -> None:
         if not self.table_exists(name):
             return
-        if self.session.catalog.getTable(name).tableType in ("VIEW", "TEMPORARY"):
+        table = self.session.catalog.getTable(f"{self.database}.{name}")
+        if table.tableType in ("VIEW", "TEMPORARY") or table.isTemporary:
             self._run(f"DROP VIEW {name}", f"DROP VIEW {name}")
         else:
             self.drop_table(name)
 
     def write_arrow(self, name: str, data: pa.Table, *, mode: Literal["append", "replace"]) -> None:
+        if mode == "replace":
+            self.drop_table(name)
         frame = self.session.createDataFrame(data.to_pandas(), schema=_spark_schema(data.schema))
-        writer = frame.write.format("parquet").mode("overwrite" if mode == "replace" else "append")
-        writer.saveAsTable(name)
+        frame.write.format("parquet").mode("append").saveAsTable(f"{self.database}.{name}")
+
+    # --- the warehouse folder
+
+    @property
+    def _files(self) -> HadoopFiles:
+        return HadoopFiles(self.session)
+
+    def _table_path(self, name: str) -> str:
+        return f"{self.warehouse}/{name.lower()}"
+
+    def _register_warehouse_tables(self) -> None:
+        """Register the tables found in the warehouse folder and not in the catalog.
+
+        A directory without ``_SUCCESS`` was never written completely (its first write
+        failed): it is removed. ``t__next`` is the new version of ``t`` built by a
+        replace that stopped before the swap: it becomes ``t`` when ``t`` was already
+        dropped, and is removed otherwise (``t`` is then still the current version).
+        """
+        files = self._files
+        known = {t.name.lower() for t in self.session.catalog.listTables(self.database)}
+        found = set(files.directories(self.warehouse))
+        for name in sorted(found):
+            if not name.endswith(_NEXT):
+                continue
+            path, target = self._table_path(name), name[: -len(_NEXT)]
+            if target in found or target in known or not files.exists(f"{path}/_SUCCESS"):
+                files.delete(path)
+            else:
+                files.rename(path, self._table_path(target))
+                found.add(target)
+            found.discard(name)
+        for name in sorted(found - known):
+            path = self._table_path(name)
+            if not _TABLE_NAME.fullmatch(name):
+                continue
+            if not files.exists(f"{path}/_SUCCESS"):
+                log.warning("removing %s: an incomplete table directory", path)
+                files.delete(path)
+                continue
+            self.session.sql(
+                f"CREATE TABLE {self.database}.{name} USING parquet LOCATION {literal(path)}"
+            )
 
     # --- files
 
@@ -352,6 +482,49 @@ class SparkEngine(Engine):
 
     def close(self) -> None:
         """The session is shared by the process; it stays up for the next engine."""
+
+
+_NEXT = "__next"
+_DROP_TABLE = re.compile(r"DROP TABLE IF EXISTS (\w+)")
+_TABLE_NAME = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+def database_name(warehouse: str) -> str:
+    """The Spark database of a warehouse location: one per location, stable."""
+    return "personae_" + hashlib.sha1(warehouse.encode("utf-8")).hexdigest()[:12]
+
+
+class HadoopFiles:
+    """Directories of a warehouse location through Hadoop's FileSystem: a local path,
+    ``hdfs://``, ``s3a://``… whatever the session's Hadoop configuration reaches."""
+
+    def __init__(self, session: Any) -> None:
+        self._jvm = session._jvm
+        self._conf = session._jsc.hadoopConfiguration()
+
+    def _fs(self, path: str) -> tuple[Any, Any]:
+        hadoop_path = self._jvm.org.apache.hadoop.fs.Path(path)
+        return hadoop_path.getFileSystem(self._conf), hadoop_path
+
+    def exists(self, path: str) -> bool:
+        fs, hadoop_path = self._fs(path)
+        return bool(fs.exists(hadoop_path))
+
+    def directories(self, path: str) -> list[str]:
+        fs, hadoop_path = self._fs(path)
+        if not fs.exists(hadoop_path):
+            return []
+        return [s.getPath().getName() for s in fs.listStatus(hadoop_path) if s.isDirectory()]
+
+    def delete(self, path: str) -> None:
+        fs, hadoop_path = self._fs(path)
+        if fs.exists(hadoop_path):
+            fs.delete(hadoop_path, True)
+
+    def rename(self, source: str, target: str) -> None:
+        fs, hadoop_source = self._fs(source)
+        if not fs.rename(hadoop_source, self._fs(target)[1]):
+            raise EngineError(f"cannot rename {source} to {target}")
 
 
 def _to_arrow(frame: Any) -> pa.Table:
