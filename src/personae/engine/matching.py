@@ -23,6 +23,10 @@ class MatchingBackend(abc.ABC):
     def db_api(self) -> Any:
         """The Splink database API bound to this backend."""
 
+    def frame(self, data: pa.Table) -> Any:
+        """``data`` as an input Splink's database API accepts (e.g. a lookup table)."""
+        return data
+
     @abc.abstractmethod
     def load(self, name: str, data: pa.Table) -> None:
         """Create (or replace) table ``name`` holding ``data``."""

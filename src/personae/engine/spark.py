@@ -35,6 +35,7 @@ import sqlglot
 from sqlglot import exp
 
 from personae.engine.base import Capabilities, Engine, FileRead, ReadOptions
+from personae.engine.matching import MatchingBackend
 from personae.errors import EngineError, PersonaeError
 from personae.sql import literal
 
@@ -69,9 +70,23 @@ def spark_session(master: str, warehouse: str, conf: dict[str, str] | None = Non
         .config("spark.sql.legacy.timeParserPolicy", "CORRECTED")
         .config("spark.ui.enabled", "false")
     )
-    for key, value in (conf or {}).items():
+    settings = dict(conf or {})
+    jar = _splink_jar()
+    if jar:
+        # Splink's string similarity functions (Jaro-Winkler…) for matching on Spark
+        settings["spark.jars"] = ",".join(filter(None, [settings.get("spark.jars"), jar]))
+    for key, value in settings.items():
         builder = builder.config(key, value)
     return builder.getOrCreate()
+
+
+def _splink_jar() -> str | None:
+    """The jar of Splink's Spark functions, when Splink is installed."""
+    try:
+        from splink.backends.spark import similarity_jar_location
+    except ImportError:
+        return None
+    return str(similarity_jar_location())
 
 
 def to_spark_sql(sql: str, params: Sequence[Any] | None = None) -> list[str]:
@@ -477,6 +492,12 @@ class SparkEngine(Engine):
 
             pcsv.write_csv(data, path)
         return int(data.num_rows)
+
+    def matching_backend(self) -> MatchingBackend:
+        """Splink's Spark backend in this session (:mod:`personae.engine.spark_matching`)."""
+        from personae.engine.spark_matching import SparkMatchingBackend
+
+        return SparkMatchingBackend(self)
 
     # --- lifecycle
 

@@ -290,7 +290,7 @@ def _conflict(a: _Cluster, b: _Cluster, rules: _Rules) -> str | None:
     lonely_name = _without_friend(a.names, b.names, _names_compatible)
     if lonely_name is not None:
         return f"conflicting first names {lonely_name[0][0]} / {lonely_name[1][0]}"
-    for key, values in a.limited.items():
+    for key, values in sorted(a.limited.items()):  # sorted: the same reason on every engine
         other = b.limited.get(key)
         if other is None:
             continue

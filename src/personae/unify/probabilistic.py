@@ -34,7 +34,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from personae.config.matching import MatchingConfig
-from personae.engine import Engine
+from personae.engine import AUTHORING_DIALECT, Engine
 from personae.engine.matching import MatchingBackend
 from personae.errors import PersonaeError
 
@@ -242,7 +242,9 @@ def train_model(
         link_type=link_type,
         unique_id_column_name="uid",
         comparisons=comparisons(),
-        blocking_rules_to_generate_predictions=[CustomRule(rule) for rule in config.blocking_rules],
+        blocking_rules_to_generate_predictions=[
+            CustomRule(rule, sql_dialect=AUTHORING_DIALECT) for rule in config.blocking_rules
+        ],
         additional_columns_to_retain=list(extra_columns),
         retain_intermediate_calculation_columns=False,
         retain_matching_columns=False,
@@ -261,7 +263,7 @@ def train_model(
         linker.training.estimate_parameters_using_expectation_maximisation(
             rule, estimate_without_term_frequencies=True
         )
-    trained: dict[str, Any] = _with_floor(linker.misc.save_model_to_json())
+    trained = model_in_dialect(_with_floor(linker.misc.save_model_to_json()), AUTHORING_DIALECT)
     if training != list(tables):
         backend.drop_table(training[0])
     return trained
@@ -305,13 +307,65 @@ def linker_for(
     """A linker over ``tables`` from trained ``settings``, with the configured blocking."""
     from splink import Linker
 
-    settings = dict(settings)
-    settings["blocking_rules_to_generate_predictions"] = [
-        {"blocking_rule": rule, "sql_dialect": "duckdb"} for rule in config.blocking_rules
-    ]
+    db_api = backend.db_api()
+    settings = model_in_dialect(settings, db_api.sql_dialect.sql_dialect_str)
+    settings["blocking_rules_to_generate_predictions"] = _rules(config.blocking_rules)
     settings["link_type"] = link_type
     input_tables = list(tables) if len(tables) > 1 else tables[0]
-    return Linker(input_tables, settings, backend.db_api(), set_up_basic_logging=False)
+    return Linker(input_tables, settings, db_api, set_up_basic_logging=False)
+
+
+def _rules(rules: Sequence[str]) -> list[dict[str, str]]:
+    """Blocking rules as Splink takes them, marked as written in DuckDB's dialect."""
+    return [{"blocking_rule": rule, "sql_dialect": AUTHORING_DIALECT} for rule in rules]
+
+
+def model_in_dialect(settings: dict[str, Any], dialect: str) -> dict[str, Any]:
+    """The trained model ``settings`` with its SQL in ``dialect``.
+
+    A saved model holds the SQL of each comparison level in the dialect it was trained
+    in (DuckDB's, always: see :func:`train_model`). For another backend the comparisons
+    are generated again in its dialect by Splink (function names differ: DuckDB's
+    ``jaro_winkler_similarity`` is the jar's ``jaro_winkler`` on Spark), and the trained
+    parameters are copied level by level.
+    """
+    if settings.get("sql_dialect") == dialect:
+        return dict(settings)
+    from splink import SettingsCreator
+
+    fresh = SettingsCreator(
+        link_type=settings.get("link_type", "dedupe_only"),
+        unique_id_column_name="uid",
+        comparisons=comparisons(),
+    ).create_settings_dict(dialect)["comparisons"]
+    trained = settings.get("comparisons", [])
+    shapes = [(c["output_column_name"], len(c["comparison_levels"])) for c in trained]
+    if shapes != [(c["output_column_name"], len(c["comparison_levels"])) for c in fresh]:
+        raise PersonaeError(
+            "the saved matching model was trained with other comparisons than this version "
+            f"of personae uses ({shapes}); retrain it: set identity.matching.retrain: true "
+            "for one run, or run 'personae resolve --full' after deleting .personae/models"
+        )
+    for comparison, old in zip(fresh, trained, strict=True):
+        for level, old_level in zip(
+            comparison["comparison_levels"], old["comparison_levels"], strict=True
+        ):
+            for key in _TRAINED_KEYS:
+                if key in old_level:
+                    level[key] = old_level[key]
+    return {**settings, "comparisons": fresh, "sql_dialect": dialect}
+
+
+#: what training sets on a comparison level (the rest is SQL and labels)
+_TRAINED_KEYS = (
+    "m_probability",
+    "u_probability",
+    "fix_m_probability",
+    "fix_u_probability",
+    "tf_adjustment_column",
+    "tf_adjustment_weight",
+    "tf_minimum_u_value",
+)
 
 
 def _place() -> Any:
@@ -329,9 +383,9 @@ def _place() -> Any:
         output_column_name="place",
         comparison_description="postcode, else city",
         comparison_levels=[
-            cll.CustomLevel(unknown, label_for_charts="no postcode or city").configure(
-                is_null_level=True
-            ),
+            cll.CustomLevel(
+                unknown, label_for_charts="no postcode or city", base_dialect_str=AUTHORING_DIALECT
+            ).configure(is_null_level=True),
             cll.ExactMatchLevel("postcode", term_frequency_adjustments=True),
             cll.LevenshteinLevel("postcode", 1),
             cll.ExactMatchLevel("city", term_frequency_adjustments=True),
@@ -384,7 +438,7 @@ def blocking_pair_counts(
 
     frame = cumulative_comparisons_to_be_scored_from_blocking_rules_data(
         table_or_tables=table,
-        blocking_rules=list(rules),
+        blocking_rules=_rules(rules),
         link_type=link_type,
         db_api=backend.db_api(),
         unique_id_column_name="uid",
@@ -443,7 +497,7 @@ def score_pairs(
         changed = None if full or result.trained else _changed(engine, data, state)
         if changed is None or len(changed) * 2 > data.num_rows:
             linker = linker_for(backend, ["match_input"], settings, config)
-            register_term_frequencies(linker, frequencies)
+            register_term_frequencies(backend, linker, frequencies)
             edges = _edges(backend, linker, config)
             engine.write_arrow(EDGES_TABLE, edges, mode="replace")
         else:
@@ -515,9 +569,13 @@ def saved_term_frequencies(settings: dict[str, Any], path: Path) -> dict[str, pa
     return {column: pq.read_table(file) for column, file in files.items() if file.exists()}
 
 
-def register_term_frequencies(linker: Any, frequencies: dict[str, pa.Table]) -> None:
+def register_term_frequencies(
+    backend: MatchingBackend, linker: Any, frequencies: dict[str, pa.Table]
+) -> None:
     for column, table in frequencies.items():
-        linker.table_management.register_term_frequency_lookup(table, column, overwrite=True)
+        linker.table_management.register_term_frequency_lookup(
+            backend.frame(table), column, overwrite=True
+        )
 
 
 def _scoring_state(
@@ -620,7 +678,7 @@ def _edges_of_changed(
     linker = linker_for(
         backend, ["match_changed", "match_input"], settings, config, link_type="link_only"
     )
-    register_term_frequencies(linker, frequencies)
+    register_term_frequencies(backend, linker, frequencies)
     predictions = linker.inference.predict(
         threshold_match_probability=config.threshold_match_probability
     )

@@ -105,7 +105,7 @@ def match_waterfall(
         )
         linker = probabilistic.linker_for(backend, ["match_input"], explaining, config)
         frequencies = probabilistic.saved_term_frequencies(settings, model_file)
-        probabilistic.register_term_frequencies(linker, frequencies)
+        probabilistic.register_term_frequencies(backend, linker, frequencies)
         compared = linker.inference.compare_two_records(rows[0], rows[1])
         values = backend.query(f"SELECT * FROM {compared.physical_name}").to_pylist()[0]
     return _waterfall(a, b, settings, values)

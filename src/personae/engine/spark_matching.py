@@ -1,0 +1,101 @@
+"""Splink on Spark: the Spark engine's :class:`MatchingBackend`.
+
+Blocking, comparisons, expectation maximisation and scoring run as Spark jobs in the
+engine's session, through Splink's ``SparkAPI``. Its working tables are temporary views;
+Splink breaks their lineage by writing the large ones as Parquet under
+``<warehouse>/splink-checkpoints`` (removed when the backend closes). The string
+similarity functions (Jaro-Winkler…) come from the jar Splink ships, which
+:func:`personae.engine.spark.spark_session` puts on the session's class path.
+
+SQL given to the backend is written in DuckDB's dialect, like all of personae's SQL, and
+transpiled the way the engine transpiles it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from personae.engine.matching import MatchingBackend
+
+if TYPE_CHECKING:
+    from personae.engine.spark import SparkEngine
+
+#: under the warehouse; not a table name, so opening the warehouse never registers it
+CHECKPOINTS = "splink-checkpoints"
+
+
+class SparkMatchingBackend(MatchingBackend):
+    def __init__(self, engine: SparkEngine) -> None:
+        from personae.engine.spark import HadoopFiles
+
+        self.engine = engine
+        self.session = engine.session
+        self.checkpoints = f"{engine.warehouse}/{CHECKPOINTS}"
+        self._files = HadoopFiles(self.session)
+        self._views: set[str] = set()
+        # Splink's "parquet" lineage breaking writes under the checkpoint directory
+        self.session.sparkContext.setCheckpointDir(self.checkpoints)
+
+    def db_api(self) -> Any:
+        from splink.backends.spark import SparkAPI
+
+        return SparkAPI(  # type: ignore[no-untyped-call]
+            spark_session=self.session,
+            break_lineage_method="parquet",
+            num_partitions_on_repartition=_partitions(self.session),
+        )
+
+    def frame(self, data: pa.Table) -> Any:
+        from personae.engine.spark import _spark_schema
+
+        return self.session.createDataFrame(data.to_pandas(), schema=_spark_schema(data.schema))
+
+    def load(self, name: str, data: pa.Table) -> None:
+        self._materialise(name, self.frame(data))
+
+    def create_table(self, name: str, sql: str) -> None:
+        self._materialise(name, self.session.sql(self._spark_sql(sql)))
+
+    def _materialise(self, name: str, frame: Any) -> None:
+        """Write ``frame`` as Parquet and expose it as the temporary view ``name``."""
+        path = f"{self.checkpoints}/personae_{name}"
+        frame.write.mode("overwrite").parquet(path)
+        self.session.read.parquet(path).createOrReplaceTempView(name)
+        self._views.add(name)
+
+    def drop_table(self, name: str) -> None:
+        self.session.catalog.dropTempView(name)
+        self._views.discard(name)
+        self._files.delete(f"{self.checkpoints}/personae_{name}")
+
+    def query(self, sql: str) -> pa.Table:
+        from personae.engine.spark import _to_arrow
+
+        return _to_arrow(self.session.sql(self._spark_sql(sql)))
+
+    def _spark_sql(self, sql: str) -> str:
+        from personae.engine.spark import to_spark_sql
+
+        (statement,) = to_spark_sql(sql)
+        return statement
+
+    def close(self) -> None:
+        """Drop the views personae and Splink made, and the checkpoint files."""
+        for table in self.session.catalog.listTables():
+            if table.isTemporary and (
+                table.name in self._views or table.name.startswith("__splink__")
+            ):
+                self.session.catalog.dropTempView(table.name)
+        self._views.clear()
+        self._files.delete(self.checkpoints)
+
+
+def _partitions(session: Any) -> int:
+    """Splink repartitions its large tables to this many partitions: the SQL shuffle
+    partitions of the session (at least 2)."""
+    try:
+        return max(2, int(session.conf.get("spark.sql.shuffle.partitions")))
+    except (TypeError, ValueError):
+        return 8
