@@ -38,7 +38,7 @@ class Collector:
         self.collector_id = collector_id or config.collector_id
         if not self.collector_id.isalnum():
             raise CollectError(f"a collector id is letters and digits, got {self.collector_id!r}")
-        self.paths = CollectPaths.of(project_root)
+        self.paths = CollectPaths.of(project_root, config.events_dir)
         self.paths.ensure()
         self.keys = KeyStore(self.paths.keys)
         self.plans = PlanChecker(config.tracking_plans)

@@ -18,7 +18,6 @@ from personae.collect.paths import CollectPaths
 from personae.collect.stored import SCHEMA
 from personae.engine import Engine
 from personae.project import Project
-from personae.sql import literal
 
 RAW_TABLE = "raw_collected"
 FILES_TABLE = "collected_files"
@@ -45,20 +44,17 @@ def ensure_tables(engine: Engine) -> None:
 def load_collected(project: Project) -> CollectedLoad:
     engine = project.engine
     ensure_tables(engine)
-    events = CollectPaths.of(project.root).events
+    events = CollectPaths.of(project.root, project.config.collect.events_dir).events
     done = {row[0] for row in engine.rows(f"SELECT file FROM {FILES_TABLE}")}
     new = [p for p in parquet_files(events) if p.relative_to(events).as_posix() not in done]
     result = CollectedLoad(files=len(new))
     if not new:
         return result
-    files = "[" + ", ".join(literal(str(p)) for p in new) + "]"
     columns = ", ".join(SCHEMA.names)
     before = engine.count(RAW_TABLE)
     staged = "_collected_stage"
-    engine.create_table_as(
-        staged,
-        f"SELECT {columns}, filename AS _file FROM read_parquet({files}, filename = true)",
-    )
+    # read by the engine itself: on Spark, the executors read the files in parallel
+    engine.read_parquet(staged, [str(p.resolve()) for p in new])
     engine.execute(
         f"""
         INSERT INTO {RAW_TABLE}
@@ -72,7 +68,12 @@ def load_collected(project: Project) -> CollectedLoad:
     )
     result.rows_loaded = engine.count(RAW_TABLE) - before
     per_file = dict(
-        engine.rows(f"SELECT _file, count(*) FROM {staged} GROUP BY _file")  # type: ignore[arg-type]
+        engine.rows(  # type: ignore[arg-type]
+            # date=YYYY-MM-DD/part-….parquet: the file's name under the events folder,
+            # whatever form of path or URI the engine reports
+            f"SELECT regexp_extract(_file, '([^/]+/[^/]+)$', 1) AS f, count(*) "
+            f"FROM {staged} GROUP BY f"
+        )
     )
     result.rows_read = sum(int(v) for v in per_file.values())
     result.duplicates = result.rows_read - result.rows_loaded
@@ -82,7 +83,7 @@ def load_collected(project: Project) -> CollectedLoad:
         pa.table(
             {
                 "file": [p.relative_to(events).as_posix() for p in new],
-                "rows": [int(per_file.get(str(p), 0)) for p in new],
+                "rows": [int(per_file.get(p.relative_to(events).as_posix(), 0)) for p in new],
                 "rows_loaded": [None] * len(new),
                 "loaded_at": [now] * len(new),
             },

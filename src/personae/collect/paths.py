@@ -11,10 +11,15 @@ from personae.project import STATE_DIR
 @dataclass(frozen=True)
 class CollectPaths:
     root: Path
+    #: where flushed Parquet files go (``collect.events_dir``); default ``root/events``
+    events_dir: Path | None = None
 
     @classmethod
-    def of(cls, project_root: Path) -> CollectPaths:
-        return cls(Path(project_root) / STATE_DIR / "collect")
+    def of(cls, project_root: Path, events_dir: str | None = None) -> CollectPaths:
+        """The project's collect folder; ``events_dir`` is relative to the project folder
+        or absolute (a folder shared by several collectors and the Spark cluster)."""
+        events = None if events_dir is None else Path(project_root) / events_dir
+        return cls(Path(project_root) / STATE_DIR / "collect", events)
 
     @property
     def wal(self) -> Path:
@@ -22,7 +27,7 @@ class CollectPaths:
 
     @property
     def events(self) -> Path:
-        return self.root / "events"
+        return self.events_dir if self.events_dir is not None else self.root / "events"
 
     @property
     def keys(self) -> Path:

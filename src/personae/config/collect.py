@@ -85,6 +85,12 @@ class CollectConfig(Strict):
     sources: list[str] = Field(default_factory=list)
     #: names this collector's files; give each collector sharing a project its own id
     collector_id: str = Field(default="c0", pattern=r"^[A-Za-z0-9]+$")
+    #: where collected events are written as Parquet, ``date=YYYY-MM-DD/part-<collector>-
+    #: <seq>.parquet``: a folder relative to the project or absolute. Collectors sharing
+    #: it write side by side (their ids name their files); a Spark cluster reads it in
+    #: parallel when it is on storage the executors reach. Default:
+    #: ``.personae/collect/events``
+    events_dir: str | None = None
     #: messageId deduplication window, in hours
     dedupe_hours: float = Field(default=24.0, ge=0)
     max_message_bytes: int = 32 * 1024

@@ -114,6 +114,11 @@ class Engine(abc.ABC):
     # --- files
 
     @abc.abstractmethod
+    def read_parquet(self, table: str, files: Sequence[str]) -> None:
+        """Create (or replace) ``table`` with the rows of the Parquet ``files`` (one
+        schema), plus ``_file``: the path or URI of the file each row came from."""
+
+    @abc.abstractmethod
     def read_file(self, path: Path, options: ReadOptions, table: str) -> FileRead:
         """Read one file, every column as text exactly as written, into staging ``table``.
 

@@ -13,6 +13,7 @@ import pyarrow as pa
 
 from personae.engine.base import Capabilities, Engine, FileRead, ReadOptions, RejectedRow
 from personae.errors import EngineError, SourceError
+from personae.sql import literal
 
 _REJECT_HINTS = {
     "INVALID ENCODING": "bytes that are not valid {encoding}; if the file is latin-1 or "
@@ -122,6 +123,13 @@ class DuckDBEngine(Engine):
             self.con.unregister(view)
 
     # --- files
+
+    def read_parquet(self, table: str, files: Sequence[str]) -> None:
+        listed = ", ".join(literal(f) for f in files)
+        self.create_table_as(
+            table,
+            f"SELECT * RENAME (filename AS _file) FROM read_parquet([{listed}], filename = true)",
+        )
 
     def read_file(self, path: Path, options: ReadOptions, table: str) -> FileRead:
         if options.format in ("csv", "tsv"):

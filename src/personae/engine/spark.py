@@ -465,6 +465,14 @@ class SparkEngine(Engine):
 
     # --- files
 
+    def read_parquet(self, table: str, files: Sequence[str]) -> None:
+        """Read by the executors, in parallel (the files must be where they reach)."""
+        from pyspark.sql.functions import input_file_name
+
+        self.drop_table(table)
+        frame = self.session.read.parquet(*files).withColumn("_file", input_file_name())
+        frame.write.format("parquet").saveAsTable(f"{self.database}.{table}")
+
     def read_file(self, path: Path, options: ReadOptions, table: str) -> FileRead:
         """Parse the file with the DuckDB reader on the driver, then write it to Spark.
 
