@@ -32,7 +32,11 @@ def run_report(console: Console, project: Project, report: Any) -> None:
         for warning in getattr(stage.report, "warnings", None) or []:
             console.print(f"[yellow]warning:[/] {warning}", highlight=False)
         console.print(f"[green]✓[/] {stage.name} in {stage.seconds:.1f}s", highlight=False)
-    console.print(f"Pipeline finished in {report.seconds:.1f}s (run {report.run_id})")
+    console.print(
+        f"Pipeline finished in {report.seconds:.1f}s (run {report.run_id}) on "
+        f"{project.engine.describe()}",
+        highlight=False,
+    )
 
 
 def resolve_report(console: Console, report: ResolveReport) -> None:
@@ -97,6 +101,7 @@ def data_quality(console: Console, engine: Engine, only_invalid: bool = False) -
 
 def status(console: Console, project: Project) -> None:
     engine = project.engine
+    console.print(f"Engine: {engine.describe()}")
     if not engine.table_exists("loads"):
         console.print("Nothing loaded yet: run 'personae ingest' or 'personae run'.")
         return

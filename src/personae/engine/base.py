@@ -108,6 +108,10 @@ class Engine(abc.ABC):
     def drop_relation(self, name: str) -> None:
         """Drop ``name`` whether it is a table or a view (no error when absent)."""
 
+    def describe(self) -> str:
+        """One line saying which engine runs and where its warehouse is."""
+        return self.name
+
     def count(self, name: str) -> int:
         return int(self.scalar(f"SELECT count(*) FROM {name}"))
 

@@ -47,6 +47,7 @@ class DuckDBEngine(Engine):
         memory_limit: str | None = None,
         read_only: bool = False,
     ) -> None:
+        self.path = str(path)
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -123,6 +124,9 @@ class DuckDBEngine(Engine):
             self.con.unregister(view)
 
     # --- files
+
+    def describe(self) -> str:
+        return f"duckdb ({self.path})"
 
     def read_parquet(self, table: str, files: Sequence[str]) -> None:
         listed = ", ".join(literal(f) for f in files)

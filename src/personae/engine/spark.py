@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -60,9 +61,11 @@ def _pyspark() -> Any:
 def spark_session(master: str, warehouse: str, conf: dict[str, str] | None = None) -> Any:
     """The process's Spark session (created once, shared by every engine and test)."""
     sql = _pyspark()
+    builder = sql.SparkSession.builder
+    if not under_spark_submit():
+        builder = builder.master(master)
     builder = (
-        sql.SparkSession.builder.master(master)
-        .appName("personae")
+        builder.appName("personae")
         .config("spark.sql.warehouse.dir", warehouse)
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
@@ -78,6 +81,12 @@ def spark_session(master: str, warehouse: str, conf: dict[str, str] | None = Non
     for key, value in settings.items():
         builder = builder.config(key, value)
     return builder.getOrCreate()
+
+
+def under_spark_submit() -> bool:
+    """Started by ``spark-submit``, whose master and settings then prevail (it starts the
+    JVM and tells Python where through this variable)."""
+    return "PYSPARK_GATEWAY_PORT" in os.environ
 
 
 def _splink_jar() -> str | None:
@@ -500,6 +509,10 @@ class SparkEngine(Engine):
 
             pcsv.write_csv(data, path)
         return int(data.num_rows)
+
+    def describe(self) -> str:
+        master = self.session.sparkContext.master
+        return f"spark (master {master}, warehouse {self.warehouse}, database {self.database})"
 
     def matching_backend(self) -> MatchingBackend:
         """Splink's Spark backend in this session (:mod:`personae.engine.spark_matching`)."""
