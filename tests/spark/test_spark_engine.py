@@ -40,9 +40,22 @@ def test_create_or_replace_builds_parquet_then_renames() -> None:
     assert statements[2:] == ["DROP TABLE IF EXISTS t", "ALTER TABLE t__next RENAME TO t"]
 
 
-def test_row_number_without_order_gets_one() -> None:
+def test_row_number_without_order_numbers_in_parallel() -> None:
     (statement,) = to_spark_sql("SELECT row_number() OVER () AS n FROM t")
-    assert "ORDER BY MONOTONICALLY_INCREASING_ID()" in statement
+    assert "(MONOTONICALLY_INCREASING_ID() + 1) AS n" in statement
+    # an ordered numbering stays a window
+    (ordered,) = to_spark_sql("SELECT row_number() OVER (ORDER BY a) AS n FROM t")
+    assert "ROW_NUMBER() OVER (ORDER BY a" in ordered
+
+
+def test_unordered_row_numbers_are_unique_and_positive(spark: SparkEngine) -> None:
+    spark.write_arrow(
+        "numbered", pa.table({"id": pa.array(range(5000), pa.int64())}), mode="replace"
+    )
+    spark.create_table_as("numbered", "SELECT row_number() OVER () AS n, id FROM numbered")
+    assert spark.rows("SELECT count(DISTINCT n), count(*), min(n) > 0 FROM numbered") == [
+        (5000, 5000, True)
+    ]
 
 
 def test_parameters_are_bound_as_literals() -> None:

@@ -7,8 +7,8 @@ transpiles it with sqlglot to Spark SQL and rewrites the few constructs that dif
   q``, ``DROP TABLE t``, ``ALTER TABLE t__next RENAME TO t``: Spark replaces only v2
   tables, every table here is Parquet in the warehouse location, and ``q`` may read
   ``t`` itself;
-* ``row_number() OVER ()`` (numbering in no particular order) gets an explicit order,
-  which Spark requires;
+* ``row_number() OVER ()`` (numbering in no particular order, for ids) becomes
+  ``monotonically_increasing_id() + 1``: Spark would need an order, and one partition;
 * ``?`` parameters are bound as SQL literals before transpiling.
 
 Tables live as Parquet under ``spark.sql.warehouse.dir`` (a local path or any
@@ -108,9 +108,8 @@ def to_spark_sql(sql: str, params: Sequence[Any] | None = None) -> list[str]:
             continue
         tree = cast(exp.Expression, parsed)
         tree = _delete_as_rewrite(_create_with_columns_as_select(tree))
-        tree = tree.transform(_ordered_row_number).transform(_json_object).transform(_try_strptime)
-        tree = tree.transform(_strip_accents).transform(_day_boundaries).transform(_empty_list)
-        tree = tree.transform(_string_agg).transform(_percentiles)
+        for rewrite in _REWRITES:
+            tree = tree.transform(rewrite)
         is_table = (
             isinstance(tree, exp.Create) and str(tree.args.get("kind", "")).upper() == "TABLE"
         )
@@ -310,21 +309,37 @@ def _json_object(node: exp.Expression) -> exp.Expression:
     return node
 
 
-def _ordered_row_number(node: exp.Expression) -> exp.Expression:
-    """``row_number() OVER ()``: Spark needs an order; any order will do, as in DuckDB."""
+def _unordered_row_number(node: exp.Expression) -> exp.Expression:
+    """``row_number() OVER ()`` numbers rows in no particular order: personae uses it for
+    unique ids (``rid``, ``vid``). Spark needs an ordered window, which moves every row
+    into one partition; ``monotonically_increasing_id() + 1`` gives unique positive ids
+    computed in parallel (not consecutive: ids are only ever compared and joined)."""
     if (
         isinstance(node, exp.Window)
         and isinstance(node.this, exp.RowNumber)
         and not node.args.get("order")
         and not node.args.get("partition_by")
     ):
-        node.set(
-            "order",
-            exp.Order(
-                expressions=[exp.Ordered(this=exp.Anonymous(this="monotonically_increasing_id"))]
-            ),
+        return exp.Paren(
+            this=exp.Add(
+                this=exp.Anonymous(this="monotonically_increasing_id"),
+                expression=exp.Literal.number(1),
+            )
         )
     return node
+
+
+#: DuckDB constructs rewritten for Spark, applied to every statement in this order
+_REWRITES = (
+    _unordered_row_number,
+    _json_object,
+    _try_strptime,
+    _strip_accents,
+    _day_boundaries,
+    _empty_list,
+    _string_agg,
+    _percentiles,
+)
 
 
 class SparkEngine(Engine):
