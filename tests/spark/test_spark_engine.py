@@ -17,7 +17,7 @@ pytest.importorskip("pyspark")
 
 from personae.engine.base import ReadOptions
 from personae.engine.duckdb import DuckDBEngine
-from personae.engine.spark import SparkEngine, to_spark_sql
+from personae.engine.spark import STAGING, SparkEngine, to_spark_sql
 from personae.errors import EngineError
 
 
@@ -137,6 +137,36 @@ def test_create_table_as_materialises_parquet(spark: SparkEngine, tmp_path: Path
     out = tmp_path / "ct.parquet"
     assert spark.export("SELECT * FROM ct", out, "parquet") == 1
     assert out.exists()
+
+
+def test_every_arrow_type_crosses_as_parquet_and_leaves_no_staging(spark: SparkEngine) -> None:
+    """Arrow goes to Spark as a staged Parquet file: the same values come back (timestamps
+    as naive UTC wall time, like DuckDB's TIMESTAMP), and the staging folder is emptied."""
+    moment = dt.datetime(2024, 3, 1, 23, 59, 58, 123456)
+    data = pa.table(
+        {
+            "i": pa.array([1, None], pa.int64()),
+            "small": pa.array([7, None], pa.int32()),
+            "x": pa.array([0.1, None], pa.float64()),
+            "b": pa.array([True, None], pa.bool_()),
+            "s": pa.array(["Zoé", None], pa.large_string()),
+            "d": pa.array([dt.date(1980, 2, 29), None], pa.date32()),
+            "naive": pa.array([moment, None], pa.timestamp("ns")),
+            "utc": pa.array([moment.replace(tzinfo=dt.UTC), None], pa.timestamp("us", tz="UTC")),
+        }
+    )
+    spark.write_arrow("types", data, mode="replace")
+    back = spark.query("SELECT * FROM types ORDER BY i NULLS LAST")
+    assert back.to_pylist() == [
+        {"i": 1, "small": 7, "x": 0.1, "b": True, "s": "Zoé", "d": dt.date(1980, 2, 29)}
+        | {"naive": moment, "utc": moment},
+        dict.fromkeys(data.column_names),
+    ]
+    assert back.schema.field("naive").type == pa.timestamp("us")
+    staging = Path(spark.warehouse) / STAGING
+    assert not staging.exists() or not any(staging.iterdir())
+    with pytest.raises(EngineError, match="no Spark type"):
+        spark.write_arrow("bad", pa.table({"n": pa.array([None, None])}), mode="replace")
 
 
 def test_errors_carry_the_sql(spark: SparkEngine) -> None:

@@ -27,7 +27,8 @@ import logging
 import os
 import re
 import unicodedata
-from collections.abc import Sequence
+import uuid
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Literal, cast
 
@@ -72,6 +73,9 @@ def spark_session(master: str, warehouse: str, conf: dict[str, str] | None = Non
         .config("spark.sql.shuffle.partitions", "8")
         .config("spark.sql.legacy.timeParserPolicy", "CORRECTED")
         .config("spark.ui.enabled", "false")
+        # personae reports its own progress; Spark's bars and warnings would drown it
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.log.level", "ERROR")
     )
     settings = dict(conf or {})
     jar = _splink_jar()
@@ -442,8 +446,14 @@ class SparkEngine(Engine):
     def write_arrow(self, name: str, data: pa.Table, *, mode: Literal["append", "replace"]) -> None:
         if mode == "replace":
             self.drop_table(name)
-        frame = self.session.createDataFrame(data.to_pandas(), schema=_spark_schema(data.schema))
-        frame.write.format("parquet").mode("append").saveAsTable(f"{self.database}.{name}")
+        with self.staging() as staging:
+            frame = staging.frame(data)
+            frame.write.format("parquet").mode("append").saveAsTable(f"{self.database}.{name}")
+
+    def staging(self, under: str | None = None) -> Staging:
+        """Files handed to Spark as Parquet under ``under`` (by default the warehouse's
+        staging folder), removed when the block ends."""
+        return Staging(self.session, under or f"{self.warehouse}/{STAGING}")
 
     # --- the warehouse folder
 
@@ -506,10 +516,13 @@ class SparkEngine(Engine):
         """
         from personae.engine.duckdb import DuckDBEngine
 
-        with DuckDBEngine() as reader:
+        self.drop_table(table)
+        with DuckDBEngine() as reader, self.staging() as staging:
             found = reader.read_file(path, options, table)
-            data = reader.query(f"SELECT * FROM {table}")
-        self.write_arrow(table, data, mode="replace")
+            frame = staging.frame_from(
+                lambda local: reader.export(f"SELECT * FROM {table}", local, "parquet")
+            )
+            frame.write.format("parquet").saveAsTable(f"{self.database}.{table}")
         return found
 
     def export(self, sql: str, path: Path, file_format: Literal["csv", "parquet"]) -> int:
@@ -551,6 +564,73 @@ def database_name(warehouse: str) -> str:
     return "personae_" + hashlib.sha1(warehouse.encode("utf-8")).hexdigest()[:12]
 
 
+#: under the warehouse; not a table name, so opening the warehouse never registers it
+STAGING = "personae-staging"
+
+
+class Staging:
+    """Arrow tables and local Parquet files made readable by Spark's executors.
+
+    Each is written as a Parquet file on the driver, copied through Hadoop's FileSystem
+    into a folder every executor reaches (the warehouse's staging folder, local or
+    ``s3a://``/``hdfs://``) and read from there: columnar end to end, no pandas, no rows
+    shipped inside tasks. The files are removed when the block ends, so every frame must
+    be written (materialised) before then.
+    """
+
+    def __init__(self, session: Any, folder: str) -> None:
+        import tempfile
+
+        self.session = session
+        self.folder = f"{folder.rstrip('/')}/{uuid.uuid4().hex}"
+        self._local = Path(tempfile.mkdtemp(prefix="personae-staging-"))
+        self._files = HadoopFiles(session)
+        self._count = 0
+
+    def frame(self, data: pa.Table) -> Any:
+        """``data`` as a Spark DataFrame with the same columns and types."""
+        _spark_schema(data.schema)  # fails early, naming a column Spark cannot hold
+        import pyarrow.parquet as pq
+
+        return self.frame_from(lambda local: pq.write_table(_spark_ready(data), local))
+
+    def frame_from(self, write: Callable[[Path], object]) -> Any:
+        """A DataFrame over the Parquet file ``write(local_path)`` creates on the driver."""
+        self._count += 1
+        local = self._local / f"part-{self._count:05d}.parquet"
+        write(local)
+        target = f"{self.folder}/{self._count:05d}"
+        self._files.upload(local, f"{target}/{local.name}")
+        local.unlink()
+        return self.session.read.parquet(target)
+
+    def close(self) -> None:
+        import shutil
+
+        self._files.delete(self.folder)
+        shutil.rmtree(self._local, ignore_errors=True)
+
+    def __enter__(self) -> Staging:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _spark_ready(data: pa.Table) -> pa.Table:
+    """Timestamps as UTC instants in microseconds: Parquet then says "adjusted to UTC" and
+    Spark reads them as TIMESTAMP (a naive Parquet timestamp would be TIMESTAMP_NTZ)."""
+    for index, field in enumerate(data.schema):
+        if pa.types.is_timestamp(field.type):
+            column = data.column(index)
+            if field.type.tz is None:
+                column = column.cast(pa.timestamp("us")).cast(pa.timestamp("us", tz="UTC"))
+            else:
+                column = column.cast(pa.timestamp("us", tz="UTC"))
+            data = data.set_column(index, field.name, column)
+    return data
+
+
 class HadoopFiles:
     """Directories of a warehouse location through Hadoop's FileSystem: a local path,
     ``hdfs://``, ``s3a://``… whatever the session's Hadoop configuration reaches."""
@@ -577,6 +657,12 @@ class HadoopFiles:
         fs, hadoop_path = self._fs(path)
         if fs.exists(hadoop_path):
             fs.delete(hadoop_path, True)
+
+    def upload(self, local: Path, target: str) -> None:
+        """Copy a file of the driver's disk to ``target`` (any Hadoop URI)."""
+        fs, hadoop_target = self._fs(target)
+        source = self._jvm.org.apache.hadoop.fs.Path(local.resolve().as_uri())
+        fs.copyFromLocalFile(False, True, source, hadoop_target)
 
     def rename(self, source: str, target: str) -> None:
         fs, hadoop_source = self._fs(source)

@@ -35,6 +35,7 @@ class SparkMatchingBackend(MatchingBackend):
         self.checkpoints = f"{engine.warehouse}/{CHECKPOINTS}"
         self._files = HadoopFiles(self.session)
         self._views: set[str] = set()
+        self._staging = engine.staging(under=self.checkpoints)
         # Splink's "parquet" lineage breaking writes under the checkpoint directory
         self.session.sparkContext.setCheckpointDir(self.checkpoints)
 
@@ -48,12 +49,13 @@ class SparkMatchingBackend(MatchingBackend):
         )
 
     def frame(self, data: pa.Table) -> Any:
-        from personae.engine.spark import _spark_schema
-
-        return self.session.createDataFrame(data.to_pandas(), schema=_spark_schema(data.schema))
+        """Read from a Parquet file under the checkpoint folder, kept until :meth:`close`."""
+        return self._staging.frame(data)
 
     def load(self, name: str, data: pa.Table) -> None:
-        self._materialise(name, self.frame(data))
+        """A view over the staged Parquet file: already materialised, no lineage."""
+        self.frame(data).createOrReplaceTempView(name)
+        self._views.add(name)
 
     def create_table(self, name: str, sql: str) -> None:
         self._materialise(name, self.session.sql(self._spark_sql(sql)))
@@ -89,6 +91,7 @@ class SparkMatchingBackend(MatchingBackend):
             ):
                 self.session.catalog.dropTempView(table.name)
         self._views.clear()
+        self._staging.close()
         self._files.delete(self.checkpoints)
 
 
