@@ -191,3 +191,28 @@ def test_reading_a_file_gives_the_rows_and_rejects_duckdb_gives(
     ]
     sql = "SELECT * FROM rf ORDER BY _line"
     assert spark.query(sql).to_pylist() == duck.query(sql).to_pylist()
+
+
+def test_matching_backend_reads_and_writes_the_warehouse_in_place(spark: SparkEngine) -> None:
+    """On Spark, the matching input and the edges never pass through the driver: the
+    backend's tables are views of the engine's session, the edges a warehouse table."""
+    spark.write_arrow(
+        "mb_people", pa.table({"uid": pa.array([1, 2, 3], pa.int64())}), mode="replace"
+    )
+    backend = spark.matching_backend()
+    try:
+        backend.load_from(spark, "mb_input", "SELECT uid, uid * 10 AS v FROM mb_people")
+        assert backend.count("mb_input") == 3
+        sql = "SELECT uid, v FROM mb_input WHERE uid > 1"
+        backend.save_to(spark, "mb_edges", sql, mode="replace")
+        backend.save_to(spark, "mb_edges", sql, mode="append")
+    finally:
+        backend.close()
+    assert spark.rows("SELECT uid, v FROM mb_edges ORDER BY uid") == [
+        (2, 20),
+        (2, 20),
+        (3, 30),
+        (3, 30),
+    ]
+    # the views are gone with the backend; the warehouse table stays
+    assert not spark.table_exists("mb_input") and spark.table_exists("mb_edges")

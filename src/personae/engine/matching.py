@@ -4,16 +4,22 @@ Splink brings its own SQL and needs a database API of its own (``DuckDBAPI``,
 ``SparkAPI``…). A :class:`MatchingBackend` wraps one, plus the few statements personae
 issues around Splink (load the matching input, sample it, read results back as Arrow).
 Each engine gives its backend (``Engine.matching_backend``); the unify stage never asks
-which one it got. SQL given to a backend is written in DuckDB's dialect, like all of
+which one it got. The matching input goes in with :meth:`MatchingBackend.load_from` and
+the edges come out with :meth:`MatchingBackend.save_to`: as Arrow by default, in place
+when the backend runs in the engine's own session (Spark), so neither passes through the
+driver. SQL given to a backend is written in DuckDB's dialect, like all of
 personae's SQL.
 """
 
 from __future__ import annotations
 
 import abc
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import pyarrow as pa
+
+if TYPE_CHECKING:
+    from personae.engine.base import Engine
 
 
 class MatchingBackend(abc.ABC):
@@ -41,6 +47,21 @@ class MatchingBackend(abc.ABC):
     @abc.abstractmethod
     def query(self, sql: str) -> pa.Table:
         """Run a query and return its rows as Arrow."""
+
+    def load_from(self, engine: Engine, name: str, sql: str) -> None:
+        """Create (or replace) table ``name`` from a query on ``engine``'s warehouse.
+
+        By default the rows cross as Arrow; a backend living in the engine's own session
+        reads them in place.
+        """
+        self.load(name, engine.query(sql))
+
+    def save_to(
+        self, engine: Engine, table: str, sql: str, *, mode: Literal["append", "replace"]
+    ) -> None:
+        """Write the result of ``sql`` (a query of this backend) into ``engine``'s
+        ``table``. By default the rows cross as Arrow."""
+        engine.write_arrow(table, self.query(sql), mode=mode)
 
     def count(self, name: str) -> int:
         return int(self.query(f"SELECT count(*) AS n FROM {name}").column(0)[0].as_py())

@@ -13,13 +13,14 @@ transpiled the way the engine transpiles it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import pyarrow as pa
 
 from personae.engine.matching import MatchingBackend
 
 if TYPE_CHECKING:
+    from personae.engine.base import Engine
     from personae.engine.spark import SparkEngine
 
 #: under the warehouse; not a table name, so opening the warehouse never registers it
@@ -66,6 +67,24 @@ class SparkMatchingBackend(MatchingBackend):
         frame.write.mode("overwrite").parquet(path)
         self.session.read.parquet(path).createOrReplaceTempView(name)
         self._views.add(name)
+
+    def load_from(self, engine: Engine, name: str, sql: str) -> None:
+        """Read in place: the warehouse's tables are in this session."""
+        if engine is not self.engine:
+            super().load_from(engine, name, sql)
+            return
+        self.create_table(name, sql)
+
+    def save_to(
+        self, engine: Engine, table: str, sql: str, *, mode: Literal["append", "replace"]
+    ) -> None:
+        """Written by the executors: this backend's views are in the engine's session."""
+        if engine is not self.engine:
+            super().save_to(engine, table, sql, mode=mode)
+        elif mode == "replace" or not engine.table_exists(table):
+            engine.create_table_as(table, sql)
+        else:
+            engine.execute(f"INSERT INTO {table} {sql}")
 
     def drop_table(self, name: str) -> None:
         self.session.catalog.dropTempView(name)

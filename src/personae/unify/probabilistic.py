@@ -14,9 +14,10 @@ email local part and phone, with a model trained without labels:
 5. pairs scoring at least ``threshold_match_probability`` are written to
    ``identity_edges_probabilistic``.
 
-Splink runs on its own in-memory DuckDB connection: the input is handed over as Arrow and
-the edges come back through :meth:`Engine.write_arrow`, so the warehouse engine stays
-whatever it is. Splink is an optional dependency (``pip install 'personae[match]'``).
+Splink runs where the engine's :class:`MatchingBackend` says: a private in-memory DuckDB
+fed with Arrow by default, Splink's Spark backend in the engine's own session on Spark
+(where the input and the edges never leave the executors). Splink is an optional
+dependency (``pip install 'personae[match]'``).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from personae.config.matching import MatchingConfig
 from personae.engine import AUTHORING_DIALECT, Engine
 from personae.engine.matching import MatchingBackend
 from personae.errors import PersonaeError
+from personae.sql import literal
 
 EDGES_TABLE = "identity_edges_probabilistic"
 #: the records last scored: source, record_id, fingerprint of the compared values, and the
@@ -468,45 +470,60 @@ def score_pairs(
     Both ways give the same edges because a pair's score depends on the pair alone: the
     term frequencies are part of the model, computed on the whole input when it is
     trained and frozen with it (a value unseen then gets no adjustment).
+
+    The input and the edges move between the warehouse and the matching backend through
+    the backend (:meth:`MatchingBackend.load_from`, :meth:`MatchingBackend.save_to`);
+    only the ids of changed records come back to Python.
     """
     _splink()
     started = time.perf_counter()
-    data = engine.query(
+    engine.create_table_as(
+        _CURRENT,
         f"SELECT *, md5(concat_ws('|', {', '.join(_fingerprinted())})) AS fingerprint "
-        f"FROM ({INPUT_SQL.format(table=records_table)}) AS i"
+        f"FROM ({INPUT_SQL.format(table=records_table)}) AS i",
     )
-    result = ProbabilisticResult(data.num_rows, 0, False, path, 0.0)
-    if data.num_rows < 2:
+    try:
+        return _score(engine, config, path, full, started)
+    finally:
+        engine.drop_table(_CURRENT)
+
+
+def _score(
+    engine: Engine, config: MatchingConfig, path: Path | None, full: bool, started: float
+) -> ProbabilisticResult:
+    records = engine.count(_CURRENT)
+    result = ProbabilisticResult(records, 0, False, path, 0.0)
+    if records < 2:
         engine.write_arrow(EDGES_TABLE, EDGE_SCHEMA.empty_table(), mode="replace")
         engine.drop_table(SCORED_TABLE)
         result.seconds = time.perf_counter() - started
         return result
     backend = engine.matching_backend()
     try:
-        backend.load("match_input", data.drop_columns(["fingerprint"]))
-        result.trained = needs_training(config, path, data.num_rows)
+        columns = ", ".join(("uid", "source", "record_id", *MATCH_COLUMNS))
+        backend.load_from(engine, "match_input", f"SELECT {columns} FROM {_CURRENT}")
+        result.trained = needs_training(config, path, records)
         if result.trained:
             settings = train_model(backend, ["match_input"], config)
             if path is not None:
-                save_model(settings, path, data.num_rows)
+                save_model(settings, path, records)
         else:
             assert path is not None
             settings = load_model(path)
         frequencies = _term_frequencies(backend, settings, config, path, result.trained)
         state = _scoring_state(settings, config, frequencies)
-        changed = None if full or result.trained else _changed(engine, data, state)
-        if changed is None or len(changed) * 2 > data.num_rows:
+        changed = None if full or result.trained else _changed(engine, state)
+        if changed is None or len(changed) * 2 > records:
             linker = linker_for(backend, ["match_input"], settings, config)
             register_term_frequencies(backend, linker, frequencies)
-            edges = _edges(backend, linker, config)
-            engine.write_arrow(EDGES_TABLE, edges, mode="replace")
+            backend.save_to(engine, EDGES_TABLE, _edges(linker, config), mode="replace")
         else:
             result.incremental = True
             result.scored = len(changed)
             edges = _edges_of_changed(backend, settings, config, changed, frequencies)
-            _replace_edges(engine, edges)
+            _replace_edges(engine, backend, edges)
         if result.scored is None:
-            result.scored = data.num_rows
+            result.scored = records
         result.blocking_pairs = (
             blocking_pair_counts(backend, "match_input", config.blocking_rules)
             if not result.incremental
@@ -514,17 +531,9 @@ def score_pairs(
         )
     finally:
         backend.close()
-    engine.write_arrow(
+    engine.create_table_as(
         SCORED_TABLE,
-        pa.table(
-            {
-                "source": data.column("source"),
-                "record_id": data.column("record_id"),
-                "fingerprint": data.column("fingerprint"),
-                "state": pa.array([state] * data.num_rows, pa.string()),
-            }
-        ),
-        mode="replace",
+        f"SELECT source, record_id, fingerprint, {literal(state)} AS state FROM {_CURRENT}",
     )
     result.edges = engine.count(EDGES_TABLE)
     result.seconds = time.perf_counter() - started
@@ -594,70 +603,65 @@ def _scoring_state(
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 
 
-def _changed(engine: Engine, data: pa.Table, state: str) -> list[int] | None:
-    """uids of the input records to score again, or None when everything must be."""
+def _changed(engine: Engine, state: str) -> list[int] | None:
+    """uids of the input records to score again, or None when everything must be.
+
+    Also writes :data:`_GONE`: the records whose edges are out of date (changed or no
+    longer in the input).
+    """
     if not engine.table_exists(SCORED_TABLE) or not engine.table_exists(EDGES_TABLE):
         return None
     states = engine.rows(f"SELECT DISTINCT state FROM {SCORED_TABLE}")
     if [str(row[0]) for row in states] != [state]:
         return None
-    engine.write_arrow(
-        _CURRENT,
-        data.select(["uid", "source", "record_id", "fingerprint"]),
-        mode="replace",
+    engine.create_table_as(
+        _GONE,
+        f"""
+        SELECT s.source, s.record_id FROM {SCORED_TABLE} AS s
+        LEFT JOIN {_CURRENT} AS c ON c.source = s.source AND c.record_id = s.record_id
+        WHERE c.fingerprint IS NULL OR c.fingerprint <> s.fingerprint
+        """,
     )
-    try:
-        engine.create_table_as(
-            _GONE,
+    return [
+        int(row[0])
+        for row in engine.rows(
             f"""
-            SELECT s.source, s.record_id FROM {SCORED_TABLE} AS s
-            LEFT JOIN {_CURRENT} AS c ON c.source = s.source AND c.record_id = s.record_id
-            WHERE c.fingerprint IS NULL OR c.fingerprint <> s.fingerprint
-            """,
+            SELECT c.uid FROM {_CURRENT} AS c
+            LEFT JOIN {SCORED_TABLE} AS s
+              ON s.source = c.source AND s.record_id = c.record_id
+            WHERE s.fingerprint IS NULL OR s.fingerprint <> c.fingerprint
+            ORDER BY c.uid
+            """
         )
-        uids = [
-            int(row[0])
-            for row in engine.rows(
-                f"""
-                SELECT c.uid FROM {_CURRENT} AS c
-                LEFT JOIN {SCORED_TABLE} AS s
-                  ON s.source = c.source AND s.record_id = c.record_id
-                WHERE s.fingerprint IS NULL OR s.fingerprint <> c.fingerprint
-                ORDER BY c.uid
-                """
-            )
-        ]
-    finally:
-        engine.drop_table(_CURRENT)
-    return uids
+    ]
 
 
-def _edges(backend: MatchingBackend, linker: Any, config: MatchingConfig) -> pa.Table:
+def _edges(linker: Any, config: MatchingConfig) -> str:
+    """The query of the edges of every scored pair (see :func:`_canonical`)."""
     predictions = linker.inference.predict(
         threshold_match_probability=config.threshold_match_probability
     )
-    return _canonical(backend, predictions.physical_name)
+    return _canonical(predictions.physical_name)
 
 
-def _canonical(backend: MatchingBackend, table: str, where: str = "true") -> pa.Table:
+def _canonical(table: str, where: str = "true") -> str:
     """Edges with the smaller (source, record_id) on the left, once each, ordered."""
     first = "(source_l < source_r OR (source_l = source_r AND record_id_l < record_id_r))"
-    edges = backend.query(
-        f"""
+    return f"""
         SELECT DISTINCT
-            CASE WHEN {first} THEN source_l ELSE source_r END AS source_l,
-            CASE WHEN {first} THEN record_id_l ELSE record_id_r END AS record_id_l,
-            CASE WHEN {first} THEN source_r ELSE source_l END AS source_r,
-            CASE WHEN {first} THEN record_id_r ELSE record_id_l END AS record_id_r,
+            CAST(CASE WHEN {first} THEN source_l ELSE source_r END AS VARCHAR) AS source_l,
+            CAST(CASE WHEN {first} THEN record_id_l ELSE record_id_r END AS VARCHAR)
+                AS record_id_l,
+            CAST(CASE WHEN {first} THEN source_r ELSE source_l END AS VARCHAR) AS source_r,
+            CAST(CASE WHEN {first} THEN record_id_r ELSE record_id_l END AS VARCHAR)
+                AS record_id_r,
             -- rounded: sums taken in another order must not reorder equal edges
             round(CAST(match_probability AS DOUBLE), 12) AS match_probability,
             round(CAST(match_weight AS DOUBLE), 9) AS match_weight
         FROM {table}
         WHERE {where} AND NOT (source_l = source_r AND record_id_l = record_id_r)
         ORDER BY match_weight DESC, source_l, record_id_l, source_r, record_id_r
-        """
-    )
-    return edges.cast(EDGE_SCHEMA)
+    """
 
 
 def _edges_of_changed(
@@ -666,10 +670,11 @@ def _edges_of_changed(
     config: MatchingConfig,
     uids: list[int],
     frequencies: dict[str, pa.Table],
-) -> pa.Table:
-    """Edges of the ``uids`` records with every record (themselves included)."""
+) -> str | None:
+    """The query of the edges of the ``uids`` records with every record (themselves
+    included), or None when there is none to score."""
     if not uids:
-        return EDGE_SCHEMA.empty_table()
+        return None
     backend.load("match_changed_uids", pa.table({"uid": pa.array(uids, pa.int64())}))
     backend.create_table(
         "match_changed",
@@ -682,7 +687,7 @@ def _edges_of_changed(
     predictions = linker.inference.predict(
         threshold_match_probability=config.threshold_match_probability
     )
-    return _canonical(backend, predictions.physical_name)
+    return _canonical(predictions.physical_name)
 
 
 def _tf_columns(settings: dict[str, Any]) -> list[str]:
@@ -695,7 +700,7 @@ def _tf_columns(settings: dict[str, Any]) -> list[str]:
     return columns
 
 
-def _replace_edges(engine: Engine, edges: pa.Table) -> None:
+def _replace_edges(engine: Engine, backend: MatchingBackend, edges: str | None) -> None:
     """Drop the edges of changed and removed records (``_GONE``), then add ``edges``."""
     try:
         engine.execute(
@@ -706,6 +711,7 @@ def _replace_edges(engine: Engine, edges: pa.Table) -> None:
                    OR (g.source = e.source_r AND g.record_id = e.record_id_r))
             """
         )
-        engine.write_arrow(EDGES_TABLE, edges, mode="append")
+        if edges is not None:
+            backend.save_to(engine, EDGES_TABLE, edges, mode="append")
     finally:
         engine.drop_table(_GONE)
