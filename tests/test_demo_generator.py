@@ -401,3 +401,12 @@ def test_enough_people_fit_the_segments(demo: Demo) -> None:
         last[person] = max(last.get(person, at), at)
     at_risk = [p for p in revenue if revenue[p] > 300 and (ANCHOR - last[p]).days > 180]
     assert len(at_risk) >= 0.005 * PEOPLE
+
+
+def test_the_demo_config_names_the_engine_asked_for() -> None:
+    day = dt.date(2026, 11, 1)
+    assert parse_config(gen.config_text(day)).engine.type == "duckdb"
+    spark = parse_config(gen.config_text(day, "spark")).engine
+    assert spark.type == "spark" and spark.master == "local[2]"  # type: ignore[union-attr]
+    with pytest.raises(ValueError, match="unknown engine 'oracle'"):
+        gen.config_text(day, "oracle")

@@ -150,14 +150,22 @@ def demo(
     generate_only: Annotated[
         bool, typer.Option("--generate-only", help="Write the data but do not run.")
     ] = False,
+    engine: Annotated[
+        EngineName | None,
+        typer.Option("--engine", help="The engine the demo's personae.yml names (and runs on)."),
+    ] = None,
 ) -> None:
     """Generate a messy multi-source dataset with ground truth, then run the whole pipeline."""
     from personae.demo.generator import generate_demo
 
+    if engine is not None:
+        state.engine = engine.value
+    chosen = state.engine or EngineName.duckdb.value
+
     def go() -> None:
         with _spinner() as start:
-            start(f"generating {people:,} people into {directory}")
-            generate_demo(people, directory, seed=seed)
+            start(f"generating {people:,} people into {directory} ({chosen})")
+            generate_demo(people, directory, seed=seed, engine=chosen)
         if generate_only:
             return
         report = _run_stages(("ingest", "clean", "resolve", "profiles", "segments"), directory)

@@ -1523,9 +1523,23 @@ def write_truth(sources: Sequence[SourceData], pop: Population, path: Path) -> N
 # --------------------------------------------------------------------------- personae.yml
 
 
-def config_text(anchor: dt.date) -> str:
-    """The demo's ``personae.yml``, with comments explaining each source."""
-    return CONFIG_TEMPLATE.replace("{as_of}", anchor.isoformat())
+def config_text(anchor: dt.date, engine: str = "duckdb") -> str:
+    """The demo's ``personae.yml``, with comments explaining each source; ``engine`` is
+    the engine it names (``duckdb``, the default, needs no section)."""
+    text = CONFIG_TEMPLATE.replace("{as_of}", anchor.isoformat())
+    if engine == "spark":
+        text = text.replace("\nas_of:", "\n" + SPARK_SECTION + "as_of:", 1)
+    elif engine != "duckdb":
+        raise ValueError(f"unknown engine {engine!r}: duckdb or spark")
+    return text
+
+
+SPARK_SECTION = """\
+# the same pipeline on Apache Spark (pip install 'personae[spark]'; see docs/spark.md)
+engine:
+  type: spark
+  master: local[2]      # or spark://host:7077, yarn, k8s://...
+"""
 
 
 CONFIG_TEMPLATE = """\
@@ -1783,12 +1797,18 @@ def add_broken_rows(files: dict[str, Path]) -> None:
 
 
 def generate_demo(
-    people: int, out_dir: Path, seed: int = 42, anchor: dt.date = dt.date(2026, 11, 1)
+    people: int,
+    out_dir: Path,
+    seed: int = 42,
+    anchor: dt.date = dt.date(2026, 11, 1),
+    *,
+    engine: str = "duckdb",
 ) -> DemoSummary:
     """Write a demo project into ``out_dir``: ``personae.yml``, ``data/`` and ``truth/``.
 
     ``anchor`` is the day the data is exported (the project's ``as_of``): every event
-    happens before it. The same ``people``, ``seed`` and ``anchor`` give the same bytes."""
+    happens before it. The same ``people``, ``seed`` and ``anchor`` give the same bytes.
+    ``engine`` is the engine ``personae.yml`` names (``duckdb`` or ``spark``)."""
     if people < 1:
         raise ValueError(f"people must be at least 1, got {people}")
     out_dir = Path(out_dir)
@@ -1808,7 +1828,7 @@ def generate_demo(
         build_support_tickets(rng, pop, who, anchor_day),
         build_nps_survey(rng, pop, who, anchor_day),
     ]
-    text = config_text(anchor)
+    text = config_text(anchor, engine)
     parse_config(text)  # the generated configuration must always be valid
     (out_dir / "data").mkdir(parents=True, exist_ok=True)
     (out_dir / "truth").mkdir(parents=True, exist_ok=True)
