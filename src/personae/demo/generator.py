@@ -1528,7 +1528,7 @@ def config_text(anchor: dt.date, engine: str = "duckdb") -> str:
     the engine it names (``duckdb``, the default, needs no section)."""
     text = CONFIG_TEMPLATE.replace("{as_of}", anchor.isoformat())
     if engine == "spark":
-        text = text.replace("\nas_of:", "\n" + SPARK_SECTION + "as_of:", 1)
+        text = text.replace("\nname: demo\n", "\nname: demo\n" + SPARK_SECTION, 1)
     elif engine != "duckdb":
         raise ValueError(f"unknown engine {engine!r}: duckdb or spark")
     return text
