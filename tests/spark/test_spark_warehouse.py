@@ -11,12 +11,14 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 pytest.importorskip("pyspark")
 
+from personae.engine.base import ReadOptions
 from personae.engine.duckdb import DuckDBEngine
-from personae.engine.spark import SparkEngine
+from personae.engine.spark import STAGING, SparkEngine
 
 
 @pytest.fixture
@@ -75,6 +77,24 @@ def test_an_incomplete_table_directory_is_removed(warehouse: str) -> None:
     assert not second.table_exists("broken")
     assert not Path(warehouse, "broken").exists()
     assert second.table_exists("t")
+
+
+def test_a_warehouse_given_as_a_uri_works_like_a_path(tmp_path: Path) -> None:
+    """Every file operation goes through Hadoop's FileSystem, so a URI (``file://`` here,
+    ``s3a://`` or ``hdfs://`` on a cluster) works like a path: tables, staged Arrow,
+    source files read on the driver, reopening."""
+    folder = tmp_path / "uri-warehouse"
+    uri = folder.as_uri()
+    engine = SparkEngine(uri, master="local[1]", database="uri_a")
+    engine.write_arrow("t", pa.table({"a": pa.array([1, 2], pa.int64())}), mode="replace")
+    source = tmp_path / "s.csv"
+    source.write_text("id,name\n1,Ann\n", encoding="utf-8")
+    engine.read_file(source, ReadOptions(format="csv"), "s")
+    assert (folder / "t" / "_SUCCESS").exists() and (folder / "s" / "_SUCCESS").exists()
+    again = SparkEngine(uri, master="local[1]", database="uri_b")
+    assert sorted(again.rows("SELECT a FROM t")) == [(1,), (2,)]
+    assert again.rows("SELECT _line, id, name FROM s") == [(1, "1", "Ann")]
+    assert not any((folder / STAGING).iterdir())
 
 
 def test_projects_sharing_a_session_do_not_see_each_other(tmp_path: Path) -> None:
