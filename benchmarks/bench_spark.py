@@ -7,13 +7,15 @@
 For each size: generates the demo once (in another process), copies it, runs every
 stage on each engine and prints seconds and peak resident memory per stage (this process
 plus its children: the Spark JVM is one), then the ratio Spark / DuckDB. The first Spark
-stage includes starting the session (once per process). Several sizes end with a table
-of how each engine's cost grows.
+stage includes starting the session. Several sizes run one process each (a JVM and
+memory peaks of their own) and end with a table of how each engine's cost grows.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import shutil
 import subprocess
 import sys
@@ -76,19 +78,28 @@ def main() -> int:
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--driver-memory", default="8g")
     parser.add_argument("--engines", default="duckdb,spark", help="e.g. spark alone")
+    parser.add_argument("--totals", type=Path, help=argparse.SUPPRESS)  # one size's result
     args = parser.parse_args()
     engines = args.engines.split(",")
     sizes = [int(size) for size in args.people.split(",")]
-    totals = [
-        (people, *bench(people, engines, args.master, args.driver_memory)) for people in sizes
-    ]
-    if len(totals) > 1:
-        print("\nscaling (pipeline seconds)")
-        print(f"{'people':>10}{'records':>12}{'DuckDB s':>10}{'Spark s':>10}{'ratio':>8}")
-        for people, records, duck, spark in totals:
-            print(
-                f"{people:>10,}{records:>12,}{_s(duck):>10}{_s(spark):>10}{_ratio(spark, duck):>8}"
-            )
+    if len(sizes) == 1:
+        records, duck, spark = bench(sizes[0], engines, args.master, args.driver_memory)
+        if args.totals:
+            args.totals.write_text(json.dumps([records, duck, spark]), encoding="utf-8")
+        return 0
+    totals = []
+    for people in sizes:
+        # each size in a process of its own: its own Spark JVM, its own memory peaks
+        with tempfile.TemporaryDirectory() as scratch:
+            result = Path(scratch) / "totals.json"
+            command = [sys.executable, __file__, "--people", str(people), "--totals", str(result)]
+            command += ["--master", args.master, "--driver-memory", args.driver_memory]
+            subprocess.run([*command, "--engines", args.engines], check=True)
+            totals.append((people, *json.loads(result.read_text(encoding="utf-8"))))
+    print("\nscaling (pipeline seconds)")
+    print(f"{'people':>10}{'records':>12}{'DuckDB s':>10}{'Spark s':>10}{'ratio':>8}")
+    for people, records, duck, spark in totals:
+        print(f"{people:>10,}{records:>12,}{_s(duck):>10}{_s(spark):>10}{_ratio(spark, duck):>8}")
     return 0
 
 
@@ -114,6 +125,7 @@ def bench(
         stdout=subprocess.DEVNULL,
     )
     shutil.copytree(base / "duckdb", base / "spark")
+    os.sync()  # the fresh files on disk, so no engine pays for writing them back
     config = base / "spark" / "personae.yml"
     config.write_text(
         config.read_text(encoding="utf-8").replace(
