@@ -5,8 +5,9 @@
     python benchmarks/bench_spark.py --people 2000000 --engines spark --driver-memory 16g
 
 For each size: generates the demo once (in another process), copies it, runs every
-stage on each engine and prints seconds and peak resident memory per stage (this process
-plus its children: the Spark JVM is one), then the ratio Spark / DuckDB. The first Spark
+stage on each engine and prints seconds and peak proportional resident memory (Pss)
+per stage (this process plus its children: the Spark JVM is one), then the ratio
+Spark / DuckDB. The first Spark
 stage includes starting the session. Several sizes run one process each (a JVM and
 memory peaks of their own) and end with a table of how each engine's cost grows.
 """
@@ -29,7 +30,10 @@ from personae.project import Project
 
 
 def tree_rss() -> int:
-    """Resident bytes of this process and all its descendants (Linux /proc)."""
+    """Proportional resident bytes (Pss) of this process and all its descendants.
+
+    Pss splits each shared page among the processes mapping it, so the JVM and Python
+    sharing libraries and page cache are not counted twice (summing VmRSS is)."""
     children: dict[int, list[int]] = {}
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
@@ -44,8 +48,8 @@ def tree_rss() -> int:
         pid = todo.pop()
         todo += children.get(pid, [])
         try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
                     total += int(line.split()[1]) * 1024
         except OSError:
             continue
