@@ -7,9 +7,9 @@
 For each size: generates the demo once (in another process), copies it, runs every
 stage on each engine and prints seconds and peak proportional resident memory (Pss)
 per stage (this process plus its children: the Spark JVM is one), then the ratio
-Spark / DuckDB. The first Spark
-stage includes starting the session. Several sizes run one process each (a JVM and
-memory peaks of their own) and end with a table of how each engine's cost grows.
+Spark / DuckDB. The first Spark stage includes starting the session. Several sizes run
+one process each (a JVM and memory peaks of their own) and end with a table of how each
+engine's cost grows.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from personae.pipeline import STAGES, run
 from personae.project import Project
 
 
-def tree_rss() -> int:
+def tree_pss() -> int:
     """Proportional resident bytes (Pss) of this process and all its descendants.
 
     Pss splits each shared page among the processes mapping it, so the JVM and Python
@@ -65,11 +65,11 @@ class Sampler:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, tree_rss())
+            self.peak = max(self.peak, tree_pss())
             time.sleep(0.2)
 
     def reset(self) -> None:
-        self.peak = tree_rss()
+        self.peak = tree_pss()
 
     def stop(self) -> None:
         self._stop.set()
