@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from personae.config import ProjectConfig, load_config
-from personae.config.models import DuckDBEngineConfig, SparkEngineConfig
+from personae.config.engine import DuckDBEngineConfig, SparkEngineConfig
 from personae.engine import Engine, open_engine
 
 STATE_DIR = ".personae"

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from personae.clean import normalize
 from personae.config.fields import ATTRIBUTE_FIELDS, FULL_NAME, IDENTITY_FIELDS
-from personae.config.models import FieldSpec, ProjectConfig, SourceConfig
+from personae.config.models import ProjectConfig
+from personae.config.sources import FieldSpec, SourceConfig
 from personae.sql import ident, literal
 
 #: lookup kind used for each built-in attribute

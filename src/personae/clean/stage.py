@@ -28,7 +28,8 @@ from personae.collect.records import (
     collected_phone_request,
     collected_records_sql,
 )
-from personae.config.models import ProjectConfig, PropertySpec, SourceConfig
+from personae.config.models import ProjectConfig
+from personae.config.sources import PropertySpec, SourceConfig
 from personae.engine import Engine
 from personae.ingest.tables import has_versions, raw_table
 from personae.project import Project

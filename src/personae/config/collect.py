@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
-from personae.config.models import Strict
+from personae.config.base import Strict
 
 MessageType = Literal["identify", "track", "page", "screen", "group", "alias"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from personae.config.models import Strict
+from personae.config.base import Strict
 
 #: candidate pairs: SQL over ``l.``/``r.`` columns of the matching input (see
 #: :mod:`personae.unify.probabilistic`); a pair is compared when any rule holds

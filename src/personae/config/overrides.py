@@ -21,7 +21,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, model_validator
 
-from personae.config.models import Strict
+from personae.config.base import Strict
 
 
 def _record_name(value: str) -> str:

@@ -7,7 +7,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from personae.config.models import SourceConfig
+from personae.config.sources import SourceConfig
 from personae.errors import SourceError
 
 _CHUNK = 4 * 1024 * 1024

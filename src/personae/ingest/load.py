@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from personae.collect.load import CollectedLoad, load_collected
-from personae.config.models import SourceConfig
+from personae.config.sources import SourceConfig
 from personae.engine import Engine, ReadOptions
 from personae.errors import SourceError
 from personae.ingest.files import find_files, fingerprint

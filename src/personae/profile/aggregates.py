@@ -26,7 +26,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from personae.config.models import AggregateTrait, ProjectConfig
+from personae.config.models import ProjectConfig
+from personae.config.traits import AggregateTrait
 from personae.engine import Engine
 from personae.profile.events import declared_property_types, event_match_sql
 from personae.profile.expressions import EVENT_COLUMNS, property_sql

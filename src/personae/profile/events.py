@@ -8,7 +8,8 @@ window before the end of the reference date (see :mod:`personae.profile.asof`).
 from __future__ import annotations
 
 from personae.config.fields import FieldType
-from personae.config.models import ProjectConfig, PropertySpec
+from personae.config.models import ProjectConfig
+from personae.config.sources import PropertySpec
 from personae.profile.asof import timestamp_sql, window_start
 from personae.profile.expressions import event_filter_sql
 from personae.sql import literal

@@ -47,7 +47,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from personae.config.fields import BUILTIN_FIELDS, BUILTIN_TYPES
-from personae.config.models import ProjectConfig, SurvivorshipField
+from personae.config.models import ProjectConfig
+from personae.config.profiles import SurvivorshipField
 from personae.engine import Engine
 from personae.errors import ConfigError, ProjectError
 from personae.profile.expressions import suggestion

@@ -38,7 +38,7 @@ where every cell has exactly one segment::
 
 from __future__ import annotations
 
-from personae.config.models import RFMTrait
+from personae.config.traits import RFMTrait
 from personae.profile.expressions import property_sql
 from personae.sql import ident, literal
 

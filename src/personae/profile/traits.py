@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
-from personae.config.models import AggregateTrait, ExpressionTrait, ProjectConfig, RFMTrait
+from personae.config.models import ProjectConfig
+from personae.config.traits import AggregateTrait, ExpressionTrait, RFMTrait
 from personae.engine import Engine
 from personae.errors import ConfigError
 from personae.profile.aggregates import compile_aggregate, property_types

@@ -27,13 +27,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from personae.config.models import (
+from personae.config.models import ProjectConfig
+from personae.config.segments import (
     AllOf,
     AnyOf,
     Condition,
     EventCondition,
     NotCondition,
-    ProjectConfig,
     SegmentConfig,
     TraitCondition,
 )
