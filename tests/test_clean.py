@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from personae.clean.stage import clean
+from personae.clean.records import clean
 from personae.ingest import ingest
 from personae.project import Project
 

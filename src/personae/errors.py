@@ -14,6 +14,9 @@ Row-level problems are never raised: they are quarantined with a reason.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 
 class PersonaeError(Exception):
     """Root of every error personae raises on purpose. The message is shown to the user."""
@@ -47,3 +50,15 @@ class EngineError(PersonaeError):
 
 class NotFoundError(PersonaeError):
     """Something asked for by name does not exist."""
+
+
+def closest(word: str, choices: Iterable[str]) -> str | None:
+    """The choice closest to a misspelled ``word``, if one is close enough to suggest."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def did_you_mean(word: str, choices: Iterable[str], *, prefix: str = "; ") -> str:
+    """``; did you mean 'x'?`` for the closest choice, or an empty string."""
+    match = closest(word, choices)
+    return f"{prefix}did you mean {match!r}?" if match is not None else ""

@@ -1,30 +1,52 @@
-"""Run the stages in order: ingest, clean, resolve, profiles, segments."""
+"""The pipeline: every stage in order, run and timed.
+
+``STAGES`` is the one list of stages; the CLI, ``status`` and the benchmarks iterate it.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
 import time
-import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
 
-from personae.clean.stage import clean
-from personae.ingest import ingest
-from personae.profile.golden import build_profiles
-from personae.profile.traits import compute_traits
+from personae.clean.stage import CLEAN
+from personae.errors import PersonaeError
+from personae.ingest.stage import INGEST
+from personae.lock import warehouse_lock
+from personae.profile.stage import PROFILE
 from personae.project import Project
-from personae.segment.evaluate import evaluate_segments
-from personae.unify.resolve import resolve_identities
+from personae.segment.stage import SEGMENT
+from personae.stage import Report, RunContext, Stage, command_of
+from personae.unify.stage import UNIFY
 
-STAGES = ("ingest", "clean", "resolve", "profiles", "segments")
+#: every stage, in pipeline order
+STAGES: tuple[Stage[Report], ...] = (INGEST, CLEAN, UNIFY, PROFILE, SEGMENT)
+STAGE_NAMES: tuple[str, ...] = tuple(stage.name for stage in STAGES)
+
+
+def stage_named(name: str) -> Stage[Report]:
+    """The stage called ``name`` (its package's name, or the command that runs it)."""
+    for stage in STAGES:
+        if name in (stage.name, command_of(stage)):
+            return stage
+    names = ", ".join(STAGE_NAMES)
+    raise PersonaeError(f"no stage {name!r}; the stages are {names}")
 
 
 @dataclass
 class StageResult:
-    name: str
+    stage: Stage[Report]
     seconds: float
-    report: Any
+    report: Report
+
+    @property
+    def name(self) -> str:
+        return self.stage.name
+
+    @property
+    def command(self) -> str:
+        return command_of(self.stage)
 
 
 @dataclass
@@ -32,55 +54,47 @@ class RunReport:
     run_id: str
     stages: list[StageResult] = field(default_factory=list)
 
-    def get(self, name: str) -> Any:
-        return next((s.report for s in self.stages if s.name == name), None)
+    def get(self, name: str) -> Report | None:
+        """The report of the stage called ``name`` (or run by that command), if it ran."""
+        wanted = stage_named(name)
+        return next((s.report for s in self.stages if s.stage is wanted), None)
 
     @property
     def seconds(self) -> float:
         return sum(s.seconds for s in self.stages)
 
 
-#: called with the stage name when it starts
-StageHook = Callable[[str], None]
+#: called with each stage when it starts
+StageHook = Callable[[Stage[Report]], None]
 
 
 def run(
     project: Project,
-    stages: tuple[str, ...] = STAGES,
+    stages: Iterable[str] | None = None,
     on_stage: StageHook | None = None,
     *,
     full_matching: bool = False,
 ) -> RunReport:
-    """Run the given stages in pipeline order and time each of them.
+    """Run the named stages (default: all) in pipeline order and time each of them.
 
     ``full_matching`` scores every record pair again instead of only new and changed ones.
     """
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    report = RunReport(run_id=f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}")
-    steps: dict[str, Callable[[], Any]] = {
-        "ingest": lambda: ingest(project),
-        "clean": lambda: clean(project),
-        "resolve": lambda: resolve_identities(
-            project.engine,
-            project.config,
-            report.run_id,
-            now,
-            project_dir=project.root,
-            full=full_matching,
-        ),
-        "profiles": lambda: (
-            build_profiles(project.engine, project.config),
-            compute_traits(project.engine, project.config),
-        ),
-        "segments": lambda: evaluate_segments(project.engine, project.config, now),
-    }
-    for name in STAGES:
-        if name not in stages:
+    wanted = {stage_named(name).name for name in stages} if stages is not None else None
+    context = RunContext.start(project, full_matching=full_matching)
+    report = RunReport(run_id=context.run_id)
+    for stage in STAGES:
+        if wanted is not None and stage.name not in wanted:
             continue
         if on_stage:
-            on_stage(name)
+            on_stage(stage)
         start = time.perf_counter()
-        result = steps[name]()
-        report.stages.append(StageResult(name, time.perf_counter() - start, result))
+        result = stage.run(context)
+        report.stages.append(StageResult(stage, time.perf_counter() - start, result))
     project.engine.checkpoint()
     return report
+
+
+def run_pipeline_once(project_root: Path) -> None:
+    """The whole pipeline under the warehouse lock: what ``personae serve`` schedules."""
+    with warehouse_lock(project_root), Project.load(project_root) as project:
+        run(project)

@@ -13,10 +13,10 @@ from personae.collect.app import create_app
 from personae.collect.collector import Collector
 from personae.collect.errors import CollectError
 from personae.collect.flush import parquet_files
-from personae.collect.load import load_collected
 from personae.collect.paths import CollectPaths
 from personae.collect.wal import encode_record, list_segments
 from personae.config import load_config
+from personae.ingest.collected import load_collected
 from personae.project import Project
 
 

@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 from collect.cli_entry import cli
 from collect.conftest import write_project
 from personae.collect.keys import KeyStore
-from personae.collect.lock import WarehouseLockTimeout, warehouse_lock
 from personae.collect.paths import CollectPaths
 from personae.errors import PersonaeError
+from personae.lock import WarehouseLockTimeout, warehouse_lock
 
 runner = CliRunner()
 

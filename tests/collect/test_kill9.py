@@ -14,9 +14,9 @@ from pathlib import Path
 import httpx
 
 from collect.conftest import basic, free_port, new_key, write_project
-from personae.collect.load import load_collected
 from personae.collect.paths import CollectPaths
 from personae.collect.wal import encode_record, list_segments, segment_name
+from personae.ingest.collected import load_collected
 from personae.project import Project
 
 TESTS = Path(__file__).resolve().parents[1]

@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from collect.conftest import ServeFactory
-from personae.clean.lookups import refresh_lookup
-from personae.clean.plan import record_columns
-from personae.collect.load import load_collected
-from personae.collect.records import (
+from personae.clean.collected import (
     collected_events_sql,
     collected_phone_request,
     collected_records_sql,
 )
+from personae.clean.lookups import refresh_lookup
+from personae.clean.plan import record_columns
 from personae.collect.status import tracking_plan_counts
+from personae.ingest.collected import load_collected
 from personae.project import Project
 
 PLAN_CONFIG = """

@@ -8,7 +8,7 @@ import pytest
 import sqlglot
 
 from personae.errors import ConfigError
-from personae.profile.expressions import event_filter_sql, referenced_names
+from personae.query.expressions import event_filter_sql, referenced_names
 
 AS_OF = dt.date(2024, 6, 30)
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 from typing import Literal
 
+from personae.catalog import IDENTITY_MAP, PROFILES, SEGMENT_MEMBERSHIP, TRAITS
 from personae.engine import Engine
-from personae.errors import NotFoundError, PersonaeError, ProjectError
+from personae.errors import NotFoundError, PersonaeError, did_you_mean
+from personae.query.tables import require_tables
 from personae.sql import ident, literal
 
 FileFormat = Literal["csv", "parquet"]
@@ -22,28 +23,23 @@ def file_format(path: Path) -> FileFormat:
     raise PersonaeError(f"--out {path}: unknown file type {suffix!r}; use a .csv or .parquet name")
 
 
-def _require(engine: Engine, table: str, step: str) -> None:
-    if not engine.table_exists(table):
-        raise ProjectError(f"no {table} yet: run 'personae {step}' (or 'personae run') first")
-
-
 def export_identities(engine: Engine, out: Path) -> int:
     """``source,record_id,person_id`` for every source record."""
-    _require(engine, "identity_map", "resolve")
-    sql = "SELECT source, record_id, person_id FROM identity_map ORDER BY source, record_id"
+    require_tables(engine, [IDENTITY_MAP])
+    sql = f"SELECT source, record_id, person_id FROM {IDENTITY_MAP} ORDER BY source, record_id"
     return engine.export(sql, out, file_format(out))
 
 
 def _profile_view(engine: Engine) -> str:
-    _require(engine, "profiles", "profiles")
-    if engine.table_exists("traits"):
-        trait_columns = [c for c in engine.columns("traits") if c != "person_id"]
+    require_tables(engine, [PROFILES])
+    if engine.table_exists(TRAITS):
+        trait_columns = [c for c in engine.columns(TRAITS) if c != "person_id"]
         traits = ", ".join(f"t.{ident(c)}" for c in trait_columns)
         return (
-            f"SELECT p.*{', ' + traits if traits else ''} FROM profiles p "
-            "LEFT JOIN traits t ON t.person_id = p.person_id"
+            f"SELECT p.*{', ' + traits if traits else ''} FROM {PROFILES} p "
+            f"LEFT JOIN {TRAITS} t ON t.person_id = p.person_id"
         )
-    return "SELECT * FROM profiles"
+    return f"SELECT * FROM {PROFILES}"
 
 
 def _checked_fields(engine: Engine, view: str, fields: list[str]) -> list[str]:
@@ -51,8 +47,7 @@ def _checked_fields(engine: Engine, view: str, fields: list[str]) -> list[str]:
     available = engine.query(f"SELECT * FROM ({view}) LIMIT 0").column_names
     for name in fields:
         if name not in available:
-            close = difflib.get_close_matches(name, available, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(name, available)
             raise NotFoundError(f"--fields: no field {name!r}{hint}")
     return [f for f in fields if f != "person_id"]
 
@@ -78,16 +73,15 @@ def export_segment(
 ) -> int:
     """Members of a declared segment with ``since`` and the chosen profile fields."""
     if segment not in declared:
-        close = difflib.get_close_matches(segment, declared, n=1)
-        hint = f"did you mean {close[0]!r}?" if close else f"declared: {', '.join(declared)}"
+        hint = did_you_mean(segment, declared, prefix="") or f"declared: {', '.join(declared)}"
         raise NotFoundError(f"no segment {segment!r} in personae.yml; {hint}")
-    _require(engine, "segment_membership", "segments")
+    require_tables(engine, [SEGMENT_MEMBERSHIP])
     view = _profile_view(engine)
     chosen = _checked_fields(engine, view, fields or ["email", "first_name", "last_name"])
     member_columns = "".join(f", p.{ident(c)}" for c in chosen)
     sql = f"""
         SELECT m.person_id, m.since{member_columns}
-        FROM segment_membership m JOIN ({view}) p ON p.person_id = m.person_id
+        FROM {SEGMENT_MEMBERSHIP} m JOIN ({view}) p ON p.person_id = m.person_id
         WHERE m.segment = {literal(segment)}
         ORDER BY m.person_id
     """

@@ -1,7 +1,7 @@
 """``personae serve``, ``personae keys …`` and ``personae collect …``.
 
-Registered on the main app by :func:`register`; every command runs under the main
-CLI's error handler (``Error: …`` and exit 1, traceback with ``--debug``).
+Registered on the main app by :func:`register`; every command runs under the CLI's
+error handler (``Error: …`` and exit 1, traceback with ``--debug``).
 """
 
 from __future__ import annotations
@@ -11,18 +11,14 @@ from typing import Annotated, Any
 
 import typer
 
+from personae.cli.context import err_console, guard, project_root
+
 keys_app = typer.Typer(help="Write keys of the collection API (stored only as hashes).")
 collect_app = typer.Typer(help="The collection API's files: signed URLs, loading.")
 
 
-def _main() -> Any:
-    from personae.cli import main
-
-    return main
-
-
 def _root() -> Path:
-    return Path(_main().state.project_dir).resolve()
+    return project_root()
 
 
 def _config() -> Any:
@@ -42,12 +38,20 @@ def serve(
 ) -> None:
     """Serve the Segment-compatible collection API on the project (SIGTERM stops it)."""
     from personae.collect.server import serve as run_server
+    from personae.pipeline import run_pipeline_once
 
     def go() -> None:
-        _main().err_console.print(f"personae serve: listening on http://{host}:{port}")
-        run_server(_root(), host=host, port=port, collector_id=collector_id, log_level=log_level)
+        err_console.print(f"personae serve: listening on http://{host}:{port}")
+        run_server(
+            _root(),
+            host=host,
+            port=port,
+            collector_id=collector_id,
+            log_level=log_level,
+            scheduled_run=run_pipeline_once,
+        )
 
-    _main()._guard(go)
+    guard(go)
 
 
 @keys_app.command("create")
@@ -66,10 +70,10 @@ def keys_create(source: Annotated[str, typer.Argument(help="The event source.")]
                 path="collect.sources",
             )
         key, secret = KeyStore(CollectPaths.of(_root()).keys).create(source)
-        _main().err_console.print(f"Created key {key.key_id} for source {source}. Keep it:")
+        err_console.print(f"Created key {key.key_id} for source {source}. Keep it:")
         typer.echo(secret)
 
-    _main()._guard(go)
+    guard(go)
 
 
 @keys_app.command("list")
@@ -85,7 +89,7 @@ def keys_list() -> None:
         for key in keys:
             typer.echo(f"{key.key_id}\t{key.source}\t{key.created_at}")
 
-    _main()._guard(go)
+    guard(go)
 
 
 @keys_app.command("revoke")
@@ -98,7 +102,7 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key id from keys
         key = KeyStore(CollectPaths.of(_root()).keys).revoke(key_id)
         typer.echo(f"Revoked {key.key_id} ({key.source})")
 
-    _main()._guard(go)
+    guard(go)
 
 
 @collect_app.command("sign-url")
@@ -133,14 +137,14 @@ def sign_url(
         kind = "click" if url else "open"
         typer.echo(tracking_url(secret, base, kind, source, params, url))
 
-    _main()._guard(go)
+    guard(go)
 
 
 @collect_app.command("load")
 def collect_load() -> None:
     """Load collected Parquet files into raw_collected (under the warehouse lock)."""
-    from personae.collect.load import load_collected
-    from personae.collect.lock import warehouse_lock
+    from personae.ingest.collected import load_collected
+    from personae.lock import warehouse_lock
     from personae.project import Project
 
     def go() -> None:
@@ -151,7 +155,7 @@ def collect_load() -> None:
             f"({result.duplicates:,} duplicates skipped)"
         )
 
-    _main()._guard(go)
+    guard(go)
 
 
 def export_events_cmd(
@@ -163,9 +167,9 @@ def export_events_cmd(
     """Export collected events with original payloads and corrected timestamps."""
     import datetime as dt
 
-    from personae.collect.export import export_events
-    from personae.collect.lock import warehouse_lock
+    from personae.activate.events import export_events
     from personae.errors import PersonaeError
+    from personae.lock import warehouse_lock
     from personae.project import Project
 
     def go() -> None:
@@ -181,14 +185,13 @@ def export_events_cmd(
             rows = export_events(project, out, start)
         typer.echo(f"Wrote {rows:,} events to {out}")
 
-    _main()._guard(go)
+    guard(go)
 
 
-def register(app: typer.Typer) -> None:
+def register(app: typer.Typer, export_app: typer.Typer) -> None:
     """Add ``serve``, ``export events`` and the ``keys`` and ``collect`` sub-apps."""
     app.command("serve")(serve)
     app.add_typer(keys_app, name="keys")
     app.add_typer(collect_app, name="collect")
-    export_app = _main().export_app
     if not any(c.name == "events" for c in export_app.registered_commands):
         export_app.command("events")(export_events_cmd)

@@ -1,8 +1,7 @@
 """``personae explain``: why a person holds its records, why two records are (not) one.
 
-Registered on the main app by ``register(app)``. The commands import ``_guard``,
-``_project`` and ``console`` from ``personae.cli.main`` lazily (main imports this
-module), so they share its error handling and warehouse lock.
+Registered on the main app by ``register(app)``; the commands share the CLI's error
+handling and warehouse lock (:mod:`personae.cli.context`).
 """
 
 from __future__ import annotations
@@ -13,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from personae.cli.context import console, guard, open_project
 from personae.errors import PersonaeError
 from personae.unify.explain import (
     PersonExplanation,
@@ -45,13 +45,12 @@ def explain_cmd(
     ] = None,
 ) -> None:
     """Explain a person (records, linking identifiers, history), or two records."""
-    from personae.cli.main import _guard, _project, console
 
     def go() -> None:
         pair = records if records and all(records) else None
         if (person_id is None) == (pair is None):
             raise ExplainUsageError("give a PERSON_ID, or --records SOURCE:ID SOURCE:ID (not both)")
-        with _project() as project:
+        with open_project() as project:
             if pair is not None:
                 model = model_path(project.root)
                 found = explain_records(project.engine, project.config, pair[0], pair[1], model)
@@ -60,7 +59,7 @@ def explain_cmd(
                 assert person_id is not None
                 render_person(console, explain_person(project.engine, person_id, project.config))
 
-    _guard(go)
+    guard(go)
 
 
 def render_person(console: Console, found: PersonExplanation) -> None:

@@ -1,24 +1,24 @@
 """The ``personae`` command: a thin layer over :class:`personae.project.Project`.
 
-Every command runs under one error handler: a :class:`PersonaeError` prints one
-``Error: …`` line and exits 1; ``--debug`` shows the traceback instead.
+Every command runs under one error handler (:func:`personae.cli.context.guard`): a
+:class:`PersonaeError` prints one ``Error: …`` line and exits 1; ``--debug`` shows the
+traceback instead.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from personae.cli import collect_commands, identity_commands, render
-from personae.errors import PersonaeError
+from personae.cli.context import console, err_console, guard, open_project, spinner, state
+
+if TYPE_CHECKING:
+    from personae.pipeline import RunReport
 
 app = typer.Typer(
     name="personae",
@@ -29,19 +29,6 @@ app = typer.Typer(
 )
 export_app = typer.Typer(help="Export identities, profiles or segment members to files.")
 app.add_typer(export_app, name="export")
-
-console = Console()
-err_console = Console(stderr=True)
-T = TypeVar("T")
-
-
-class State:
-    project_dir: Path = Path(".")
-    debug: bool = False
-    engine: str | None = None
-
-
-state = State()
 
 
 class EngineName(StrEnum):
@@ -69,61 +56,24 @@ def _global(
     state.engine = engine.value if engine else None
 
 
-def _guard(fn: Callable[[], T]) -> T:
-    try:
-        return fn()
-    except PersonaeError as exc:
-        if state.debug:
-            raise
-        err_console.print(f"[bold red]Error:[/] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
-
-
-@contextmanager
-def _project(directory: Path | None = None) -> Iterator[Any]:
-    """The project, holding the warehouse lock: one personae process uses the warehouse
-    at a time (``personae serve`` only takes it for its scheduled runs)."""
-    from personae.collect.lock import warehouse_lock
-    from personae.project import Project
-
-    project = Project.load(directory or state.project_dir, engine=state.engine)
-    try:
-        with warehouse_lock(project.root):
-            yield project
-    finally:
-        project.close()
-
-
-@contextmanager
-def _spinner() -> Iterator[Callable[[str], None]]:
-    """A progress line per stage; yields a function that starts the next stage."""
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=False,
-    ) as progress:
-        current: list[Any] = []
-
-        def start(name: str) -> None:
-            if current:
-                progress.update(current[-1], completed=1, total=1)
-            current.append(progress.add_task(name, total=None))
-
-        yield start
-        if current:
-            progress.update(current[-1], completed=1, total=1)
-
-
 def _run_stages(
-    stages: tuple[str, ...], directory: Path | None = None, *, full_matching: bool = False
-) -> Any:
+    stages: tuple[str, ...] | None = None,
+    directory: Path | None = None,
+    *,
+    full_matching: bool = False,
+) -> RunReport:
+    """Run the named stages (default: all) with a progress line each, and show reports."""
     from personae.pipeline import run
+    from personae.stage import command_of
 
-    with _project(directory) as project:
-        with _spinner() as start:
-            report = run(project, stages, on_stage=start, full_matching=full_matching)
+    with open_project(directory) as project:
+        with spinner() as start:
+            report = run(
+                project,
+                stages,
+                on_stage=lambda stage: start(command_of(stage)),
+                full_matching=full_matching,
+            )
         render.run_report(console, project, report)
         return report
 
@@ -136,7 +86,7 @@ def init(directory: Annotated[Path, typer.Argument(help="Folder to create.")] = 
     """Write a commented starter project (personae.yml and two small data files)."""
     from personae.config.starter import write_starter_project
 
-    config = _guard(lambda: write_starter_project(directory))
+    config = guard(lambda: write_starter_project(directory))
     console.print(f"Created {config}. Next: [bold]personae --project {directory} run[/]")
 
 
@@ -156,6 +106,7 @@ def demo(
     ] = None,
 ) -> None:
     """Generate a messy multi-source dataset with ground truth, then run the whole pipeline."""
+    from personae.cli.story import tell_story
     from personae.demo.generator import generate_demo
 
     if engine is not None:
@@ -163,28 +114,28 @@ def demo(
     chosen = state.engine or EngineName.duckdb.value
 
     def go() -> None:
-        with _spinner() as start:
+        with spinner() as start:
             start(f"generating {people:,} people into {directory} ({chosen})")
             generate_demo(people, directory, seed=seed, engine=chosen)
         if generate_only:
             return
-        report = _run_stages(("ingest", "clean", "resolve", "profiles", "segments"), directory)
-        with _project(directory) as project:
-            render.demo_story(console, project, report)
+        report = _run_stages(directory=directory)
+        with open_project(directory) as project:
+            tell_story(console, project, report)
 
-    _guard(go)
+    guard(go)
 
 
 @app.command(name="ingest")
 def ingest_cmd() -> None:
     """Load new and changed source files into raw tables; quarantine bad rows."""
-    _guard(lambda: _run_stages(("ingest",)))
+    guard(lambda: _run_stages(("ingest",)))
 
 
 @app.command(name="clean")
 def clean_cmd() -> None:
     """Derive canonical values from raw tables and measure data quality."""
-    _guard(lambda: _run_stages(("clean",)))
+    guard(lambda: _run_stages(("clean",)))
 
 
 @app.command()
@@ -197,25 +148,25 @@ def resolve(
     ] = False,
 ) -> None:
     """Stitch source records into persons with stable ids."""
-    _guard(lambda: _run_stages(("resolve",), full_matching=full))
+    guard(lambda: _run_stages(("resolve",), full_matching=full))
 
 
 @app.command()
 def profiles() -> None:
     """Build golden profiles and compute traits."""
-    _guard(lambda: _run_stages(("profiles",)))
+    guard(lambda: _run_stages(("profiles",)))
 
 
 @app.command()
 def segments() -> None:
     """Evaluate segments into the membership table."""
-    _guard(lambda: _run_stages(("segments",)))
+    guard(lambda: _run_stages(("segments",)))
 
 
 @app.command(name="run")
 def run_cmd() -> None:
     """Run the whole pipeline: ingest, clean, resolve, profiles, segments."""
-    _guard(lambda: _run_stages(("ingest", "clean", "resolve", "profiles", "segments")))
+    guard(_run_stages)
 
 
 @app.command()
@@ -223,10 +174,10 @@ def status() -> None:
     """Show what is loaded, quarantined and invalid, and how many persons and members."""
 
     def go() -> None:
-        with _project() as project:
+        with open_project() as project:
             render.status(console, project)
 
-    _guard(go)
+    guard(go)
 
 
 # --------------------------------------------------------------------------- export
@@ -247,11 +198,11 @@ def export_identities_cmd(out: OutOption) -> None:
     from personae.activate import export_identities
 
     def go() -> None:
-        with _project() as project:
+        with open_project() as project:
             rows = export_identities(project.engine, out)
         console.print(f"Wrote {rows:,} identities to {out}")
 
-    _guard(go)
+    guard(go)
 
 
 @export_app.command("profiles")
@@ -260,11 +211,11 @@ def export_profiles_cmd(out: OutOption, fields: FieldsOption = None) -> None:
     from personae.activate import export_profiles
 
     def go() -> None:
-        with _project() as project:
+        with open_project() as project:
             rows = export_profiles(project.engine, out, _fields(fields))
         console.print(f"Wrote {rows:,} profiles to {out}")
 
-    _guard(go)
+    guard(go)
 
 
 @export_app.command("segment")
@@ -277,7 +228,7 @@ def export_segment_cmd(
     from personae.activate import export_segment
 
     def go() -> None:
-        with _project() as project:
+        with open_project() as project:
             rows = export_segment(
                 project.engine,
                 name,
@@ -287,10 +238,10 @@ def export_segment_cmd(
             )
         console.print(f"Wrote {rows:,} members of {name} to {out}")
 
-    _guard(go)
+    guard(go)
 
 
-collect_commands.register(app)
+collect_commands.register(app, export_app)
 identity_commands.register(app)
 
 

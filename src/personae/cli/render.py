@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.console import Console
 from rich.table import Table
 
+from personae.clean.records import CleanReport
 from personae.engine import Engine
 from personae.ingest import IngestReport
+from personae.pipeline import RunReport
 from personae.project import Project
 from personae.unify import ResolveReport
 
@@ -21,17 +21,17 @@ def titled_table(title: str, *columns: str) -> Table:
     return table
 
 
-def run_report(console: Console, project: Project, report: Any) -> None:
+def run_report(console: Console, project: Project, report: RunReport) -> None:
     for stage in report.stages:
-        if stage.name == "ingest":
+        if isinstance(stage.report, IngestReport):
             ingest_report(console, stage.report)
-        elif stage.name == "clean":
+        elif isinstance(stage.report, CleanReport):
             data_quality(console, project.engine)
-        elif stage.name == "resolve":
+        elif isinstance(stage.report, ResolveReport):
             resolve_report(console, stage.report)
-        for warning in getattr(stage.report, "warnings", None) or []:
+        for warning in stage.report.warnings:
             console.print(f"[yellow]warning:[/] {warning}", highlight=False)
-        console.print(f"[green]✓[/] {stage.name} in {stage.seconds:.1f}s", highlight=False)
+        console.print(f"[green]✓[/] {stage.command} in {stage.seconds:.1f}s", highlight=False)
     console.print(
         f"Pipeline finished in {report.seconds:.1f}s (run {report.run_id}) on "
         f"{project.engine.describe()}",
@@ -74,9 +74,6 @@ def ingest_report(console: Console, report: IngestReport) -> None:
             f"{s.rows_quarantined:,}",
         )
     console.print(table)
-    for s in report.sources:
-        for warning in s.warnings:
-            console.print(f"[yellow]warning:[/] {warning}")
 
 
 def data_quality(console: Console, engine: Engine, only_invalid: bool = False) -> None:
@@ -137,21 +134,15 @@ def status(console: Console, project: Project) -> None:
 
 
 def _collected(console: Console, engine: Engine) -> None:
-    from personae.collect.load import RAW_TABLE
+    from personae.catalog import RAW_COLLECTED
     from personae.collect.status import tracking_plan_counts
 
-    if not engine.table_exists(RAW_TABLE):
+    if not engine.table_exists(RAW_COLLECTED):
         return
-    console.print(f"Collected events (personae serve): {engine.count(RAW_TABLE):,}")
+    console.print(f"Collected events (personae serve): {engine.count(RAW_COLLECTED):,}")
     violations = tracking_plan_counts(engine)
     if violations:
         table = titled_table("Tracking plan violations", "rule", "events")
         for rule, n in sorted(violations.items()):
             table.add_row(rule, f"{n:,}")
         console.print(table)
-
-
-def demo_story(console: Console, project: Project, report: Any) -> None:
-    from personae.demo.story import tell_story
-
-    tell_story(console, project, report)

@@ -19,7 +19,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from personae.collect import stored
-from personae.collect.wal import _fsync_dir, parse_segment_name, read_segment
+from personae.collect.wal import fsync_dir, parse_segment_name, read_segment
 
 
 @dataclass
@@ -58,11 +58,11 @@ def flush_segment(segment: Path, events_dir: Path) -> FlushResult:
         with open(temporary, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(temporary, final)
-        _fsync_dir(folder)
+        fsync_dir(folder)
         result.rows += len(rows)
         result.files += 1
     segment.unlink()
-    _fsync_dir(segment.parent)
+    fsync_dir(segment.parent)
     return result
 
 

@@ -1,5 +1,8 @@
 """``personae serve``: uvicorn over the app, plus the optional pipeline schedule.
 
+The schedule runs a callback given by the caller (the CLI passes the pipeline), so
+collection never imports the stages above it.
+
 uvicorn handles SIGTERM and SIGINT: it stops accepting, lets in-flight requests finish,
 then the app's lifespan closes the collector, which writes every acknowledged message
 to Parquet. The process then exits 0.
@@ -11,6 +14,7 @@ import logging
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
@@ -23,25 +27,20 @@ from personae.project import Project
 log = logging.getLogger(__name__)
 
 
-def run_pipeline_once(project_root: Path, collector: Collector | None = None) -> None:
-    """Flush, then load collected events and run the pipeline under the warehouse lock."""
-    from personae.collect.load import load_collected
-    from personae.collect.lock import warehouse_lock
-    from personae.pipeline import run
-
-    if collector is not None:
-        collector.flush()
-    with warehouse_lock(project_root), Project.load(project_root) as project:
-        load_collected(project)
-        run(project)
+#: what the schedule runs, given the project folder, once the collector has flushed
+ScheduledRun = Callable[[Path], None]
 
 
 class Scheduler:
-    """Runs the pipeline every ``minutes`` in a background thread."""
+    """Flushes the collector, then runs ``scheduled_run`` every ``minutes`` in a background
+    thread."""
 
-    def __init__(self, project_root: Path, collector: Collector, minutes: float) -> None:
+    def __init__(
+        self, project_root: Path, collector: Collector, minutes: float, run: ScheduledRun
+    ) -> None:
         self.project_root = project_root
         self.collector = collector
+        self.run = run
         self.seconds = minutes * 60
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="scheduler", daemon=True)
@@ -56,7 +55,8 @@ class Scheduler:
     def _loop(self) -> None:
         while not self._stop.wait(self.seconds):
             try:
-                run_pipeline_once(self.project_root, self.collector)
+                self.collector.flush()
+                self.run(self.project_root)
                 log.info("scheduled pipeline run finished")
             except Exception:
                 log.exception("scheduled pipeline run failed")
@@ -78,15 +78,20 @@ def serve(
     port: int = 8000,
     collector_id: str | None = None,
     log_level: str = "warning",
+    scheduled_run: ScheduledRun | None = None,
 ) -> None:
+    """Serve the collection API; with ``collect.schedule_minutes`` set in personae.yml,
+    also call ``scheduled_run`` on that schedule (``personae serve`` passes the pipeline)."""
     # the WAL writer thread wakes from fdatasync needing the GIL; with the default 5 ms
     # switch interval it would wait behind the busy event loop and stretch every commit
     sys.setswitchinterval(0.0005)
     project = Project.load(project_root)  # reads personae.yml only; never opens the warehouse
     collector = Collector(project.root, project.config.collect, collector_id)
     scheduler = None
-    if project.config.collect.schedule_minutes:
-        scheduler = Scheduler(project.root, collector, project.config.collect.schedule_minutes)
+    if project.config.collect.schedule_minutes and scheduled_run is not None:
+        scheduler = Scheduler(
+            project.root, collector, project.config.collect.schedule_minutes, scheduled_run
+        )
         scheduler.start()
     config = uvicorn.Config(
         create_app(collector),

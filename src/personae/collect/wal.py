@@ -85,7 +85,7 @@ def list_segments(directory: Path, collector_id: str | None = None) -> list[Path
     return [p for _, _, p in sorted(found)]
 
 
-def _fsync_dir(directory: Path) -> None:
+def fsync_dir(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -211,7 +211,7 @@ class WriteAheadLog:
             with self._lock:
                 self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
                 self._active = path
-            _fsync_dir(self.directory)
+            fsync_dir(self.directory)
             self._size = 0
         view = memoryview(data)
         while view:

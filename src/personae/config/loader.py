@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +9,7 @@ import yaml
 from pydantic import ValidationError
 
 from personae.config.models import ProjectConfig
-from personae.errors import ConfigError
+from personae.errors import ConfigError, did_you_mean
 
 CONFIG_FILE = "personae.yml"
 
@@ -47,11 +45,6 @@ def parse_config(text: str, *, file: str = CONFIG_FILE) -> ProjectConfig:
     return config
 
 
-def _suggest(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
-
-
 def _check_unknown_fields(data: dict[str, Any], file: str) -> None:
     """Field keys are checked before pydantic so the message can suggest the right name."""
     from personae.config.fields import BUILTIN_FIELDS, FULL_NAME
@@ -69,7 +62,7 @@ def _check_unknown_fields(data: dict[str, Any], file: str) -> None:
                 raise ConfigError(
                     "unknown canonical field"
                     + (
-                        _suggest(field_name, known)
+                        did_you_mean(field_name, known)
                         or f"; use one of {', '.join(known)} or declare it under custom_fields"
                     ),
                     file=file,
@@ -87,7 +80,7 @@ def _config_error(exc: ValidationError, data: dict[str, Any], file: str) -> Conf
     if error["type"] == "extra_forbidden":
         parent = _lookup(data, path_parts[:-1])
         siblings = _model_keys_at(path_parts[:-1])
-        hint = _suggest(path_parts[-1], siblings) if siblings else ""
+        hint = did_you_mean(path_parts[-1], siblings) if siblings else ""
         message = "unknown key" + (
             hint or (f"; allowed keys: {', '.join(sorted(siblings))}" if siblings else "")
         )
@@ -148,7 +141,7 @@ def _check_references(config: ProjectConfig, file: str) -> None:
     for i, name in enumerate(config.profiles.source_priority):
         if name not in config.sources:
             raise ConfigError(
-                f"unknown source {name!r}{_suggest(name, sources)}",
+                f"unknown source {name!r}{did_you_mean(name, sources)}",
                 file=file,
                 path=f"profiles.source_priority.{i}",
             )
@@ -156,14 +149,14 @@ def _check_references(config: ProjectConfig, file: str) -> None:
         if kind not in config.identity_fields:
             raise ConfigError(
                 "not an identity field"
-                + (_suggest(kind, config.identity_fields) or "; declare it in custom_fields"),
+                + (did_you_mean(kind, config.identity_fields) or "; declare it in custom_fields"),
                 file=file,
                 path=f"identity.types.{kind}",
             )
     for name, dest in config.destinations.items():
         if dest.segment not in config.segments:
             raise ConfigError(
-                f"unknown segment {dest.segment!r}{_suggest(dest.segment, config.segments)}",
+                f"unknown segment {dest.segment!r}{did_you_mean(dest.segment, config.segments)}",
                 file=file,
                 path=f"destinations.{name}.segment",
             )

@@ -22,10 +22,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from personae.collect.load import CollectedLoad, load_collected
 from personae.config.sources import SourceConfig
 from personae.engine import Engine, ReadOptions
 from personae.errors import SourceError
+from personae.ingest.collected import CollectedLoad, load_collected
 from personae.ingest.files import find_files, fingerprint
 from personae.ingest.tables import (
     ensure_tables,
@@ -67,6 +67,10 @@ class IngestReport:
     @property
     def rows_quarantined(self) -> int:
         return sum(s.rows_quarantined for s in self.sources)
+
+    @property
+    def warnings(self) -> list[str]:
+        return [warning for s in self.sources for warning in s.warnings]
 
 
 Progress = Callable[[str], None]

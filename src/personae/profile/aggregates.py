@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from personae.config.models import ProjectConfig
 from personae.config.traits import AggregateTrait
 from personae.engine import Engine
-from personae.profile.events import declared_property_types, event_match_sql
-from personae.profile.expressions import EVENT_COLUMNS, property_sql
+from personae.query.events import declared_property_types, event_match_sql
+from personae.query.expressions import EVENT_COLUMNS, property_sql
 from personae.sql import ident
 
 _TYPES = {"number": "DOUBLE", "date": "DATE", "timestamp": "TIMESTAMP", "boolean": "BOOLEAN"}

@@ -46,17 +46,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from personae.catalog import IDENTITY_MAP, PERSONS, PROFILE_VALUES, PROFILES, RECORDS
 from personae.config.fields import BUILTIN_FIELDS, BUILTIN_TYPES
 from personae.config.models import ProjectConfig
 from personae.config.profiles import SurvivorshipField
 from personae.engine import Engine
-from personae.errors import ConfigError, ProjectError
-from personae.profile.expressions import suggestion
-from personae.profile.people import LIVE_PERSONS_SQL, live_map_sql
+from personae.errors import ConfigError
+from personae.query.expressions import suggestion
+from personae.query.people import LIVE_PERSONS_SQL, live_map_sql
+from personae.query.tables import require_tables
 from personae.sql import ident, literal
-
-PROFILE_VALUES = "profile_values"
-PROFILES = "profiles"
 
 #: list columns of profiles -> the field they collect
 LIST_COLUMNS: dict[str, str] = {"emails": "email", "phones": "phone"}
@@ -295,17 +294,11 @@ LEFT JOIN stats s ON s.person_id = l.person_id
 """
 
 
-def require_tables(engine: Engine, tables: Sequence[str], step: str) -> None:
-    missing = [t for t in tables if not engine.table_exists(t)]
-    if missing:
-        raise ProjectError(f"table {', '.join(missing)} not found: run {step} first")
-
-
 def build_profiles(engine: Engine, config: ProjectConfig) -> ProfilesReport:
     """(Re)build ``profile_values`` and ``profiles`` from records and the identity map."""
     validate_profiles_config(config)
-    require_tables(engine, ("records", "identity_map", "persons"), "clean and unify")
-    available = engine.columns("records")
+    require_tables(engine, (RECORDS, IDENTITY_MAP, PERSONS))
+    available = engine.columns(RECORDS)
     # a temporary table (a temporary view once transpiled for Spark)
     engine.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} AS {stage_sql(config, available)}")
     try:

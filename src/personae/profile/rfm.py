@@ -39,7 +39,7 @@ where every cell has exactly one segment::
 from __future__ import annotations
 
 from personae.config.traits import RFMTrait
-from personae.profile.expressions import property_sql
+from personae.query.expressions import property_sql
 from personae.sql import ident, literal
 
 #: RFM_GRID[r][fm] for r, fm in 1..5 (index 0 unused)

@@ -20,26 +20,27 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
+from personae.catalog import EVENTS, IDENTITY_MAP, PERSONS, PROFILES, TRAITS
 from personae.config.models import ProjectConfig
 from personae.config.traits import AggregateTrait, ExpressionTrait, RFMTrait
 from personae.engine import Engine
 from personae.errors import ConfigError
 from personae.profile.aggregates import compile_aggregate, property_types
-from personae.profile.asof import as_of_end, timestamp_sql
-from personae.profile.events import event_names
-from personae.profile.expressions import (
+from personae.profile.golden import profile_columns
+from personae.profile.rfm import rfm_aggregates, rfm_columns, rfm_scores_sql
+from personae.query.asof import as_of_end, timestamp_sql
+from personae.query.events import event_names
+from personae.query.expressions import (
     AS_OF,
     parse_user_sql,
     qualified,
     referenced_names,
     replace_columns,
 )
-from personae.profile.golden import PROFILES, profile_columns, require_tables
-from personae.profile.people import LIVE_PERSONS_SQL, person_events_sql
-from personae.profile.rfm import rfm_aggregates, rfm_columns, rfm_scores_sql
+from personae.query.people import LIVE_PERSONS_SQL, person_events_sql
+from personae.query.tables import require_tables
 from personae.sql import ident
 
-TRAITS = "traits"
 RESERVED = ("person_id", AS_OF)
 
 
@@ -227,13 +228,13 @@ def traits_sql(config: ProjectConfig, types: Mapping[str, str]) -> tuple[str, bo
 def compute_traits(engine: Engine, config: ProjectConfig) -> TraitsReport:
     """(Re)build ``traits`` for every live person."""
     trait_columns(config)
-    required = ["persons"]
+    required = [PERSONS]
     if _needs_events(config):
-        required += ["identity_map", "events"]
-    require_tables(engine, required, "clean and unify")
+        required += [IDENTITY_MAP, EVENTS]
+    require_tables(engine, required)
     types = property_types(engine, config) if _needs_events(config) else {}
     sql, uses_profiles = traits_sql(config, types)
     if uses_profiles:
-        require_tables(engine, [PROFILES], "build_profiles")
+        require_tables(engine, [PROFILES])
     engine.create_table_as(TRAITS, sql)
     return TraitsReport(persons=engine.count(TRAITS), columns=list(trait_columns(config)))

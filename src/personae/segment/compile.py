@@ -38,12 +38,12 @@ from personae.config.segments import (
     TraitCondition,
 )
 from personae.errors import ConfigError, NotFoundError
-from personae.profile.asof import as_of_end, timestamp_sql
-from personae.profile.events import event_match_sql, event_names
-from personae.profile.expressions import unknown_name_error
 from personae.profile.golden import profile_columns
-from personae.profile.people import LIVE_PERSONS_SQL, person_events_sql
 from personae.profile.traits import trait_columns
+from personae.query.asof import as_of_end, timestamp_sql
+from personae.query.events import event_match_sql, event_names
+from personae.query.expressions import unknown_name_error
+from personae.query.people import LIVE_PERSONS_SQL, person_events_sql
 from personae.sql import ident, literal
 
 _COMPARISONS = ("=", "!=", ">", ">=", "<", "<=")

@@ -18,11 +18,19 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from personae.catalog import (
+    EVENTS,
+    IDENTITY_MAP,
+    PERSONS,
+    PROFILES,
+    TRAITS,
+)
+from personae.catalog import SEGMENT_HISTORY as HISTORY
+from personae.catalog import SEGMENT_MEMBERSHIP as MEMBERSHIP
 from personae.config.models import ProjectConfig
 from personae.engine import Engine
-from personae.profile.asof import timestamp_sql
-from personae.profile.golden import PROFILES, require_tables
-from personae.profile.traits import TRAITS
+from personae.query.asof import timestamp_sql
+from personae.query.tables import require_tables
 from personae.segment.compile import (
     CompiledSegment,
     compile_segment,
@@ -31,8 +39,6 @@ from personae.segment.compile import (
 )
 from personae.sql import literal
 
-MEMBERSHIP = "segment_membership"
-HISTORY = "segment_history"
 _COUNTS = "_segment_event_counts"
 _CURRENT = "_segment_current"
 _NEXT = "_segment_next"
@@ -52,6 +58,7 @@ class SegmentResult:
 @dataclass
 class SegmentsReport:
     segments: list[SegmentResult] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def __getitem__(self, name: str) -> SegmentResult:
         for result in self.segments:
@@ -72,14 +79,14 @@ def _ensure_tables(engine: Engine) -> None:
 
 
 def _check_inputs(engine: Engine, compiled: list[CompiledSegment]) -> None:
-    required = ["persons"]
+    required = [PERSONS]
     if any(c.uses_traits for c in compiled):
         required.append(TRAITS)
     if any(c.uses_profiles for c in compiled):
         required.append(PROFILES)
     if any(c.event_counts for c in compiled):
-        required += ["identity_map", "events"]
-    require_tables(engine, required, "the profile stage (build_profiles, compute_traits)")
+        required += [IDENTITY_MAP, EVENTS]
+    require_tables(engine, required)
 
 
 def evaluate_segments(engine: Engine, config: ProjectConfig, now: dt.datetime) -> SegmentsReport:

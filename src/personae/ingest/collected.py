@@ -13,14 +13,12 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
+from personae.catalog import COLLECTED_FILES, RAW_COLLECTED
 from personae.collect.flush import parquet_files
 from personae.collect.paths import CollectPaths
 from personae.collect.stored import SCHEMA
 from personae.engine import Engine
 from personae.project import Project
-
-RAW_TABLE = "raw_collected"
-FILES_TABLE = "collected_files"
 
 
 @dataclass
@@ -32,11 +30,11 @@ class CollectedLoad:
 
 
 def ensure_tables(engine: Engine) -> None:
-    if not engine.table_exists(RAW_TABLE):
-        engine.write_arrow(RAW_TABLE, SCHEMA.empty_table(), mode="append")
-    if not engine.table_exists(FILES_TABLE):
+    if not engine.table_exists(RAW_COLLECTED):
+        engine.write_arrow(RAW_COLLECTED, SCHEMA.empty_table(), mode="append")
+    if not engine.table_exists(COLLECTED_FILES):
         engine.execute(
-            f"CREATE TABLE {FILES_TABLE} (file VARCHAR, rows BIGINT, rows_loaded BIGINT, "
+            f"CREATE TABLE {COLLECTED_FILES} (file VARCHAR, rows BIGINT, rows_loaded BIGINT, "
             "loaded_at TIMESTAMP)"
         )
 
@@ -45,28 +43,28 @@ def load_collected(project: Project) -> CollectedLoad:
     engine = project.engine
     ensure_tables(engine)
     events = CollectPaths.of(project.root, project.config.collect.events_dir).events
-    done = {row[0] for row in engine.rows(f"SELECT file FROM {FILES_TABLE}")}
+    done = {row[0] for row in engine.rows(f"SELECT file FROM {COLLECTED_FILES}")}
     new = [p for p in parquet_files(events) if p.relative_to(events).as_posix() not in done]
     result = CollectedLoad(files=len(new))
     if not new:
         return result
     columns = ", ".join(SCHEMA.names)
-    before = engine.count(RAW_TABLE)
+    before = engine.count(RAW_COLLECTED)
     staged = "_collected_stage"
     # read by the engine itself: on Spark, the executors read the files in parallel
     engine.read_parquet(staged, [str(p.resolve()) for p in new])
     engine.execute(
         f"""
-        INSERT INTO {RAW_TABLE}
+        INSERT INTO {RAW_COLLECTED}
         SELECT {columns} FROM (
             SELECT *, row_number() OVER (
                 PARTITION BY message_id ORDER BY received_at, _file) AS _n
             FROM {staged} s
-            WHERE NOT EXISTS (SELECT 1 FROM {RAW_TABLE} r WHERE r.message_id = s.message_id)
+            WHERE NOT EXISTS (SELECT 1 FROM {RAW_COLLECTED} r WHERE r.message_id = s.message_id)
         ) WHERE _n = 1
         """
     )
-    result.rows_loaded = engine.count(RAW_TABLE) - before
+    result.rows_loaded = engine.count(RAW_COLLECTED) - before
     per_file = dict(
         engine.rows(  # type: ignore[arg-type]
             # date=YYYY-MM-DD/part-….parquet: the file's name under the events folder,
@@ -79,7 +77,7 @@ def load_collected(project: Project) -> CollectedLoad:
     result.duplicates = result.rows_read - result.rows_loaded
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     engine.write_arrow(
-        FILES_TABLE,
+        COLLECTED_FILES,
         pa.table(
             {
                 "file": [p.relative_to(events).as_posix() for p in new],

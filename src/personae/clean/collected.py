@@ -10,10 +10,10 @@ project's default region: :func:`collected_phone_request` asks for them.
 
 from __future__ import annotations
 
+from personae.catalog import RAW_COLLECTED
 from personae.clean.lookups import LookupRequest, lookup_table
 from personae.clean.normalize import email_sql
 from personae.clean.plan import record_columns
-from personae.collect.load import RAW_TABLE
 from personae.config.models import ProjectConfig
 from personae.sql import literal
 
@@ -74,7 +74,7 @@ def collected_phone_request(config: ProjectConfig) -> LookupRequest:
     """The distinct raw phones of collected messages, for the phone lookup."""
     region = literal(config.defaults.phone_region.upper())
     return LookupRequest(
-        "phone", f"SELECT DISTINCT {region} AS opt, {_phone_raw()} AS raw FROM {RAW_TABLE}"
+        "phone", f"SELECT DISTINCT {region} AS opt, {_phone_raw()} AS raw FROM {RAW_COLLECTED}"
     )
 
 
@@ -94,7 +94,7 @@ def collected_records_sql(config: ProjectConfig) -> str:
     region = literal(config.defaults.phone_region.upper())
     phones = lookup_table("phone")
     return (
-        f"SELECT {', '.join(columns)} FROM {RAW_TABLE} "
+        f"SELECT {', '.join(columns)} FROM {RAW_COLLECTED} "
         f"LEFT JOIN {phones} lk_phone ON lk_phone.raw = {_phone_raw()} AND lk_phone.opt = {region}"
     )
 
@@ -106,5 +106,5 @@ def collected_events_sql(config: ProjectConfig) -> str:
         "SELECT source, message_id AS record_id, "
         f"CASE type {cases} ELSE event END AS event, timestamp, "
         "coalesce(CAST(json_extract(payload, '$.properties') AS VARCHAR), '{}') AS properties "
-        f"FROM {RAW_TABLE}"
+        f"FROM {RAW_COLLECTED}"
     )

@@ -19,7 +19,6 @@ the valid names.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import json
 import re
 from collections.abc import Callable, Collection, Iterable
@@ -28,7 +27,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
-from personae.errors import ConfigError
+from personae.errors import ConfigError, did_you_mean
 from personae.sql import literal
 
 #: columns of ``events`` that filters may name directly; every other name is a property
@@ -44,8 +43,8 @@ _LOGIC = (exp.And, exp.Or, exp.Not)
 
 def suggestion(name: str, candidates: Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` for the closest candidate, or an empty string."""
-    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    hint = did_you_mean(name, candidates, prefix="")
+    return f" ({hint})" if hint else ""
 
 
 def unknown_name_error(name: str, kind: str, valid: Iterable[str], path: str) -> ConfigError:

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import orjson
 
-from personae.collect.load import RAW_TABLE, ensure_tables, load_collected
+from personae.catalog import RAW_COLLECTED
 from personae.errors import PersonaeError
+from personae.ingest.collected import ensure_tables, load_collected
 from personae.project import Project
 from personae.sql import literal
 
@@ -27,7 +28,7 @@ def export_events(project: Project, out: Path, since: dt.datetime | None = None)
     load_collected(project)
     ensure_tables(project.engine)
     where = f"WHERE timestamp >= {literal(since.isoformat(sep=' '))}" if since else ""
-    sql = f"SELECT {COLUMNS} FROM {RAW_TABLE} {where} ORDER BY timestamp, message_id"
+    sql = f"SELECT {COLUMNS} FROM {RAW_COLLECTED} {where} ORDER BY timestamp, message_id"
     out.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".parquet":
         return int(project.engine.export(sql, out, "parquet"))

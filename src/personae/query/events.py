@@ -1,8 +1,8 @@
 """Which events an aggregate trait or a segment's event condition looks at.
 
 A filter has three optional parts, combined with AND: event name(s), a ``where`` over
-event columns and properties (see :mod:`personae.profile.expressions`) and a ``within``
-window before the end of the reference date (see :mod:`personae.profile.asof`).
+event columns and properties (see :mod:`personae.query.expressions`) and a ``within``
+window before the end of the reference date (see :mod:`personae.query.asof`).
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 from personae.config.fields import FieldType
 from personae.config.models import ProjectConfig
 from personae.config.sources import PropertySpec
-from personae.profile.asof import timestamp_sql, window_start
-from personae.profile.expressions import event_filter_sql
+from personae.query.asof import timestamp_sql, window_start
+from personae.query.expressions import event_filter_sql
 from personae.sql import literal
 
 

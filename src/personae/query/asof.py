@@ -45,7 +45,3 @@ def timestamp_sql(value: dt.datetime) -> str:
     if value.tzinfo is not None:
         value = value.astimezone(dt.UTC).replace(tzinfo=None)
     return f"CAST('{value.isoformat(sep=' ')}' AS TIMESTAMP)"
-
-
-def date_sql(value: dt.date) -> str:
-    return f"CAST('{value.isoformat()}' AS DATE)"

@@ -10,6 +10,7 @@ from rich.console import Console
 
 from personae.cli.render import titled_table
 from personae.engine import Engine, ReadOptions
+from personae.pipeline import RunReport
 from personae.project import Project
 
 TRUTH_FILE = Path("truth") / "records.csv"
@@ -26,7 +27,7 @@ def load_truth(engine: Engine, root: Path) -> bool:
     return True
 
 
-def tell_story(console: Console, project: Project, report: Any) -> None:
+def tell_story(console: Console, project: Project, report: RunReport) -> None:
     engine = project.engine
     console.rule("[bold]The single customer view")
     _records_per_source(console, engine)
@@ -39,7 +40,7 @@ def tell_story(console: Console, project: Project, report: Any) -> None:
     _segments(console, engine)
     console.print(
         f"Whole pipeline: {report.seconds:.1f}s — "
-        + ", ".join(f"{s.name} {s.seconds:.1f}s" for s in report.stages)
+        + ", ".join(f"{s.command} {s.seconds:.1f}s" for s in report.stages)
     )
 
 

@@ -1,0 +1,302 @@
+"""Every table that one stage writes and another reads: its name, columns and owner.
+
+A :class:`Table` is a ``str`` (its name), so it goes straight into SQL and engine calls:
+``f"SELECT person_id FROM {IDENTITY_MAP}"``. Nobody types a shared table's name by hand.
+
+Tables whose columns follow ``personae.yml`` (``raw_<source>``, ``records``, ``profiles``,
+``traits``) list the columns that are always there and are marked ``dynamic``. A stage's
+scratch tables (``_unify_*``, ``_lookup_*``…) are private to its package and not listed.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+#: the stages in pipeline order (each named like its package, and owning the tables it
+#: writes) -> the command that runs it alone
+STAGE_COMMANDS: Final = {
+    "ingest": "ingest",
+    "clean": "clean",
+    "unify": "resolve",
+    "profile": "profiles",
+    "segment": "segments",
+}
+STAGE_ORDER: Final = tuple(STAGE_COMMANDS)
+
+
+class Table(str):
+    """A shared table: its name (the ``str`` itself), the stage that writes it, its columns."""
+
+    owner: str
+    columns: tuple[str, ...]
+    dynamic: bool
+    doc: str
+
+    def __new__(
+        cls, name: str, *, owner: str, columns: tuple[str, ...], doc: str, dynamic: bool = False
+    ) -> Table:
+        if owner not in STAGE_ORDER:
+            raise ValueError(f"table {name}: unknown owner stage {owner!r}")
+        table = super().__new__(cls, name)
+        table.owner = owner
+        table.columns = columns
+        table.dynamic = dynamic
+        table.doc = doc
+        return table
+
+    @property
+    def name(self) -> str:
+        return str.__str__(self)
+
+
+# --------------------------------------------------------------------------- ingest
+
+RAW_PREFIX: Final = "raw_"
+RAW_COLUMNS: Final = ("_source", "_record_id", "_row_hash", "_load_id", "_loaded_at", "_file")
+
+
+def raw_table(source: str) -> Table:
+    """``raw_<source>``: every row of a source's files as received, every version kept."""
+    return Table(
+        RAW_PREFIX + source,
+        owner="ingest",
+        columns=RAW_COLUMNS,
+        dynamic=True,
+        doc=f"the rows of source {source!r} as received, with their load metadata",
+    )
+
+
+LOADS: Final = Table(
+    "loads",
+    owner="ingest",
+    columns=(
+        "load_id",
+        "source",
+        "file",
+        "file_hash",
+        "file_size",
+        "rows_read",
+        "rows_loaded",
+        "rows_quarantined",
+        "rows_unchanged",
+        "rows_new_versions",
+        "loaded_at",
+    ),
+    doc="one row per file loaded: what was read, loaded, quarantined and unchanged",
+)
+QUARANTINE: Final = Table(
+    "quarantine",
+    owner="ingest",
+    columns=("source", "load_id", "file", "line", "record_id", "reason", "raw", "quarantined_at"),
+    doc="rows that could not be loaded, with the reason and the line",
+)
+RAW_COLLECTED: Final = Table(
+    "raw_collected",
+    owner="ingest",
+    columns=(
+        "message_id",
+        "type",
+        "event",
+        "user_id",
+        "anonymous_id",
+        "previous_id",
+        "group_id",
+        "timestamp",
+        "received_at",
+        "sent_at",
+        "original_timestamp",
+        "write_key_id",
+        "source",
+        "payload",
+        "violations",
+        "collector_id",
+    ),
+    doc="messages received by personae serve (Segment spec), loaded from its Parquet files",
+)
+COLLECTED_FILES: Final = Table(
+    "collected_files",
+    owner="ingest",
+    columns=("file", "rows", "rows_loaded", "loaded_at"),
+    doc="the collector's Parquet files already loaded into raw_collected",
+)
+
+# --------------------------------------------------------------------------- clean
+
+RECORDS: Final = Table(
+    "records",
+    owner="clean",
+    columns=("source", "record_id", "source_kind", "observed_at"),
+    dynamic=True,
+    doc="one row per source record (latest version) with canonical, cleaned fields",
+)
+EVENTS: Final = Table(
+    "events",
+    owner="clean",
+    columns=("source", "record_id", "event", "timestamp", "properties"),
+    doc="every event of every events source and of the collector, properties as JSON",
+)
+DATA_QUALITY: Final = Table(
+    "data_quality",
+    owner="clean",
+    columns=("source", "field", "rows", "filled", "valid", "invalid", "examples"),
+    doc="per source and field: rows, filled, valid and invalid values, with examples",
+)
+
+# --------------------------------------------------------------------------- unify
+
+IDENTIFIERS: Final = Table(
+    "identifiers",
+    owner="unify",
+    columns=("source", "record_id", "id_type", "id_value"),
+    doc="every identifier value a record carries, after blocking",
+)
+IDENTITY_MAP: Final = Table(
+    "identity_map",
+    owner="unify",
+    columns=("source", "record_id", "person_id"),
+    doc="the person each source record belongs to",
+)
+PERSONS: Final = Table(
+    "persons",
+    owner="unify",
+    columns=("person_id", "created_at", "merged_into", "records"),
+    doc="every person id ever given; merged ones point at their survivor",
+)
+IDENTITY_HISTORY: Final = Table(
+    "identity_history",
+    owner="unify",
+    columns=(
+        "at",
+        "run_id",
+        "action",
+        "person_id",
+        "other_person_id",
+        "id_type",
+        "id_value",
+        "reason",
+    ),
+    doc="append-only log of person creations, merges and splits with their evidence",
+)
+IDENTITY_GUARDS: Final = Table(
+    "identity_guards",
+    owner="unify",
+    columns=("id_type", "id_value", "guard", "records", "reason"),
+    doc="identifier values that stopped linking (blocked, generic, household, limits)",
+)
+IDENTITY_MATCHES: Final = Table(
+    "identity_matches",
+    owner="unify",
+    columns=(
+        "source_l",
+        "record_id_l",
+        "source_r",
+        "record_id_r",
+        "match_probability",
+        "match_weight",
+        "status",
+        "reason",
+    ),
+    doc="probabilistic matches above the threshold: linked, within one person, or rejected",
+)
+IDENTITY_EDGES: Final = Table(
+    "identity_edges_probabilistic",
+    owner="unify",
+    columns=(
+        "source_l",
+        "record_id_l",
+        "source_r",
+        "record_id_r",
+        "match_probability",
+        "match_weight",
+    ),
+    doc="scored record pairs above the threshold, kept between incremental runs",
+)
+IDENTITY_MATCH_SCORED: Final = Table(
+    "identity_match_scored",
+    owner="unify",
+    columns=("source", "record_id", "fingerprint", "state"),
+    doc="fingerprint of each scored record's compared values (incremental matching)",
+)
+IDENTITY_OVERRIDE_RECORDS: Final = Table(
+    "identity_override_records",
+    owner="unify",
+    columns=("override", "source", "record_id", "side"),
+    doc="the records a person override (merge or split) stood for when first applied",
+)
+
+# --------------------------------------------------------------------------- profile
+
+PROFILE_VALUES: Final = Table(
+    "profile_values",
+    owner="profile",
+    columns=(
+        "person_id",
+        "field",
+        "value",
+        "records",
+        "source",
+        "record_id",
+        "observed_at",
+        "chosen",
+    ),
+    doc="every value seen for each person and field, the chosen one flagged (lineage)",
+)
+PROFILES: Final = Table(
+    "profiles",
+    owner="profile",
+    columns=("person_id", "record_count", "sources", "first_seen_at", "last_seen_at"),
+    dynamic=True,
+    doc="one golden record per live person, each value with its source and record",
+)
+TRAITS: Final = Table(
+    "traits",
+    owner="profile",
+    columns=("person_id",),
+    dynamic=True,
+    doc="one row per live person, one column per declared trait",
+)
+
+# --------------------------------------------------------------------------- segment
+
+SEGMENT_MEMBERSHIP: Final = Table(
+    "segment_membership",
+    owner="segment",
+    columns=("person_id", "segment", "since"),
+    doc="current members of each segment and the day they joined",
+)
+SEGMENT_HISTORY: Final = Table(
+    "segment_history",
+    owner="segment",
+    columns=("person_id", "segment", "action", "at"),
+    doc="append-only log of entries into and exits from segments",
+)
+
+#: every fixed-name shared table, in pipeline order
+TABLES: Final[tuple[Table, ...]] = (
+    LOADS,
+    QUARANTINE,
+    RAW_COLLECTED,
+    COLLECTED_FILES,
+    RECORDS,
+    EVENTS,
+    DATA_QUALITY,
+    IDENTIFIERS,
+    IDENTITY_MAP,
+    PERSONS,
+    IDENTITY_HISTORY,
+    IDENTITY_GUARDS,
+    IDENTITY_MATCHES,
+    IDENTITY_EDGES,
+    IDENTITY_MATCH_SCORED,
+    IDENTITY_OVERRIDE_RECORDS,
+    PROFILE_VALUES,
+    PROFILES,
+    TRAITS,
+    SEGMENT_MEMBERSHIP,
+    SEGMENT_HISTORY,
+)
+
+
+def tables_of(stage: str) -> tuple[Table, ...]:
+    """The fixed-name tables a stage owns."""
+    return tuple(t for t in TABLES if t.owner == stage)

@@ -1,0 +1,40 @@
+"""The profile stage: golden records by survivorship, then computed traits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from personae.catalog import (
+    EVENTS,
+    IDENTITY_MAP,
+    PERSONS,
+    PROFILE_VALUES,
+    PROFILES,
+    RECORDS,
+    TRAITS,
+    Table,
+)
+from personae.profile.golden import ProfilesReport, build_profiles
+from personae.profile.traits import TraitsReport, compute_traits
+from personae.stage import RunContext
+
+
+@dataclass
+class ProfileReport:
+    profiles: ProfilesReport
+    traits: TraitsReport
+    warnings: list[str] = field(default_factory=list)
+
+
+class ProfileStage:
+    name = "profile"
+    reads: tuple[Table, ...] = (RECORDS, EVENTS, IDENTITY_MAP, PERSONS)
+    writes: tuple[Table, ...] = (PROFILE_VALUES, PROFILES, TRAITS)
+
+    def run(self, context: RunContext) -> ProfileReport:
+        engine, config = context.project.engine, context.project.config
+        profiles = build_profiles(engine, config)
+        return ProfileReport(profiles, compute_traits(engine, config))
+
+
+PROFILE = ProfileStage()
