@@ -51,7 +51,7 @@ module               what it holds
 ``crm`` …            one module per source or group of sources: ``crm``, ``orders``,
                      ``engagement`` (e-mail and web), ``stores`` (loyalty and tickets),
                      ``service`` (support and NPS)
-``config_file``      the demo's ``personae.yml``
+``config_file``      ``personae.yml``, from the package data file ``data/personae.yml``
 ===================  ======================================================================
 """
 
