@@ -16,10 +16,10 @@ import phonenumbers
 import pytest
 
 from personae.config import parse_config
-from personae.demo import DemoSummary, generate_demo
-from personae.demo import generator as gen
+from personae.demo import DemoSummary, formats, generate_demo
 from personae.demo import names as vocab
-from personae.demo.generator import BROKEN_ROWS
+from personae.demo.config_file import config_text
+from personae.demo.files import BROKEN_ROWS
 
 PEOPLE = 2_000
 ANCHOR = dt.datetime(2026, 11, 1)
@@ -226,11 +226,11 @@ def test_format_helpers_agree_with_strftime() -> None:
     epoch = dt.datetime(1970, 1, 1)
     moments = [epoch + dt.timedelta(seconds=int(s)) for s in seconds]
     for fmt in ("%d/%m/%Y %H:%M", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d %H:%M:%S", "%y%m"):
-        assert gen.format_times(seconds, fmt).to_pylist() == [m.strftime(fmt) for m in moments]
+        assert formats.format_times(seconds, fmt).to_pylist() == [m.strftime(fmt) for m in moments]
     days = seconds // 86_400
     expected = [f"{m.month}/{m.day}/{m:%y}" for m in moments]
-    assert gen.us_short_dates(days).to_pylist() == expected
-    assert gen.fill_template("CXXXX", np.array([42, 7])).to_pylist() == ["C0042", "C0007"]
+    assert formats.us_short_dates(days).to_pylist() == expected
+    assert formats.fill_template("CXXXX", np.array([42, 7])).to_pylist() == ["C0042", "C0007"]
 
 
 # --------------------------------------------------------------------------- messiness
@@ -405,8 +405,8 @@ def test_enough_people_fit_the_segments(demo: Demo) -> None:
 
 def test_the_demo_config_names_the_engine_asked_for() -> None:
     day = dt.date(2026, 11, 1)
-    assert parse_config(gen.config_text(day)).engine.type == "duckdb"
-    spark = parse_config(gen.config_text(day, "spark")).engine
+    assert parse_config(config_text(day)).engine.type == "duckdb"
+    spark = parse_config(config_text(day, "spark")).engine
     assert spark.type == "spark" and spark.master == "local[2]"  # type: ignore[union-attr]
     with pytest.raises(ValueError, match="unknown engine 'oracle'"):
-        gen.config_text(day, "oracle")
+        config_text(day, "oracle")
