@@ -45,7 +45,7 @@ import duckdb
 
 from bench_pipeline import RssSampler, measure
 from personae.demo.generator import generate_demo
-from personae.demo.story import TRUTH_TABLE, load_truth
+from personae.demo.truth import TRUTH_TABLE, load_truth
 from personae.engine import Engine
 from personae.pipeline import run
 from personae.project import Project

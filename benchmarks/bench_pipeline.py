@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from personae.demo.generator import generate_demo
-from personae.demo.story import TRUTH_TABLE, load_truth
+from personae.demo.truth import TRUTH_TABLE, load_truth
 from personae.pipeline import STAGES, run
 from personae.project import Project
 from personae.unify.evaluate import evaluate_against_truth

@@ -9,7 +9,7 @@ import pytest
 
 from personae.activate import export_profiles, export_segment
 from personae.demo import generate_demo
-from personae.demo.story import TRUTH_TABLE, load_truth
+from personae.demo.truth import TRUTH_TABLE, load_truth
 from personae.pipeline import run
 from personae.project import Project
 from personae.unify import evaluate_against_truth

@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 from rich.console import Console
 
 from personae.cli.render import titled_table
-from personae.engine import Engine, ReadOptions
+from personae.demo.truth import PLACEABLE_TABLE, TRUTH_TABLE, load_truth
+from personae.engine import Engine
 from personae.pipeline import RunReport
 from personae.project import Project
-
-TRUTH_FILE = Path("truth") / "records.csv"
-TRUTH_TABLE = "demo_truth"
-PLACEABLE_TABLE = "demo_truth_placeable"
-
-
-def load_truth(engine: Engine, root: Path) -> bool:
-    """Load the generator's ground truth beside the warehouse (never read by the pipeline)."""
-    path = root / TRUTH_FILE
-    if not path.exists():
-        return False
-    engine.read_file(path, ReadOptions(format="csv"), TRUTH_TABLE)
-    return True
 
 
 def tell_story(console: Console, project: Project, report: RunReport) -> None:

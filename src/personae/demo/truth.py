@@ -8,9 +8,14 @@ from pathlib import Path
 from personae.demo.arrays import join, take
 from personae.demo.files import CHUNK_ROWS, SourceData, write_text
 from personae.demo.population import Population
+from personae.engine import Engine, ReadOptions
 
 #: the ground truth, relative to the project folder
 TRUTH_FILE = Path("truth") / "records.csv"
+#: where :func:`load_truth` puts it in the warehouse (never read by the pipeline)
+TRUTH_TABLE = "demo_truth"
+#: the records of the truth that carry evidence of who they are
+PLACEABLE_TABLE = "demo_truth_placeable"
 
 
 def write_truth(sources: Sequence[SourceData], pop: Population, path: Path) -> None:
@@ -24,3 +29,12 @@ def write_truth(sources: Sequence[SourceData], pop: Population, path: Path) -> N
                 ids = record_ids.slice(start, CHUNK_ROWS)
                 person_keys = take(pop.key, persons)
                 write_text(handle, join(source.name + ",", ids, ",", person_keys, "\n"))
+
+
+def load_truth(engine: Engine, root: Path) -> bool:
+    """Load the generator's ground truth beside the warehouse (never read by the pipeline)."""
+    path = root / TRUTH_FILE
+    if not path.exists():
+        return False
+    engine.read_file(path, ReadOptions(format="csv"), TRUTH_TABLE)
+    return True
