@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from personae.catalog import RAW_COLLECTED
+from personae.catalog import DATA_QUALITY, EVENTS, RAW_COLLECTED, RECORDS
 from personae.clean.collected import (
     collected_events_sql,
     collected_phone_request,
@@ -107,30 +107,30 @@ def clean(project: Project, progress: Progress | None = None) -> CleanReport:
         selects.append(collected_records_sql(config))
         event_selects.append(collected_events_sql(config))
     if selects:
-        engine.create_table_as("records", " UNION ALL ".join(selects))
+        engine.create_table_as(RECORDS, " UNION ALL ".join(selects))
     else:
-        engine.create_table_as("records", _empty_records(config))
+        engine.create_table_as(RECORDS, _empty_records(config))
     if event_selects:
-        engine.create_table_as("events", " UNION ALL ".join(event_selects))
+        engine.create_table_as(EVENTS, " UNION ALL ".join(event_selects))
     else:
         engine.create_table_as(
-            "events",
+            EVENTS,
             "SELECT CAST(NULL AS VARCHAR) AS source, CAST(NULL AS VARCHAR) AS record_id, "
             "CAST(NULL AS VARCHAR) AS event, CAST(NULL AS TIMESTAMP) AS timestamp, "
             "CAST(NULL AS VARCHAR) AS properties WHERE false",
         )
     engine.write_arrow(
-        "data_quality", pa.Table.from_pylist(quality, schema=QUALITY_SCHEMA), mode="replace"
+        DATA_QUALITY, pa.Table.from_pylist(quality, schema=QUALITY_SCHEMA), mode="replace"
     )
     for name in sources:
         engine.drop_table(f"_clean_{name}")
         _drop_latest(engine, name)
-    report.records = engine.count("records")
-    report.events = engine.count("events")
+    report.records = engine.count(RECORDS)
+    report.events = engine.count(EVENTS)
     report.invalid = {
         f"{source}.{field_name}": int(invalid)
         for source, field_name, invalid in engine.rows(
-            "SELECT source, field, invalid FROM data_quality WHERE invalid > 0 ORDER BY 1, 2"
+            f"SELECT source, field, invalid FROM {DATA_QUALITY} WHERE invalid > 0 ORDER BY 1, 2"
         )
     }
     return report

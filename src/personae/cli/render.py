@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from personae.catalog import DATA_QUALITY, LOADS, PERSONS, QUARANTINE, SEGMENT_MEMBERSHIP
 from personae.clean.records import CleanReport
 from personae.engine import Engine
 from personae.ingest import IngestReport
@@ -77,12 +78,12 @@ def ingest_report(console: Console, report: IngestReport) -> None:
 
 
 def data_quality(console: Console, engine: Engine, only_invalid: bool = False) -> None:
-    if not engine.table_exists("data_quality"):
+    if not engine.table_exists(DATA_QUALITY):
         return
     where = "WHERE invalid > 0" if only_invalid else ""
     table = titled_table("Data quality", "source.field", "filled", "valid", "invalid", "examples")
     for source, field, rows, filled, valid, invalid, examples in engine.rows(
-        f"SELECT source, field, rows, filled, valid, invalid, examples FROM data_quality "
+        f"SELECT source, field, rows, filled, valid, invalid, examples FROM {DATA_QUALITY} "
         f"{where} ORDER BY source, field"
     ):
         share = f"{filled / rows:.0%}" if rows else "-"
@@ -99,22 +100,23 @@ def data_quality(console: Console, engine: Engine, only_invalid: bool = False) -
 def status(console: Console, project: Project) -> None:
     engine = project.engine
     console.print(f"Engine: {engine.describe()}")
-    if not engine.table_exists("loads"):
+    if not engine.table_exists(LOADS):
         console.print("Nothing loaded yet: run 'personae ingest' or 'personae run'.")
         return
     table = titled_table("Sources", "source", "files", "rows in raw", "quarantined", "last load")
     for name in project.config.sources:
         files, last = engine.rows(
-            "SELECT count(DISTINCT file), max(loaded_at) FROM loads WHERE source = ?", [name]
+            f"SELECT count(DISTINCT file), max(loaded_at) FROM {LOADS} WHERE source = ?", [name]
         )[0]
         raw = engine.count(f"raw_{name}") if engine.table_exists(f"raw_{name}") else 0
-        quarantined = engine.scalar("SELECT count(*) FROM quarantine WHERE source = ?", [name])
+        quarantined = engine.scalar(f"SELECT count(*) FROM {QUARANTINE} WHERE source = ?", [name])
         table.add_row(
             name, str(files), f"{raw:,}", f"{quarantined:,}", str(last)[:19] if last else "never"
         )
     console.print(table)
     reasons = engine.rows(
-        "SELECT source, reason, count(*) AS n FROM quarantine GROUP BY ALL ORDER BY n DESC LIMIT 10"
+        f"SELECT source, reason, count(*) AS n FROM {QUARANTINE} "
+        "GROUP BY ALL ORDER BY n DESC LIMIT 10"
     )
     if reasons:
         quarantine = titled_table("Quarantine (top reasons)", "source", "rows", "reason")
@@ -123,12 +125,12 @@ def status(console: Console, project: Project) -> None:
         console.print(quarantine)
     data_quality(console, engine, only_invalid=True)
     _collected(console, engine)
-    if engine.table_exists("persons"):
-        persons = engine.scalar("SELECT count(*) FROM persons WHERE merged_into IS NULL")
+    if engine.table_exists(PERSONS):
+        persons = engine.scalar(f"SELECT count(*) FROM {PERSONS} WHERE merged_into IS NULL")
         console.print(f"Persons: {persons:,}")
-    if engine.table_exists("segment_membership"):
+    if engine.table_exists(SEGMENT_MEMBERSHIP):
         for segment, members in engine.rows(
-            "SELECT segment, count(*) FROM segment_membership GROUP BY 1 ORDER BY 1"
+            f"SELECT segment, count(*) FROM {SEGMENT_MEMBERSHIP} GROUP BY 1 ORDER BY 1"
         ):
             console.print(f"Segment {segment}: {members:,} members")
 

@@ -7,6 +7,15 @@ from typing import Any
 import pyarrow as pa
 from rich.console import Console
 
+from personae.catalog import (
+    IDENTITY_GUARDS,
+    IDENTITY_HISTORY,
+    IDENTITY_MAP,
+    QUARANTINE,
+    RECORDS,
+    SEGMENT_MEMBERSHIP,
+    TRAITS,
+)
 from personae.cli.render import titled_table
 from personae.demo.truth import PLACEABLE_TABLE, TRUTH_TABLE, load_truth
 from personae.engine import Engine
@@ -34,10 +43,10 @@ def tell_story(console: Console, project: Project, report: RunReport) -> None:
 def _records_per_source(console: Console, engine: Engine) -> None:
     table = titled_table("Records per source", "source", "records", "quarantined")
     for source, records, quarantined in engine.rows(
-        """
+        f"""
         SELECT r.source, r.n, coalesce(q.n, 0) FROM
-          (SELECT source, count(*) AS n FROM records GROUP BY 1) r
-          LEFT JOIN (SELECT source, count(*) AS n FROM quarantine GROUP BY 1) q
+          (SELECT source, count(*) AS n FROM {RECORDS} GROUP BY 1) r
+          LEFT JOIN (SELECT source, count(*) AS n FROM {QUARANTINE} GROUP BY 1) q
           ON q.source = r.source
         ORDER BY r.n DESC
         """
@@ -47,15 +56,15 @@ def _records_per_source(console: Console, engine: Engine) -> None:
 
 
 def _persons(console: Console, engine: Engine) -> None:
-    persons = engine.scalar("SELECT count(DISTINCT person_id) FROM identity_map")
-    records = engine.count("identity_map")
+    persons = engine.scalar(f"SELECT count(DISTINCT person_id) FROM {IDENTITY_MAP}")
+    records = engine.count(IDENTITY_MAP)
     console.print(f"[bold]{persons:,}[/] persons found from {records:,} source records")
     table = titled_table("Source records per person", "records", "persons")
     for bucket, n in engine.rows(
-        """
+        f"""
         SELECT CASE WHEN n = 1 THEN '1' WHEN n <= 3 THEN '2-3' WHEN n <= 10 THEN '4-10'
                     WHEN n <= 30 THEN '11-30' WHEN n <= 100 THEN '31-100' ELSE '>100' END AS b,
-               count(*) FROM (SELECT person_id, count(*) AS n FROM identity_map GROUP BY 1)
+               count(*) FROM (SELECT person_id, count(*) AS n FROM {IDENTITY_MAP} GROUP BY 1)
         GROUP BY 1 ORDER BY min(n)
         """
     ):
@@ -66,10 +75,10 @@ def _persons(console: Console, engine: Engine) -> None:
 def _largest_clusters(console: Console, engine: Engine) -> None:
     table = titled_table("Largest persons", "person_id", "records", "sources", "people records")
     for person, n, sources, people in engine.rows(
-        """
+        f"""
         SELECT m.person_id, count(*) AS n, string_agg(DISTINCT m.source, ', ') AS sources,
                count(*) FILTER (WHERE r.source_kind = 'people') AS people
-        FROM identity_map m JOIN records r USING (source, record_id)
+        FROM {IDENTITY_MAP} m JOIN {RECORDS} r USING (source, record_id)
         GROUP BY 1 ORDER BY n DESC LIMIT 5
         """
     ):
@@ -80,10 +89,10 @@ def _largest_clusters(console: Console, engine: Engine) -> None:
 def _guards(console: Console, engine: Engine) -> None:
     table = titled_table("Guards against over-merging", "guard", "values", "records")
     for guard, values, records in engine.rows(
-        "SELECT guard, count(*), sum(records) FROM identity_guards GROUP BY 1 ORDER BY 1"
+        f"SELECT guard, count(*), sum(records) FROM {IDENTITY_GUARDS} GROUP BY 1 ORDER BY 1"
     ):
         table.add_row(guard, f"{values:,}", f"{records:,}")
-    dropped = engine.scalar("SELECT count(*) FROM identity_history WHERE action = 'drop_link'")
+    dropped = engine.scalar(f"SELECT count(*) FROM {IDENTITY_HISTORY} WHERE action = 'drop_link'")
     table.add_row("links dropped by limits", f"{dropped:,}", "")
     console.print(table)
 
@@ -126,9 +135,9 @@ def _sql_type(arrow: pa.DataType) -> str:
 
 
 def _traits(console: Console, engine: Engine) -> None:
-    if not engine.table_exists("traits"):
+    if not engine.table_exists(TRAITS):
         return
-    schema = engine.query("SELECT * FROM traits LIMIT 0").schema
+    schema = engine.query(f"SELECT * FROM {TRAITS} LIMIT 0").schema
     types = {field.name: _sql_type(field.type) for field in schema if field.name != "person_id"}
     table = titled_table("Traits", "trait", "filled", "min", "median", "p90", "max")
     for name, sql_type in types.items():
@@ -136,7 +145,7 @@ def _traits(console: Console, engine: Engine) -> None:
             continue
         filled, low, median, p90, high = engine.rows(
             f'SELECT count("{name}"), min("{name}"), median("{name}"), '
-            f'quantile_cont("{name}", 0.9), max("{name}") FROM traits'
+            f'quantile_cont("{name}", 0.9), max("{name}") FROM {TRAITS}'
         )[0]
         table.add_row(name, f"{filled:,}", *(_fmt(v) for v in (low, median, p90, high)))
     console.print(table)
@@ -144,7 +153,7 @@ def _traits(console: Console, engine: Engine) -> None:
         if name.endswith("_segment") and "VARCHAR" in sql_type:
             rfm = titled_table(f"RFM segments ({name})", "segment", "persons")
             for segment, n in engine.rows(
-                f'SELECT "{name}", count(*) FROM traits WHERE "{name}" IS NOT NULL '
+                f'SELECT "{name}", count(*) FROM {TRAITS} WHERE "{name}" IS NOT NULL '
                 "GROUP BY 1 ORDER BY 2 DESC"
             ):
                 rfm.add_row(str(segment), f"{n:,}")
@@ -160,11 +169,11 @@ def _fmt(value: Any) -> str:
 
 
 def _segments(console: Console, engine: Engine) -> None:
-    if not engine.table_exists("segment_membership"):
+    if not engine.table_exists(SEGMENT_MEMBERSHIP):
         return
     table = titled_table("Segments", "segment", "members")
     for segment, n in engine.rows(
-        "SELECT segment, count(*) FROM segment_membership GROUP BY 1 ORDER BY 1"
+        f"SELECT segment, count(*) FROM {SEGMENT_MEMBERSHIP} GROUP BY 1 ORDER BY 1"
     ):
         table.add_row(segment, f"{n:,}")
     console.print(table)

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from personae.catalog import QUARANTINE
 from personae.config.sources import SourceConfig
 from personae.engine import Engine, ReadOptions
 from personae.errors import SourceError
@@ -156,7 +157,7 @@ def _load_file(
     id_label = source.record_id or "(row hash)"
     engine.execute(
         f"""
-        INSERT INTO quarantine
+        INSERT INTO {QUARANTINE}
         SELECT {literal(name)}, {literal(load_id)}, {literal(str(path))},
                k._line + {header_lines}, k._record_id,
                CASE WHEN k._record_id IS NULL
@@ -170,7 +171,7 @@ def _load_file(
         """
     )
     quarantined = int(
-        engine.scalar("SELECT count(*) FROM quarantine WHERE load_id = ?", [load_id])
+        engine.scalar(f"SELECT count(*) FROM {QUARANTINE} WHERE load_id = ?", [load_id])
     ) - len(read.rejected)
 
     raw = raw_table(name)

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pyarrow as pa
 
+from personae.catalog import LOADS, QUARANTINE
 from personae.engine import Engine, RejectedRow
 
 LOADS_SCHEMA = pa.schema(
@@ -51,21 +52,21 @@ def ensure_tables(engine: Engine) -> None:
 
 def has_versions(engine: Engine, source: str) -> bool:
     """Whether some record of the source was loaded in more than one version."""
-    if not engine.table_exists("loads"):
+    if not engine.table_exists(LOADS):
         return True
     found = engine.scalar(
-        "SELECT coalesce(sum(rows_new_versions), 0) FROM loads WHERE source = ?", [source]
+        f"SELECT coalesce(sum(rows_new_versions), 0) FROM {LOADS} WHERE source = ?", [source]
     )
     return bool(found)
 
 
 def loaded_hashes(engine: Engine, source: str) -> set[str]:
-    rows = engine.rows("SELECT DISTINCT file_hash FROM loads WHERE source = ?", [source])
+    rows = engine.rows(f"SELECT DISTINCT file_hash FROM {LOADS} WHERE source = ?", [source])
     return {row[0] for row in rows}
 
 
 def record_load(engine: Engine, row: dict[str, object]) -> None:
-    engine.write_arrow("loads", pa.Table.from_pylist([row], schema=LOADS_SCHEMA), mode="append")
+    engine.write_arrow(LOADS, pa.Table.from_pylist([row], schema=LOADS_SCHEMA), mode="append")
 
 
 def quarantine_rows(
@@ -93,4 +94,4 @@ def quarantine_rows(
         ],
         schema=QUARANTINE_SCHEMA,
     )
-    engine.write_arrow("quarantine", table, mode="append")
+    engine.write_arrow(QUARANTINE, table, mode="append")

@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from personae.catalog import EVENTS
 from personae.config.models import ProjectConfig
 from personae.config.traits import AggregateTrait
 from personae.engine import Engine
@@ -77,7 +78,7 @@ def property_types(engine: Engine, config: ProjectConfig) -> dict[str, str]:
         checks = ", ".join(
             f"count({property_sql(n)}), count({property_sql(n, cast='DOUBLE')})" for n in probe
         )
-        counts = engine.rows(f"SELECT {checks} FROM events e")[0]
+        counts = engine.rows(f"SELECT {checks} FROM {EVENTS} e")[0]
         for i, name in enumerate(probe):
             filled, numeric = counts[2 * i], counts[2 * i + 1]
             types[name] = "DOUBLE" if numeric * 2 >= filled else "VARCHAR"

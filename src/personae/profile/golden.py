@@ -191,7 +191,7 @@ def stage_sql(config: ProjectConfig, available: Sequence[str]) -> str:
     columns = "".join(f", r.{ident(name)}" for name in fields)
     return (
         f"SELECT m.person_id, r.source, r.record_id, r.observed_at{columns} "
-        f"FROM records r JOIN ({live_map_sql()}) m "
+        f"FROM {RECORDS} r JOIN ({live_map_sql()}) m "
         "ON m.source = r.source AND m.record_id = r.record_id"
     )
 
@@ -247,7 +247,7 @@ def profiles_sql(config: ProjectConfig) -> str:
     for i, name in enumerate(fields):
         alias = f"f{i}"
         joins.append(
-            "LEFT JOIN (SELECT person_id, value, source, record_id FROM profile_values "
+            f"LEFT JOIN (SELECT person_id, value, source, record_id FROM {PROFILE_VALUES} "
             f"WHERE chosen AND field = {literal(name)}) {alias} "
             f"ON {alias}.person_id = l.person_id"
         )
@@ -275,7 +275,7 @@ def profiles_sql(config: ProjectConfig) -> str:
     return f"""
 WITH lists AS (
     SELECT pv.person_id, {lists}
-    FROM profile_values pv
+    FROM {PROFILE_VALUES} pv
     WHERE pv.field IN ({list_fields})
     GROUP BY pv.person_id
 ),

@@ -220,7 +220,9 @@ def traits_sql(config: ProjectConfig, types: Mapping[str, str]) -> tuple[str, bo
             for c in columns
         ]
     )
-    join_profiles = "\nLEFT JOIN profiles p ON p.person_id = b.person_id" if uses_profiles else ""
+    join_profiles = (
+        f"\nLEFT JOIN {PROFILES} p ON p.person_id = b.person_id" if uses_profiles else ""
+    )
     sql = f"WITH {', '.join(ctes)}\nSELECT {select}\nFROM base b{join_profiles}"
     return sql, uses_profiles
 

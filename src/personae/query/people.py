@@ -7,16 +7,18 @@ the survivor, and only live persons (``merged_into IS NULL``) are kept.
 
 from __future__ import annotations
 
-LIVE_PERSONS_SQL = "SELECT person_id FROM persons WHERE merged_into IS NULL"
+from personae.catalog import EVENTS, IDENTITY_MAP, PERSONS
+
+LIVE_PERSONS_SQL = f"SELECT person_id FROM {PERSONS} WHERE merged_into IS NULL"
 
 
 def live_map_sql() -> str:
     """``(source, record_id, person_id)`` with every person id live."""
     return (
         "SELECT im.source, im.record_id, live.person_id "
-        "FROM identity_map im "
-        "JOIN persons ip ON ip.person_id = im.person_id "
-        "JOIN persons live ON live.person_id = "
+        f"FROM {IDENTITY_MAP} im "
+        f"JOIN {PERSONS} ip ON ip.person_id = im.person_id "
+        f"JOIN {PERSONS} live ON live.person_id = "
         "CASE WHEN ip.merged_into IS NULL THEN im.person_id ELSE ip.merged_into END "
         "AND live.merged_into IS NULL"
     )
@@ -32,7 +34,7 @@ def person_events_sql(before: str, *, events: tuple[str, ...] | None = None) -> 
         where += f" AND e.event IN ({names})"
     return (
         "SELECT m.person_id, e.source, e.record_id, e.event, e.timestamp, e.properties "
-        f"FROM events e JOIN ({live_map_sql()}) m "
+        f"FROM {EVENTS} e JOIN ({live_map_sql()}) m "
         "ON m.source = e.source AND m.record_id = e.record_id "
         f"WHERE {where}"
     )

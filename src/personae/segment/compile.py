@@ -27,6 +27,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from personae.catalog import PROFILES, TRAITS
 from personae.config.models import ProjectConfig
 from personae.config.segments import (
     AllOf,
@@ -212,9 +213,9 @@ def members_sql(compiled: CompiledSegment, event_counts: str | None) -> str:
     the segment's count columns (a table name or a parenthesised query)."""
     joins = []
     if compiled.uses_traits:
-        joins.append("LEFT JOIN traits t ON t.person_id = l.person_id")
+        joins.append(f"LEFT JOIN {TRAITS} t ON t.person_id = l.person_id")
     if compiled.uses_profiles:
-        joins.append("LEFT JOIN profiles p ON p.person_id = l.person_id")
+        joins.append(f"LEFT JOIN {PROFILES} p ON p.person_id = l.person_id")
     if compiled.event_counts:
         if event_counts is None:
             raise ValueError("the segment has event conditions: give the event counts")
