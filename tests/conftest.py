@@ -14,7 +14,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from starlette.testclient import TestClient
 
+from helpers.collect import BASE_CONFIG, Served, ServeFactory, new_key, write_project
+from personae.collect.app import create_app
+from personae.collect.collector import Collector
+from personae.config import load_config
 from personae.engine import ENGINES, Engine
 from personae.project import Project
 
@@ -57,3 +62,20 @@ def make_project(tmp_path: Path) -> Iterator[MakeProject]:
     yield make
     for project in opened:
         project.close()
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[ServeFactory]:
+    opened: list[TestClient] = []
+
+    def make(config: str = BASE_CONFIG) -> Served:
+        root = write_project(tmp_path, config)
+        collector = Collector(root, load_config(root).collect)
+        client = TestClient(create_app(collector), raise_server_exceptions=False)
+        client.__enter__()
+        opened.append(client)
+        return Served(root, client, collector, new_key(root))
+
+    yield make
+    for client in opened:
+        client.__exit__(None, None, None)

@@ -14,6 +14,9 @@ from personae.pipeline import run
 from personae.project import Project
 from personae.unify import evaluate_against_truth
 
+#: whole-pipeline runs on generated data: `pytest -m 'not slow'` skips them
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from collect.conftest import free_port, new_key, write_project
 from collect.test_real_clients import LiveServer
+from helpers.collect import free_port, new_key, write_project
 
 PACKAGE = "@segment/analytics-next@1.84.3"
 CACHE = Path(os.environ.get("PERSONAE_TEST_CACHE", Path.home() / ".cache" / "personae-tests"))

@@ -7,7 +7,7 @@ import json
 
 import orjson
 
-from collect.conftest import ServeFactory, basic
+from helpers.collect import ServeFactory, basic
 
 TRACK = {
     "userId": "u1",

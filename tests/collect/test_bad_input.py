@@ -11,7 +11,7 @@ import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from collect.conftest import ServeFactory, basic, new_key, write_project
+from helpers.collect import ServeFactory, basic, new_key, write_project
 from personae.collect.app import create_app
 from personae.collect.collector import Collector
 from personae.config import load_config

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from collect.conftest import BASE_CONFIG, basic, new_key, write_project
+from helpers.collect import BASE_CONFIG, basic, new_key, write_project
 from personae.collect.app import create_app
 from personae.collect.collector import Collector
 from personae.collect.errors import CollectError

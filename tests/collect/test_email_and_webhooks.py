@@ -7,7 +7,7 @@ import hmac
 import json
 from urllib.parse import urlsplit
 
-from collect.conftest import ServeFactory, basic
+from helpers.collect import ServeFactory, basic
 from personae.collect.signing import tracking_url
 
 WEBHOOK_CONFIG = """

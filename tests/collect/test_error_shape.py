@@ -3,7 +3,7 @@ plus ``rejected`` only for a batch whose every message was refused."""
 
 from __future__ import annotations
 
-from collect.conftest import ServeFactory, basic
+from helpers.collect import ServeFactory, basic
 
 
 def test_every_error_has_the_same_shape(serve: ServeFactory) -> None:

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from collect.cli_entry import cli
-from collect.conftest import write_project
+from helpers.collect import write_project
+from personae.cli.main import app
 from personae.collect.keys import KeyStore
 from personae.collect.paths import CollectPaths
 from personae.errors import PersonaeError
@@ -21,7 +21,7 @@ runner = CliRunner()
 
 
 def invoke(root: Path, *args: str) -> tuple[int, str]:
-    result = runner.invoke(cli(), ["--project", str(root), *args])
+    result = runner.invoke(app, ["--project", str(root), *args])
     return result.exit_code, result.output
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from collect.conftest import basic, free_port, new_key, write_project
+from helpers.collect import basic, free_port, new_key, write_project
 from personae.collect.paths import CollectPaths
 from personae.collect.wal import encode_record, list_segments, segment_name
 from personae.ingest.collected import load_collected
@@ -28,7 +28,7 @@ def _start(root: Path, port: int) -> subprocess.Popen[bytes]:
         [
             sys.executable,
             "-m",
-            "collect.cli_entry",
+            "personae",
             "--project",
             str(root),
             "serve",
@@ -104,7 +104,7 @@ def test_kill9_mid_load_loses_nothing_acknowledged(tmp_path: Path) -> None:
     assert response.status_code == 200
     # the server never opens the warehouse: the CLI writes it while the server runs
     env = {**os.environ, "PYTHONPATH": str(TESTS)}
-    cli = [sys.executable, "-m", "collect.cli_entry", "--project", str(root)]
+    cli = [sys.executable, "-m", "personae", "--project", str(root)]
     loaded = subprocess.run([*cli, "collect", "load"], env=env, capture_output=True, timeout=60)
     assert loaded.returncode == 0, loaded.stderr
     assert b"Loaded" in loaded.stdout

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collect.conftest import ServeFactory
+from helpers.collect import ServeFactory
 from personae.pipeline import run
 from personae.project import Project
 

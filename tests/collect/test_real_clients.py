@@ -14,7 +14,7 @@ import httpx
 import pytest
 import uvicorn
 
-from collect.conftest import free_port, new_key, write_project
+from helpers.collect import free_port, new_key, write_project
 from personae.collect.app import create_app
 from personae.collect.collector import Collector
 from personae.collect.flush import parquet_files

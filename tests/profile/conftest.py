@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from helpers.tables import create
 from personae.engine import Engine
-from sql_tables import create
 
 RECORD_COLUMNS: dict[str, str] = {
     "source": "VARCHAR",

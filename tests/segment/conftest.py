@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from segment_warehouse import load_warehouse
 
+from helpers.segments import load_warehouse
 from personae.engine import Engine
 
 

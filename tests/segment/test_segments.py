@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 import sqlglot
-from segment_warehouse import ORDER, TRAITS, load_warehouse
 
+from helpers.segments import ORDER, TRAITS, load_warehouse
 from personae.config.models import ProjectConfig
 from personae.engine import Engine
 from personae.errors import ConfigError, NotFoundError, ProjectError

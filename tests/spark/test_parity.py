@@ -26,6 +26,9 @@ from personae.engine import Engine
 from personae.pipeline import run
 from personae.project import Project
 
+#: whole-pipeline runs on generated data: `pytest -m 'not slow'` skips them
+pytestmark = pytest.mark.slow
+
 PEOPLE = 300
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from collect.conftest import basic, new_key
+from helpers.collect import basic, new_key
 
 pytest.importorskip("pyspark")
 

@@ -14,6 +14,9 @@ from typer.testing import CliRunner
 from personae.cli.main import app
 from personae.project import Project
 
+#: whole-pipeline runs on generated data: `pytest -m 'not slow'` skips them
+pytestmark = pytest.mark.slow
+
 
 def test_demo_runs_on_spark_and_its_project_stays_on_spark(tmp_path: Path) -> None:
     runner = CliRunner()

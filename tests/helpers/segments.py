@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from helpers.tables import create
 from personae.engine import Engine
-from sql_tables import create
 
 D = dt.datetime
 ORDER = "Order Completed"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from collect.conftest import ServeFactory
+from helpers.collect import ServeFactory
 from personae.clean.collected import (
     collected_events_sql,
     collected_phone_request,

@@ -8,8 +8,8 @@ import json
 import pyarrow.parquet as pq
 from typer.testing import CliRunner
 
-from collect.cli_entry import cli
-from collect.conftest import ServeFactory
+from helpers.collect import ServeFactory
+from personae.cli.main import app
 
 
 def test_export_events_jsonl_and_parquet(serve: ServeFactory) -> None:
@@ -38,7 +38,7 @@ def test_export_events_jsonl_and_parquet(serve: ServeFactory) -> None:
     s.collector.flush()
     runner = CliRunner()
     out = s.root / "events.jsonl"
-    result = runner.invoke(cli(), ["--project", str(s.root), "export", "events", "--out", str(out)])
+    result = runner.invoke(app, ["--project", str(s.root), "export", "events", "--out", str(out)])
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["message_id"] for r in rows] == ["m1", "m2"]
@@ -47,7 +47,7 @@ def test_export_events_jsonl_and_parquet(serve: ServeFactory) -> None:
     assert rows[1]["timestamp"] != rows[1]["original_timestamp"]  # skew-corrected
     parquet = s.root / "events.parquet"
     result = runner.invoke(
-        cli(),
+        app,
         [
             "--project",
             str(s.root),

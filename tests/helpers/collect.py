@@ -1,22 +1,19 @@
-"""Fixtures of the collection API tests: a project, a collector, an in-process client."""
+"""The collection API under test: a project, its collector, an in-process client."""
 
 from __future__ import annotations
 
 import base64
 import socket
 import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 from starlette.testclient import TestClient
 
-from personae.collect.app import create_app
 from personae.collect.collector import Collector
 from personae.collect.keys import KeyStore
 from personae.collect.paths import CollectPaths
-from personae.config import load_config
 
 BASE_CONFIG = """
 sources: {}
@@ -72,20 +69,3 @@ class Served:
 
 
 ServeFactory = Callable[..., Served]
-
-
-@pytest.fixture
-def serve(tmp_path: Path) -> Iterator[ServeFactory]:
-    opened: list[TestClient] = []
-
-    def make(config: str = BASE_CONFIG) -> Served:
-        root = write_project(tmp_path, config)
-        collector = Collector(root, load_config(root).collect)
-        client = TestClient(create_app(collector), raise_server_exceptions=False)
-        client.__enter__()
-        opened.append(client)
-        return Served(root, client, collector, new_key(root))
-
-    yield make
-    for client in opened:
-        client.__exit__(None, None, None)
