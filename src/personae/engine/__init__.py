@@ -1,31 +1,17 @@
-"""Engines run personae's SQL. Pick one by name with :func:`open_engine`."""
+"""Engines run personae's SQL. Pick one by name with :func:`open_engine`.
+
+Layout: :mod:`.base` (the :class:`Engine` seam), :mod:`.matching` (where Splink runs),
+:mod:`.registry` (every engine by name), one package per engine (:mod:`.duckdb`,
+:mod:`.spark`; pyspark is imported only when a Spark engine is opened).
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from personae.config.models import EngineConfig, SparkEngineConfig
 from personae.engine.base import AUTHORING_DIALECT, Engine, FileRead, ReadOptions, RejectedRow
 from personae.engine.duckdb import DuckDBEngine
+from personae.engine.matching import MatchingBackend
+from personae.engine.registry import ENGINES, engine_names, open_engine
 from personae.engine.spark import SparkEngine
-
-#: engine name -> class; the only place that knows every engine
-ENGINES: dict[str, type[Engine]] = {"duckdb": DuckDBEngine, "spark": SparkEngine}
-
-
-def open_engine(config: EngineConfig, project_dir: Path) -> Engine:
-    """Open the engine a project's configuration asks for."""
-    if isinstance(config, SparkEngineConfig):
-        warehouse = config.warehouse
-        if "://" not in warehouse:
-            warehouse = str((project_dir / warehouse).resolve())
-        return SparkEngine(
-            warehouse, master=config.master, conf=config.conf, database=config.database
-        )
-    return DuckDBEngine(
-        project_dir / config.path, threads=config.threads, memory_limit=config.memory_limit
-    )
-
 
 __all__ = [
     "AUTHORING_DIALECT",
@@ -33,8 +19,10 @@ __all__ = [
     "DuckDBEngine",
     "Engine",
     "FileRead",
+    "MatchingBackend",
     "ReadOptions",
     "RejectedRow",
     "SparkEngine",
+    "engine_names",
     "open_engine",
 ]

@@ -1,8 +1,11 @@
 """The engine seam: stages write SQL once, in DuckDB's dialect; an engine runs it.
 
-Stages never ask which engine is running. When something must differ they read a
-declared capability (``engine.capabilities``) or call an engine method whose
-implementation lives in the engine module.
+Stages never ask which engine is running. When something must differ they call an
+engine method whose implementation lives in the engine's own package.
+
+Each engine class has a ``name`` (the ``type`` of its section in ``personae.yml``) and
+opens itself from that section with :meth:`Engine.from_config`; :mod:`personae.engine.registry`
+maps names to classes.
 """
 
 from __future__ import annotations
@@ -11,23 +14,15 @@ import abc
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Self
 
 import pyarrow as pa
 
-if TYPE_CHECKING:
-    from personae.engine.matching import MatchingBackend
+from personae.config.models import EngineConfig
+from personae.engine.matching import MatchingBackend
 
 #: the dialect every SQL string in personae is written in
 AUTHORING_DIALECT = "duckdb"
-
-
-@dataclass(frozen=True)
-class Capabilities:
-    """What an engine can do, so stages can branch on features rather than names."""
-
-    #: the engine keeps tables in one local file that a single process may write
-    single_writer_file: bool = False
 
 
 @dataclass
@@ -61,10 +56,16 @@ class ReadOptions:
 class Engine(abc.ABC):
     """Runs personae's SQL. One instance per project warehouse."""
 
+    #: the engine's name: the ``type`` of its section in ``personae.yml``
     name: ClassVar[str]
     #: sqlglot dialect name of the engine
     dialect: ClassVar[str]
-    capabilities: ClassVar[Capabilities] = Capabilities()
+
+    @classmethod
+    @abc.abstractmethod
+    def from_config(cls, config: EngineConfig, project_dir: Path) -> Self:
+        """Open the engine a project's ``engine:`` section (of this engine's type) asks
+        for; relative paths in it are relative to ``project_dir``."""
 
     # --- statements
 
@@ -138,16 +139,14 @@ class Engine(abc.ABC):
 
     # --- probabilistic matching
 
+    @abc.abstractmethod
     def matching_backend(self) -> MatchingBackend:
         """Where Splink runs for this engine (see :mod:`personae.engine.matching`).
 
-        The default is a private in-memory DuckDB fed with Arrow: it works beside any
-        engine whose matching input fits in memory. Engines with a Splink backend of their
-        own (Spark) override it.
+        DuckDB's is a private in-memory DuckDB fed with Arrow
+        (:class:`personae.engine.duckdb.DuckDBMatchingBackend`); it also works beside any
+        engine whose matching input fits in memory. Spark's runs in the engine's session.
         """
-        from personae.engine.matching import DuckDBMatchingBackend
-
-        return DuckDBMatchingBackend()
 
     # --- lifecycle
 

@@ -1,4 +1,4 @@
-"""The default engine: DuckDB embedded in one file under the project's ``.personae/``."""
+"""The DuckDB engine: tables in one DuckDB file, files read by DuckDB's readers."""
 
 from __future__ import annotations
 
@@ -6,12 +6,15 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Self
 
 import duckdb
 import pyarrow as pa
 
-from personae.engine.base import Capabilities, Engine, FileRead, ReadOptions, RejectedRow
+from personae.config.models import DuckDBEngineConfig, EngineConfig
+from personae.engine.base import Engine, FileRead, ReadOptions, RejectedRow
+from personae.engine.duckdb.matching import DuckDBMatchingBackend
+from personae.engine.matching import MatchingBackend
 from personae.errors import EngineError, SourceError
 from personae.sql import literal
 
@@ -37,7 +40,6 @@ def _literal(value: str) -> str:
 class DuckDBEngine(Engine):
     name: ClassVar[str] = "duckdb"
     dialect: ClassVar[str] = "duckdb"
-    capabilities: ClassVar[Capabilities] = Capabilities(single_writer_file=True)
 
     def __init__(
         self,
@@ -61,6 +63,16 @@ class DuckDBEngine(Engine):
             self.execute(f"SET threads = {int(threads)}")
         self.execute(f"SET memory_limit = {_literal(memory_limit or default_memory_limit())}")
         self.execute("SET TimeZone = 'UTC'")
+
+    @classmethod
+    def from_config(cls, config: EngineConfig, project_dir: Path) -> Self:
+        """The warehouse file ``path`` (relative to the project folder), with the
+        section's ``threads`` and ``memory_limit``."""
+        if not isinstance(config, DuckDBEngineConfig):
+            raise EngineError(f"{cls.name} cannot open a {config.type} engine section")
+        return cls(
+            project_dir / config.path, threads=config.threads, memory_limit=config.memory_limit
+        )
 
     # --- statements
 
@@ -126,7 +138,7 @@ class DuckDBEngine(Engine):
     # --- files
 
     def describe(self) -> str:
-        return f"duckdb ({self.path})"
+        return f"{self.name} ({self.path})"
 
     def read_parquet(self, table: str, files: Sequence[str]) -> None:
         listed = ", ".join(literal(f) for f in files)
@@ -248,6 +260,15 @@ class DuckDBEngine(Engine):
         self.execute(f"COPY ({sql}) TO {_literal(str(path))} ({options})")
         return int(self.scalar(f"SELECT count(*) FROM ({sql})"))
 
+    # --- probabilistic matching
+
+    def matching_backend(self) -> MatchingBackend:
+        """A private in-memory DuckDB fed with Arrow, so Splink's tables never touch the
+        warehouse file."""
+        return DuckDBMatchingBackend()
+
+    # --- lifecycle
+
     def checkpoint(self) -> None:
         self.execute("CHECKPOINT")
 
@@ -272,15 +293,3 @@ def _reject_reason(error_type: str, message: str, encoding: str) -> str:
     hint = _REJECT_HINTS.get(error_type, "").format(encoding=encoding)
     detail = message.split("\n")[0]
     return f"{error_type.lower()}: {hint or detail}" + (f" ({detail})" if hint else "")
-
-
-def scratch_connection(tables: dict[str, pa.Table]) -> duckdb.DuckDBPyConnection:
-    """A private in-memory DuckDB holding copies of ``tables``, for a library that needs
-    its own connection (Splink's DuckDB backend). The caller closes it."""
-    con = duckdb.connect(":memory:")
-    for name, data in tables.items():
-        view = f"__arrow_{name}"
-        con.register(view, data)
-        con.execute(f"CREATE TABLE {_quote(name)} AS SELECT * FROM {view}").fetchall()
-        con.unregister(view)
-    return con

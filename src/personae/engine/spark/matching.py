@@ -5,7 +5,7 @@ engine's session, through Splink's ``SparkAPI``. Its working tables are temporar
 Splink breaks their lineage by writing the large ones as Parquet under
 ``<warehouse>/splink-checkpoints`` (removed when the backend closes). The string
 similarity functions (Jaro-Winkler…) come from the jar Splink ships, which
-:func:`personae.engine.spark.spark_session` puts on the session's class path.
+:func:`personae.engine.spark.session.spark_session` puts on the session's class path.
 
 SQL given to the backend is written in DuckDB's dialect, like all of personae's SQL, and
 transpiled the way the engine transpiles it.
@@ -13,30 +13,31 @@ transpiled the way the engine transpiles it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import pyarrow as pa
 
-from personae.engine.matching import MatchingBackend
-
-if TYPE_CHECKING:
-    from personae.engine.base import Engine
-    from personae.engine.spark import SparkEngine
+from personae.engine.base import Engine
+from personae.engine.matching import MatchingBackend, Warehouse
+from personae.engine.spark.arrow import to_arrow
+from personae.engine.spark.files import HadoopFiles, Staging
+from personae.engine.spark.transpile import to_spark_sql
 
 #: under the warehouse; not a table name, so opening the warehouse never registers it
 CHECKPOINTS = "splink-checkpoints"
 
 
 class SparkMatchingBackend(MatchingBackend):
-    def __init__(self, engine: SparkEngine) -> None:
-        from personae.engine.spark import HadoopFiles
+    """Splink's ``SparkAPI`` in the session of ``engine`` (a Spark engine whose
+    ``session`` and ``warehouse`` are given), so its tables are read and written in place."""
 
+    def __init__(self, engine: Engine, session: Any, warehouse: str) -> None:
         self.engine = engine
-        self.session = engine.session
-        self.checkpoints = f"{engine.warehouse}/{CHECKPOINTS}"
+        self.session = session
+        self.checkpoints = f"{warehouse}/{CHECKPOINTS}"
         self._files = HadoopFiles(self.session)
         self._views: set[str] = set()
-        self._staging = engine.staging(under=self.checkpoints)
+        self._staging = Staging(self.session, self.checkpoints)
         # Splink's "parquet" lineage breaking writes under the checkpoint directory
         self.session.sparkContext.setCheckpointDir(self.checkpoints)
 
@@ -68,7 +69,7 @@ class SparkMatchingBackend(MatchingBackend):
         self.session.read.parquet(path).createOrReplaceTempView(name)
         self._views.add(name)
 
-    def load_from(self, engine: Engine, name: str, sql: str) -> None:
+    def load_from(self, engine: Warehouse, name: str, sql: str) -> None:
         """Read in place: the warehouse's tables are in this session."""
         if engine is not self.engine:
             super().load_from(engine, name, sql)
@@ -76,15 +77,15 @@ class SparkMatchingBackend(MatchingBackend):
         self.create_table(name, sql)
 
     def save_to(
-        self, engine: Engine, table: str, sql: str, *, mode: Literal["append", "replace"]
+        self, engine: Warehouse, table: str, sql: str, *, mode: Literal["append", "replace"]
     ) -> None:
         """Written by the executors: this backend's views are in the engine's session."""
         if engine is not self.engine:
             super().save_to(engine, table, sql, mode=mode)
-        elif mode == "replace" or not engine.table_exists(table):
-            engine.create_table_as(table, sql)
+        elif mode == "replace" or not self.engine.table_exists(table):
+            self.engine.create_table_as(table, sql)
         else:
-            engine.execute(f"INSERT INTO {table} {sql}")
+            self.engine.execute(f"INSERT INTO {table} {sql}")
 
     def drop_table(self, name: str) -> None:
         self.session.catalog.dropTempView(name)
@@ -92,13 +93,9 @@ class SparkMatchingBackend(MatchingBackend):
         self._files.delete(f"{self.checkpoints}/personae_{name}")
 
     def query(self, sql: str) -> pa.Table:
-        from personae.engine.spark import _to_arrow
-
-        return _to_arrow(self.session.sql(self._spark_sql(sql)))
+        return to_arrow(self.session.sql(self._spark_sql(sql)))
 
     def _spark_sql(self, sql: str) -> str:
-        from personae.engine.spark import to_spark_sql
-
         (statement,) = to_spark_sql(sql)
         return statement
 

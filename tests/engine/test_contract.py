@@ -1,0 +1,78 @@
+"""The engine contract on the engines under test (DuckDB unless ``PERSONAE_TEST_ENGINES``
+says otherwise; ``tests/spark/test_engine_contract.py`` runs it on Spark), and the
+registry: every engine configuration type opens an engine of that name."""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from pathlib import Path
+
+import duckdb
+import pytest
+
+import engine_contract
+from engine_contract import CHECK_IDS, CHECKS, Check
+from personae.config import models
+from personae.engine import ENGINES, DuckDBEngine, Engine, engine_names, open_engine
+from personae.engine.duckdb import DuckDBMatchingBackend
+from personae.errors import EngineError
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=CHECK_IDS)
+def test_contract(engine: Engine, tmp_path: Path, check: Check) -> None:
+    check(engine, tmp_path)
+
+
+def test_every_public_engine_method_is_checked() -> None:
+    """A method added to Engine needs a check in ``tests/engine_contract.py`` (or here)."""
+    source = inspect.getsource(engine_contract) + Path(__file__).read_text(encoding="utf-8")
+    public = [n for n, _ in inspect.getmembers(Engine, callable) if not n.startswith("_")]
+    missing = [n for n in public if f".{n}(" not in source]
+    assert public and not missing, f"Engine methods no contract check calls: {missing}"
+
+
+def _config_types() -> dict[str, type]:
+    """``engine.type`` -> configuration class, for every member of ``EngineConfig``."""
+    union = typing.get_args(models.EngineConfig)[0]
+    found = {}
+    for config in typing.get_args(union):
+        (name,) = typing.get_args(config.model_fields["type"].annotation)
+        found[name] = config
+    return found
+
+
+def test_every_engine_configuration_has_a_registered_engine() -> None:
+    configs = _config_types()
+    assert set(ENGINES) == set(configs), "an engine config type without an engine (or back)"
+    assert engine_names() == list(ENGINES)
+    assert engine_names()[0] == models.DuckDBEngineConfig().type  # the default first
+    for name, engine in ENGINES.items():
+        assert engine.name == name
+        assert "from_config" in vars(engine), f"{engine.__name__} does not open itself"
+
+
+def test_opening_closes_and_reopens(tmp_path: Path) -> None:
+    config = models.DuckDBEngineConfig(path="wh/warehouse.duckdb", threads=1, memory_limit="1GB")
+    with open_engine(config, tmp_path) as engine:
+        assert isinstance(engine, DuckDBEngine)
+        assert engine.path == str(tmp_path / "wh" / "warehouse.duckdb")
+        assert engine.scalar("SELECT current_setting('threads')") == 1
+        engine.create_table_as("kept", "SELECT 1 AS a")
+    # the with block closed it: the file can be opened again, with the table in it
+    engine = DuckDBEngine.from_config(config, tmp_path)
+    assert engine.rows("SELECT a FROM kept") == [(1,)]
+    engine.close()
+    with pytest.raises(duckdb.Error):
+        engine.con.execute("SELECT 1")
+
+
+def test_an_engine_refuses_another_engines_section(tmp_path: Path) -> None:
+    with pytest.raises(EngineError, match="duckdb cannot open a spark engine section"):
+        DuckDBEngine.from_config(models.SparkEngineConfig(type="spark"), tmp_path)
+
+
+def test_duckdb_matches_in_a_private_database() -> None:
+    with DuckDBEngine() as engine, engine.matching_backend() as backend:
+        assert isinstance(backend, DuckDBMatchingBackend)
+        assert backend.connection is not engine.con
