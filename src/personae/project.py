@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydantic import TypeAdapter
+
 from personae.config import ProjectConfig, load_config
-from personae.config.engine import DuckDBEngineConfig, SparkEngineConfig
-from personae.engine import Engine, open_engine
+from personae.config.engine import EngineConfig
+from personae.engine import Engine, engine_names, open_engine
+from personae.errors import ProjectError
 
 STATE_DIR = ".personae"
 
@@ -22,12 +25,17 @@ class Project:
 
     @classmethod
     def load(cls, root: Path | str = ".", *, engine: str | None = None) -> Project:
-        """Load the project at ``root``; ``engine`` ("duckdb", "spark") overrides the
-        engine ``personae.yml`` names (with that engine's default settings)."""
+        """Load the project at ``root``; ``engine`` (a name from
+        :func:`personae.engine.engine_names`) overrides the engine ``personae.yml`` names,
+        with that engine's default settings."""
         root = Path(root).resolve()
         config = load_config(root)
         if engine is not None and engine != config.engine.type:
-            chosen = SparkEngineConfig(type="spark") if engine == "spark" else DuckDBEngineConfig()
+            if engine not in engine_names():
+                raise ProjectError(
+                    f"--engine {engine}: no such engine; use one of {', '.join(engine_names())}"
+                )
+            chosen = TypeAdapter(EngineConfig).validate_python({"type": engine})
             config = config.model_copy(update={"engine": chosen})
         return cls(root=root, config=config)
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-import engine_contract
-from engine_contract import CHECK_IDS, CHECKS, Check
+from helpers import engine_contract
+from helpers.engine_contract import CHECK_IDS, CHECKS, Check
 from personae.config import models
 from personae.engine import ENGINES, DuckDBEngine, Engine, engine_names, open_engine
 from personae.engine.duckdb import DuckDBMatchingBackend
@@ -25,7 +25,7 @@ def test_contract(engine: Engine, tmp_path: Path, check: Check) -> None:
 
 
 def test_every_public_engine_method_is_checked() -> None:
-    """A method added to Engine needs a check in ``tests/engine_contract.py`` (or here)."""
+    """A method added to Engine needs a check in ``tests/helpers/engine_contract.py`` (or here)."""
     source = inspect.getsource(engine_contract) + Path(__file__).read_text(encoding="utf-8")
     public = [n for n, _ in inspect.getmembers(Engine, callable) if not n.startswith("_")]
     missing = [n for n in public if f".{n}(" not in source]

@@ -10,8 +10,8 @@ import pytest
 
 pytest.importorskip("pyspark")
 
-from engine_contract import CHECK_IDS, CHECKS, Check
-from personae.config.models import SparkEngineConfig
+from helpers.engine_contract import CHECK_IDS, CHECKS, Check
+from personae.config.engine import SparkEngineConfig
 from personae.engine import SparkEngine, open_engine
 
 

@@ -8,9 +8,8 @@ traceback instead.
 from __future__ import annotations
 
 import sys
-from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -31,9 +30,17 @@ export_app = typer.Typer(help="Export identities, profiles or segment members to
 app.add_typer(export_app, name="export")
 
 
-class EngineName(StrEnum):
-    duckdb = "duckdb"
-    spark = "spark"
+def _known_engine(name: str | None) -> str | None:
+    from personae.engine.registry import engine_names
+
+    if name is not None and name not in engine_names():
+        raise typer.BadParameter(f"no engine {name!r}; use one of {', '.join(engine_names())}")
+    return name
+
+
+def _engine_option(help_text: str) -> Any:
+    """``--engine NAME``, NAME one of the registered engines."""
+    return typer.Option("--engine", help=help_text, callback=_known_engine)
 
 
 ProjectOption = Annotated[
@@ -47,13 +54,13 @@ def _global(
     project: ProjectOption = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
     engine: Annotated[
-        EngineName | None,
-        typer.Option("--engine", help="Run on this engine instead of the one personae.yml names."),
+        str | None,
+        _engine_option("Run on this engine instead of the one personae.yml names."),
     ] = None,
 ) -> None:
     state.project_dir = project or Path(".")
     state.debug = debug
-    state.engine = engine.value if engine else None
+    state.engine = engine
 
 
 def _run_stages(
@@ -101,17 +108,18 @@ def demo(
         bool, typer.Option("--generate-only", help="Write the data but do not run.")
     ] = False,
     engine: Annotated[
-        EngineName | None,
-        typer.Option("--engine", help="The engine the demo's personae.yml names (and runs on)."),
+        str | None,
+        _engine_option("The engine the demo's personae.yml names (and runs on)."),
     ] = None,
 ) -> None:
     """Generate a messy multi-source dataset with ground truth, then run the whole pipeline."""
     from personae.cli.story import tell_story
     from personae.demo.generator import generate_demo
+    from personae.engine.registry import engine_names
 
     if engine is not None:
-        state.engine = engine.value
-    chosen = state.engine or EngineName.duckdb.value
+        state.engine = engine
+    chosen = state.engine or engine_names()[0]
 
     def go() -> None:
         with spinner() as start:

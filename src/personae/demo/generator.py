@@ -99,13 +99,13 @@ def generate_demo(
     seed: int = 42,
     anchor: dt.date = dt.date(2026, 11, 1),
     *,
-    engine: str = "duckdb",
+    engine: str | None = None,
 ) -> DemoSummary:
     """Write a demo project into ``out_dir``: ``personae.yml``, ``data/`` and ``truth/``.
 
     ``anchor`` is the day the data is exported (the project's ``as_of``): every event
     happens before it. The same ``people``, ``seed`` and ``anchor`` give the same bytes.
-    ``engine`` is the engine ``personae.yml`` names (``duckdb`` or ``spark``)."""
+    ``engine`` is the engine ``personae.yml`` names (default: the default engine)."""
     if people < 1:
         raise ValueError(f"people must be at least 1, got {people}")
     out_dir = Path(out_dir)

@@ -18,7 +18,7 @@ from typing import Any, ClassVar, Literal, Self
 
 import pyarrow as pa
 
-from personae.config.models import EngineConfig
+from personae.config.engine import EngineConfig
 from personae.engine.matching import MatchingBackend
 
 #: the dialect every SQL string in personae is written in

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from personae.config.models import EngineConfig
+from personae.config.engine import EngineConfig
 from personae.engine.base import Engine
 from personae.engine.duckdb.engine import DuckDBEngine
 from personae.engine.spark.engine import SparkEngine

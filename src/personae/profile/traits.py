@@ -24,6 +24,7 @@ from personae.catalog import EVENTS, IDENTITY_MAP, PERSONS, PROFILES, TRAITS
 from personae.config.models import ProjectConfig
 from personae.config.traits import AggregateTrait, ExpressionTrait, RFMTrait
 from personae.engine import Engine
+from personae.engine.base import AUTHORING_DIALECT
 from personae.errors import ConfigError
 from personae.profile.aggregates import compile_aggregate, property_types
 from personae.profile.golden import profile_columns
@@ -153,7 +154,7 @@ def compile_expressions(
             kind="trait or profile field",
             valid=lambda: valid,
         )
-    return {n: tree.sql(dialect="duckdb") for n, tree in compiled.items()}, uses_profiles
+    return {n: tree.sql(dialect=AUTHORING_DIALECT) for n, tree in compiled.items()}, uses_profiles
 
 
 # --------------------------------------------------------------------------- statement

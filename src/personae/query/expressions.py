@@ -27,6 +27,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
+from personae.engine.base import AUTHORING_DIALECT
 from personae.errors import ConfigError, did_you_mean
 from personae.sql import literal
 
@@ -58,7 +59,7 @@ def unknown_name_error(name: str, kind: str, valid: Iterable[str], path: str) ->
 def parse_user_sql(text: str, path: str) -> exp.Expr:
     """Parse one SQL expression written by the user, refusing anything but an expression."""
     try:
-        tree = sqlglot.parse_one(text, read="duckdb")
+        tree = sqlglot.parse_one(text, read=AUTHORING_DIALECT)
     except (ParseError, TokenError) as exc:
         detail = str(exc).split("\n")[0]
         raise ConfigError(f"cannot read the SQL {text!r}: {detail}", path=path) from None
@@ -191,10 +192,12 @@ def event_filter_sql(
             return exp.cast(exp.Literal.string(as_of.isoformat()), "DATE")
         if properties is not None and name not in properties:
             return None
-        return sqlglot.parse_one(property_sql(name, alias, context_type(column)), read="duckdb")
+        return sqlglot.parse_one(
+            property_sql(name, alias, context_type(column)), read=AUTHORING_DIALECT
+        )
 
     def valid() -> list[str]:
         return [*EVENT_COLUMNS, AS_OF, *(properties or ())]
 
     tree = replace_columns(tree, text, path, resolve, kind="event column or property", valid=valid)
-    return tree.sql(dialect="duckdb")
+    return tree.sql(dialect=AUTHORING_DIALECT)

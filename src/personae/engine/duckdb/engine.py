@@ -11,7 +11,7 @@ from typing import Any, ClassVar, Literal, Self
 import duckdb
 import pyarrow as pa
 
-from personae.config.models import DuckDBEngineConfig, EngineConfig
+from personae.config.engine import DuckDBEngineConfig, EngineConfig
 from personae.engine.base import Engine, FileRead, ReadOptions, RejectedRow
 from personae.engine.duckdb.matching import DuckDBMatchingBackend
 from personae.engine.matching import MatchingBackend

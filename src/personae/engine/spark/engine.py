@@ -25,7 +25,7 @@ from typing import Any, ClassVar, Literal, Self
 import pyarrow as pa
 import sqlglot
 
-from personae.config.models import EngineConfig, SparkEngineConfig
+from personae.config.engine import EngineConfig, SparkEngineConfig
 from personae.engine.base import Engine, FileRead, ReadOptions
 from personae.engine.duckdb.engine import DuckDBEngine
 from personae.engine.matching import MatchingBackend
