@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from personae import catalog
 from personae.activate import export_profiles, export_segment
 from personae.demo import generate_demo
 from personae.demo.truth import TRUTH_TABLE, load_truth
@@ -26,6 +27,20 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
     run(project)
     yield project
     project.close()
+
+
+def test_shared_tables_have_the_columns_the_catalog_declares(demo: Project) -> None:
+    for table in catalog.TABLES:
+        if not demo.engine.table_exists(table):
+            assert table in (catalog.IDENTITY_OVERRIDE_RECORDS,), f"{table} was not built"
+            continue
+        actual = demo.engine.columns(table)
+        if table.dynamic:
+            assert set(table.columns) <= set(actual), table
+        else:
+            assert actual == list(table.columns), table
+    raw = catalog.raw_table("crm")
+    assert set(raw.columns) <= set(demo.engine.columns(raw))
 
 
 def test_stitching_precision_and_recall(demo: Project) -> None:
