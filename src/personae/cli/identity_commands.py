@@ -20,7 +20,7 @@ from personae.unify.explain import (
     explain_person,
     explain_records,
 )
-from personae.unify.probabilistic import model_path
+from personae.unify.matching import model_path
 
 
 class ExplainUsageError(PersonaeError):

@@ -20,6 +20,7 @@ from personae.engine import Engine
 from personae.errors import NotFoundError
 from personae.sql import literal
 from personae.unify.identifiers import identifiers_sql
+from personae.unify.matching.waterfall import Waterfall, match_waterfall
 from personae.unify.rules import identity_types
 from personae.unify.stable_ids import resolve_person_id
 from personae.unify.tables import (
@@ -31,7 +32,6 @@ from personae.unify.tables import (
     PERSONS,
     RECORDS,
 )
-from personae.unify.waterfall import Waterfall, match_waterfall
 
 
 @dataclass(frozen=True)

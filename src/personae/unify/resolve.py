@@ -33,16 +33,18 @@ from pathlib import Path
 from personae.config.models import ProjectConfig
 from personae.engine import Engine
 from personae.unify import (
-    clustering,
     graph,
     history,
     households,
     identifiers,
     limits,
     overrides,
-    probabilistic,
     stable_ids,
 )
+from personae.unify.matching import clustering
+from personae.unify.matching.model import model_path
+from personae.unify.matching.records import unguarded_records
+from personae.unify.matching.score import EDGES_TABLE, score_pairs
 from personae.unify.rules import IdentityType, identity_types
 from personae.unify.stable_ids import COMP_PERSON
 from personae.unify.tables import (
@@ -188,12 +190,10 @@ def _match(
     if not matching.enabled:
         clustering.empty_match_clusters(engine)
         return
-    path = None if project_dir is None else probabilistic.model_path(project_dir)
-    records = probabilistic.unguarded_records(RECORDS, WORK_VALUES)
-    scored = probabilistic.score_pairs(engine, records, matching, path, full=full)
-    clusters = clustering.cluster_matches(
-        engine, probabilistic.EDGES_TABLE, types, matching, WORK_APART
-    )
+    path = None if project_dir is None else model_path(project_dir)
+    records = unguarded_records(RECORDS, WORK_VALUES)
+    scored = score_pairs(engine, records, matching, path, full=full)
+    clusters = clustering.cluster_matches(engine, EDGES_TABLE, types, matching, WORK_APART)
     report.match_records = scored.records
     report.match_scored = scored.scored or 0
     report.model_trained = scored.trained

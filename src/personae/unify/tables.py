@@ -23,7 +23,8 @@ IDENTITY_MAP = "identity_map"
 PERSONS = "persons"
 HISTORY = "identity_history"
 GUARDS = "identity_guards"
-#: every probabilistic edge with its fate in clustering (see :mod:`personae.unify.clustering`)
+#: every probabilistic edge with its fate in clustering (see
+#: :mod:`personae.unify.matching.clustering`)
 IDENTITY_MATCHES = "identity_matches"
 
 #: the unpivot: one row per (record, identifier) with rid, source, id_type and the

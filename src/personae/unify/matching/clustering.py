@@ -1,7 +1,7 @@
 """Step 8 of stitching: probabilistic edges join the deterministic parts, without chaining.
 
 The deterministic steps leave each record in a *part* (its component after guards, limits
-and overrides). Probabilistic edges (:mod:`personae.unify.probabilistic`) between records
+and overrides). Probabilistic edges (:mod:`personae.unify.matching`) between records
 of different parts are candidate merges. They are taken strongest first, as in a maximum
 spanning forest, and an edge is **rejected** when the two clusters it would join hold
 conflicting strong evidence:
