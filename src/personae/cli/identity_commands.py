@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from personae.errors import PersonaeError
-from personae.unify.explain import (
+from personae.unify.inspection import (
     PersonExplanation,
     RecordsExplanation,
     explain_person,
