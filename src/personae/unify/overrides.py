@@ -43,6 +43,7 @@ from personae.unify.tables import (
     WORK_LIMIT_PARTS,
     WORK_LINKS,
     WORK_RECORDS,
+    drop_tables,
 )
 
 #: the records each person override stands for: override, source, record_id, side
@@ -101,8 +102,7 @@ def apply_overrides(
             result.dropped = _rework(engine, types, must, separations)
     finally:
         _write_apart(engine, separations)
-        for name in LOCAL_TABLES:
-            engine.drop_table(name)
+        drop_tables(engine, LOCAL_TABLES)
     return result
 
 

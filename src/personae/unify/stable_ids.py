@@ -31,6 +31,7 @@ from personae.unify.tables import (
     WORK_HOLDS,
     WORK_MATCH_CLUSTERS,
     WORK_VALUES,
+    drop_tables,
     record_parts_sql,
 )
 
@@ -166,8 +167,7 @@ def assign_person_ids(engine: Engine, types: list[IdentityType], at: str, run_id
     merges = append_history(engine, at, run_id, _merge_rows(types, matches), once=False)
     splits = append_history(engine, at, run_id, _split_rows(matches), once=False)
     new_persons = int(engine.scalar(f"SELECT count(*) FROM {COMP_PERSON} WHERE is_new"))
-    for name in LOCAL_TABLES:
-        engine.drop_table(name)
+    drop_tables(engine, LOCAL_TABLES)
     return IdChanges(merges=merges, splits=splits, new_persons=new_persons)
 
 

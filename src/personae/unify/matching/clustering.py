@@ -40,6 +40,7 @@ from personae.unify.tables import (
     IDENTITY_MATCHES,
     WORK_MATCH_CLUSTERS,
     WORK_RAW,
+    drop_tables,
     record_parts_sql,
 )
 
@@ -163,8 +164,7 @@ def cluster_matches(
         )
         _write_matches(engine)
     finally:
-        for name in LOCAL_TABLES:
-            engine.drop_table(name)
+        drop_tables(engine, LOCAL_TABLES)
     return report
 
 
