@@ -30,18 +30,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# the step modules by name, not ``from personae.unify import ...``: the package's
+# ``__init__`` imports this module
+import personae.unify.graph as graph
+import personae.unify.history as history
+import personae.unify.households as households
+import personae.unify.identifiers as identifiers
+import personae.unify.limits as limits
+import personae.unify.matching.clustering as clustering
+import personae.unify.overrides as overrides
+import personae.unify.stable_ids as stable_ids
 from personae.config.models import ProjectConfig
 from personae.engine import Engine
-from personae.unify import (
-    graph,
-    history,
-    households,
-    identifiers,
-    limits,
-    overrides,
-    stable_ids,
-)
-from personae.unify.matching import clustering
 from personae.unify.matching.model import model_path
 from personae.unify.matching.records import unguarded_records
 from personae.unify.matching.score import EDGES_TABLE, score_pairs
