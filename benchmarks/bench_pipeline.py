@@ -24,7 +24,7 @@ from personae.demo.generator import generate_demo
 from personae.demo.truth import TRUTH_TABLE, load_truth
 from personae.pipeline import STAGES, run
 from personae.project import Project
-from personae.unify.evaluate import evaluate_against_truth
+from personae.unify.inspection import evaluate_against_truth
 
 
 class RssSampler:

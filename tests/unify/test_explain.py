@@ -15,7 +15,7 @@ from personae.cli import main as cli_main
 from personae.config.models import BlockedValues, IdentityConfig, ProjectConfig
 from personae.engine import Engine
 from personae.errors import NotFoundError
-from personae.unify.explain import explain_person, explain_records
+from personae.unify.inspection import explain_person, explain_records
 from unify.conftest import Run, person_of, write_records
 
 

@@ -23,8 +23,8 @@ from personae.config.models import IdentityConfig, ProjectConfig
 from personae.config.overrides import IdentityOverrides
 from personae.engine import Engine
 from personae.unify import ResolveReport, resolve_identities
-from personae.unify.explain import explain_person, explain_records
-from personae.unify.probabilistic import model_path
+from personae.unify.inspection import explain_person, explain_records
+from personae.unify.matching import model_path
 from unify.conftest import T0, person_of, write_records
 
 MODEL = Path(__file__).parent / "data" / "matching_model.json"

@@ -10,7 +10,7 @@ pytest.importorskip("splink")
 
 from personae.config.matching import MatchingConfig
 from personae.engine import Engine
-from personae.unify.probabilistic import EDGES_TABLE, score_pairs
+from personae.unify.matching import EDGES_TABLE, score_pairs
 from unify.conftest import write_records
 
 PEOPLE = [

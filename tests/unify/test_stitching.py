@@ -326,7 +326,7 @@ def test_empty_records(engine: Engine, run: Run) -> None:
 
 
 def test_missing_records_table(engine: Engine, run: Run) -> None:
-    with pytest.raises(ProjectError, match="run the clean stage"):
+    with pytest.raises(ProjectError, match="no table records yet: run `personae clean`"):
         run()
 
 

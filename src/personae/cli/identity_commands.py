@@ -14,13 +14,13 @@ from rich.table import Table
 
 from personae.cli.context import console, guard, open_project
 from personae.errors import PersonaeError
-from personae.unify.explain import (
+from personae.unify.inspection import (
     PersonExplanation,
     RecordsExplanation,
     explain_person,
     explain_records,
 )
-from personae.unify.probabilistic import model_path
+from personae.unify.matching import model_path
 
 
 class ExplainUsageError(PersonaeError):

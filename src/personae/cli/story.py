@@ -98,7 +98,7 @@ def _guards(console: Console, engine: Engine) -> None:
 
 
 def _accuracy(console: Console, engine: Engine) -> None:
-    from personae.unify.evaluate import evaluate_against_truth, placeable_truth
+    from personae.unify.inspection import evaluate_against_truth, placeable_truth
 
     scores = evaluate_against_truth(engine, TRUTH_TABLE)
     console.print(

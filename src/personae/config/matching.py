@@ -7,7 +7,7 @@ from pydantic import Field
 from personae.config.base import Strict
 
 #: candidate pairs: SQL over ``l.``/``r.`` columns of the matching input (see
-#: :mod:`personae.unify.probabilistic`); a pair is compared when any rule holds
+#: :mod:`personae.unify.matching`); a pair is compared when any rule holds
 DEFAULT_BLOCKING_RULES: tuple[str, ...] = (
     # a typo (or a new surname) in one name: the other name, the postcode and an initial
     "l.postcode = r.postcode AND l.first_name_key = r.first_name_key "

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from personae.engine import Engine
 from personae.errors import PersonaeError
+from personae.unify.tables import drop_tables
 
 #: safety net: hooking to the smallest neighbour with full shortcutting converges in a
 #: number of rounds logarithmic in the components' size in practice
@@ -78,8 +79,7 @@ def connected_components(engine: Engine, edges: str, out: str, *, work: str) -> 
         current = following
     flat = shortcut(engine, forest, work=work)
     engine.create_table_as(out, f"SELECT node, parent AS label FROM {flat}")
-    for name in working_tables(work):
-        engine.drop_table(name)
+    drop_tables(engine, working_tables(work))
     return rounds
 
 

@@ -19,6 +19,7 @@ from personae.unify.tables import (
     WORK_LINKS,
     WORK_RAW,
     WORK_SUBHOLDS,
+    drop_tables,
 )
 
 _LABELS = "_unify_labels"
@@ -66,6 +67,5 @@ def record_components(engine: Engine) -> int:
         LEFT JOIN {_LABELS} AS l ON l.node = n.node
         """,
     )
-    for name in (_LABELS, _RECORD_NODE):
-        engine.drop_table(name)
+    drop_tables(engine, (_LABELS, _RECORD_NODE))
     return rounds

@@ -8,11 +8,11 @@ again on every run.
 
 from __future__ import annotations
 
+from personae.catalog import IDENTITY_GUARDS as GUARDS
+from personae.catalog import IDENTITY_HISTORY as HISTORY
 from personae.engine import Engine
 from personae.sql import literal
 from personae.unify.tables import (
-    GUARDS,
-    HISTORY,
     ROLE_BLOCKED,
     ROLE_GENERIC,
     WORK_COMPONENTS,

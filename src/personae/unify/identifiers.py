@@ -13,13 +13,14 @@ identity graph) or ``single`` (held by one record: usable, links nothing).
 
 from __future__ import annotations
 
+from personae.catalog import RECORDS
 from personae.config.models import BlockedValues, ProjectConfig
 from personae.engine import Engine
 from personae.errors import ProjectError
+from personae.query.tables import require_tables
 from personae.sql import ident, literal
 from personae.unify.rules import IdentityType
 from personae.unify.tables import (
-    RECORDS,
     ROLE_BLOCKED,
     ROLE_GENERIC,
     ROLE_LINK,
@@ -37,13 +38,12 @@ def _column(name: str) -> str:
 
 
 def check_records(engine: Engine, types: list[IdentityType]) -> None:
-    if not engine.table_exists(RECORDS):
-        raise ProjectError("there is no 'records' table yet: run the clean stage first")
+    require_tables(engine, [RECORDS])
     present = set(engine.columns(RECORDS))
     missing = [c for c in (*_REQUIRED, *(t.name for t in types)) if c not in present]
     if missing:
         raise ProjectError(
-            f"the 'records' table has no column {', '.join(missing)}: run the clean stage "
+            f"the '{RECORDS}' table has no column {', '.join(missing)}: run `personae clean` "
             "again after changing identity fields"
         )
 

@@ -34,6 +34,7 @@ from personae.unify.tables import (
     WORK_LIMIT_PARTS,
     WORK_LINKS,
     WORK_RAW,
+    drop_tables,
 )
 
 _P = "_unify_lim"
@@ -104,8 +105,7 @@ def apply_limits(engine: Engine, components: str, types: list[IdentityType]) -> 
             parts = _rework(engine, types)
             engine.create_table_as(WORK_LIMIT_PARTS, f"SELECT rid, part FROM {parts}")
     finally:
-        for name in LOCAL_TABLES:
-            engine.drop_table(name)
+        drop_tables(engine, LOCAL_TABLES)
     return engine.count(WORK_DROPPED)
 
 

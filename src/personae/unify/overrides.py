@@ -27,6 +27,7 @@ from itertools import pairwise
 
 import pyarrow as pa
 
+from personae.catalog import IDENTITY_MAP, IDENTITY_OVERRIDE_RECORDS
 from personae.config.models import ProjectConfig
 from personae.config.overrides import split_record
 from personae.engine import Engine
@@ -35,7 +36,6 @@ from personae.sql import literal
 from personae.unify.rules import IdentityType
 from personae.unify.stable_ids import resolve_person_id
 from personae.unify.tables import (
-    IDENTITY_MAP,
     WORK_APART,
     WORK_DROPPED,
     WORK_GRAPH_COMPONENTS,
@@ -43,10 +43,11 @@ from personae.unify.tables import (
     WORK_LIMIT_PARTS,
     WORK_LINKS,
     WORK_RECORDS,
+    drop_tables,
 )
 
 #: the records each person override stands for: override, source, record_id, side
-OVERRIDE_RECORDS = "identity_override_records"
+OVERRIDE_RECORDS = IDENTITY_OVERRIDE_RECORDS
 _NAMES = "_unify_ov_names"
 _AFFECTED = "_unify_ov_affected"
 _PARTS = "_unify_ov_parts"
@@ -101,8 +102,7 @@ def apply_overrides(
             result.dropped = _rework(engine, types, must, separations)
     finally:
         _write_apart(engine, separations)
-        for name in LOCAL_TABLES:
-            engine.drop_table(name)
+        drop_tables(engine, LOCAL_TABLES)
     return result
 
 

@@ -30,24 +30,25 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# the step modules by name, not ``from personae.unify import ...``: the package's
+# ``__init__`` imports this module
+import personae.unify.graph as graph
+import personae.unify.history as history
+import personae.unify.households as households
+import personae.unify.identifiers as identifiers
+import personae.unify.limits as limits
+import personae.unify.matching.clustering as clustering
+import personae.unify.overrides as overrides
+import personae.unify.stable_ids as stable_ids
+from personae.catalog import IDENTIFIERS, RECORDS
 from personae.config.models import ProjectConfig
 from personae.engine import Engine
-from personae.unify import (
-    clustering,
-    graph,
-    history,
-    households,
-    identifiers,
-    limits,
-    overrides,
-    probabilistic,
-    stable_ids,
-)
+from personae.unify.matching.model import model_path
+from personae.unify.matching.records import unguarded_records
+from personae.unify.matching.score import EDGES_TABLE, score_pairs
 from personae.unify.rules import IdentityType, identity_types
 from personae.unify.stable_ids import COMP_PERSON
 from personae.unify.tables import (
-    IDENTIFIERS,
-    RECORDS,
     ROLE_BLOCKED,
     ROLE_GENERIC,
     WORK_APART,
@@ -188,12 +189,10 @@ def _match(
     if not matching.enabled:
         clustering.empty_match_clusters(engine)
         return
-    path = None if project_dir is None else probabilistic.model_path(project_dir)
-    records = probabilistic.unguarded_records(RECORDS, WORK_VALUES)
-    scored = probabilistic.score_pairs(engine, records, matching, path, full=full)
-    clusters = clustering.cluster_matches(
-        engine, probabilistic.EDGES_TABLE, types, matching, WORK_APART
-    )
+    path = None if project_dir is None else model_path(project_dir)
+    records = unguarded_records(RECORDS, WORK_VALUES)
+    scored = score_pairs(engine, records, matching, path, full=full)
+    clusters = clustering.cluster_matches(engine, EDGES_TABLE, types, matching, WORK_APART)
     report.match_records = scored.records
     report.match_scored = scored.scored or 0
     report.model_trained = scored.trained

@@ -18,19 +18,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from personae.catalog import IDENTITY_MAP, IDENTITY_MATCHES, PERSONS
 from personae.engine import Engine
 from personae.errors import NotFoundError
+from personae.query.tables import require_tables
 from personae.unify.history import append_history
 from personae.unify.rules import IdentityType, types_sql
 from personae.unify.tables import (
-    IDENTITY_MAP,
-    IDENTITY_MATCHES,
-    PERSONS,
     WORK_COMPONENTS,
     WORK_DROPPED,
     WORK_HOLDS,
     WORK_MATCH_CLUSTERS,
     WORK_VALUES,
+    drop_tables,
     record_parts_sql,
 )
 
@@ -166,8 +166,7 @@ def assign_person_ids(engine: Engine, types: list[IdentityType], at: str, run_id
     merges = append_history(engine, at, run_id, _merge_rows(types, matches), once=False)
     splits = append_history(engine, at, run_id, _split_rows(matches), once=False)
     new_persons = int(engine.scalar(f"SELECT count(*) FROM {COMP_PERSON} WHERE is_new"))
-    for name in LOCAL_TABLES:
-        engine.drop_table(name)
+    drop_tables(engine, LOCAL_TABLES)
     return IdChanges(merges=merges, splits=splits, new_persons=new_persons)
 
 
@@ -373,8 +372,7 @@ def resolve_person_id(engine: Engine, person_id: int) -> int:
 
     Follows ``persons.merged_into`` one step per query until a live id.
     """
-    if not engine.table_exists(PERSONS):
-        raise NotFoundError("there is no 'persons' table yet: run the unify stage first")
+    require_tables(engine, [PERSONS])
     seen: set[int] = set()
     current = int(person_id)
     while True:

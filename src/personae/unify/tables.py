@@ -14,17 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from personae.catalog import IDENTITY_HISTORY as HISTORY
 from personae.engine import Engine
 from personae.sql import literal
-
-RECORDS = "records"
-IDENTIFIERS = "identifiers"
-IDENTITY_MAP = "identity_map"
-PERSONS = "persons"
-HISTORY = "identity_history"
-GUARDS = "identity_guards"
-#: every probabilistic edge with its fate in clustering (see :mod:`personae.unify.clustering`)
-IDENTITY_MATCHES = "identity_matches"
 
 #: the unpivot: one row per (record, identifier) with rid, source, id_type and the
 #: value's vid and role; plus one row per record with ``id_type`` NULL holding its

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from personae.catalog import IDENTITY_MAP, RECORDS
 from personae.engine import Engine
 from personae.errors import NotFoundError
-from personae.unify.tables import IDENTITY_MAP
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ def placeable_truth(engine: Engine, truth_table: str, out: str) -> int:
         SELECT t.source, t.record_id, t.person, {", ".join(f"r.{c}" for c in _DEVICES)},
                ({evidence}) AS evidence
         FROM {truth_table} AS t
-        JOIN records AS r ON r.source = t.source AND r.record_id = t.record_id
+        JOIN {RECORDS} AS r ON r.source = t.source AND r.record_id = t.record_id
         """,
     )
     try:

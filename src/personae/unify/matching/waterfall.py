@@ -1,7 +1,7 @@
 """The match-weight waterfall of two records: what each comparison adds to their score.
 
 Uses the project's saved model (Splink settings and frozen term frequencies, see
-:mod:`personae.unify.probabilistic`), so the figures are those ``resolve`` used. The
+:mod:`personae.unify.matching`), so the figures are those ``resolve`` used. The
 final weight is the prior plus every step; the probability is ``2^w / (1 + 2^w)``.
 """
 
@@ -12,12 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from personae.catalog import RECORDS
 from personae.config.matching import MatchingConfig
 from personae.config.overrides import split_record
 from personae.engine import Engine
 from personae.errors import NotFoundError
-from personae.unify import probabilistic
-from personae.unify.tables import RECORDS
+from personae.unify.matching.frequencies import register_term_frequencies, saved_term_frequencies
+from personae.unify.matching.model import linker_for, load_model, require_splink
+from personae.unify.matching.records import INPUT_SQL, MATCH_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -74,13 +76,13 @@ def match_waterfall(
             f"there is no matching model at {model_file}: run `personae resolve` with "
             "identity.matching.enabled: true first"
         )
-    probabilistic._splink()
-    settings = probabilistic.load_model(model_file)
+    require_splink()
+    settings = load_model(model_file)
     rows = []
     for name in (a, b):
         source, record_id = split_record(name)
         found = engine.query(
-            probabilistic.INPUT_SQL.format(
+            INPUT_SQL.format(
                 table=f"(SELECT * FROM {RECORDS} WHERE source = ? AND record_id = ?) AS one"
             ),
             [source, record_id],
@@ -94,18 +96,16 @@ def match_waterfall(
     with engine.matching_backend() as backend:
         backend.load(
             "match_input",
-            engine.query(
-                probabilistic.INPUT_SQL.format(table=f"(SELECT * FROM {RECORDS} LIMIT 0) AS none")
-            ),
+            engine.query(INPUT_SQL.format(table=f"(SELECT * FROM {RECORDS} LIMIT 0) AS none")),
         )
         explaining = dict(
             settings,
             retain_intermediate_calculation_columns=True,
             retain_matching_columns=True,
         )
-        linker = probabilistic.linker_for(backend, ["match_input"], explaining, config)
-        frequencies = probabilistic.saved_term_frequencies(settings, model_file)
-        probabilistic.register_term_frequencies(backend, linker, frequencies)
+        linker = linker_for(backend, ["match_input"], explaining, config)
+        frequencies = saved_term_frequencies(settings, model_file)
+        register_term_frequencies(backend, linker, frequencies)
         compared = linker.inference.compare_two_records(rows[0], rows[1])
         values = backend.query(f"SELECT * FROM {compared.physical_name}").to_pylist()[0]
     return _waterfall(a, b, settings, values)
@@ -150,7 +150,7 @@ def _level(levels: list[dict[str, Any]], gamma: Any) -> str:
 
 
 def _columns_of(comparison: str) -> list[str]:
-    known = probabilistic.MATCH_COLUMNS
+    known = MATCH_COLUMNS
     if comparison in known:
         return [comparison]
     if comparison == "place":

@@ -8,148 +8,33 @@ records): the heavy lifting happened in the stage.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from personae.catalog import IDENTIFIERS, IDENTITY_MAP, IDENTITY_MATCHES, PERSONS, RECORDS
+from personae.catalog import IDENTITY_GUARDS as GUARDS
+from personae.catalog import IDENTITY_HISTORY as HISTORY
 from personae.config.models import ProjectConfig
 from personae.config.overrides import split_record
 from personae.engine import Engine
 from personae.errors import NotFoundError
+from personae.query.tables import require_tables
 from personae.sql import literal
 from personae.unify.identifiers import identifiers_sql
+from personae.unify.inspection.explanations import (
+    ChainStep,
+    ExplainedRecord,
+    HistoryEntry,
+    Link,
+    MatchLink,
+    PersonExplanation,
+    RecordsExplanation,
+    SharedValue,
+)
+from personae.unify.matching.waterfall import match_waterfall
 from personae.unify.rules import identity_types
 from personae.unify.stable_ids import resolve_person_id
-from personae.unify.tables import (
-    GUARDS,
-    HISTORY,
-    IDENTIFIERS,
-    IDENTITY_MAP,
-    IDENTITY_MATCHES,
-    PERSONS,
-    RECORDS,
-)
-from personae.unify.waterfall import Waterfall, match_waterfall
-
-
-@dataclass(frozen=True)
-class ExplainedRecord:
-    source: str
-    record_id: str
-    observed_at: dt.datetime | None
-    #: the linking identifiers it holds (after guards and dropped links): (type, value)
-    identifiers: list[tuple[str, str]]
-
-    @property
-    def name(self) -> str:
-        return f"{self.source}:{self.record_id}"
-
-
-@dataclass(frozen=True)
-class Link:
-    """``value`` of type ``id_type`` links ``records`` (``source:record_id``)."""
-
-    id_type: str
-    id_value: str
-    records: list[str]
-
-    def __str__(self) -> str:
-        return f"value {self.id_value} of type {self.id_type} links {', '.join(self.records)}"
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    at: dt.datetime | None
-    run_id: str
-    action: str
-    person_id: int | None
-    other_person_id: int | None
-    id_type: str | None
-    id_value: str | None
-    reason: str | None
-
-
-@dataclass(frozen=True)
-class MatchLink:
-    """A probabilistic edge between two records (``identity_matches``)."""
-
-    a: str
-    b: str
-    match_weight: float
-    match_probability: float
-    #: ``linked`` (it joined two clusters), ``within`` (already one person), ``rejected``
-    status: str
-    reason: str | None
-
-    def __str__(self) -> str:
-        text = (
-            f"{self.a} ~ {self.b}: match weight {self.match_weight:.2f}, probability "
-            f"{self.match_probability:.4f}, {self.status}"
-        )
-        return text + (f" ({self.reason})" if self.reason else "")
-
-
-@dataclass
-class PersonExplanation:
-    #: the id asked about
-    requested_id: int
-    #: the live id it resolves to (following ``persons.merged_into``)
-    person_id: int
-    #: ids retired into this person
-    retired_ids: list[int]
-    records: list[ExplainedRecord]
-    links: list[Link]
-    #: the overrides naming one of its records, as text
-    overrides: list[str] = field(default_factory=list)
-    history: list[HistoryEntry] = field(default_factory=list)
-    #: probabilistic edges among its records, and rejected ones reaching out of it
-    matches: list[MatchLink] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class ChainStep:
-    """``from_record`` and ``to_record`` share ``id_value`` (or a must_link override)."""
-
-    from_record: str
-    id_type: str
-    id_value: str
-    to_record: str
-
-
-@dataclass(frozen=True)
-class SharedValue:
-    """A value two records both hold, and why it does not link them (None: it does)."""
-
-    id_type: str
-    id_value: str
-    why: str | None
-
-
-@dataclass
-class RecordsExplanation:
-    a: str
-    b: str
-    person_a: int
-    person_b: int
-    same_person: bool
-    #: when the same person: the shortest chain of shared identifiers from a to b
-    chain: list[ChainStep] = field(default_factory=list)
-    #: identifiers both records hold, with why each does not link them
-    shared: list[SharedValue] = field(default_factory=list)
-    #: the overrides naming both records, as text
-    overrides: list[str] = field(default_factory=list)
-    #: the probabilistic edge between them, if they were scored above the threshold
-    match: MatchLink | None = None
-    #: what each comparison adds to their match weight (when a model exists)
-    waterfall: Waterfall | None = None
-
-    @property
-    def summary(self) -> str:
-        if self.same_person:
-            return f"{self.a} and {self.b} are the same person ({self.person_a})"
-        return f"{self.a} and {self.b} are different persons ({self.person_a} and {self.person_b})"
 
 
 def explain_person(
@@ -252,9 +137,7 @@ def _matches(engine: Engine, names: set[str], *, both_ends: bool = False) -> lis
 
 
 def _require(engine: Engine) -> None:
-    for table in (IDENTITY_MAP, PERSONS, IDENTIFIERS):
-        if not engine.table_exists(table):
-            raise NotFoundError(f"there is no {table!r} table yet: run the unify stage first")
+    require_tables(engine, (IDENTITY_MAP, PERSONS, IDENTIFIERS))
 
 
 def _person_of(engine: Engine, name: str) -> int:

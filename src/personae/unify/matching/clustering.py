@@ -1,7 +1,7 @@
 """Step 8 of stitching: probabilistic edges join the deterministic parts, without chaining.
 
 The deterministic steps leave each record in a *part* (its component after guards, limits
-and overrides). Probabilistic edges (:mod:`personae.unify.probabilistic`) between records
+and overrides). Probabilistic edges (:mod:`personae.unify.matching`) between records
 of different parts are candidate merges. They are taken strongest first, as in a maximum
 spanning forest, and an edge is **rejected** when the two clusters it would join hold
 conflicting strong evidence:
@@ -32,16 +32,12 @@ from typing import TypeVar
 
 import pyarrow as pa
 
+from personae.catalog import IDENTITY_MATCHES
 from personae.config.matching import MatchingConfig
 from personae.engine import Engine
 from personae.unify.names import birth_dates_compatible, first_names_compatible
 from personae.unify.rules import IdentityType
-from personae.unify.tables import (
-    IDENTITY_MATCHES,
-    WORK_MATCH_CLUSTERS,
-    WORK_RAW,
-    record_parts_sql,
-)
+from personae.unify.tables import WORK_MATCH_CLUSTERS, WORK_RAW, drop_tables, record_parts_sql
 
 _PARTS = "_unify_m_parts"
 _EDGES = "_unify_m_edges"
@@ -163,8 +159,7 @@ def cluster_matches(
         )
         _write_matches(engine)
     finally:
-        for name in LOCAL_TABLES:
-            engine.drop_table(name)
+        drop_tables(engine, LOCAL_TABLES)
     return report
 
 

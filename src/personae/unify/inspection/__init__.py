@@ -1,0 +1,39 @@
+"""Reading the unify stage's outputs after the fact.
+
+:mod:`.explain` says why a person holds its records and why two records are (or are not)
+one person (result types in :mod:`.explanations`); :mod:`.evaluate` measures the stage
+against ground truth (the demo's story, the benchmarks).
+"""
+
+from personae.unify.inspection.evaluate import (
+    PairwiseScores,
+    evaluate_against_truth,
+    placeable_truth,
+)
+from personae.unify.inspection.explain import explain_person, explain_records
+from personae.unify.inspection.explanations import (
+    ChainStep,
+    ExplainedRecord,
+    HistoryEntry,
+    Link,
+    MatchLink,
+    PersonExplanation,
+    RecordsExplanation,
+    SharedValue,
+)
+
+__all__ = [
+    "ChainStep",
+    "ExplainedRecord",
+    "HistoryEntry",
+    "Link",
+    "MatchLink",
+    "PairwiseScores",
+    "PersonExplanation",
+    "RecordsExplanation",
+    "SharedValue",
+    "evaluate_against_truth",
+    "explain_person",
+    "explain_records",
+    "placeable_truth",
+]

@@ -1,0 +1,277 @@
+"""Scoring: the edges of record pairs above the threshold, only new and changed records
+re-scored when nothing else changed (see :func:`score_pairs`)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from personae.catalog import IDENTITY_EDGES, IDENTITY_MATCH_SCORED
+from personae.config.matching import MatchingConfig
+from personae.engine import Engine
+from personae.engine.matching import MatchingBackend
+from personae.sql import literal
+from personae.unify.matching.blocking import blocking_pair_counts
+from personae.unify.matching.frequencies import register_term_frequencies, term_frequencies
+from personae.unify.matching.model import (
+    linker_for,
+    load_model,
+    needs_training,
+    require_splink,
+    save_model,
+    train_model,
+)
+from personae.unify.matching.records import INPUT_SQL, MATCH_COLUMNS
+
+#: the records last scored (``identity_match_scored``): source, record_id, fingerprint of
+#: the compared values, and the digest of the model and settings they were scored with
+SCORED_TABLE = IDENTITY_MATCH_SCORED
+EDGES_TABLE = IDENTITY_EDGES
+_CURRENT = "_unify_match_current"
+_GONE = "_unify_match_gone"
+EDGE_SCHEMA = pa.schema(
+    [
+        ("source_l", pa.string()),
+        ("record_id_l", pa.string()),
+        ("source_r", pa.string()),
+        ("record_id_r", pa.string()),
+        ("match_probability", pa.float64()),
+        ("match_weight", pa.float64()),
+    ]
+)
+
+
+@dataclass
+class ProbabilisticResult:
+    """What :func:`score_pairs` did."""
+
+    records: int
+    edges: int
+    trained: bool
+    model_path: Path | None
+    seconds: float
+    #: candidate pairs each blocking rule adds (after the rules before it); full runs only
+    blocking_pairs: dict[str, int] = field(default_factory=dict)
+    #: only new and changed records were scored
+    incremental: bool = False
+    #: records scored against the whole input
+    scored: int | None = None
+
+
+def score_pairs(
+    engine: Engine,
+    records_table: str,
+    config: MatchingConfig,
+    path: Path | None,
+    *,
+    full: bool = False,
+) -> ProbabilisticResult:
+    """Score candidate pairs of ``records_table`` into :data:`EDGES_TABLE`, incrementally.
+
+    Only the records that are new or whose compared values changed since the last
+    scoring are scored, against every record (``link_only`` between them and the whole
+    input); edges of changed or removed records are replaced. Everything is scored again
+    when ``full`` is set, when the model was (re)trained, when the threshold or blocking
+    rules changed, or when more than half the records changed.
+
+    Both ways give the same edges because a pair's score depends on the pair alone: the
+    term frequencies are part of the model, computed on the whole input when it is
+    trained and frozen with it (a value unseen then gets no adjustment).
+
+    The input and the edges move between the warehouse and the matching backend through
+    the backend (:meth:`MatchingBackend.load_from`, :meth:`MatchingBackend.save_to`);
+    only the ids of changed records come back to Python.
+    """
+    require_splink()
+    started = time.perf_counter()
+    engine.create_table_as(
+        _CURRENT,
+        f"SELECT *, md5(concat_ws('|', {', '.join(_fingerprinted())})) AS fingerprint "
+        f"FROM ({INPUT_SQL.format(table=records_table)}) AS i",
+    )
+    try:
+        return _score(engine, config, path, full, started)
+    finally:
+        engine.drop_table(_CURRENT)
+
+
+def _score(
+    engine: Engine, config: MatchingConfig, path: Path | None, full: bool, started: float
+) -> ProbabilisticResult:
+    records = engine.count(_CURRENT)
+    result = ProbabilisticResult(records, 0, False, path, 0.0)
+    if records < 2:
+        engine.write_arrow(EDGES_TABLE, EDGE_SCHEMA.empty_table(), mode="replace")
+        engine.drop_table(SCORED_TABLE)
+        result.seconds = time.perf_counter() - started
+        return result
+    backend = engine.matching_backend()
+    try:
+        columns = ", ".join(("uid", "source", "record_id", *MATCH_COLUMNS))
+        backend.load_from(engine, "match_input", f"SELECT {columns} FROM {_CURRENT}")
+        result.trained = needs_training(config, path, records)
+        if result.trained:
+            settings = train_model(backend, ["match_input"], config)
+            if path is not None:
+                save_model(settings, path, records)
+        else:
+            assert path is not None
+            settings = load_model(path)
+        frequencies = term_frequencies(backend, settings, config, path, result.trained)
+        state = _scoring_state(settings, config, frequencies)
+        changed = None if full or result.trained else _changed(engine, state)
+        if changed is None or len(changed) * 2 > records:
+            linker = linker_for(backend, ["match_input"], settings, config)
+            register_term_frequencies(backend, linker, frequencies)
+            backend.save_to(engine, EDGES_TABLE, _edges(linker, config), mode="replace")
+        else:
+            result.incremental = True
+            result.scored = len(changed)
+            edges = _edges_of_changed(backend, settings, config, changed, frequencies)
+            _replace_edges(engine, backend, edges)
+        if result.scored is None:
+            result.scored = records
+        result.blocking_pairs = (
+            blocking_pair_counts(backend, "match_input", config.blocking_rules)
+            if not result.incremental
+            else {}
+        )
+    finally:
+        backend.close()
+    engine.create_table_as(
+        SCORED_TABLE,
+        f"SELECT source, record_id, fingerprint, {literal(state)} AS state FROM {_CURRENT}",
+    )
+    result.edges = engine.count(EDGES_TABLE)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _fingerprinted() -> list[str]:
+    return [f"coalesce(CAST({c} AS VARCHAR), '')" for c in MATCH_COLUMNS]
+
+
+def _scoring_state(
+    settings: dict[str, Any], config: MatchingConfig, frequencies: dict[str, pa.Table]
+) -> str:
+    """A digest of everything that decides the edges: the model, rules and threshold."""
+    blob = json.dumps(
+        [
+            settings,
+            config.blocking_rules,
+            config.threshold_match_probability,
+            {column: table.num_rows for column, table in sorted(frequencies.items())},
+        ],
+        sort_keys=True,
+    )
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+
+
+def _changed(engine: Engine, state: str) -> list[int] | None:
+    """uids of the input records to score again, or None when everything must be.
+
+    Also writes :data:`_GONE`: the records whose edges are out of date (changed or no
+    longer in the input).
+    """
+    if not engine.table_exists(SCORED_TABLE) or not engine.table_exists(EDGES_TABLE):
+        return None
+    states = engine.rows(f"SELECT DISTINCT state FROM {SCORED_TABLE}")
+    if [str(row[0]) for row in states] != [state]:
+        return None
+    engine.create_table_as(
+        _GONE,
+        f"""
+        SELECT s.source, s.record_id FROM {SCORED_TABLE} AS s
+        LEFT JOIN {_CURRENT} AS c ON c.source = s.source AND c.record_id = s.record_id
+        WHERE c.fingerprint IS NULL OR c.fingerprint <> s.fingerprint
+        """,
+    )
+    return [
+        int(row[0])
+        for row in engine.rows(
+            f"""
+            SELECT c.uid FROM {_CURRENT} AS c
+            LEFT JOIN {SCORED_TABLE} AS s
+              ON s.source = c.source AND s.record_id = c.record_id
+            WHERE s.fingerprint IS NULL OR s.fingerprint <> c.fingerprint
+            ORDER BY c.uid
+            """
+        )
+    ]
+
+
+def _edges(linker: Any, config: MatchingConfig) -> str:
+    """The query of the edges of every scored pair (see :func:`_canonical`)."""
+    predictions = linker.inference.predict(
+        threshold_match_probability=config.threshold_match_probability
+    )
+    return _canonical(predictions.physical_name)
+
+
+def _canonical(table: str, where: str = "true") -> str:
+    """Edges with the smaller (source, record_id) on the left, once each, ordered."""
+    first = "(source_l < source_r OR (source_l = source_r AND record_id_l < record_id_r))"
+    return f"""
+        SELECT DISTINCT
+            CAST(CASE WHEN {first} THEN source_l ELSE source_r END AS VARCHAR) AS source_l,
+            CAST(CASE WHEN {first} THEN record_id_l ELSE record_id_r END AS VARCHAR)
+                AS record_id_l,
+            CAST(CASE WHEN {first} THEN source_r ELSE source_l END AS VARCHAR) AS source_r,
+            CAST(CASE WHEN {first} THEN record_id_r ELSE record_id_l END AS VARCHAR)
+                AS record_id_r,
+            -- rounded: sums taken in another order must not reorder equal edges
+            round(CAST(match_probability AS DOUBLE), 12) AS match_probability,
+            round(CAST(match_weight AS DOUBLE), 9) AS match_weight
+        FROM {table}
+        WHERE {where} AND NOT (source_l = source_r AND record_id_l = record_id_r)
+        ORDER BY match_weight DESC, source_l, record_id_l, source_r, record_id_r
+    """
+
+
+def _edges_of_changed(
+    backend: MatchingBackend,
+    settings: dict[str, Any],
+    config: MatchingConfig,
+    uids: list[int],
+    frequencies: dict[str, pa.Table],
+) -> str | None:
+    """The query of the edges of the ``uids`` records with every record (themselves
+    included), or None when there is none to score."""
+    if not uids:
+        return None
+    backend.load("match_changed_uids", pa.table({"uid": pa.array(uids, pa.int64())}))
+    backend.create_table(
+        "match_changed",
+        "SELECT * FROM match_input WHERE uid IN (SELECT uid FROM match_changed_uids)",
+    )
+    linker = linker_for(
+        backend, ["match_changed", "match_input"], settings, config, link_type="link_only"
+    )
+    register_term_frequencies(backend, linker, frequencies)
+    predictions = linker.inference.predict(
+        threshold_match_probability=config.threshold_match_probability
+    )
+    return _canonical(predictions.physical_name)
+
+
+def _replace_edges(engine: Engine, backend: MatchingBackend, edges: str | None) -> None:
+    """Drop the edges of changed and removed records (``_GONE``), then add ``edges``."""
+    try:
+        engine.execute(
+            f"""
+            DELETE FROM {EDGES_TABLE} AS e WHERE EXISTS (
+                SELECT 1 FROM {_GONE} AS g
+                WHERE (g.source = e.source_l AND g.record_id = e.record_id_l)
+                   OR (g.source = e.source_r AND g.record_id = e.record_id_r))
+            """
+        )
+        if edges is not None:
+            backend.save_to(engine, EDGES_TABLE, edges, mode="append")
+    finally:
+        engine.drop_table(_GONE)
