@@ -7,7 +7,9 @@ The tree::
     ├── ProjectError              the project folder is missing or not initialised
     ├── SourceError               a source cannot be read at all (missing file, wrong delimiter…)
     ├── EngineError               the engine failed to run a statement (carries the SQL)
-    └── NotFoundError             a person, segment or table that was asked for does not exist
+    ├── NotFoundError             a person, segment or table that was asked for does not exist
+    └── MissingTableError         (ProjectError and NotFoundError) a table a step reads has
+                                  not been built yet; the message names the command to run
 
 Row-level problems are never raised: they are quarantined with a reason.
 """
@@ -50,6 +52,10 @@ class EngineError(PersonaeError):
 
 class NotFoundError(PersonaeError):
     """Something asked for by name does not exist."""
+
+
+class MissingTableError(ProjectError, NotFoundError):
+    """A table a step reads has not been built yet: an earlier stage has not run."""
 
 
 def closest(word: str, choices: Iterable[str]) -> str | None:

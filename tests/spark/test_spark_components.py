@@ -11,9 +11,9 @@ import pytest
 
 pytest.importorskip("pyspark")
 
+from helpers.unify import union_find
 from personae.engine.spark import SparkEngine
 from personae.unify.components import connected_components
-from unify.test_components import union_find
 
 
 def test_long_paths_and_random_graphs_on_spark(tmp_path: Path) -> None:

@@ -6,25 +6,9 @@ import random
 
 import pytest
 
+from helpers.unify import union_find
 from personae.engine import Engine
 from personae.unify.components import connected_components
-
-
-def union_find(edges: list[tuple[int, int]]) -> dict[int, int]:
-    parent: dict[int, int] = {}
-
-    def find(x: int) -> int:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b in edges:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    return {x: find(x) for x in list(parent)}
 
 
 def labels(engine: Engine, edges: list[tuple[int, int]]) -> tuple[dict[int, int], int]:

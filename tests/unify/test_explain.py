@@ -10,13 +10,13 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from helpers.unify import Run, person_of, write_records
 from personae.cli import identity_commands
 from personae.cli import main as cli_main
 from personae.config.models import BlockedValues, IdentityConfig, ProjectConfig
 from personae.engine import Engine
 from personae.errors import NotFoundError
 from personae.unify.inspection import explain_person, explain_records
-from unify.conftest import Run, person_of, write_records
 
 
 def test_explain_person_lists_the_shared_email(engine: Engine, run: Run) -> None:

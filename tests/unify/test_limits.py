@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from helpers.unify import Run, groups, history, person_of, write_records
 from personae.config.models import IdentityConfig, IdentityTypeRule, ProjectConfig
 from personae.engine import Engine
-from unify.conftest import Run, groups, history, person_of, write_records
 
 
 def linked_values(engine: Engine, source: str, record_id: str) -> set[tuple[str, str]]:

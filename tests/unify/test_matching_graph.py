@@ -18,6 +18,7 @@ import pytest
 
 pytest.importorskip("splink")
 
+from helpers.unify import T0, person_of, write_records
 from personae.config.matching import MatchingConfig
 from personae.config.models import IdentityConfig, ProjectConfig
 from personae.config.overrides import IdentityOverrides
@@ -25,7 +26,6 @@ from personae.engine import Engine
 from personae.unify import ResolveReport, resolve_identities
 from personae.unify.inspection import explain_person, explain_records
 from personae.unify.matching import model_path
-from unify.conftest import T0, person_of, write_records
 
 MODEL = Path(__file__).parent / "data" / "matching_model.json"
 

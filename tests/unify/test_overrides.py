@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from helpers.unify import Run, groups, history, person_of, write_records
 from personae.config.loader import load_config
 from personae.config.models import IdentityTypeRule, ProjectConfig
 from personae.config.overrides import IdentityOverrides
 from personae.engine import Engine
 from personae.errors import ConfigError
-from unify.conftest import Run, groups, history, person_of, write_records
 
 
 def with_overrides(

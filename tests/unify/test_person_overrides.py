@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from helpers.unify import T0, Run, person_of, write_records
 from personae.config.models import IdentityConfig, ProjectConfig
 from personae.config.overrides import IdentityOverrides
 from personae.engine import Engine
-from unify.conftest import T0, Run, person_of, write_records
 
 CHAIN = [
     {"source": "crm", "record_id": "A", "first_name": "Ana", "email": "ana.lopez@gmail.com"},

@@ -8,10 +8,10 @@ import pytest
 
 pytest.importorskip("splink")
 
+from helpers.unify import write_records
 from personae.config.matching import MatchingConfig
 from personae.engine import Engine
 from personae.unify.matching import EDGES_TABLE, score_pairs
-from unify.conftest import write_records
 
 PEOPLE = [
     # (source, id, first, last, birth, postcode, city, address, email, phone)

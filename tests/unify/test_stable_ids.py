@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
+from helpers.unify import T0, Run, groups, history, person_of, write_records
 from personae.engine import Engine
 from personae.errors import NotFoundError
 from personae.unify import resolve_person_id
-from unify.conftest import T0, Run, groups, history, person_of, write_records
 
 T1 = T0 + dt.timedelta(days=1)
 T2 = T0 + dt.timedelta(days=2)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from helpers.unify import Run, groups, guards, history, person_of, write_records
 from personae.config.models import (
     BlockedValues,
     CustomField,
@@ -13,7 +14,6 @@ from personae.config.models import (
 )
 from personae.engine import Engine
 from personae.errors import ProjectError
-from unify.conftest import Run, groups, guards, history, person_of, write_records
 
 
 def identifiers(engine: Engine) -> set[tuple[str, str, str, str]]:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from personae.catalog import STAGE_COMMANDS, Table
 from personae.engine import Engine
-from personae.errors import ProjectError
+from personae.errors import MissingTableError
 
 
 def require_tables(engine: Engine, tables: Iterable[Table]) -> None:
@@ -16,4 +16,4 @@ def require_tables(engine: Engine, tables: Iterable[Table]) -> None:
         stages = sorted({t.owner for t in missing}, key=list(STAGE_COMMANDS).index)
         commands = " then ".join(f"`personae {STAGE_COMMANDS[s]}`" for s in stages)
         names = ", ".join(t.name for t in missing)
-        raise ProjectError(f"no table {names} yet: run {commands} (or `personae run`) first")
+        raise MissingTableError(f"no table {names} yet: run {commands} (or `personae run`) first")
