@@ -49,8 +49,8 @@ Modules
 =======
 ``outcomes`` (absent/invalid/valid), ``text`` (word keys), ``emails``,
 ``phone_numbers`` and ``phone_metadata`` (its fast reader), ``names``, ``dates``,
-``places`` (countries, postcodes), ``codes`` (gender, language) and ``batch``
-(``normalize_many``).
+``places`` (countries, postcodes), ``codes`` (gender, language), ``iso_tables`` (the
+ISO tables shipped in ``data/``) and ``batch`` (``normalize_many``).
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from personae.clean.iso_tables import LANGUAGE_TABLE
-from personae.clean.normalize.text import word_key, words
+from personae.clean.normalize.iso_tables import iso_639_1, languages
+from personae.clean.normalize.text import word_key
 
 __all__ = ["LANGUAGE_ALIASES", "gender", "language"]
 
@@ -39,34 +39,15 @@ def gender(raw: str | None) -> str | None:
     return _GENDERS.get(key) if key else None
 
 
-#: every ISO 639-1 code (and the withdrawn iw, in, ji, jw, mo, sh, read as today's code)
-_ISO_639_1 = words(
-    """aa ab ae af ak am an ar as av ay az ba be bg bi bm bn bo br bs ca ce ch co cr cs cu cv
-    cy da de dv dz ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho
-    hr ht hu hy hz ia id ie ig ii ik io is it iu ja jv ka kg ki kj kk kl km kn ko kr ks ku
-    kv kw ky la lb lg li ln lo lt lu lv mg mh mi mk ml mn mr ms mt my na nb nd ne ng nl nn
-    no nr nv ny oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd se sg si sk sl sm
-    sn so sq sr ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve vi
-    vo wa wo xh yi yo za zh zu"""
-)
-_WITHDRAWN_639_1 = {"iw": "he", "in": "id", "ji": "yi", "jw": "jv", "mo": "ro", "sh": "sr"}
-
 _LOCALE_SEPARATORS = re.compile(r"[-_.@]")
 _PARENTHESES = re.compile(r"\([^)]*\)")
 
 
 def _language_aliases() -> dict[str, str]:
-    aliases: dict[str, str] = {code: code for code in _ISO_639_1}
-    aliases.update(_WITHDRAWN_639_1)
-    for line in LANGUAGE_TABLE.strip().splitlines():
-        head, _, rest = line.partition(" ")
-        codes = [head]
-        names = rest
-        while len(names) > 3 and names[3] == " " and names[:3].islower():
-            codes.append(names[:3])
-            names = names[4:]
-        for alias in (*codes, *names.split("; ")):
-            aliases.setdefault(word_key(alias), head)
+    aliases = dict(iso_639_1())
+    for code, iso_639_2, names in languages():
+        for alias in (code, *iso_639_2, *names):
+            aliases.setdefault(word_key(alias), code)
     return aliases
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from personae.clean.iso_tables import COUNTRY_TABLE
+from personae.clean.normalize.iso_tables import countries
 from personae.clean.normalize.text import word_key
 
 __all__ = ["COUNTRY_ALIASES", "COUNTRY_CODES", "country", "country_option", "postcode"]
@@ -125,9 +125,8 @@ def country_option(value: str | None) -> str | None:
 
 def _country_aliases() -> dict[str, str]:
     aliases: dict[str, str] = {}
-    for line in COUNTRY_TABLE.strip().replace(";\n    ", "; ").splitlines():
-        alpha2, alpha3, names = line.split(" ", 2)
-        for alias in (alpha2, alpha3, *names.split("; ")):
+    for alpha2, alpha3, names in countries():
+        for alias in (alpha2, alpha3, *names):
             key = word_key(alias)
             if aliases.setdefault(key, alpha2) != alpha2:  # pragma: no cover - table error
                 raise ValueError(f"country alias {alias!r} is ambiguous")
