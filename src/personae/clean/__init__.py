@@ -1,0 +1,1 @@
+"""Clean: raw tables into canonical records, events and data quality."""
