@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 from helpers.unify import Run, person_of, write_records
 from personae.cli import identity_commands
 from personae.cli import main as cli_main
-from personae.config.models import BlockedValues, IdentityConfig, ProjectConfig
+from personae.config.identity import BlockedValues, IdentityConfig
+from personae.config.models import ProjectConfig
 from personae.engine import Engine
 from personae.errors import NotFoundError
 from personae.unify.inspection import explain_person, explain_records

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from helpers.unify import Run, groups, history, person_of, write_records
-from personae.config.models import IdentityConfig, IdentityTypeRule, ProjectConfig
+from personae.config.identity import IdentityConfig, IdentityTypeRule
+from personae.config.models import ProjectConfig
 from personae.engine import Engine
 
 

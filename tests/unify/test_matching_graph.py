@@ -19,8 +19,9 @@ import pytest
 pytest.importorskip("splink")
 
 from helpers.unify import T0, person_of, write_records
+from personae.config.identity import IdentityConfig
 from personae.config.matching import MatchingConfig
-from personae.config.models import IdentityConfig, ProjectConfig
+from personae.config.models import ProjectConfig
 from personae.config.overrides import IdentityOverrides
 from personae.engine import Engine
 from personae.unify import ResolveReport, resolve_identities

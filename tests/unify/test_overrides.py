@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from helpers.unify import Run, groups, history, person_of, write_records
+from personae.config.identity import IdentityTypeRule
 from personae.config.loader import load_config
-from personae.config.models import IdentityTypeRule, ProjectConfig
+from personae.config.models import ProjectConfig
 from personae.config.overrides import IdentityOverrides
 from personae.engine import Engine
 from personae.errors import ConfigError

@@ -6,7 +6,8 @@ import datetime as dt
 from typing import Any
 
 from helpers.unify import T0, Run, person_of, write_records
-from personae.config.models import IdentityConfig, ProjectConfig
+from personae.config.identity import IdentityConfig
+from personae.config.models import ProjectConfig
 from personae.config.overrides import IdentityOverrides
 from personae.engine import Engine
 

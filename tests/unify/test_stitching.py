@@ -5,13 +5,9 @@ from __future__ import annotations
 import pytest
 
 from helpers.unify import Run, groups, guards, history, person_of, write_records
-from personae.config.models import (
-    BlockedValues,
-    CustomField,
-    IdentityConfig,
-    IdentityTypeRule,
-    ProjectConfig,
-)
+from personae.config.identity import BlockedValues, IdentityConfig, IdentityTypeRule
+from personae.config.models import ProjectConfig
+from personae.config.sources import CustomField
 from personae.engine import Engine
 from personae.errors import ProjectError
 

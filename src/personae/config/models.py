@@ -69,19 +69,3 @@ class ProjectConfig(Strict):
 
     def reference_date(self) -> dt.date:
         return self.as_of or dt.date.today()
-
-
-# Names still imported from here by packages being moved; removed once they import the
-# section modules directly.
-from personae.config.engine import SparkEngineConfig  # noqa: E402
-from personae.config.identity import BlockedValues, IdentityTypeRule  # noqa: E402
-
-__all__ = [
-    "BlockedValues",
-    "CustomField",
-    "EngineConfig",
-    "IdentityConfig",
-    "IdentityTypeRule",
-    "ProjectConfig",
-    "SparkEngineConfig",
-]

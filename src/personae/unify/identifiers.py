@@ -14,7 +14,8 @@ identity graph) or ``single`` (held by one record: usable, links nothing).
 from __future__ import annotations
 
 from personae.catalog import RECORDS
-from personae.config.models import BlockedValues, ProjectConfig
+from personae.config.identity import BlockedValues
+from personae.config.models import ProjectConfig
 from personae.engine import Engine
 from personae.errors import ProjectError
 from personae.query.tables import require_tables

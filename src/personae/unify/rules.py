@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from personae.config.models import IdentityTypeRule, ProjectConfig
+from personae.config.identity import IdentityTypeRule
+from personae.config.models import ProjectConfig
 from personae.sql import literal
 
 
