@@ -44,6 +44,7 @@ from typing import Any
 import duckdb
 
 from bench_pipeline import RssSampler, measure
+from personae.catalog import IDENTITY_GUARDS, IDENTITY_MAP, PERSONS, RECORDS
 from personae.demo.generator import generate_demo
 from personae.demo.truth import TRUTH_TABLE, load_truth
 from personae.engine import Engine
@@ -88,7 +89,7 @@ def plain_components(engine: Engine, out: str) -> None:
         "bench_rec",
         "SELECT row_number() OVER () AS rid, source, record_id, "
         + ", ".join(ids)
-        + " FROM records",
+        + f" FROM {RECORDS}",
     )
     unpivot = " UNION ALL ".join(
         f"SELECT rid, '{c}' AS t, {c} AS v FROM bench_rec WHERE {c} IS NOT NULL" for c in ids
@@ -124,17 +125,17 @@ def plain_splink(engine: Engine, out: str, threshold: float) -> None:
     # values) are removed first: with them, every method that trusts an e-mail chains
     # the whole population into one person
     data = engine.query(
-        """
+        f"""
         SELECT row_number() OVER (ORDER BY source, record_id) AS uid, source, record_id,
                first_name_key AS first_name, last_name_key AS surname,
                CAST(birth_date AS VARCHAR) AS dob, city, postcode,
-               CASE WHEN email IN (SELECT id_value FROM identity_guards
+               CASE WHEN email IN (SELECT id_value FROM {IDENTITY_GUARDS}
                                    WHERE id_type = 'email' AND guard <> 'household')
                     THEN NULL ELSE email END AS email,
-               CASE WHEN phone IN (SELECT id_value FROM identity_guards
+               CASE WHEN phone IN (SELECT id_value FROM {IDENTITY_GUARDS}
                                    WHERE id_type = 'phone' AND guard <> 'household')
                     THEN NULL ELSE phone END AS phone
-        FROM records
+        FROM {RECORDS}
         WHERE source_kind = 'people' OR first_name_key IS NOT NULL OR last_name_key IS NOT NULL
         """
     )
@@ -181,11 +182,11 @@ def plain_splink(engine: Engine, out: str, threshold: float) -> None:
     # records outside the input are alone
     engine.create_table_as(
         out,
-        """
+        f"""
         SELECT r.source, r.record_id,
                coalesce(CAST(f.cluster_id AS VARCHAR), 'alone:' || r.source || ':' || r.record_id)
                AS person_id
-        FROM records AS r LEFT JOIN bench_splink_found AS f
+        FROM {RECORDS} AS r LEFT JOIN bench_splink_found AS f
           ON f.source = r.source AND f.record_id = r.record_id
         """,
     )
@@ -202,7 +203,7 @@ def accuracy(args: argparse.Namespace) -> None:
         NAMED,
         f"""
         SELECT t.* FROM {TRUTH_TABLE} AS t
-        JOIN records AS r ON r.source = t.source AND r.record_id = t.record_id
+        JOIN {RECORDS} AS r ON r.source = t.source AND r.record_id = t.record_id
         WHERE r.source_kind = 'people' OR r.first_name_key IS NOT NULL
            OR r.last_name_key IS NOT NULL
         """,
@@ -230,13 +231,13 @@ def accuracy(args: argparse.Namespace) -> None:
 
     def personae(enabled: bool, table: str) -> None:
         config = with_matching(project, enabled)
-        engine.drop_table("identity_map")
-        engine.drop_table("persons")
+        engine.drop_table(IDENTITY_MAP)
+        engine.drop_table(PERSONS)
         shutil.rmtree(project.root / ".personae" / "models", ignore_errors=True)
         started = time.perf_counter()
         resolve_identities(engine, config, table, NOW, project_dir=project.root, full=True)
         seconds = time.perf_counter() - started
-        engine.create_table_as(table, "SELECT * FROM identity_map")
+        engine.create_table_as(table, f"SELECT * FROM {IDENTITY_MAP}")
         score("personae" if enabled else "personae deterministic only", table, seconds)
 
     personae(True, "bench_personae")
@@ -287,7 +288,7 @@ def speed(args: argparse.Namespace) -> None:
         directory = Path(tempfile.mkdtemp(prefix="personae-speed-"))
         project = prepare(people, directory)
         engine = project.engine
-        records = engine.count("records")
+        records = engine.count(RECORDS)
         config = with_matching(project, True)
 
         def resolve(
@@ -327,14 +328,14 @@ def incremental(args: argparse.Namespace) -> None:
     project = prepare(people, directory)
     engine = project.engine
     config = with_matching(project, True)
-    engine.create_table_as("bench_records_all", "SELECT * FROM records")
+    engine.create_table_as("bench_records_all", f"SELECT * FROM {RECORDS}")
     engine.create_table_as(
         "bench_new",
-        f"SELECT source, record_id FROM records ORDER BY hash(source || record_id) "
+        f"SELECT source, record_id FROM {RECORDS} ORDER BY hash(source || record_id) "
         f"LIMIT {args.new}",
     )
     engine.create_table_as(
-        "records",
+        RECORDS,
         "SELECT * FROM bench_records_all WHERE (source, record_id) NOT IN "
         "(SELECT (source, record_id) FROM bench_new)",
     )
@@ -346,15 +347,15 @@ def incremental(args: argparse.Namespace) -> None:
     sampler.start()
     base_s, _, base = measure(sampler, lambda: resolve("i1", True))
     engine.execute(
-        "INSERT INTO records SELECT * FROM bench_records_all WHERE (source, record_id) IN "
+        f"INSERT INTO {RECORDS} SELECT * FROM bench_records_all WHERE (source, record_id) IN "
         "(SELECT (source, record_id) FROM bench_new)"
     )
     inc_s, inc_peak, inc = measure(sampler, lambda: resolve("i2", False))
-    engine.create_table_as("bench_inc_map", "SELECT * FROM identity_map")
+    engine.create_table_as("bench_inc_map", f"SELECT * FROM {IDENTITY_MAP}")
     full_s, _, _ = measure(sampler, lambda: resolve("i3", True))
     sampler.stop()
     same = _same_partition(engine, "bench_inc_map", "identity_map")
-    records = engine.count("records")
+    records = engine.count(RECORDS)
     project.close()
     print(
         f"\nincremental: {args.new:,} new records against {records - args.new:,} resolved "

@@ -11,6 +11,7 @@ whole pipeline < 240 s and < 6 GB; stitching precision >= 0.97.
 from __future__ import annotations
 
 import argparse
+import functools
 import shutil
 import sys
 import tempfile
@@ -20,11 +21,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from personae.catalog import IDENTITY_MAP, RECORDS
 from personae.demo.generator import generate_demo
 from personae.demo.truth import TRUTH_TABLE, load_truth
 from personae.pipeline import STAGES, run
 from personae.project import Project
+from personae.stage import command_of
 from personae.unify.inspection import evaluate_against_truth
+
+#: the stages by the commands that run them (the labels of every table printed here)
+COMMANDS = tuple(command_of(stage) for stage in STAGES)
 
 
 class RssSampler:
@@ -87,14 +93,14 @@ def main() -> int:
     rows.append(("generate", seconds, peak))
     project = Project.load(directory)
     reports = {}
-    for stage in STAGES:
-        seconds, peak, report = measure(sampler, lambda stage=stage: run(project, (stage,)))
+    for stage in COMMANDS:
+        seconds, peak, report = measure(sampler, functools.partial(run, project, (stage,)))
         rows.append((stage, seconds, peak))
         reports[stage] = report.get(stage)
     load_truth(project.engine, project.root)
     scores = evaluate_against_truth(project.engine, TRUTH_TABLE)
-    records = project.engine.count("records")
-    persons = project.engine.scalar("SELECT count(DISTINCT person_id) FROM identity_map")
+    records = project.engine.count(RECORDS)
+    persons = project.engine.scalar(f"SELECT count(DISTINCT person_id) FROM {IDENTITY_MAP}")
     project.close()
     sampler.stop()
 

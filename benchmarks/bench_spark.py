@@ -25,8 +25,13 @@ import threading
 import time
 from pathlib import Path
 
+from personae.catalog import RECORDS
 from personae.pipeline import STAGES, run
 from personae.project import Project
+from personae.stage import command_of
+
+#: the stages by the commands that run them (the labels of every table printed here)
+COMMANDS = tuple(command_of(stage) for stage in STAGES)
 
 
 def tree_pss() -> int:
@@ -146,12 +151,12 @@ def bench(
     for engine in engines:
         project = Project.load(base / engine)
         results[engine] = {}
-        for stage in STAGES:
+        for stage in COMMANDS:
             sampler.reset()
             started = time.perf_counter()
             run(project, (stage,))
             results[engine][stage] = (time.perf_counter() - started, sampler.peak)
-        records = project.engine.count("records")
+        records = project.engine.count(RECORDS)
         project.close()
     sampler.stop()
     print(f"\n{people:,} demo people ({records:,} records); Spark master {master}", flush=True)
@@ -163,7 +168,7 @@ def bench(
         seconds, peak = results[engine][stage]
         return seconds, f"{seconds:.1f}", f"{peak / 1e9:.2f}"
 
-    for stage in STAGES:
+    for stage in COMMANDS:
         (ds, dss, dm), (ss, sss, sm) = cell("duckdb", stage), cell("spark", stage)
         print(f"{stage:<10}{dss:>10}{dm:>7}{sss:>10}{sm:>7}{_ratio(ss, ds):>8}")
     total = {e: sum(s for s, _ in results[e].values()) for e in results}

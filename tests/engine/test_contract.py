@@ -13,7 +13,7 @@ import pytest
 
 from helpers import engine_contract
 from helpers.engine_contract import CHECK_IDS, CHECKS, Check
-from personae.config import models
+from personae.config import engine as models
 from personae.engine import ENGINES, DuckDBEngine, Engine, engine_names, open_engine
 from personae.engine.duckdb import DuckDBMatchingBackend
 from personae.errors import EngineError
