@@ -57,6 +57,18 @@ def test_status_reports_sources(tmp_path: Path) -> None:
     assert "crm" in out and "orders" in out
 
 
+def test_status_lists_every_stage_and_what_it_built(tmp_path: Path) -> None:
+    invoke("init", str(tmp_path))
+    invoke("--project", str(tmp_path), "ingest")
+    invoke("--project", str(tmp_path), "clean")
+    code, out = invoke("--project", str(tmp_path), "status")
+    assert code == 0, out
+    lines = {line.split()[1]: line for line in out.splitlines() if line.startswith("│ ")}
+    assert "records" in lines["clean"] and "3/3" in lines["clean"]
+    assert "personae resolve" in lines["unify"] and "not run yet" in lines["unify"]
+    assert "not run yet" in lines["segment"]
+
+
 def test_demo_tells_the_story(tmp_path: Path) -> None:
     code, out = invoke("demo", "--people", "300", "--dir", str(tmp_path / "demo"))
     assert code == 0, out

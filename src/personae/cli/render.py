@@ -9,8 +9,9 @@ from personae.catalog import DATA_QUALITY, LOADS, PERSONS, QUARANTINE, SEGMENT_M
 from personae.clean.records import CleanReport
 from personae.engine import Engine
 from personae.ingest import IngestReport
-from personae.pipeline import RunReport
+from personae.pipeline import STAGES, RunReport
 from personae.project import Project
+from personae.stage import command_of
 from personae.unify import ResolveReport
 
 
@@ -125,6 +126,7 @@ def status(console: Console, project: Project) -> None:
         console.print(quarantine)
     data_quality(console, engine, only_invalid=True)
     _collected(console, engine)
+    stages(console, engine)
     if engine.table_exists(PERSONS):
         persons = engine.scalar(f"SELECT count(*) FROM {PERSONS} WHERE merged_into IS NULL")
         console.print(f"Persons: {persons:,}")
@@ -133,6 +135,21 @@ def status(console: Console, project: Project) -> None:
             f"SELECT segment, count(*) FROM {SEGMENT_MEMBERSHIP} GROUP BY 1 ORDER BY 1"
         ):
             console.print(f"Segment {segment}: {members:,} members")
+
+
+def stages(console: Console, engine: Engine) -> None:
+    """Each stage of the pipeline, the tables it has built so far and their rows."""
+    table = titled_table("Stages", "stage", "command", "tables built", "rows")
+    for stage in STAGES:
+        built = [t for t in stage.writes if engine.table_exists(t)]
+        rows = ", ".join(f"{t.name} {engine.count(t):,}" for t in built[:2])
+        table.add_row(
+            stage.name,
+            f"personae {command_of(stage)}",
+            f"{len(built)}/{len(stage.writes)}",
+            rows or "[yellow]not run yet[/]",
+        )
+    console.print(table)
 
 
 def _collected(console: Console, engine: Engine) -> None:

@@ -76,10 +76,11 @@ def _largest_clusters(console: Console, engine: Engine) -> None:
     table = titled_table("Largest persons", "person_id", "records", "sources", "people records")
     for person, n, sources, people in engine.rows(
         f"""
-        SELECT m.person_id, count(*) AS n, string_agg(DISTINCT m.source, ', ') AS sources,
+        SELECT m.person_id, count(*) AS n,
+               array_to_string(list_sort(list(DISTINCT m.source)), ', ') AS sources,
                count(*) FILTER (WHERE r.source_kind = 'people') AS people
         FROM {IDENTITY_MAP} m JOIN {RECORDS} r USING (source, record_id)
-        GROUP BY 1 ORDER BY n DESC LIMIT 5
+        GROUP BY 1 ORDER BY n DESC, m.person_id LIMIT 5
         """
     ):
         table.add_row(str(person), f"{n:,}", sources, f"{people:,}")

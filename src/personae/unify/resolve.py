@@ -43,6 +43,7 @@ import personae.unify.stable_ids as stable_ids
 from personae.catalog import IDENTIFIERS, RECORDS
 from personae.config.models import ProjectConfig
 from personae.engine import Engine
+from personae.query.asof import timestamp_sql
 from personae.unify.matching.model import model_path
 from personae.unify.matching.records import unguarded_records
 from personae.unify.matching.score import EDGES_TABLE, score_pairs
@@ -61,7 +62,6 @@ from personae.unify.tables import (
     WORK_VIEWS,
     drop_tables,
     drop_views,
-    timestamp_sql,
 )
 
 _DROPPED_PAIRS = "_unify_dropped_pairs"

@@ -12,11 +12,8 @@ components; everything else is a view, a subquery or a small table.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from personae.catalog import IDENTITY_HISTORY as HISTORY
 from personae.engine import Engine
-from personae.sql import literal
 
 #: the unpivot: one row per (record, identifier) with rid, source, id_type and the
 #: value's vid and role; plus one row per record with ``id_type`` NULL holding its
@@ -100,13 +97,6 @@ def ensure_history(engine: Engine) -> None:
     """Create the (append-only) ``identity_history`` table on the first run."""
     if not engine.table_exists(HISTORY):
         engine.execute(f"CREATE TABLE {HISTORY} ({HISTORY_COLUMNS})")
-
-
-def timestamp_sql(moment: dt.datetime) -> str:
-    """A TIMESTAMP literal; aware datetimes are converted to naive UTC."""
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
-    return f"CAST({literal(moment.isoformat(sep=' '))} AS TIMESTAMP)"
 
 
 def drop_tables(engine: Engine, names: tuple[str, ...] | list[str]) -> None:
