@@ -69,18 +69,8 @@ def bind_parameters(sql: str, params: Sequence[Any]) -> str:
         raise EngineError(f"{len(params)} parameters for {len(parts) - 1} placeholders", sql=sql)
     out = [parts[0]]
     for value, rest in zip(params, parts[1:], strict=True):
-        out.append(_sql_literal(value) + rest)
+        out.append(literal(value) + rest)
     return "".join(out)
-
-
-def _sql_literal(value: Any) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int | float):
-        return repr(value)
-    return literal(str(value))
 
 
 def delete_as_rewrite(tree: exp.Expression) -> exp.Expression:
