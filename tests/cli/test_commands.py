@@ -87,3 +87,13 @@ def test_the_engine_option_overrides_the_project_engine(tmp_path: Path) -> None:
     assert chosen.warehouse == ".personae/spark-warehouse"  # type: ignore[union-attr]
     code, out = invoke("--engine", "oracle", "--project", str(tmp_path), "status")
     assert code != 0 and "oracle" in out
+
+
+def test_error_text_in_brackets_is_printed_not_read_as_markup(tmp_path: Path) -> None:
+    invoke("init", str(tmp_path))
+    invoke("--project", str(tmp_path), "run")
+    out_file = str(tmp_path / "p.csv")
+    code, out = invoke(
+        "--project", str(tmp_path), "export", "profiles", "-o", out_file, "--fields", "email[spark]"
+    )
+    assert code == 1 and "no field 'email[spark]'" in out

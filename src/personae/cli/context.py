@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
 from personae.errors import PersonaeError
@@ -45,7 +46,8 @@ def guard(fn: Callable[[], T]) -> T:
     except PersonaeError as exc:
         if state.debug:
             raise
-        err_console.print(f"[bold red]Error:[/] {exc}", highlight=False, soft_wrap=True)
+        message = escape(str(exc))  # a hint like pip install 'personae[spark]' is not markup
+        err_console.print(f"[bold red]Error:[/] {message}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
 
 

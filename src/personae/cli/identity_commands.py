@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from personae.cli.context import console, guard, open_project
@@ -94,7 +95,7 @@ def render_person(console: Console, found: PersonExplanation) -> None:
             )
         console.print(matches)
     for override in found.overrides:
-        console.print(f"Override: {override}")
+        console.print(f"Override: {escape(str(override))}")
     _history(console, found)
 
 
@@ -116,7 +117,7 @@ def _history(console: Console, found: PersonExplanation) -> None:
 
 
 def render_records(console: Console, found: RecordsExplanation) -> None:
-    console.print(f"[bold]{found.summary}[/]", highlight=False)
+    console.print(f"[bold]{escape(found.summary)}[/]", highlight=False)
     if found.same_person:
         table = Table("record", "shares", "with record", title="Chain")
         for step in found.chain:
@@ -130,7 +131,7 @@ def render_records(console: Console, found: RecordsExplanation) -> None:
     else:
         console.print("They share no identifier.")
     if found.match is not None:
-        console.print(f"Match: {found.match}", highlight=False)
+        console.print(f"Match: {escape(str(found.match))}", highlight=False)
     if found.waterfall is not None:
         table = Table("comparison", "level", found.a, found.b, "weight", title="Match weight")
         table.add_row("prior", "", "", "", f"{found.waterfall.prior:+.2f}")
@@ -151,4 +152,4 @@ def render_records(console: Console, found: RecordsExplanation) -> None:
         )
         console.print(table)
     for override in found.overrides:
-        console.print(f"Override: {override}")
+        console.print(f"Override: {escape(str(override))}")

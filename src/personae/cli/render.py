@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from personae.catalog import DATA_QUALITY, LOADS, PERSONS, QUARANTINE, SEGMENT_MEMBERSHIP
@@ -32,7 +33,7 @@ def run_report(console: Console, project: Project, report: RunReport) -> None:
         elif isinstance(stage.report, ResolveReport):
             resolve_report(console, stage.report)
         for warning in stage.report.warnings:
-            console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+            console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
         console.print(f"[green]✓[/] {stage.command} in {stage.seconds:.1f}s", highlight=False)
     console.print(
         f"Pipeline finished in {report.seconds:.1f}s (run {report.run_id}) on "

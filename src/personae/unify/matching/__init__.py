@@ -16,8 +16,8 @@ email local part and phone, with a model trained without labels:
 
 Splink runs where the engine's :class:`MatchingBackend` says: a private in-memory DuckDB
 fed with Arrow by default, Splink's Spark backend in the engine's own session on Spark
-(where the input and the edges never leave the executors). Splink is an optional
-dependency (``pip install 'personae[match]'``).
+(where the input and the edges never leave the executors). Splink is a core dependency,
+imported only when matching runs.
 
 Modules: :mod:`.records` (the matching input), :mod:`.model` (train, save, load, dialect),
 :mod:`.frequencies` (term frequencies frozen with the model), :mod:`.blocking`,

@@ -45,7 +45,8 @@ def require_splink() -> Any:
         import splink
     except ImportError:  # pragma: no cover - depends on the installation
         raise PersonaeError(
-            "probabilistic matching needs Splink: pip install 'personae[match]'"
+            "probabilistic matching needs Splink, a dependency of personae that is missing "
+            "from this environment: pip install 'splink==4.0.17' (or reinstall personae)"
         ) from None
     logging.getLogger("splink").setLevel(logging.ERROR)
     return splink
