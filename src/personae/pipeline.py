@@ -6,11 +6,21 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from personae.clean.stage import CLEAN
+from personae.config.models import ProjectConfig
+from personae.config.segments import (
+    AllOf,
+    AnyOf,
+    Condition,
+    EventCondition,
+    NotCondition,
+    TraitCondition,
+)
+from personae.config.traits import ExpressionTrait
 from personae.errors import PersonaeError
 from personae.ingest.stage import INGEST
 from personae.lock import warehouse_lock
@@ -98,3 +108,121 @@ def run_pipeline_once(project_root: Path) -> None:
     """The whole pipeline under the warehouse lock: what ``personae serve`` schedules."""
     with warehouse_lock(project_root), Project.load(project_root) as project:
         run(project)
+
+
+# --------------------------------------------------------------------------- validate
+
+
+def _user_columns(config: ProjectConfig) -> list[str]:
+    """The profile and trait columns a user may name: no lineage (``*__source``)."""
+    from personae.profile.golden import profile_columns
+    from personae.profile.traits import trait_columns
+
+    profiles = [c for c in profile_columns(config) if "__" not in c and c != "person_id"]
+    return [*profiles, *trait_columns(config)]
+
+
+def _conditions(
+    conditions: Iterable[Condition], path: str
+) -> Iterator[tuple[TraitCondition | EventCondition, str]]:
+    for i, condition in enumerate(conditions):
+        where = f"{path}[{i}]"
+        if isinstance(condition, TraitCondition | EventCondition):
+            yield condition, where
+        elif isinstance(condition, AllOf):
+            yield from _conditions(condition.all, f"{where}.all")
+        elif isinstance(condition, AnyOf):
+            yield from _conditions(condition.any, f"{where}.any")
+        elif isinstance(condition, NotCondition):
+            yield from _conditions([condition.not_], f"{where}.not")
+
+
+def known_events(config: ProjectConfig, root: Path | None = None) -> list[str] | None:
+    """Every event name the project can produce, or None when that is open-ended: a source
+    naming its events from a column (``event.name_column``) or events collected by
+    ``personae serve`` (write keys or webhooks) can bring any name."""
+    from personae.collect.paths import CollectPaths
+
+    if config.collect.webhooks:
+        return None
+    if root is not None:
+        paths = CollectPaths.of(root, config.collect.events_dir)
+        if paths.keys.exists() or paths.events.exists():
+            return None
+    names: list[str] = []
+    for source in config.sources.values():
+        if source.event is None:
+            continue
+        if source.event.name_column is not None:
+            return None
+        if source.event.name is not None:
+            names.append(source.event.name)
+    return sorted(set(names))
+
+
+def validate(config: ProjectConfig, root: Path | None = None) -> None:
+    """Check every reference in ``personae.yml`` before any stage runs: traits and profile
+    fields used by segments and expression traits, events named by traits and segments
+    (when the project's event names are known), sources in survivorship rules, fields of
+    destinations; then compile every trait and segment. Raises ConfigError."""
+    from personae.profile.golden import validate_profiles_config
+    from personae.profile.traits import compile_expressions, trait_columns
+    from personae.query.events import event_names
+    from personae.query.expressions import AS_OF, referenced_names, unknown_name_error
+    from personae.segment.compile import compile_segment
+
+    validate_profiles_config(config)
+    columns = _user_columns(config)
+    base = {
+        column: "DOUBLE"
+        for column, trait in trait_columns(config).items()
+        if not isinstance(config.traits[trait], ExpressionTrait)
+    }
+    events = known_events(config, root)
+    for name, trait in config.traits.items():
+        if isinstance(trait, ExpressionTrait):
+            path = f"traits.{name}.expression"
+            for ref in sorted(referenced_names(trait.expression, path)):
+                if ref not in columns and ref != AS_OF:
+                    raise unknown_name_error(ref, "trait or profile field", columns, path)
+        else:
+            named = event_names(trait.event)
+            _check_events(named, events, f"traits.{name}.event")
+    for name, segment in config.segments.items():
+        path = f"segments.{name}"
+        found = [
+            *_conditions(segment.all or [], f"{path}.all"),
+            *_conditions(segment.any or [], f"{path}.any"),
+        ]
+        for condition, where in found:
+            if isinstance(condition, TraitCondition):
+                if condition.trait not in columns:
+                    raise unknown_name_error(
+                        condition.trait, "trait or profile field", columns, f"{where}.trait"
+                    )
+            else:
+                _check_events(event_names(condition.event), events, f"{where}.event")
+    for name, destination in config.destinations.items():
+        for i, field_name in enumerate(destination.fields or []):
+            if field_name not in columns:
+                raise unknown_name_error(
+                    field_name, "profile field", columns, f"destinations.{name}.fields.{i}"
+                )
+    compile_expressions(config, base)
+    for name in config.segments:
+        compile_segment(config, name)
+
+
+def _check_events(named: Iterable[str], known: list[str] | None, path: str) -> None:
+    from personae.errors import ConfigError, did_you_mean
+
+    if known is None:
+        return
+    for event in named:
+        if event not in known:
+            raise ConfigError(
+                f"no source produces event {event!r}"
+                + (did_you_mean(event, known) or "")
+                + f"; the events sources declare: {', '.join(known) or 'none'}",
+                path=path,
+            )

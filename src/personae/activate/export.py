@@ -42,22 +42,43 @@ def _profile_view(engine: Engine) -> str:
     return f"SELECT * FROM {PROFILES}"
 
 
+def is_lineage(column: str) -> bool:
+    """``email__source``, ``email__record_id``: where a golden value comes from."""
+    return "__" in column
+
+
 def _checked_fields(engine: Engine, view: str, fields: list[str]) -> list[str]:
     """The requested fields (person_id aside), each checked to exist in the view."""
     available = engine.query(f"SELECT * FROM ({view}) LIMIT 0").column_names
     for name in fields:
         if name not in available:
-            hint = did_you_mean(name, available)
-            raise NotFoundError(f"--fields: no field {name!r}{hint}")
+            listed = [c for c in available if not is_lineage(c) and c != "person_id"]
+            hint = did_you_mean(name, listed)
+            raise NotFoundError(
+                f"--fields: no field {name!r}{hint}; the fields are: {', '.join(listed)}"
+            )
     return [f for f in fields if f != "person_id"]
 
 
-def export_profiles(engine: Engine, out: Path, fields: list[str] | None = None) -> int:
-    """Golden profiles with their traits, one row per live person."""
+def export_profiles(
+    engine: Engine,
+    out: Path,
+    fields: list[str] | None = None,
+    *,
+    golden: list[str] | None = None,
+) -> int:
+    """Golden profiles with their traits, one row per live person.
+
+    ``fields`` chooses the columns; otherwise ``golden`` (the golden fields and traits)
+    keeps those of them the profiles have; with neither, every column, lineage included.
+    """
     view = _profile_view(engine)
     columns = "*"
     if fields:
         columns = ", ".join(ident(f) for f in ["person_id", *_checked_fields(engine, view, fields)])
+    elif golden is not None:
+        available = set(engine.query(f"SELECT * FROM ({view}) LIMIT 0").column_names)
+        columns = ", ".join(ident(c) for c in golden if c in available)
     return engine.export(
         f"SELECT {columns} FROM ({view}) ORDER BY person_id", out, file_format(out)
     )

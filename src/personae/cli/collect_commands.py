@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
+from personae.cli import render
 from personae.cli.context import err_console, guard, project_root
 
 keys_app = typer.Typer(help="Write keys of the collection API (stored only as hashes).")
@@ -159,7 +160,7 @@ def collect_load() -> None:
 
 
 def export_events_cmd(
-    out: Annotated[Path, typer.Option("--out", help="A .jsonl or .parquet file.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="A .jsonl or .parquet file.")],
     since: Annotated[
         str | None, typer.Option(help="Only events from this ISO date/time on.")
     ] = None,
@@ -183,7 +184,7 @@ def export_events_cmd(
                 start = start.astimezone(dt.UTC).replace(tzinfo=None)
         with warehouse_lock(_root()), Project.load(_root()) as project:
             rows = export_events(project, out, start)
-        typer.echo(f"Wrote {rows:,} events to {out}")
+        typer.echo(f"Wrote {render.plural(rows, 'event')} to {out}")
 
     guard(go)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -51,20 +51,96 @@ def guard(fn: Callable[[], T]) -> T:
         raise typer.Exit(1) from None
 
 
+#: global options a user may also write after the subcommand, as dbt allows
+HOISTED_WITH_VALUE = ("--project", "-p")
+HOISTED_FLAGS = ("--debug",)
+
+
+def hoist_global_options(args: list[str], commands: set[str]) -> list[str]:
+    """Move ``--project DIR`` (``-p DIR``, ``--project=DIR``) and ``--debug`` written after
+    the subcommand to before it, so ``personae status --project X`` works like
+    ``personae --project X status``."""
+    first, i = None, 0
+    while i < len(args):
+        if args[i] in (*HOISTED_WITH_VALUE, "--engine"):
+            i += 2
+            continue
+        if args[i] in commands:
+            first = i
+            break
+        i += 1
+    if first is None:
+        return args
+    head, tail, moved = list(args[:first]), [], []
+    rest = args[first:]
+    i = 0
+    while i < len(rest):
+        arg = rest[i]
+        if arg == "--":
+            tail.extend(rest[i:])
+            break
+        if arg in HOISTED_WITH_VALUE and i + 1 < len(rest):
+            moved += [arg, rest[i + 1]]
+            i += 2
+            continue
+        if arg.startswith("--project=") or arg in HOISTED_FLAGS:
+            moved.append(arg)
+        else:
+            tail.append(arg)
+        i += 1
+    return head + moved + tail
+
+
+def _plain_flags(command: Any) -> None:
+    """Boolean flags show no ``<bool>`` metavar in help, in ``command`` and below it.
+    (typer vendors its own click, so this goes by attributes, not by click's classes.)"""
+    help_option = command.get_help_option(command.context_class(command))
+    for param in [*command.params, help_option]:
+        if getattr(param, "is_flag", False):
+            param.metavar = ""
+    for sub in getattr(command, "commands", {}).values():
+        _plain_flags(sub)
+
+
+class PersonaeGroup(typer.core.TyperGroup):
+    """The top command: global options accepted on either side of the subcommand, and
+    flags without a metavar in help."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: Any = None,
+        **extra: Any,
+    ) -> Any:
+        _plain_flags(self)
+        args = hoist_global_options(list(args), set(self.commands))
+        return super().make_context(info_name, args, parent, **extra)
+
+
 @contextmanager
-def open_project(directory: Path | None = None) -> Iterator[Project]:
+def open_project(directory: Path | None = None, *, check: bool = True) -> Iterator[Project]:
     """The project, holding the warehouse lock: one personae process uses the warehouse
-    at a time (``personae serve`` only takes it for its scheduled runs)."""
+    at a time (``personae serve`` only takes it for its scheduled runs). ``check``
+    validates every reference of ``personae.yml`` first (:func:`personae.pipeline.validate`),
+    before any stage or engine starts."""
     # imported here: ``personae --help`` stays quick without the engines
     from personae.lock import warehouse_lock
+    from personae.pipeline import validate
     from personae.project import Project
 
     project = Project.load(directory or state.project_dir, engine=state.engine)
+    if check:
+        validate(project.config, project.root)
     try:
-        with warehouse_lock(project.root):
+        with warehouse_lock(project.root, on_wait=_say_waiting):
             yield project
     finally:
         project.close()
+
+
+def _say_waiting(holder: str) -> None:
+    err_console.print(f"Waiting for the warehouse lock: {escape(holder)}", highlight=False)
 
 
 @contextmanager

@@ -14,13 +14,22 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from personae.cli import collect_commands, identity_commands, render
-from personae.cli.context import console, err_console, guard, open_project, spinner, state
+from personae.cli.context import (
+    PersonaeGroup,
+    console,
+    err_console,
+    guard,
+    open_project,
+    spinner,
+    state,
+)
 
 if TYPE_CHECKING:
     from personae.pipeline import RunReport
 
 app = typer.Typer(
     name="personae",
+    cls=PersonaeGroup,
     help="personae: the customer data platform that runs on a laptop and scales on Spark.",
     no_args_is_help=True,
     add_completion=False,
@@ -45,8 +54,24 @@ def _engine_option(help_text: str) -> Any:
 
 ProjectOption = Annotated[
     Path | None,
-    typer.Option("--project", "-p", help="The project folder (default: current folder)."),
+    typer.Option(
+        "--project",
+        "-p",
+        help="The project folder (default: current folder); before or after the command.",
+    ),
 ]
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            found = version("personae")
+        except PackageNotFoundError:  # pragma: no cover - running from a source tree
+            found = "unknown (not installed)"
+        console.print(f"personae {found}", highlight=False)
+        raise typer.Exit()
 
 
 @app.callback()
@@ -57,6 +82,12 @@ def _global(
         str | None,
         _engine_option("Run on this engine instead of the one personae.yml names."),
     ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Show the version and exit.", callback=_show_version, is_eager=True
+        ),
+    ] = False,
 ) -> None:
     state.project_dir = project or Path(".")
     state.debug = debug
@@ -178,6 +209,25 @@ def run_cmd() -> None:
 
 
 @app.command()
+def validate() -> None:
+    """Check personae.yml and every name it refers to, without running anything."""
+    from personae.config.loader import load_config
+    from personae.pipeline import validate as validate_config
+
+    def go() -> None:
+        root = state.project_dir
+        config = load_config(root)
+        validate_config(config, root.resolve())
+        console.print(
+            f"personae.yml is valid: {len(config.sources)} sources, {len(config.traits)} "
+            f"traits, {len(config.segments)} segments, {len(config.destinations)} destinations",
+            highlight=False,
+        )
+
+    guard(go)
+
+
+@app.command()
 def status() -> None:
     """Show what is loaded, quarantined and invalid, and how many persons and members."""
 
@@ -196,6 +246,14 @@ FieldsOption = Annotated[
 ]
 
 
+def _golden_columns(config: Any) -> list[str]:
+    """person_id, the golden fields and the trait columns: what a CRM wants to import."""
+    from personae.profile.golden import profile_fields
+    from personae.profile.traits import trait_columns
+
+    return ["person_id", *profile_fields(config), *trait_columns(config)]
+
+
 def _fields(value: str | None) -> list[str] | None:
     return [f.strip() for f in value.split(",") if f.strip()] if value else None
 
@@ -208,20 +266,36 @@ def export_identities_cmd(out: OutOption) -> None:
     def go() -> None:
         with open_project() as project:
             rows = export_identities(project.engine, out)
-        console.print(f"Wrote {rows:,} identities to {out}")
+        console.print(f"Wrote {render.plural(rows, 'identity', 'identities')} to {out}")
 
     guard(go)
 
 
 @export_app.command("profiles")
-def export_profiles_cmd(out: OutOption, fields: FieldsOption = None) -> None:
-    """Write golden profiles and their traits."""
+def export_profiles_cmd(
+    out: OutOption,
+    fields: FieldsOption = None,
+    lineage: Annotated[
+        bool,
+        typer.Option(
+            "--lineage",
+            help="Also write where each golden value comes from (<field>__source, "
+            "<field>__record_id) and the profile's statistics.",
+        ),
+    ] = False,
+) -> None:
+    """Write golden profiles and their traits (golden fields and traits by default)."""
     from personae.activate import export_profiles
 
     def go() -> None:
         with open_project() as project:
-            rows = export_profiles(project.engine, out, _fields(fields))
-        console.print(f"Wrote {rows:,} profiles to {out}")
+            rows = export_profiles(
+                project.engine,
+                out,
+                _fields(fields),
+                golden=None if lineage else _golden_columns(project.config),
+            )
+        console.print(f"Wrote {render.plural(rows, 'profile')} to {out}")
 
     guard(go)
 
@@ -244,7 +318,7 @@ def export_segment_cmd(
                 declared=list(project.config.segments),
                 fields=_fields(fields),
             )
-        console.print(f"Wrote {rows:,} members of {name} to {out}")
+        console.print(f"Wrote {render.plural(rows, 'member')} of {name} to {out}")
 
     guard(go)
 

@@ -16,6 +16,11 @@ from personae.stage import command_of
 from personae.unify import ResolveReport
 
 
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """``1 record``, ``2 records`` (``many`` for irregular plurals)."""
+    return f"{count:,} {one if count == 1 else (many or one + 's')}"
+
+
 def titled_table(title: str, *columns: str) -> Table:
     """A table with a left-aligned bold title; the first column left, the rest right."""
     table = Table(title=title, title_justify="left", title_style="bold")

@@ -9,7 +9,7 @@ from personae.errors import ProjectError
 
 STARTER_CONFIG = """\
 # personae.yml: everything personae does with your customer data, as code.
-# Docs: the README and ARCHITECTURE.md of personae. Validate with `personae status`.
+# Docs: the README and docs/tutorial.md of personae. Check it with `personae validate`.
 name: my-brand
 
 # engine: where the warehouse lives. DuckDB, embedded in one file, is the default.
@@ -42,6 +42,7 @@ sources:
     record_id: id                 # the column that identifies a row in this source
     updated_at: {column: updated_at}
     fields:
+      customer_id: id             # the same id as customer_id in orders.csv
       email: email
       phone: {column: phone, region: FR}
       first_name: first_name
@@ -98,13 +99,13 @@ destinations: {}
 
 STARTER_CUSTOMERS = """\
 id,email,phone,first_name,last_name,birth_date,postcode,city,country,updated_at
-1,jeanne.martin@example.org,06 12 34 56 78,Jeanne,Martin,03/04/1985,75011,Paris,France,2026-01-05
+1,jeanne.martin@mail.fr,06 12 34 56 78,Jeanne,Martin,03/04/1985,75011,Paris,France,2026-01-05
 2,PAUL.DURAND@mail.fr ,+33 (0)6 98 76 54 32,Paul,Durand,21/11/1979,69003,Lyon,FR,2026-02-11
 """
 
 STARTER_ORDERS = """\
 order_id,email,customer_id,ordered_at,total,category
-A-1,jeanne.martin@example.org,1,2026-03-01 10:12:00,59.90,accessories
+A-1,jeanne.martin@mail.fr,1,2026-03-01 10:12:00,59.90,accessories
 A-2,paul.durand@mail.fr,2,2026-03-04 18:40:00,120.00,shoes
 """
 
