@@ -205,3 +205,39 @@ def test_a_waiting_process_says_at_once_who_holds_the_lock(tmp_path: Path) -> No
     assert message.startswith(f"pid {os.getpid()}, ")
     assert ", since 20" in message and "UTC holds " in message
     assert "warehouse.lock; waiting up to 600s" in message
+
+
+def test_status_after_an_appended_file_reads_as_a_person_would(starter: Path) -> None:
+    assert invoke("-p", str(starter), "run")[0] == 0
+    customers = starter / "data" / "customers.csv"
+    # an appended latin-1 line: its reason and fix must be shown whole
+    customers.write_bytes(
+        customers.read_bytes() + "3,zoé@mail.fr,,Zoé,Roy,,,,FR,2026-03-01\n".encode("latin-1")
+    )
+    code, out = invoke("-p", str(starter), "run")
+    assert code == 0, out
+    code, out = invoke("-p", str(starter), "status")
+    assert code == 0, out
+    flat = " ".join(out.split())
+    assert "│ crm │ 1 │ 2 │ 1 │" in flat  # one file, though loaded twice
+    # the whole reason, its fix included, though the table wraps it
+    assert "set 'encoding: latin-1'" in flat and "This file is not utf-8 encoded.)" in flat
+    assert "Data quality: no invalid values in the 12 fields checked" in flat
+    assert "Persons: 2" in flat and "Segment buyers: 2 members" in flat
+
+
+def test_counts_of_one_are_singular(tmp_path: Path) -> None:
+    project = tmp_path / "one"
+    assert invoke("init", str(project))[0] == 0
+    (project / "data" / "customers.csv").write_text(
+        "id,email,phone,first_name,last_name,birth_date,postcode,city,country,updated_at\n"
+    )
+    (project / "data" / "orders.csv").write_text(
+        "order_id,email,customer_id,ordered_at,total,category\n"
+        "A-1,ann@mail.fr,1,2026-03-01 10:12:00,59.90,shoes\n"
+    )
+    code, out = invoke("-p", str(project), "run")
+    assert code == 0, out
+    assert "Identity: 1 record in 1 person (1 new, 0 merges, 0 splits, 0 links" in out
+    code, out = invoke("-p", str(project), "export", "profiles", "-o", str(project / "p.csv"))
+    assert "Wrote 1 profile to" in out

@@ -152,8 +152,9 @@ def collect_load() -> None:
         with warehouse_lock(_root()), Project.load(_root()) as project:
             result = load_collected(project)
         typer.echo(
-            f"Loaded {result.rows_loaded:,} events from {result.files} files "
-            f"({result.duplicates:,} duplicates skipped)"
+            f"Loaded {render.plural(result.rows_loaded, 'event')} from "
+            f"{render.plural(result.files, 'file')} "
+            f"({render.plural(result.duplicates, 'duplicate')} skipped)"
         )
 
     guard(go)

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from personae.cli import render
 from personae.cli.context import console, guard, open_project
 from personae.errors import PersonaeError
 from personae.unify.inspection import (
@@ -67,7 +68,7 @@ def render_person(console: Console, found: PersonExplanation) -> None:
     title = f"Person {found.person_id}"
     if found.requested_id != found.person_id:
         title += f" (id {found.requested_id} was merged into it)"
-    console.print(f"[bold]{title}[/]: {len(found.records)} records")
+    console.print(f"[bold]{title}[/]: {render.plural(len(found.records), 'record')}")
     if found.retired_ids:
         console.print("Retired ids: " + ", ".join(map(str, found.retired_ids)))
     table = Table("source", "record_id", "observed_at", "identifiers", title="Records")

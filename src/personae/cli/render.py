@@ -49,9 +49,10 @@ def run_report(console: Console, project: Project, report: RunReport) -> None:
 
 def resolve_report(console: Console, report: ResolveReport) -> None:
     console.print(
-        f"Identity: {report.records:,} records in {report.persons:,} persons "
-        f"({report.new_persons:,} new, {report.merges:,} merges, {report.splits:,} splits, "
-        f"{report.dropped_links:,} links dropped by guards)",
+        f"Identity: {plural(report.records, 'record')} in {plural(report.persons, 'person')} "
+        f"({report.new_persons:,} new, {plural(report.merges, 'merge')}, "
+        f"{plural(report.splits, 'split')}, "
+        f"{plural(report.dropped_links, 'link')} dropped by guards)",
         highlight=False,
     )
     if report.match_records:
@@ -85,21 +86,31 @@ def ingest_report(console: Console, report: IngestReport) -> None:
 
 
 def data_quality(console: Console, engine: Engine, only_invalid: bool = False) -> None:
+    """Per source and field: filled, valid, invalid; ``only_invalid`` keeps the fields with
+    invalid values, and says so in one line when there are none."""
     if not engine.table_exists(DATA_QUALITY):
         return
     where = "WHERE invalid > 0" if only_invalid else ""
-    table = titled_table("Data quality", "source.field", "filled", "valid", "invalid", "examples")
-    for source, field, rows, filled, valid, invalid, examples in engine.rows(
+    found = engine.rows(
         f"SELECT source, field, rows, filled, valid, invalid, examples FROM {DATA_QUALITY} "
         f"{where} ORDER BY source, field"
-    ):
+    )
+    if not found:
+        checked = engine.count(DATA_QUALITY)
+        console.print(
+            f"Data quality: no invalid values in the {plural(checked, 'field')} checked",
+            highlight=False,
+        )
+        return
+    table = titled_table("Data quality", "source.field", "filled", "valid", "invalid", "examples")
+    for source, field, rows, filled, valid, invalid, examples in found:
         share = f"{filled / rows:.0%}" if rows else "-"
         table.add_row(
             f"{source}.{field}",
             f"{filled:,} ({share})",
             f"{valid:,}",
             f"[red]{invalid:,}[/]" if invalid else "0",
-            (examples or "")[:60],
+            escape(examples or ""),
         )
     console.print(table)
 
@@ -127,20 +138,21 @@ def status(console: Console, project: Project) -> None:
     )
     if reasons:
         quarantine = titled_table("Quarantine (top reasons)", "source", "rows", "reason")
+        quarantine.columns[-1].justify = "left"
         for source, reason, n in reasons:
-            quarantine.add_row(source, f"{n:,}", reason[:100])
+            quarantine.add_row(source, f"{n:,}", escape(reason))
         console.print(quarantine)
     data_quality(console, engine, only_invalid=True)
     _collected(console, engine)
     stages(console, engine)
     if engine.table_exists(PERSONS):
         persons = engine.scalar(f"SELECT count(*) FROM {PERSONS} WHERE merged_into IS NULL")
-        console.print(f"Persons: {persons:,}")
+        console.print(f"Persons: {persons:,}", highlight=False)
     if engine.table_exists(SEGMENT_MEMBERSHIP):
         for segment, members in engine.rows(
             f"SELECT segment, count(*) FROM {SEGMENT_MEMBERSHIP} GROUP BY 1 ORDER BY 1"
         ):
-            console.print(f"Segment {segment}: {members:,} members")
+            console.print(f"Segment {segment}: {plural(members, 'member')}")
 
 
 def stages(console: Console, engine: Engine) -> None:

@@ -25,12 +25,13 @@ from pathlib import Path
 from personae.catalog import QUARANTINE
 from personae.config.sources import SourceConfig
 from personae.engine import Engine, ReadOptions
-from personae.errors import SourceError
+from personae.errors import SourceError, did_you_mean
 from personae.ingest.collected import CollectedLoad, load_collected
 from personae.ingest.files import find_files, fingerprint
 from personae.ingest.tables import (
     ensure_tables,
     loaded_hashes,
+    new_rejects,
     quarantine_rows,
     raw_table,
     record_load,
@@ -110,6 +111,11 @@ def _ingest_source(engine: Engine, root: Path, name: str, source: SourceConfig) 
             )
         _load_file(engine, name, source, path, fp.sha256, fp.size, report)
         done.add(fp.sha256)
+    raw = raw_table(name)
+    if report.files_loaded == 0 and engine.table_exists(raw):
+        # nothing new was read: a mapping edited since the last load must still match
+        loaded = [c for c in engine.columns(raw) if c not in META_COLUMNS]
+        _check_columns(name, source, f"the files loaded from {source.path}", loaded)
     return report
 
 
@@ -131,8 +137,10 @@ def _load_file(
         header=source.header,
     )
     read = engine.read_file(path, options, STAGE)
-    _check_columns(name, source, path, read.columns)
-    quarantine_rows(engine, name, load_id, read.rejected, now)
+    _check_columns(name, source, path.name, read.columns)
+    # a changed file is read again whole: a bad line quarantined before is not added twice
+    fresh = new_rejects(engine, name, read.rejected)
+    quarantine_rows(engine, name, load_id, fresh, now)
 
     columns = [c for c in read.columns if c != "_line"]
     values = ", ".join(f"coalesce({ident(c)}, chr(0))" for c in columns)
@@ -155,6 +163,13 @@ def _load_file(
     header_lines = 1 if source.header and options.format in ("csv", "tsv") else 0
     raw_json = "json_object(" + ", ".join(f"{literal(c)}, k.{ident(c)}" for c in columns) + ")"
     id_label = source.record_id or "(row hash)"
+    rejected_by_id = "k._record_id IS NULL OR k._line > d._first_line"
+    id_rejected = int(
+        engine.scalar(
+            f"SELECT count(*) FROM {keyed} k LEFT JOIN {dups} d ON d._record_id = k._record_id "
+            f"WHERE {rejected_by_id}"
+        )
+    )
     engine.execute(
         f"""
         INSERT INTO {QUARANTINE}
@@ -167,12 +182,15 @@ def _load_file(
                END,
                CAST({raw_json} AS VARCHAR), CAST({literal(now.isoformat(sep=" "))} AS TIMESTAMP)
         FROM {keyed} k LEFT JOIN {dups} d ON d._record_id = k._record_id
-        WHERE k._record_id IS NULL OR k._line > d._first_line
+        WHERE ({rejected_by_id})
+          AND NOT EXISTS (SELECT 1 FROM {QUARANTINE} q
+                          WHERE q.source = {literal(name)} AND q.file = {literal(str(path))}
+                            AND q.raw = CAST({raw_json} AS VARCHAR))
         """
     )
     quarantined = int(
         engine.scalar(f"SELECT count(*) FROM {QUARANTINE} WHERE load_id = ?", [load_id])
-    ) - len(read.rejected)
+    ) - len(fresh)
 
     raw = raw_table(name)
     new_rows = f"""
@@ -212,8 +230,9 @@ def _load_file(
     else:
         engine.create_table_as(raw, f"SELECT {select} FROM ({new_rows})")
     loaded = int(engine.scalar(f"SELECT count(*) FROM {raw} WHERE _load_id = ?", [load_id]))
-    valid = read.rows - quarantined
-    unchanged = valid - loaded
+    # rows already in raw, and bad rows already in the quarantine, are unchanged
+    repeated_rejects = (id_rejected - quarantined) + (len(read.rejected) - len(fresh))
+    unchanged = (read.rows - id_rejected - loaded) + repeated_rejects
 
     rows_read = read.rows + len(read.rejected)
     record_load(
@@ -226,7 +245,7 @@ def _load_file(
             "file_size": file_size,
             "rows_read": rows_read,
             "rows_loaded": loaded,
-            "rows_quarantined": quarantined + len(read.rejected),
+            "rows_quarantined": quarantined + len(fresh),
             "rows_unchanged": unchanged,
             "rows_new_versions": new_versions,
             "loaded_at": now,
@@ -237,7 +256,7 @@ def _load_file(
     report.files_loaded += 1
     report.rows_read += rows_read
     report.rows_loaded += loaded
-    report.rows_quarantined += quarantined + len(read.rejected)
+    report.rows_quarantined += quarantined + len(fresh)
     report.rows_unchanged += unchanged
     if read.rows == 0 and read.rejected:
         report.warnings.append(
@@ -245,8 +264,9 @@ def _load_file(
         )
 
 
-def _check_columns(name: str, source: SourceConfig, path: Path, columns: list[str]) -> None:
-    """Every mapped column must exist in the file; say why when it does not."""
+def _check_columns(name: str, source: SourceConfig, where: str, columns: list[str]) -> None:
+    """Every mapped column must exist in the file; say why when it does not: the source,
+    the key, the column, the file's columns and the closest of them."""
     wanted: list[tuple[str, str]] = []
     if source.record_id:
         wanted.append(("record_id", source.record_id))
@@ -274,5 +294,5 @@ def _check_columns(name: str, source: SourceConfig, path: Path, columns: list[st
                 + " on the source"
             )
         else:
-            hint = f"; the file's columns are: {', '.join(columns)}"
-        raise SourceError(f"sources.{name}.{key}: column {column!r} is not in {path.name}{hint}")
+            hint = did_you_mean(column, columns) + f"; the file's columns are: {', '.join(columns)}"
+        raise SourceError(f"sources.{name}.{key}: column {column!r} is not in {where}{hint}")

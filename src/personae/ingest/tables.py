@@ -69,6 +69,29 @@ def record_load(engine: Engine, row: dict[str, object]) -> None:
     engine.write_arrow(LOADS, pa.Table.from_pylist([row], schema=LOADS_SCHEMA), mode="append")
 
 
+def new_rejects(engine: Engine, source: str, rejected: list[RejectedRow]) -> list[RejectedRow]:
+    """The rejected rows not quarantined before from the same file with the same content
+    (a changed file is read again whole); without content, the same reason."""
+    if not rejected:
+        return []
+    files = sorted({r.file for r in rejected})
+    marks = ", ".join("?" for _ in files)
+    seen = {
+        key
+        for file, raw, reason in engine.rows(
+            f"SELECT file, raw, reason FROM {QUARANTINE} WHERE source = ? AND file IN ({marks})",
+            [source, *files],
+        )
+        for key in ((file, "raw", raw), (file, "reason", reason))
+    }
+    return [
+        r
+        for r in rejected
+        if ((r.file, "raw", r.raw) if r.raw is not None else (r.file, "reason", r.reason))
+        not in seen
+    ]
+
+
 def quarantine_rows(
     engine: Engine,
     source: str,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Self
@@ -167,7 +169,11 @@ class DuckDBEngine(Engine):
         )
         return FileRead(table=table, columns=names, rows=self.count(table))
 
-    def _read_csv(self, path: Path, options: ReadOptions, table: str) -> FileRead:
+    def _read_csv(
+        self, path: Path, options: ReadOptions, table: str, *, shown: Path | None = None
+    ) -> FileRead:
+        """DuckDB's CSV reader; ``shown`` is the file named in the quarantine when ``path``
+        is a normalised copy of it."""
         delimiter = options.delimiter or ("\t" if options.format == "tsv" else ",")
         encoding = options.encoding.lower().replace("_", "-")
         if encoding in ("latin1", "iso-8859-1", "cp1252", "windows-1252"):
@@ -189,12 +195,20 @@ class DuckDBEngine(Engine):
         self._drop_rejects()
         try:
             self.con.execute(sql).fetchall()
-        except duckdb.Error as exc:
-            raise SourceError(f"{path}: cannot read as {options.format}: {exc}") from None
+        except duckdb.Error:
+            # a real file never ends in an engine dump: mixed line endings are normalised,
+            # anything else is read line by line, quarantining the lines that cannot be read
+            normalised = _normalised_line_endings(path)
+            if normalised is not None:
+                try:
+                    return self._read_csv(normalised, options, table, shown=shown or path)
+                finally:
+                    normalised.unlink(missing_ok=True)
+            return self._read_csv_leniently(shown or path, path, options, table, encoding)
         columns = [c for c in self.columns(table) if c != "_line"]
         rejected = [
             RejectedRow(
-                file=str(path),
+                file=str(shown or path),
                 line=int(line) if line is not None else None,
                 reason=_reject_reason(error_type, message, encoding),
                 raw=raw,
@@ -208,6 +222,51 @@ class DuckDBEngine(Engine):
         seen: set[int | None] = set()
         unique = [r for r in rejected if not (r.line in seen or seen.add(r.line))]  # type: ignore[func-returns-value]
         return FileRead(table=table, columns=columns, rows=self.count(table), rejected=unique)
+
+    def _read_csv_leniently(
+        self, path: Path, actual: Path, options: ReadOptions, table: str, encoding: str
+    ) -> FileRead:
+        """Read a CSV file DuckDB's reader refused, line by line in Python: a line that
+        cannot be decoded, is longer than :data:`MAX_LINE_BYTES`, or has another number of
+        values than the header is quarantined with the reason; the rest loads."""
+        delimiter = options.delimiter or ("\t" if options.format == "tsv" else ",")
+        codec = "latin-1" if encoding == "latin-1" else encoding
+        header: list[str] | None = None
+        rows: list[dict[str, str | int | None]] = []
+        rejected: list[RejectedRow] = []
+        with actual.open("rb") as handle:
+            for number, raw in enumerate(handle, start=1):
+                problem, values = _parse_line(raw, codec, delimiter)
+                if header is None and options.header:
+                    if problem or values is None:
+                        raise SourceError(
+                            f"{path}: line 1 (the header) cannot be read: {problem}; "
+                            "check the source's 'encoding' and 'delimiter'"
+                        )
+                    header = [v.strip() for v in values]
+                    header[0] = header[0].removeprefix("\ufeff")  # a byte order mark
+                    continue
+                if values is None or problem:
+                    if problem:
+                        rejected.append(RejectedRow(str(path), number, problem, _preview(raw)))
+                    continue
+                if header is None:
+                    header = [f"column{i}" for i in range(len(values))]
+                if len(values) != len(header):
+                    more = len(values) > len(header)
+                    kind = "too many columns: more" if more else "missing columns: fewer"
+                    reason = (
+                        f"{kind} columns than the header (expected {len(header)}, "
+                        f"found {len(values)})"
+                    )
+                    rejected.append(RejectedRow(str(path), number, reason, _preview(raw)))
+                    continue
+                line = number - 1 if options.header else number
+                rows.append({"_line": line, **dict(zip(header, values, strict=True))})
+        columns = header or []
+        schema = pa.schema([("_line", pa.int64()), *((c, pa.string()) for c in columns)])
+        self.write_arrow(table, pa.Table.from_pylist(rows, schema=schema), mode="replace")
+        return FileRead(table=table, columns=columns, rows=len(rows), rejected=rejected)
 
     def _read_jsonl(self, path: Path, options: ReadOptions, table: str) -> FileRead:
         lines = (
@@ -287,6 +346,68 @@ def default_memory_limit() -> str:
     except (ValueError, OSError, AttributeError):
         return "4GB"
     return f"{max(1, int(total * DEFAULT_MEMORY_SHARE / 1e9))}GB"
+
+
+#: a longer line is quarantined by the lenient reader (DuckDB's own default maximum)
+MAX_LINE_BYTES = 2 * 1024 * 1024
+
+
+def _normalised_line_endings(path: Path) -> Path | None:
+    """A copy of ``path`` with CRLF line endings made LF when the file mixes both (a
+    Windows export appended on Linux); None when it does not."""
+    crlf = lf = False
+    previous = b""
+    with path.open("rb") as handle:
+        while chunk := handle.read(4 * 1024 * 1024):
+            joined = previous + chunk
+            crlf = crlf or b"\r\n" in joined
+            lf = lf or joined.replace(b"\r\n", b"").find(b"\n") >= 0
+            previous = chunk[-1:]
+            if crlf and lf:
+                break
+    if not (crlf and lf):
+        return None
+    fd, name = tempfile.mkstemp(suffix=path.suffix, prefix=".personae-")
+    with os.fdopen(fd, "wb") as out, path.open("rb") as handle:
+        carry = b""
+        while chunk := handle.read(4 * 1024 * 1024):
+            chunk = carry + chunk
+            carry = b"\r" if chunk.endswith(b"\r") else b""
+            out.write(chunk[: len(chunk) - len(carry)].replace(b"\r\n", b"\n"))
+        out.write(carry)
+    return Path(name)
+
+
+def _parse_line(raw: bytes, codec: str, delimiter: str) -> tuple[str, list[str] | None]:
+    """``(problem, values)`` of one physical line: values None for a blank line."""
+    if len(raw) > MAX_LINE_BYTES:
+        return (
+            f"line size over maximum: a line of {len(raw) / 1e6:.1f} MB, longer than the "
+            f"reader's maximum of {MAX_LINE_BYTES / 1e6:.1f} MB",
+            None,
+        )
+    try:
+        text = raw.decode(codec)
+    except UnicodeDecodeError as exc:
+        return (
+            f"invalid encoding: bytes that are not valid {codec} at position {exc.start}; "
+            "if the file is latin-1 or cp1252, set 'encoding: latin-1' on the source",
+            None,
+        )
+    text = text.rstrip("\r\n")
+    if not text.strip():
+        return "", None
+    if "\x00" in text:
+        return "a NUL byte (\\x00) in the line: the file is binary or corrupt here", None
+    try:
+        return "", next(csv.reader([text], delimiter=delimiter, strict=True))
+    except csv.Error as exc:
+        return f"unquoted value: {exc} (a quoted value spanning lines is not read here)", None
+
+
+def _preview(raw: bytes) -> str:
+    text = raw[:1000].decode("utf-8", errors="replace").rstrip("\r\n")
+    return text + ("…" if len(raw) > 1000 else "")
 
 
 def _reject_reason(error_type: str, message: str, encoding: str) -> str:

@@ -147,7 +147,11 @@ def _person_of(engine: Engine, name: str) -> int:
         [source, record_id],
     )
     if not found:
-        raise NotFoundError(f"record {name!r} is not in 'identity_map' (write source:record_id)")
+        raise NotFoundError(
+            f"no record {record_id!r} in source {source!r} among the resolved records; "
+            "write source:record_id (see `personae export identities`), and run "
+            "`personae resolve` after loading new files"
+        )
     return int(found[0][0])
 
 
