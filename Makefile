@@ -1,38 +1,54 @@
 # The two commands a fresh machine needs:
-#   make demo   sets up a virtualenv, installs personae and runs the pipeline on demo data
-#   make test   sets up the same virtualenv and runs lint, type checks and the tests
+#   make demo   sets up a virtualenv with personae's core install and runs the pipeline on demo data
+#   make test   sets up the virtualenv with the dev tools and runs lint, type checks and every test
+# and the loop a contributor runs while working:
+#   make check  lint, type checks and the non-Spark tests in parallel (pytest-xdist)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PEOPLE ?= 20000
 DEMO_DIR ?= demo-project
+CORE := $(VENV)/.installed-core
+DEV := $(VENV)/.installed-dev
 
-.PHONY: setup demo test lint typecheck unit bench clean
+.PHONY: setup demo test check lint typecheck unit bench clean
 
-$(BIN)/personae: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
-	touch $(BIN)/personae
+$(CORE): pyproject.toml
+	@echo "Installing personae (core only: no dev tools, no Spark) into $(VENV); about a minute the first time"
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install -q --upgrade pip
+	@$(BIN)/pip install -q -e .
+	@touch $@
 
-setup: $(BIN)/personae
+$(DEV): pyproject.toml
+	@echo "Installing personae with its dev tools (pytest, ruff, mypy, pyspark) into $(VENV); a few minutes the first time"
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install -q --upgrade pip
+	@$(BIN)/pip install -q -e '.[dev]'
+	@touch $@ $(CORE)
 
-demo: setup
+setup: $(DEV)
+
+demo: $(CORE)
 	$(BIN)/personae demo --people $(PEOPLE) --dir $(DEMO_DIR)
+	@echo "personae is installed in $(VENV): run '. $(VENV)/bin/activate' (or use $(BIN)/personae)"
 
-lint: setup
+lint: $(DEV)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 
-typecheck: setup
+typecheck: $(DEV)
 	$(BIN)/mypy
 
-unit: setup
+unit: $(DEV)
 	$(BIN)/pytest
 
 test: lint typecheck unit
 
-bench: setup
+check: lint typecheck
+	$(BIN)/pytest -n auto --ignore=tests/spark
+
+bench: $(DEV)
 	$(BIN)/python benchmarks/bench_pipeline.py --people 1000000
 
 clean:

@@ -60,7 +60,7 @@ def test_project_is_accepted_before_or_after_the_command(starter: Path) -> None:
     ):
         code, out = invoke(*args)
         assert code == 0, (args, out)
-        assert "personae.yml is valid: 2 sources, 3 traits, 1 segment" in out
+        assert "personae.yml is valid: 2 sources, 3 traits, 1 segment, 0 destinations" in out
 
 
 def test_hoisting_leaves_values_that_look_like_commands_alone() -> None:

@@ -218,11 +218,16 @@ def validate() -> None:
         root = state.project_dir
         config = load_config(root)
         validate_config(config, root.resolve())
-        console.print(
-            f"personae.yml is valid: {len(config.sources)} sources, {len(config.traits)} "
-            f"traits, {len(config.segments)} segments, {len(config.destinations)} destinations",
-            highlight=False,
+        counts = ", ".join(
+            render.plural(len(section), name)
+            for section, name in (
+                (config.sources, "source"),
+                (config.traits, "trait"),
+                (config.segments, "segment"),
+                (config.destinations, "destination"),
+            )
         )
+        console.print(f"personae.yml is valid: {counts}", highlight=False)
 
     guard(go)
 
