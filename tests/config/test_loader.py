@@ -93,3 +93,14 @@ def test_starter_project_validates(tmp_path: Path) -> None:
     config = load_config(tmp_path)
     assert set(config.sources) == {"crm", "orders"}
     assert (tmp_path / "data" / "customers.csv").exists()
+
+
+def test_a_destination_without_a_known_type_says_what_to_write() -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_config("destinations:\n  a: {segment: b, path: x.csv}")
+    assert str(err.value) == "personae.yml: destinations.a: needs 'type:' to say which kind it is"
+    with pytest.raises(ConfigError) as err:
+        parse_config("destinations:\n  a: {type: ftp, segment: b, path: x.csv}")
+    assert str(err.value) == (
+        "personae.yml: destinations.a: needs 'type:' to say which kind it is; one of: file"
+    )

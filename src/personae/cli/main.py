@@ -125,7 +125,11 @@ def init(directory: Annotated[Path, typer.Argument(help="Folder to create.")] = 
     from personae.config.starter import write_starter_project
 
     config = guard(lambda: write_starter_project(directory))
-    console.print(f"Created {config}. Next: [bold]personae --project {directory} run[/]")
+    console.print(
+        f"Created {config}. Next: [bold]personae --project {directory} validate[/], then "
+        f"[bold]personae --project {directory} run[/] (docs/tutorial.md walks through it)",
+        highlight=False,
+    )
 
 
 @app.command()

@@ -87,6 +87,12 @@ def _config_error(exc: ValidationError, data: dict[str, Any], file: str) -> Conf
         del parent
     elif error["type"] == "missing":
         message = "required key is missing"
+    elif error["type"] in ("union_tag_not_found", "union_tag_invalid"):
+        tag = str((error.get("ctx") or {}).get("discriminator", "type")).strip("'")
+        expected = str((error.get("ctx") or {}).get("expected_tags", "")).replace("'", "")
+        message = f"needs '{tag}:' to say which kind it is" + (
+            f"; one of: {expected}" if expected else ""
+        )
     elif message.startswith("Value error, "):
         message = message[len("Value error, ") :]
     return ConfigError(message, file=file, path=path)
