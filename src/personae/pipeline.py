@@ -107,6 +107,7 @@ def run(
 def run_pipeline_once(project_root: Path) -> None:
     """The whole pipeline under the warehouse lock: what ``personae serve`` schedules."""
     with warehouse_lock(project_root), Project.load(project_root) as project:
+        validate(project.config, project.root)
         run(project)
 
 
