@@ -241,3 +241,15 @@ def test_counts_of_one_are_singular(tmp_path: Path) -> None:
     assert "Identity: 1 record in 1 person (1 new, 0 merges, 0 splits, 0 links" in out
     code, out = invoke("-p", str(project), "export", "profiles", "-o", str(project / "p.csv"))
     assert "Wrote 1 profile to" in out
+
+
+def test_explaining_an_unknown_record_names_no_internal_table(starter: Path) -> None:
+    assert invoke("-p", str(starter), "run")[0] == 0
+    code, out = invoke("-p", str(starter), "explain", "--records", "crm:99", "orders:A-1")
+    assert code == 1
+    assert out.startswith(
+        "Error: no record '99' in source 'crm' among the resolved records; write "
+        "source:record_id (see `personae export identities`), and run `personae resolve` "
+        "after loading new files"
+    )
+    assert "identity_map" not in out
