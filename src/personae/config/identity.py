@@ -4,6 +4,7 @@ overrides)."""
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from pydantic import Field, field_validator
 
@@ -23,6 +24,12 @@ class IdentityTypeRule(Strict):
     per_source: bool = False
     #: when several people-looking records share this value, link only the matching ones
     household_safe: bool = False
+    #: what probabilistic matching does with two persons whose merge would exceed
+    #: ``limit`` (two customer accounts of one source): ``keep_apart``, or
+    #: ``merge_when_certain``: merge when the match probability reaches
+    #: ``identity.matching.certain_probability`` and no birth date or first name
+    #: conflicts (double sign-ups; ``personae duplicates`` lists them)
+    on_conflict: Literal["keep_apart", "merge_when_certain"] = "keep_apart"
 
 
 def _default_identity_types() -> dict[str, IdentityTypeRule]:
