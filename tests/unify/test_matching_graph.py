@@ -327,7 +327,7 @@ def test_two_customer_ids_of_one_source_stay_apart(engine: Engine, project_dir: 
             person("crm", "A2", "Anne", "leroy", customer_id="A2", **twin),
         ],
     )
-    resolve(engine, project_dir)
+    resolve(engine, project_dir, on_conflict("keep_apart"))
     assert not same(engine, ("crm", "A1"), ("crm", "A2"))
     reason = engine.scalar("SELECT reason FROM identity_matches WHERE status = 'rejected'")
     assert "customer_id" in str(reason) and "crm" in str(reason)
@@ -514,24 +514,26 @@ def double_sign_up(**changes: Any) -> list[dict[str, Any]]:
     ]
 
 
-def merge_when_certain(certain: float = 0.999) -> ProjectConfig:
+def on_conflict(policy: str, certain: float = 0.999) -> ProjectConfig:
     types = dict(IdentityConfig().types)
-    types["customer_id"] = types["customer_id"].model_copy(
-        update={"on_conflict": "merge_when_certain"}
-    )
+    types["customer_id"] = types["customer_id"].model_copy(update={"on_conflict": policy})
     return matching_config(
         types=types, matching=MatchingConfig(enabled=True, certain_probability=certain)
     )
+
+
+def merge_when_certain(certain: float = 0.999) -> ProjectConfig:
+    return on_conflict("merge_when_certain", certain)
 
 
 def test_a_double_sign_up_merges_when_certain_and_is_listed(
     engine: Engine, project_dir: Path
 ) -> None:
     write_records(engine, double_sign_up())
-    resolve(engine, project_dir)
-    assert not same(engine, ("crm", "A1"), ("crm", "A2"))  # keep_apart: the default
-    write_records(engine, double_sign_up())
+    resolve(engine, project_dir, on_conflict("keep_apart"))
+    assert not same(engine, ("crm", "A1"), ("crm", "A2"))
     resolve(engine, project_dir, merge_when_certain(), run_id="r2")
+    assert IdentityConfig().types["customer_id"].on_conflict == "merge_when_certain"
     assert same(engine, ("crm", "A1"), ("crm", "A2"))
     # the merged person keeps both ids, and the report names them
     ids = engine.rows(
@@ -550,7 +552,7 @@ def test_a_double_sign_up_below_certain_or_with_a_conflict_stays_apart(
     engine: Engine, project_dir: Path
 ) -> None:
     write_records(engine, double_sign_up())
-    resolve(engine, project_dir)
+    resolve(engine, project_dir, on_conflict("keep_apart"))
     probability = float(
         engine.scalar(
             "SELECT max(match_probability) FROM identity_matches WHERE status = 'rejected'"

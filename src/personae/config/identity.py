@@ -34,8 +34,10 @@ class IdentityTypeRule(Strict):
 
 def _default_identity_types() -> dict[str, IdentityTypeRule]:
     return {
-        "customer_id": IdentityTypeRule(priority=1, limit=1, per_source=True),
-        "user_id": IdentityTypeRule(priority=2, limit=1),
+        "customer_id": IdentityTypeRule(
+            priority=1, limit=1, per_source=True, on_conflict="merge_when_certain"
+        ),
+        "user_id": IdentityTypeRule(priority=2, limit=1, on_conflict="merge_when_certain"),
         "loyalty_id": IdentityTypeRule(priority=3, limit=2),
         "email": IdentityTypeRule(priority=4, limit=5, household_safe=True),
         "phone": IdentityTypeRule(priority=5, limit=5, household_safe=True),

@@ -85,7 +85,11 @@ def attach_nameless(engine: Engine) -> int:
         f"SELECT comp, min(holder) AS target FROM {_EVIDENCE} GROUP BY comp "
         "HAVING count(DISTINCT holder) = 1",
     )
-    engine.execute(f"INSERT INTO {WORK_MATCH_CLUSTERS} SELECT comp, target FROM {_TARGETS}")
+    engine.create_table_as(
+        WORK_MATCH_CLUSTERS,
+        f"SELECT comp, cluster FROM {WORK_MATCH_CLUSTERS} "
+        f"UNION ALL SELECT comp, target AS cluster FROM {_TARGETS}",
+    )
     attached = engine.count(_TARGETS)
     drop_tables(engine, (_FINAL, _TARGETS))
     return attached
