@@ -202,8 +202,8 @@ IDENTITY_ATTACHMENTS: Final = Table(
     "identity_attachments",
     owner="unify",
     columns=("source", "record_id", "person_id", "id_type", "id_value", "status", "reason"),
-    doc="records without a name holding a household value: attached to its one person, "
-    "or left apart because several persons hold it",
+    doc="records without a name holding a household-split or limit-dropped value: attached "
+    "to its one person, or left apart because several persons hold it",
 )
 IDENTITY_EDGES: Final = Table(
     "identity_edges_probabilistic",

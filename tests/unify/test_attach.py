@@ -85,3 +85,52 @@ def test_nameless_records_stay_apart_when_two_persons_hold_the_email(
     assert not explained.same_person
     assert [a.status for a in explained.attachments] == ["apart"]
     assert f"is held by persons {persons[0]} and {persons[1]}" in str(explained.attachments[0])
+
+
+def test_nameless_records_of_an_e_mail_dropped_by_a_limit_join_the_merged_accounts(
+    engine: Engine, run: Run
+) -> None:
+    # two CRM accounts share the e-mail: the limit of one customer id per source drops
+    # it, and the e-mail events hung alone; once the accounts are one person (here by an
+    # override, as matching would with on_conflict: merge_when_certain), they follow
+    rows = [
+        named("A1", "Anne", customer_id="A1"),
+        named("A2", "Anne", customer_id="A2"),
+        event("E1"),
+    ]
+    write_records(engine, rows)
+    run()
+    assert groups(engine) == {
+        frozenset({"crm/A1"}),
+        frozenset({"crm/A2"}),
+        frozenset({"emailing/E1"}),
+    }
+    assert "is held by persons" in attachments(engine)["emailing/E1"][1]
+    config = ProjectConfig.model_validate(
+        {"identity": {"overrides": {"must_link": [["crm:A1", "crm:A2"]]}}}
+    )
+    run(config, run_id="r2")
+    assert groups(engine) == {frozenset({"crm/A1", "crm/A2", "emailing/E1"})}
+    assert attachments(engine)["emailing/E1"][0] == "attached"
+
+
+def test_an_override_keeping_a_nameless_record_apart_wins(engine: Engine, run: Run) -> None:
+    write_records(
+        engine,
+        [named("A1", "Anne", customer_id="A1"), named("A2", "Anne", customer_id="A2"), event("E1")],
+    )
+    config = ProjectConfig.model_validate(
+        {
+            "identity": {
+                "overrides": {
+                    "must_link": [["crm:A1", "crm:A2"]],
+                    "cannot_link": [["crm:A1", "emailing:E1"]],
+                }
+            }
+        }
+    )
+    run(config)
+    assert groups(engine) == {frozenset({"crm/A1", "crm/A2"}), frozenset({"emailing/E1"})}
+    status, reason = attachments(engine)["emailing/E1"]
+    assert status == "apart"
+    assert reason.endswith("by an identity override")
