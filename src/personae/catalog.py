@@ -198,6 +198,13 @@ IDENTITY_MATCHES: Final = Table(
     ),
     doc="probabilistic matches above the threshold: linked, within one person, or rejected",
 )
+IDENTITY_ATTACHMENTS: Final = Table(
+    "identity_attachments",
+    owner="unify",
+    columns=("source", "record_id", "person_id", "id_type", "id_value", "status", "reason"),
+    doc="records without a name holding a household-split or limit-dropped value: attached "
+    "to its one person, or left apart because several persons hold it",
+)
 IDENTITY_EDGES: Final = Table(
     "identity_edges_probabilistic",
     owner="unify",
@@ -286,6 +293,7 @@ TABLES: Final[tuple[Table, ...]] = (
     IDENTITY_HISTORY,
     IDENTITY_GUARDS,
     IDENTITY_MATCHES,
+    IDENTITY_ATTACHMENTS,
     IDENTITY_EDGES,
     IDENTITY_MATCH_SCORED,
     IDENTITY_OVERRIDE_RECORDS,

@@ -25,7 +25,7 @@ from personae.config.models import ProjectConfig
 from personae.config.overrides import IdentityOverrides
 from personae.engine import Engine
 from personae.unify import ResolveReport, resolve_identities
-from personae.unify.inspection import explain_person, explain_records
+from personae.unify.inspection import explain_person, explain_records, find_duplicates
 from personae.unify.matching import model_path
 
 MODEL = Path(__file__).parent / "data" / "matching_model.json"
@@ -327,7 +327,7 @@ def test_two_customer_ids_of_one_source_stay_apart(engine: Engine, project_dir: 
             person("crm", "A2", "Anne", "leroy", customer_id="A2", **twin),
         ],
     )
-    resolve(engine, project_dir)
+    resolve(engine, project_dir, on_conflict("keep_apart"))
     assert not same(engine, ("crm", "A1"), ("crm", "A2"))
     reason = engine.scalar("SELECT reason FROM identity_matches WHERE status = 'rejected'")
     assert "customer_id" in str(reason) and "crm" in str(reason)
@@ -496,3 +496,74 @@ def test_explain_names_the_evidence_and_the_waterfall_adds_up(
     explained = explain_person(engine, person_id, config)
     assert {(m.a, m.b) for m in explained.matches} >= {("crm:H1", "loyalty:L1")}
     assert any(link.id_type == "email" for link in explained.links)
+
+
+def double_sign_up(**changes: Any) -> list[dict[str, Any]]:
+    """Anne Leroy signed up twice in the CRM: two customer ids, everything else equal."""
+    same_person = {
+        "birth_date": "1970-02-28",
+        "postcode": "59000",
+        "city": "Lille",
+        "address": "7 rue nationale",
+        "email": "anne.leroy@mail.fr",
+    }
+    return [
+        *background(),
+        person("crm", "A1", "Anne", "leroy", customer_id="A1", **same_person),
+        person("crm", "A2", "Anne", "leroy", customer_id="A2", **{**same_person, **changes}),
+    ]
+
+
+def on_conflict(policy: str, certain: float = 0.999) -> ProjectConfig:
+    types = dict(IdentityConfig().types)
+    types["customer_id"] = types["customer_id"].model_copy(update={"on_conflict": policy})
+    return matching_config(
+        types=types, matching=MatchingConfig(enabled=True, certain_probability=certain)
+    )
+
+
+def merge_when_certain(certain: float = 0.999) -> ProjectConfig:
+    return on_conflict("merge_when_certain", certain)
+
+
+def test_a_double_sign_up_merges_when_certain_and_is_listed(
+    engine: Engine, project_dir: Path
+) -> None:
+    write_records(engine, double_sign_up())
+    resolve(engine, project_dir, on_conflict("keep_apart"))
+    assert not same(engine, ("crm", "A1"), ("crm", "A2"))
+    resolve(engine, project_dir, merge_when_certain(), run_id="r2")
+    assert IdentityConfig().types["customer_id"].on_conflict == "merge_when_certain"
+    assert same(engine, ("crm", "A1"), ("crm", "A2"))
+    # the merged person keeps both ids, and the report names them
+    ids = engine.rows(
+        "SELECT id_value FROM identifiers WHERE id_type = 'customer_id' "
+        "AND record_id IN ('A1', 'A2') ORDER BY 1"
+    )
+    assert ids == [("A1",), ("A2",)]
+    [duplicate] = find_duplicates(engine, merge_when_certain())
+    assert duplicate.person_id == person_of(engine, "crm", "A1")
+    assert (duplicate.source, duplicate.id_type) == ("crm", "customer_id")
+    assert (duplicate.value_a, duplicate.value_b) == ("A1", "A2")
+    assert duplicate.probability is not None and duplicate.probability >= 0.999
+
+
+def test_a_double_sign_up_below_certain_or_with_a_conflict_stays_apart(
+    engine: Engine, project_dir: Path
+) -> None:
+    write_records(engine, double_sign_up())
+    resolve(engine, project_dir, on_conflict("keep_apart"))
+    probability = float(
+        engine.scalar(
+            "SELECT max(match_probability) FROM identity_matches WHERE status = 'rejected'"
+        )
+    )
+    # an edge just below the certainty asked for does not merge
+    assert probability < 1.0
+    resolve(engine, project_dir, merge_when_certain(certain=1.0), run_id="r2")
+    assert not same(engine, ("crm", "A1"), ("crm", "A2"))
+    # two birth dates are a hard conflict, however strong the edge
+    write_records(engine, double_sign_up(birth_date="1985-11-03"))
+    resolve(engine, project_dir, merge_when_certain(certain=0.5), run_id="r3", full=True)
+    assert not same(engine, ("crm", "A1"), ("crm", "A2"))
+    assert find_duplicates(engine, merge_when_certain()) == []

@@ -97,6 +97,8 @@ def render_person(console: Console, found: PersonExplanation) -> None:
         console.print(matches)
     for override in found.overrides:
         console.print(f"Override: {escape(str(override))}")
+    for attachment in found.attachments:
+        console.print(f"Without a name: {escape(str(attachment))}", highlight=False)
     _history(console, found)
 
 
@@ -154,3 +156,5 @@ def render_records(console: Console, found: RecordsExplanation) -> None:
         console.print(table)
     for override in found.overrides:
         console.print(f"Override: {escape(str(override))}")
+    for attachment in found.attachments:
+        console.print(f"Without a name: {escape(str(attachment))}", highlight=False)

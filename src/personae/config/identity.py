@@ -4,6 +4,7 @@ overrides)."""
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from pydantic import Field, field_validator
 
@@ -23,12 +24,20 @@ class IdentityTypeRule(Strict):
     per_source: bool = False
     #: when several people-looking records share this value, link only the matching ones
     household_safe: bool = False
+    #: what probabilistic matching does with two persons whose merge would exceed
+    #: ``limit`` (two customer accounts of one source): ``keep_apart``, or
+    #: ``merge_when_certain``: merge when the match probability reaches
+    #: ``identity.matching.certain_probability`` and no birth date or first name
+    #: conflicts (double sign-ups; ``personae duplicates`` lists them)
+    on_conflict: Literal["keep_apart", "merge_when_certain"] = "keep_apart"
 
 
 def _default_identity_types() -> dict[str, IdentityTypeRule]:
     return {
-        "customer_id": IdentityTypeRule(priority=1, limit=1, per_source=True),
-        "user_id": IdentityTypeRule(priority=2, limit=1),
+        "customer_id": IdentityTypeRule(
+            priority=1, limit=1, per_source=True, on_conflict="merge_when_certain"
+        ),
+        "user_id": IdentityTypeRule(priority=2, limit=1, on_conflict="merge_when_certain"),
         "loyalty_id": IdentityTypeRule(priority=3, limit=2),
         "email": IdentityTypeRule(priority=4, limit=5, household_safe=True),
         "phone": IdentityTypeRule(priority=5, limit=5, household_safe=True),

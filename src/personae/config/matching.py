@@ -46,3 +46,6 @@ class MatchingConfig(Strict):
     retrain_on_growth: float = Field(default=4.0, gt=1.0)
     #: a cluster joined by probabilistic edges holds at most this many records with a name
     max_cluster_records: int = Field(default=50, gt=1)
+    #: an identifier type with ``on_conflict: merge_when_certain`` merges two of its
+    #: values (over its limit) only along an edge at least this probable
+    certain_probability: float = Field(default=0.999, ge=0.0, le=1.0)

@@ -1,18 +1,20 @@
 """Step 4 of stitching: household-safe identifiers (by default email and phone).
 
 Members of a household often share a phone or an email. A shared value is **in
-conflict** when two of its records carry names that really differ and birth dates that
-are not equal (different, or one missing). Names (first and last name keys) are
-*compatible* — the same person written differently — when:
-
-* the first names are within Levenshtein distance 1 (a typo), or
-* the parts are swapped (first ~ the other's last and last ~ the other's first), or
-* the parts are cut differently (``nathalie dossantos`` / ``nathaliedos santos``).
+conflict** when two of its records carry names that cannot be one person and birth dates
+that are not equal (different, or one missing), or names that can be one person but
+birth dates that cannot (Jean and Jeanne, born 1950 and 1980). Names are compared as the
+clustering step compares them (:func:`names_compatible`): a typo, a dropped accent, a
+missing or swapped letter, an initial, case, first and last name swapped, or the parts
+cut differently are the same person. The comparison runs in Python once per distinct
+pair of names held by one value, and is joined back in SQL. Birth dates are compatible
+when equal, one character apart, or with day and month swapped.
 
 A value in conflict does not link its records directly. It is replaced by sub-nodes:
 each record holding it links to ``fn:<first_name_key>`` and, when it has a birth date, to
 ``bd:<birth_date>`` of that value, so typo variants with the same birth date rejoin;
-first-name sub-nodes of compatible names of the same value are linked together; records
+first-name sub-nodes of the same value are linked when all their holders have compatible
+names and birth dates; records
 with neither a first name nor a birth date attach to ``?``.
 
 Two people with the same birth date sharing a value are not told apart (twins would be
@@ -21,7 +23,10 @@ merged), which is the price of re-joining typo variants.
 
 from __future__ import annotations
 
+import pyarrow as pa
+
 from personae.engine import Engine
+from personae.unify.names import first_names_compatible
 from personae.unify.rules import IdentityType, in_list
 from personae.unify.tables import (
     ROLE_LINK,
@@ -31,20 +36,90 @@ from personae.unify.tables import (
     WORK_SUBHOLDS,
     WORK_SUBNODES,
     WORK_VALUES,
+    drop_tables,
 )
 
 _SUBS = "_unify_subs"
+#: (vid, fn, ln, bd) of the people-looking holders of candidate values
+_HELD = "_unify_hh_held"
+#: distinct pairs of names held by one value, and whether they can be one person
+_PAIRS = "_unify_hh_pairs"
 #: this module's own working tables (dropped as it goes, and by the stage on failure)
-LOCAL_TABLES = (_SUBS,)
+LOCAL_TABLES = (_SUBS, _HELD, _PAIRS)
 
 
-def compatible_names_sql(a: str, b: str) -> str:
-    """SQL: rows ``a`` and ``b`` (columns fn, ln; fn not NULL) name the same person."""
+def names_compatible(a: tuple[str, str | None], b: tuple[str, str | None]) -> bool:
+    """Whether (first, last) name keys ``a`` and ``b`` can name the same person.
+
+    What clustering forgives (:func:`personae.unify.names.first_names_compatible`: a
+    typo, a dropped or swapped letter, an initial, a compound name in part), with first
+    and last names swapped on one side, or the parts cut differently
+    (``nathalie dossantos`` / ``nathaliedos santos``).
+    """
+    if first_names_compatible(a[0], b[0]):
+        return True
+    if a[1] is None or b[1] is None:
+        return False
+    if first_names_compatible(a[0], b[1]) and first_names_compatible(a[1], b[0]):
+        return True
+    return a[0] + a[1] == b[0] + b[1]
+
+
+def _bd_compatible_sql(a: str, b: str) -> str:
+    """SQL: the birth dates of ``a`` and ``b`` can be one date (see ``birth_dates_compatible``)."""
     return f"""(
-        levenshtein({a}.fn, {b}.fn) <= 1
-        OR ({a}.ln IS NOT NULL AND {b}.ln IS NOT NULL AND (
-            (levenshtein({a}.fn, {b}.ln) <= 1 AND levenshtein({a}.ln, {b}.fn) <= 1)
-            OR {a}.fn || {a}.ln = {b}.fn || {b}.ln)))"""
+        {a}.bd IS NULL OR {b}.bd IS NULL OR {a}.bd = {b}.bd
+        OR levenshtein(CAST({a}.bd AS VARCHAR), CAST({b}.bd AS VARCHAR)) <= 1
+        OR (year({a}.bd) = year({b}.bd) AND month({a}.bd) = day({b}.bd)
+            AND day({a}.bd) = month({b}.bd)))"""
+
+
+def _write_name_pairs(engine: Engine) -> None:
+    """``_unify_name_pairs(fa, la, fb, lb, ok)``: the distinct pairs of names held by one value.
+
+    Compared in Python (``jellyfish``) once per distinct pair, joined back in SQL; last
+    names are ``''`` when missing so that the join stays an equi-join.
+    """
+    pairs = engine.query(
+        f"""
+        SELECT DISTINCT a.fn AS fa, coalesce(a.ln, '') AS la,
+                        b.fn AS fb, coalesce(b.ln, '') AS lb
+        FROM {_HELD} AS a JOIN {_HELD} AS b ON b.vid = a.vid AND a.fn < b.fn
+        """
+    )
+    fa, la = pairs.column("fa").to_pylist(), pairs.column("la").to_pylist()
+    fb, lb = pairs.column("fb").to_pylist(), pairs.column("lb").to_pylist()
+    ok = [
+        names_compatible((str(w), str(x) or None), (str(y), str(z) or None))
+        for w, x, y, z in zip(fa, la, fb, lb, strict=True)
+    ]
+    engine.write_arrow(
+        _PAIRS,
+        pa.table(
+            {
+                "fa": pa.array(fa, pa.string()),
+                "la": pa.array(la, pa.string()),
+                "fb": pa.array(fb, pa.string()),
+                "lb": pa.array(lb, pa.string()),
+                "ok": pa.array(ok, pa.bool_()),
+            }
+        ),
+        mode="replace",
+    )
+
+
+def _pairs_sql() -> str:
+    """SQL: every pair of holders (a, b) of one value with different first names.
+
+    Columns: vid, fa, fb, ok (names compatible), bd_ok (birth dates compatible), same_bd.
+    """
+    return f"""
+        SELECT a.vid, a.fn AS fa, b.fn AS fb, p.ok, {_bd_compatible_sql("a", "b")} AS bd_ok,
+               coalesce(a.bd = b.bd, false) AS same_bd
+        FROM {_HELD} AS a JOIN {_HELD} AS b ON b.vid = a.vid AND a.fn < b.fn
+        JOIN {_PAIRS} AS p ON p.fa = a.fn AND p.la = coalesce(a.ln, '')
+         AND p.fb = b.fn AND p.lb = coalesce(b.ln, '')
+    """
 
 
 def split_households(engine: Engine, types: list[IdentityType]) -> int:
@@ -56,22 +131,26 @@ def split_households(engine: Engine, types: list[IdentityType]) -> int:
     """
     household_types = [t.name for t in types if t.rule.household_safe]
     engine.create_table_as(
+        _HELD,
+        f"""
+        SELECT DISTINCT i.vid, p.fn, p.ln, p.bd FROM {WORK_RAW} AS i
+        JOIN {WORK_RAW} AS p ON p.rid = i.rid AND p.id_type IS NULL
+        WHERE p.fn IS NOT NULL AND i.vid IN (
+            SELECT vid FROM {WORK_VALUES}
+            WHERE role = '{ROLE_LINK}' AND names >= 2
+              AND id_type IN {in_list(household_types)})
+        """,
+    )
+    _write_name_pairs(engine)
+    # in conflict: names that cannot be one person (unless the birth date is the same),
+    # or compatible names with birth dates that cannot be one (Jean and Jeanne)
+    engine.create_table_as(
         WORK_HOUSEHOLDS,
         f"""
-        WITH held AS (
-            SELECT DISTINCT i.vid, p.fn, p.ln, p.bd FROM {WORK_RAW} AS i
-            JOIN {WORK_RAW} AS p ON p.rid = i.rid AND p.id_type IS NULL
-            WHERE p.fn IS NOT NULL AND i.vid IN (
-                SELECT vid FROM {WORK_VALUES}
-                WHERE role = '{ROLE_LINK}' AND names >= 2
-                  AND id_type IN {in_list(household_types)})
-        )
         SELECT v.vid, v.names FROM {WORK_VALUES} AS v
         WHERE v.vid IN (
-            SELECT a.vid FROM held AS a
-            JOIN held AS b ON b.vid = a.vid AND a.fn < b.fn
-            WHERE NOT {compatible_names_sql("a", "b")}
-              AND (a.bd IS NULL OR b.bd IS NULL OR a.bd <> b.bd))
+            SELECT vid FROM ({_pairs_sql()}) AS x
+            WHERE (NOT ok AND NOT same_bd) OR (ok AND NOT bd_ok))
         """,
     )
     engine.create_table_as(
@@ -107,18 +186,19 @@ def split_households(engine: Engine, types: list[IdentityType]) -> int:
         JOIN {WORK_SUBNODES} AS n ON n.vid = s.vid AND n.kind = s.kind AND n.key = s.key
         """,
     )
+    # first-name sub-nodes of one value are one person when every pair of their holders
+    # has compatible names and birth dates
     engine.create_table_as(
         WORK_LINKS,
         f"""
-        WITH names AS (
-            SELECT DISTINCT vid, id_type, key AS fn, ln FROM {_SUBS} WHERE kind = 'fn'
-        )
-        SELECT DISTINCT na.nid AS a, nb.nid AS b, a.id_type FROM names AS a
-        JOIN names AS b ON b.vid = a.vid AND a.fn < b.fn
-        JOIN {WORK_SUBNODES} AS na ON na.vid = a.vid AND na.kind = 'fn' AND na.key = a.fn
-        JOIN {WORK_SUBNODES} AS nb ON nb.vid = b.vid AND nb.kind = 'fn' AND nb.key = b.fn
-        WHERE {compatible_names_sql("a", "b")}
+        SELECT DISTINCT na.nid AS a, nb.nid AS b, na.id_type FROM (
+            SELECT vid, fa, fb FROM ({_pairs_sql()}) AS x
+            WHERE vid IN (SELECT vid FROM {WORK_HOUSEHOLDS})
+            GROUP BY vid, fa, fb HAVING min(CASE WHEN ok AND bd_ok THEN 1 ELSE 0 END) = 1
+        ) AS c
+        JOIN {WORK_SUBNODES} AS na ON na.vid = c.vid AND na.kind = 'fn' AND na.key = c.fa
+        JOIN {WORK_SUBNODES} AS nb ON nb.vid = c.vid AND nb.kind = 'fn' AND nb.key = c.fb
         """,
     )
-    engine.drop_table(_SUBS)
+    drop_tables(engine, LOCAL_TABLES)
     return engine.count(WORK_HOUSEHOLDS)

@@ -14,11 +14,13 @@ says otherwise:
 7. ``matching``      (``identity.matching.enabled``) Splink scores record pairs,
                      incrementally; ``clustering`` joins the deterministic parts along
                      the strongest edges, refusing merges with conflicting evidence;
+   ``attach``        records without a name holding a household value join the one
+                     person holding it (or stay apart when several persons do);
 8. ``stable_ids``    person ids survive re-runs; merges and splits are logged.
 
 Writes ``identifiers``, ``identity_map``, ``persons``, ``identity_guards``,
-``identity_matches`` and appends to ``identity_history``. All heavy work is SQL run by
-the engine.
+``identity_matches``, ``identity_attachments`` and appends to ``identity_history``. All
+heavy work is SQL run by the engine.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from pathlib import Path
 
 # the step modules by name, not ``from personae.unify import ...``: the package's
 # ``__init__`` imports this module
+import personae.unify.attach as attach
 import personae.unify.graph as graph
 import personae.unify.history as history
 import personae.unify.households as households
@@ -79,6 +82,8 @@ class ResolveReport:
     blocked_values: int = 0
     generic_values: int = 0
     household_splits: int = 0
+    #: parts without a name attached to the one person holding their household values
+    attached_parts: int = 0
     #: rounds of connected components on the whole graph
     rounds: int = 0
     #: links dropped to honour cannot_link overrides (also counted in dropped_links)
@@ -138,10 +143,13 @@ def resolve_identities(
             report.warnings.extend(applied.warnings)
         with step("matching"):
             _match(engine, config, types, project_dir, full, report)
+        with step("attach"):
+            report.attached_parts = attach.attach_nameless(engine)
         with step("stable_ids"):
             changes = stable_ids.assign_person_ids(engine, types, at, run_id)
         with step("outputs"):
             _write_identifiers(engine, types)
+            attach.write_attachments(engine, COMP_PERSON)
             history.write_guard_report(engine)
             history.log_guards(engine, at, run_id)
             history.log_dropped_links(engine, at, run_id, COMP_PERSON)
@@ -162,6 +170,7 @@ def resolve_identities(
             (
                 *WORK_TABLES,
                 *households.LOCAL_TABLES,
+                *attach.LOCAL_TABLES,
                 *graph.LOCAL_TABLES,
                 *limits.LOCAL_TABLES,
                 *overrides.LOCAL_TABLES,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from personae.catalog import (
     IDENTIFIERS,
+    IDENTITY_ATTACHMENTS,
     IDENTITY_EDGES,
     IDENTITY_GUARDS,
     IDENTITY_HISTORY,
@@ -29,6 +30,7 @@ class UnifyStage:
         IDENTITY_HISTORY,
         IDENTITY_GUARDS,
         IDENTITY_MATCHES,
+        IDENTITY_ATTACHMENTS,
         IDENTITY_EDGES,
         IDENTITY_MATCH_SCORED,
         IDENTITY_OVERRIDE_RECORDS,

@@ -1,10 +1,12 @@
 """Reading the unify stage's outputs after the fact.
 
 :mod:`.explain` says why a person holds its records and why two records are (or are not)
-one person (result types in :mod:`.explanations`); :mod:`.evaluate` measures the stage
+one person (result types in :mod:`.explanations`); :mod:`.duplicates` lists the
+accounts of one source merged into one person; :mod:`.evaluate` measures the stage
 against ground truth (the demo's story, the benchmarks).
 """
 
+from personae.unify.inspection.duplicates import Duplicate, find_duplicates
 from personae.unify.inspection.evaluate import (
     PairwiseScores,
     evaluate_against_truth,
@@ -24,6 +26,7 @@ from personae.unify.inspection.explanations import (
 
 __all__ = [
     "ChainStep",
+    "Duplicate",
     "ExplainedRecord",
     "HistoryEntry",
     "Link",
@@ -35,5 +38,6 @@ __all__ = [
     "evaluate_against_truth",
     "explain_person",
     "explain_records",
+    "find_duplicates",
     "placeable_truth",
 ]

@@ -12,7 +12,14 @@ from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
-from personae.catalog import IDENTIFIERS, IDENTITY_MAP, IDENTITY_MATCHES, PERSONS, RECORDS
+from personae.catalog import (
+    IDENTIFIERS,
+    IDENTITY_ATTACHMENTS,
+    IDENTITY_MAP,
+    IDENTITY_MATCHES,
+    PERSONS,
+    RECORDS,
+)
 from personae.catalog import IDENTITY_GUARDS as GUARDS
 from personae.catalog import IDENTITY_HISTORY as HISTORY
 from personae.config.models import ProjectConfig
@@ -23,6 +30,7 @@ from personae.query.tables import require_tables
 from personae.sql import literal
 from personae.unify.identifiers import identifiers_sql
 from personae.unify.inspection.explanations import (
+    Attachment,
     ChainStep,
     ExplainedRecord,
     HistoryEntry,
@@ -80,7 +88,17 @@ def explain_person(
         )
     ]
     matches = [m for m in _matches(engine, names) if m.a in names or m.b in names]
-    return PersonExplanation(person_id, live, retired, records, links, overrides, history, matches)
+    return PersonExplanation(
+        person_id,
+        live,
+        retired,
+        records,
+        links,
+        overrides,
+        history,
+        matches,
+        _attachments(engine, names),
+    )
 
 
 def explain_records(
@@ -100,6 +118,7 @@ def explain_records(
     both = _overrides_naming(config, lambda x, y: {x, y} == {a, b})
     result = RecordsExplanation(a, b, person_a, person_b, person_a == person_b, overrides=both)
     result.match = next(iter(_matches(engine, {a, b}, both_ends=True)), None)
+    result.attachments = _attachments(engine, {a, b})
     if result.same_person:
         result.chain = _chain(engine, config, person_a, a, b)
     else:
@@ -128,6 +147,23 @@ def _matches(engine: Engine, names: set[str], *, both_ends: bool = False) -> lis
             FROM {IDENTITY_MATCHES}
             WHERE {a} IN ({listed}) {join} {b} IN ({listed})
             ORDER BY match_weight DESC, 1, 2
+            """
+        )
+    ]
+
+
+def _attachments(engine: Engine, names: set[str]) -> list[Attachment]:
+    """Rows of ``identity_attachments`` of the records ``names``."""
+    if not engine.table_exists(IDENTITY_ATTACHMENTS) or not names:
+        return []
+    listed = ", ".join(literal(n) for n in sorted(names))
+    return [
+        Attachment(str(record), str(t), str(v), str(status), str(reason))
+        for record, t, v, status, reason in engine.rows(
+            f"""
+            SELECT source || ':' || record_id, id_type, id_value, status, reason
+            FROM {IDENTITY_ATTACHMENTS} WHERE source || ':' || record_id IN ({listed})
+            ORDER BY 1, 2, 3
             """
         )
     ]

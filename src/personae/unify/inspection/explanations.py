@@ -66,6 +66,22 @@ class MatchLink:
         return text + (f" ({self.reason})" if self.reason else "")
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """A record without a name holding a household value: attached to the one person
+    holding it, or left apart because several persons do (``identity_attachments``)."""
+
+    record: str
+    id_type: str
+    id_value: str
+    #: ``attached`` or ``apart``
+    status: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.record} {self.reason}"
+
+
 @dataclass
 class PersonExplanation:
     #: the id asked about
@@ -81,6 +97,8 @@ class PersonExplanation:
     history: list[HistoryEntry] = field(default_factory=list)
     #: probabilistic edges among its records, and rejected ones reaching out of it
     matches: list[MatchLink] = field(default_factory=list)
+    #: why its records without a name are attached to it (or left alone in it)
+    attachments: list[Attachment] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -119,6 +137,8 @@ class RecordsExplanation:
     match: MatchLink | None = None
     #: what each comparison adds to their match weight (when a model exists)
     waterfall: Waterfall | None = None
+    #: why either record, having no name, is attached to its person or left alone
+    attachments: list[Attachment] = field(default_factory=list)
 
     @property
     def summary(self) -> str:

@@ -10,7 +10,9 @@ conflicting strong evidence:
 * a first name on one side that matches none on the other (typos within Jaro-Winkler
   0.85, initials and prefixes, and first/last swaps are allowed);
 * more values of a limited identifier type than its limit allows (two customer ids from
-  the same source when ``customer_id`` has ``limit: 1, per_source: true``);
+  the same source when ``customer_id`` has ``limit: 1, per_source: true``), unless the
+  type says ``on_conflict: merge_when_certain`` and the edge's probability reaches
+  ``certain_probability`` (a double sign-up: the person keeps both values);
 * records that an override keeps apart (``_unify_apart``);
 * more records in the matching input than ``max_cluster_records``.
 
@@ -71,6 +73,10 @@ class _Rules:
     limits: dict[str, int]
     #: most records with a name (the matching input) one cluster may hold
     max_records: int
+    #: limited types whose values merge over the limit along a certain edge
+    mergeable: frozenset[str] = frozenset()
+    #: the probability an edge needs to merge over the limit of a mergeable type
+    certain: float = 1.0
 
 
 @dataclass
@@ -119,7 +125,8 @@ def cluster_matches(
         report.edges = engine.count(_EDGES)
         cross = engine.query(
             f"""
-            SELECT source_l, record_id_l, source_r, record_id_r, comp_l, comp_r, match_weight
+            SELECT source_l, record_id_l, source_r, record_id_r, comp_l, comp_r, match_weight,
+                   match_probability
             FROM {_EDGES} WHERE comp_l <> comp_r
             ORDER BY match_weight DESC, source_l, record_id_l, source_r, record_id_r
             """
@@ -128,6 +135,12 @@ def cluster_matches(
         rules = _Rules(
             limits={t.name: t.rule.limit for t in types if t.rule.limit is not None},
             max_records=config.max_cluster_records,
+            mergeable=frozenset(
+                t.name
+                for t in types
+                if t.rule.limit is not None and t.rule.on_conflict == "merge_when_certain"
+            ),
+            certain=config.certain_probability,
         )
         decided, merged = _greedy(cross, clusters, rules)
         report.linked = sum(1 for status, _ in decided if status == STATUS_LINKED)
@@ -250,12 +263,13 @@ def _greedy(
     decided: list[tuple[str, str | None]] = []
     comp_l = cross.column("comp_l").to_pylist()
     comp_r = cross.column("comp_r").to_pylist()
-    for a, b in zip(comp_l, comp_r, strict=True):
+    probability = cross.column("match_probability").to_pylist()
+    for a, b, p in zip(comp_l, comp_r, probability, strict=True):
         ra, rb = find(int(a)), find(int(b))
         if ra == rb:
             decided.append((STATUS_WITHIN, None))
             continue
-        conflict = _conflict(clusters[ra], clusters[rb], rules)
+        conflict = _conflict(clusters[ra], clusters[rb], rules, float(p))
         if conflict is not None:
             decided.append((STATUS_REJECTED, conflict))
             continue
@@ -269,8 +283,13 @@ def _greedy(
     return decided, merged
 
 
-def _conflict(a: _Cluster, b: _Cluster, rules: _Rules) -> str | None:
-    """Why clusters ``a`` and ``b`` cannot be one person, or None."""
+def _conflict(a: _Cluster, b: _Cluster, rules: _Rules, probability: float) -> str | None:
+    """Why clusters ``a`` and ``b`` cannot be one person (joined by an edge of
+    ``probability``), or None.
+
+    Over the limit of a ``merge_when_certain`` type, an edge of at least ``rules.certain``
+    merges (the checks of birth dates and first names came first).
+    """
     for grp, side in a.apart.items():
         if b.apart.get(grp, side) != side:
             return "an identity override keeps these records apart"
@@ -292,6 +311,8 @@ def _conflict(a: _Cluster, b: _Cluster, rules: _Rules) -> str | None:
         union = values | other
         limit = rules.limits[key[0]]
         if len(union) > max(limit, len(values), len(other)):
+            if key[0] in rules.mergeable and probability >= rules.certain:
+                continue
             where = f" from source {key[1]}" if key[1] else ""
             return f"more than {limit} {key[0]} value(s){where} in one person"
     return None
