@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from rich.console import Console
 from typer.testing import CliRunner
@@ -32,3 +34,14 @@ def test_register_adds_the_command() -> None:
     result = CliRunner().invoke(app, ["duplicates", "--help"])
     assert result.exit_code == 0
     assert "double sign-ups" in result.output
+
+
+def test_personae_duplicates_runs_on_a_project(tmp_path: Path) -> None:
+    from personae.cli.main import app as personae
+
+    runner = CliRunner()
+    assert runner.invoke(personae, ["init", str(tmp_path)]).exit_code == 0
+    assert runner.invoke(personae, ["--project", str(tmp_path), "run"]).exit_code == 0
+    result = runner.invoke(personae, ["--project", str(tmp_path), "duplicates"])
+    assert result.exit_code == 0, result.output
+    assert "No duplicate accounts" in result.output
