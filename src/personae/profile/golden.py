@@ -28,6 +28,12 @@ most_frequent      the value held by most records, then the most recent record,
 first_non_null     the oldest ``observed_at``, then source priority
 =================  =============================================================
 
+Before any rule, identity values (e-mails, phones, ids) rank by whose they are: a value
+no other person holds first, then a value declared in a ``people`` source or seen in two
+sources (not a guest checkout's address seen once). Text under ``most_frequent`` is
+counted by spelling (case and accents folded); ties go to the spelling most common in the
+whole population, and the best written form (well cased, accented) is shown.
+
 Each rule compares ``observed_at`` in whole seconds; a record without ``observed_at``
 loses every time-based comparison. Records still tied are ordered by a hash of
 (source, record id): deterministic on a given engine, not alphabetical.
@@ -190,32 +196,85 @@ def stage_sql(config: ProjectConfig, available: Sequence[str]) -> str:
     fields = [name for name in value_fields(config) if name in available]
     columns = "".join(f", r.{ident(name)}" for name in fields)
     return (
-        f"SELECT m.person_id, r.source, r.record_id, r.observed_at{columns} "
+        f"SELECT m.person_id, r.source, r.record_id, r.source_kind, r.observed_at{columns} "
         f"FROM {RECORDS} r JOIN ({live_map_sql()}) m "
         "ON m.source = r.source AND m.record_id = r.record_id"
     )
 
 
 def _field_values_sql(config: ProjectConfig, name: str) -> str:
-    """The values of one field: grouped per (person, value), best record, chosen flag."""
+    """The values of one field: grouped per (person, value), best record, chosen flag.
+
+    Before the rule, identity values (e-mails, phones, ids) rank by whose they are: a value
+    no other person holds beats a shared one (a family e-mail, a household landline, a
+    junk value), then a value the person declared (in a record of a ``people`` source: an
+    account, a loyalty card) or used in two sources or more (the address they use
+    everywhere) beats one seen in a single event source (a guest checkout's). Text values under
+    ``most_frequent`` are counted as spellings: case and accents folded, so ``ALIX``,
+    ``Alix`` and ``alix`` vote together; a tie goes to the spelling most common in the
+    whole population (``Raymond`` over the typo ``Raymod``, a first name over a last name
+    typed in its place), and the form shown is the best written one: well cased, then
+    with its accents (``Andrée`` over ``Andree``).
+    """
     rule = config.profiles.rule_for(name)
-    count_term = "g.records" if rule.rule == "most_frequent" else "0"
+    column = ident(name)
+    identity = name in config.identity_fields
+    spelled = rule.rule == "most_frequent" and field_type(config, name) == "VARCHAR"
+    order: list[str] = []
+    if identity:
+        order += ["g.holders = 1 DESC", "(g.sources > 1 OR g.declared) DESC"]
+    if spelled:
+        order += [
+            "g.spelling_records DESC",
+            "g.spelling_population DESC",
+            "g.bad_case",
+            "g.value = strip_accents(g.value)",
+            "g.population DESC",
+        ]
+    elif rule.rule == "most_frequent":
+        order.append("g.records DESC")
+    order.append("g.k")
+    fold = "lower(strip_accents(a.value))" if spelled else "a.value"
+    population = ""
+    extra = "1 AS holders, 0 AS population, 0 AS spelling_population"
+    if identity or spelled:
+        population = f"""
+    LEFT JOIN (
+        SELECT value, n, holders, sum(n) OVER (PARTITION BY {fold.replace("a.", "")})
+                   AS spelling_population
+        FROM (
+            SELECT CAST({column} AS VARCHAR) AS value, count(*) AS n,
+                   count(DISTINCT person_id) AS holders
+            FROM {STAGE} WHERE {column} IS NOT NULL GROUP BY 1)
+    ) p ON p.value = a.value"""
+        extra = "p.holders, p.n AS population, p.spelling_population"
+    bad_case = (
+        r"regexp_matches(a.value, '\p{Lu}\p{Lu}') "
+        "OR (a.value = lower(a.value) AND a.value <> upper(a.value))"
+        if spelled
+        else "false"
+    )
     return f"""
 SELECT g.person_id, {literal(name)} AS field, g.value, g.records,
        g.source, g.record_id, g.observed_at,
-       row_number() OVER (PARTITION BY g.person_id ORDER BY {count_term} DESC, g.k) = 1
+       row_number() OVER (PARTITION BY g.person_id ORDER BY {", ".join(order)}) = 1
            AS chosen
 FROM (
-    SELECT v.person_id, v.value, count(*) AS records, min(v.k) AS k,
-           arg_min(v.source, v.k) AS source, arg_min(v.record_id, v.k) AS record_id,
-           arg_min(v.observed_at, v.k) AS observed_at
+    SELECT a.*, {extra}, ({bad_case}) AS bad_case,
+           sum(a.records) OVER (PARTITION BY a.person_id, {fold}) AS spelling_records
     FROM (
-        SELECT person_id, CAST({ident(name)} AS VARCHAR) AS value, source, record_id,
-               observed_at, {sort_key_sql(config, rule)} AS k
-        FROM {STAGE}
-        WHERE {ident(name)} IS NOT NULL
-    ) v
-    GROUP BY v.person_id, v.value
+        SELECT v.person_id, v.value, count(*) AS records, count(DISTINCT v.source) AS sources,
+               bool_or(v.source_kind = 'people') AS declared,
+               min(v.k) AS k, arg_min(v.source, v.k) AS source,
+               arg_min(v.record_id, v.k) AS record_id, arg_min(v.observed_at, v.k) AS observed_at
+        FROM (
+            SELECT person_id, CAST({column} AS VARCHAR) AS value, source, source_kind,
+                   record_id, observed_at, {sort_key_sql(config, rule)} AS k
+            FROM {STAGE}
+            WHERE {column} IS NOT NULL
+        ) v
+        GROUP BY v.person_id, v.value
+    ) a{population}
 ) g"""
 
 
