@@ -59,6 +59,7 @@ LOYALTY = """\
 card,tel,dob
 L1,06.12.34.56.78,3/4/85
 L2,0000000000,13/13/85
+L3,04 00 12 34 56,
 """
 
 SUPPORT = """\
@@ -92,6 +93,22 @@ def test_phones_written_four_ways_become_one_e164(make_project: MakeProject) -> 
     phones = {crm[i]["phone"] for i in "1234"} | {loyalty["L1"]["phone"]}
     assert phones == {"+33612345678"}
     assert loyalty["L2"]["phone"] is None  # junk is invalid, never guessed
+    assert crm["1"]["phone_valid"] is True and loyalty["L2"]["phone_valid"] is None
+
+
+def test_a_number_in_an_unallocated_range_is_kept_flagged_not_valid(
+    make_project: MakeProject,
+) -> None:
+    # phonenumbers finds +33 4 00… invalid (range not allocated): it used to become NULL,
+    # and so was lost as an identifier; it is well formed, so it is kept and flagged
+    project = _project(make_project)
+    loyalty = _records(project, "loyalty")
+    assert (loyalty["L3"]["phone"], loyalty["L3"]["phone_valid"]) == ("+33400123456", False)
+    quality = project.engine.rows(
+        "SELECT filled, valid, invalid FROM data_quality WHERE source = 'loyalty' "
+        "AND field = 'phone'"
+    )
+    assert quality == [(3, 2, 1)]  # the junk only
 
 
 def test_emails_names_and_keys(make_project: MakeProject) -> None:
@@ -156,4 +173,4 @@ def test_clean_is_rebuilt_from_raw_on_each_run(make_project: MakeProject) -> Non
     project = _project(make_project)
     before = project.engine.count("records")
     clean(project)
-    assert project.engine.count("records") == before == 8
+    assert project.engine.count("records") == before == 9

@@ -142,3 +142,31 @@ def test_a_value_other_persons_hold_loses_to_the_person_s_own(
     assert chosen(engine, 1, "phone") == "+33612345678"
     # a person with nothing else keeps the shared value
     assert chosen(engine, 2, "email") == "noemail@gmail.com"
+
+
+def test_a_phone_in_an_unallocated_range_is_kept_and_flagged(
+    engine: Engine, load_records: Loader
+) -> None:
+    load_records(
+        [
+            # the person's only phone: phonenumbers calls its range unallocated
+            rec("crm", "c1", 1, 1, phone="+33400123456", phone_valid=False),
+            # a valid number beats an unallocated one, even from a less trusted source
+            rec("crm", "c2", 2, 1, phone="+33700000000", phone_valid=False),
+            rec("orders", "w2", 2, 2, "events", phone="+33612345678", phone_valid=True),
+            rec("nps", "n2", 2, 3, "events", phone="+33612345678", phone_valid=True),
+            rec("crm", "c3", 3, 1, email="x@y.fr"),
+        ],
+        custom={"phone_valid": "BOOLEAN"},
+    )
+    build_profiles(engine, CONFIG)
+    assert (chosen(engine, 1, "phone"), chosen(engine, 1, "phone_valid")) == (
+        "+33400123456",
+        False,
+    )
+    assert (chosen(engine, 2, "phone"), chosen(engine, 2, "phone_valid")) == (
+        "+33612345678",
+        True,
+    )
+    assert chosen(engine, 3, "phone_valid") is None
+    assert chosen(engine, 2, "phones") == ["+33612345678", "+33700000000"]

@@ -48,8 +48,15 @@ def _split(part: int) -> Callable[[str, str | None], str | None]:
     return split
 
 
+#: lookup kind of phone numbers: E.164 of every well-formed number, valid or not (the
+#: ``_lookup_phone`` of earlier versions held valid ones only, and is no longer read)
+PHONE = "phone_number"
+#: lookup kind of phone validity: E.164 -> 'true' (range allocated) or 'false'
+PHONE_VALID = "phone_valid"
+
 CLEANERS: dict[str, BatchCleaner] = {
-    "phone": lambda values, region: normalize.phones(values, region or "FR"),
+    PHONE: lambda values, region: normalize.phones(values, region or "FR", well_formed=True),
+    PHONE_VALID: _each(lambda e164, _: str(normalize.is_valid_phone(e164)).lower()),
     "name": _each(lambda raw, _: normalize.name(raw)),
     "name_key": _each(lambda raw, _: normalize.name_key(raw)),
     "first_of": _each(_split(0)),

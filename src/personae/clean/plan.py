@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from personae.clean import normalize
+from personae.clean.lookups import PHONE
 from personae.config.fields import ATTRIBUTE_FIELDS, FULL_NAME, IDENTITY_FIELDS
 from personae.config.models import ProjectConfig
 from personae.config.sources import FieldSpec, SourceConfig
@@ -97,7 +98,7 @@ def _plan_field(config: ProjectConfig, name: str, spec: FieldSpec, identity: set
         return FieldPlan(name, raw, clean=normalize.email_sql(raw))
     if name == "phone":
         region = spec.region or config.defaults.phone_region
-        return FieldPlan(name, raw, lookup="phone", option=literal(region.upper()))
+        return FieldPlan(name, raw, lookup=PHONE, option=literal(region.upper()))
     if name in identity:
         return FieldPlan(name, raw, clean=raw)
     if name in ATTRIBUTE_LOOKUPS:
@@ -135,5 +136,6 @@ def record_columns(config: ProjectConfig) -> list[tuple[str, str]]:
     columns = [(f, "VARCHAR") for f in IDENTITY_FIELDS]
     columns += [(f, types.get(f, "VARCHAR")) for f in ATTRIBUTE_FIELDS]
     columns += [("first_name_key", "VARCHAR"), ("last_name_key", "VARCHAR")]
+    columns += [("phone_valid", "BOOLEAN")]
     columns += [(name, custom_types[spec.type]) for name, spec in config.custom_fields.items()]
     return columns

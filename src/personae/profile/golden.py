@@ -65,6 +65,8 @@ from personae.sql import ident, literal
 
 #: list columns of profiles -> the field they collect
 LIST_COLUMNS: dict[str, str] = {"emails": "email", "phones": "phone"}
+#: whether the chosen phone is valid (its range allocated), from ``records.phone_valid``
+PHONE_VALID = "phone_valid"
 #: per-person statistics over all of the person's records
 STAT_COLUMNS: tuple[str, ...] = ("record_count", "sources", "first_seen_at", "last_seen_at")
 
@@ -109,7 +111,7 @@ def profile_columns(config: ProjectConfig) -> list[str]:
     """Every column of ``profiles``, in order."""
     fields = profile_fields(config)
     lineage = [f"{name}__{part}" for name in fields for part in ("source", "record_id")]
-    return ["person_id", *fields, *LIST_COLUMNS, *STAT_COLUMNS, *lineage]
+    return ["person_id", *fields, PHONE_VALID, *LIST_COLUMNS, *STAT_COLUMNS, *lineage]
 
 
 def validate_profiles_config(config: ProjectConfig) -> None:
@@ -194,6 +196,8 @@ STAGE = "_profile_records"
 def stage_sql(config: ProjectConfig, available: Sequence[str]) -> str:
     """Records of live persons with the columns the profile needs."""
     fields = [name for name in value_fields(config) if name in available]
+    if PHONE_VALID in available:
+        fields.append(PHONE_VALID)
     columns = "".join(f", r.{ident(name)}" for name in fields)
     return (
         f"SELECT m.person_id, r.source, r.record_id, r.source_kind, r.observed_at{columns} "
@@ -202,7 +206,7 @@ def stage_sql(config: ProjectConfig, available: Sequence[str]) -> str:
     )
 
 
-def _field_values_sql(config: ProjectConfig, name: str) -> str:
+def _field_values_sql(config: ProjectConfig, name: str, available: Sequence[str]) -> str:
     """The values of one field: grouped per (person, value), best record, chosen flag.
 
     Before the rule, identity values (e-mails, phones, ids) rank by whose they are: a value
@@ -214,15 +218,21 @@ def _field_values_sql(config: ProjectConfig, name: str) -> str:
     ``Alix`` and ``alix`` vote together; a tie goes to the spelling most common in the
     whole population (``Raymond`` over the typo ``Raymod``, a first name over a last name
     typed in its place), and the form shown is the best written one: well cased, then
-    with its accents (``Andrée`` over ``Andree``).
+    with its accents (``Andrée`` over ``Andree``). A valid phone beats one whose range is
+    not allocated.
     """
     rule = config.profiles.rule_for(name)
     column = ident(name)
+    validity = f"{PHONE_VALID}, " if name == "phone" and PHONE_VALID in available else ""
     identity = name in config.identity_fields
     spelled = rule.rule == "most_frequent" and field_type(config, name) == "VARCHAR"
     order: list[str] = []
     if identity:
         order += ["g.holders = 1 DESC", "(g.sources > 1 OR g.declared) DESC"]
+    valid = "true"
+    if name == "phone" and PHONE_VALID in available:
+        order.append("g.valid DESC")
+        valid = f"coalesce(bool_or(v.{PHONE_VALID}), true)"
     if spelled:
         order += [
             "g.spelling_records DESC",
@@ -264,12 +274,12 @@ FROM (
            sum(a.records) OVER (PARTITION BY a.person_id, {fold}) AS spelling_records
     FROM (
         SELECT v.person_id, v.value, count(*) AS records, count(DISTINCT v.source) AS sources,
-               bool_or(v.source_kind = 'people') AS declared,
+               bool_or(v.source_kind = 'people') AS declared, {valid} AS valid,
                min(v.k) AS k, arg_min(v.source, v.k) AS source,
                arg_min(v.record_id, v.k) AS record_id, arg_min(v.observed_at, v.k) AS observed_at
         FROM (
             SELECT person_id, CAST({column} AS VARCHAR) AS value, source, source_kind,
-                   record_id, observed_at, {sort_key_sql(config, rule)} AS k
+                   record_id, observed_at, {validity}{sort_key_sql(config, rule)} AS k
             FROM {STAGE}
             WHERE {column} IS NOT NULL
         ) v
@@ -289,15 +299,17 @@ def profile_values_sql(config: ProjectConfig, available: Sequence[str]) -> str:
             "CAST(NULL AS TIMESTAMP) AS observed_at, FALSE AS chosen WHERE FALSE"
         )
     # one aggregate per field: small hash tables are much faster than one big one
-    return "\nUNION ALL\n".join(_field_values_sql(config, name) for name in fields)
+    return "\nUNION ALL\n".join(_field_values_sql(config, name, available) for name in fields)
 
 
-def profiles_sql(config: ProjectConfig) -> str:
+def profiles_sql(config: ProjectConfig, available: Sequence[str] = ()) -> str:
     """SELECT of ``profiles`` from ``profile_values``, the staged records and persons.
 
     The chosen values are pivoted by joining one filtered scan of ``profile_values`` per
     field: a column scan with a filter and a join on ``person_id`` per field is about twice
     as fast as one ``GROUP BY person_id`` with three ``max(CASE …)`` per field.
+    ``phone_valid`` says whether the chosen phone is valid, where ``records`` (whose
+    columns are ``available``) says it; NULL otherwise.
     """
     fields = profile_fields(config)
     joins: list[str] = []
@@ -319,10 +331,13 @@ def profiles_sql(config: ProjectConfig) -> str:
         for column, source in LIST_COLUMNS.items()
     )
     list_fields = ", ".join(literal(f) for f in LIST_COLUMNS.values())
+    phone = f"f{fields.index('phone')}"
+    validity = f"bool_or({PHONE_VALID})" if PHONE_VALID in available else "NULL"
     select = ",\n       ".join(
         [
             "l.person_id",
             *values,
+            f"ph.{PHONE_VALID} AS {PHONE_VALID}",
             *(f"li.{c}" for c in LIST_COLUMNS),
             "coalesce(s.record_count, 0) AS record_count",
             "s.sources",
@@ -344,12 +359,17 @@ stats AS (
            min(observed_at) AS first_seen_at, max(observed_at) AS last_seen_at
     FROM {STAGE}
     GROUP BY person_id
+),
+phones AS (
+    SELECT phone, CAST({validity} AS BOOLEAN) AS {PHONE_VALID}
+    FROM {STAGE} WHERE phone IS NOT NULL GROUP BY phone
 )
 SELECT {select}
 FROM ({LIVE_PERSONS_SQL}) l
 LEFT JOIN lists li ON li.person_id = l.person_id
 LEFT JOIN stats s ON s.person_id = l.person_id
 {chr(10).join(joins)}
+LEFT JOIN phones ph ON ph.phone = {phone}.value
 """
 
 
@@ -362,7 +382,7 @@ def build_profiles(engine: Engine, config: ProjectConfig) -> ProfilesReport:
     engine.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} AS {stage_sql(config, available)}")
     try:
         engine.create_table_as(PROFILE_VALUES, profile_values_sql(config, available))
-        engine.create_table_as(PROFILES, profiles_sql(config))
+        engine.create_table_as(PROFILES, profiles_sql(config, available))
     finally:
         engine.drop_table(STAGE)
     fields = profile_fields(config)

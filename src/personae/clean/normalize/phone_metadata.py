@@ -27,7 +27,16 @@ from typing import Any
 import phonenumbers
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata
 
-__all__ = ["ASK", "MAX_NSN", "PhoneRules", "home_rules", "is_valid", "read_fast", "rules_for"]
+__all__ = [
+    "ASK",
+    "MAX_NSN",
+    "PhoneRules",
+    "home_rules",
+    "is_valid",
+    "is_well_formed",
+    "read_fast",
+    "rules_for",
+]
 
 MAX_NSN = 17  # phonenumbers' _MAX_LENGTH_FOR_NSN
 #: read_fast's answer when the key needs a branch of parse() not reproduced here
@@ -155,6 +164,18 @@ def is_valid(country_code: int, number: str) -> bool:
     return rules is not None and rules.is_known_type(number)
 
 
+def is_well_formed(country_code: int, number: str) -> bool:
+    """A number of the country's numbering plan: its general pattern and one of its
+    possible lengths (not a local-only one). Its range may be unallocated, so
+    ``is_valid`` may still say no: such a number is kept, flagged as not valid."""
+    for region in COUNTRY_CODE_TO_REGION_CODE.get(country_code, ()):
+        rules = rules_for(country_code, region)
+        possible = rules is not None and len(number) in rules.possible_lengths
+        if possible and rules is not None and rules.matches_general(number):
+            return True
+    return False
+
+
 def _strip_national_prefix(number: str, rules: PhoneRules) -> str | None:
     """parse()'s national prefix stripping; None when it needs phonenumbers itself."""
     if rules.national_prefix is None or not number:
@@ -181,10 +202,11 @@ def _split_country_code(digits: str) -> tuple[int, str]:
     return 0, digits
 
 
-def read_fast(key: str, home: PhoneRules | None) -> str | None:
+def read_fast(key: str, home: PhoneRules | None, *, well_formed: bool = False) -> str | None:
     """phonenumbers' reading of a key (see ``phone_numbers.phone_key``) in the region
-    ``home``: E.164 when valid, None when invalid, :data:`ASK` when the key needs a branch
-    of parse() not reproduced here."""
+    ``home``: E.164 when valid (or, with ``well_formed``, when :func:`is_well_formed`),
+    None when invalid, :data:`ASK` when the key needs a branch of parse() not reproduced
+    here."""
     international: str | None = None
     if key[0] == "+":
         international = key[1:]
@@ -212,6 +234,8 @@ def read_fast(key: str, home: PhoneRules | None) -> str | None:
     national = _strip_national_prefix(number, rules)
     if national is None:
         return ASK  # a national prefix transform rule
-    if len(national) > MAX_NSN or not is_valid(code, national):
+    if len(national) > MAX_NSN:
         return None
-    return f"+{code}{national}"
+    if is_valid(code, national) or (well_formed and is_well_formed(code, national)):
+        return f"+{code}{national}"
+    return None
