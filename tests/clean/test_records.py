@@ -174,3 +174,49 @@ def test_clean_is_rebuilt_from_raw_on_each_run(make_project: MakeProject) -> Non
     before = project.engine.count("records")
     clean(project)
     assert project.engine.count("records") == before == 9
+
+
+MIXED_CONFIG = """
+sources:
+  support:
+    kind: events
+    path: data/support.csv
+    record_id: ticket
+    fields:
+      contact: {column: contact, as: [email, phone]}
+    event:
+      name: Support Ticket Opened
+      timestamp: {column: at}
+"""
+
+MIXED = """\
+ticket,contact,at
+T1, Jean.Dupont@Gmail.com ,2026-01-01
+T2,06 12 34 56 78,2026-01-01
+T3,call me maybe,2026-01-01
+T4,,2026-01-01
+T5,jean@,2026-01-01
+"""
+
+
+def test_a_mixed_contact_column_routes_each_value_by_its_shape(
+    make_project: MakeProject,
+) -> None:
+    project = make_project(MIXED_CONFIG, {"data/support.csv": MIXED})
+    ingest(project)
+    clean(project)
+    support = _records(project, "support")
+    assert (support["T1"]["email"], support["T1"]["phone"]) == ("jean.dupont@gmail.com", None)
+    assert (support["T2"]["email"], support["T2"]["phone"]) == (None, "+33612345678")
+    assert support["T2"]["phone_valid"] is True
+    assert all(support[t]["email"] is None and support[t]["phone"] is None for t in ("T3", "T4"))
+    quality = {
+        field: (filled, invalid, examples)
+        for field, filled, invalid, examples in project.engine.rows(
+            "SELECT field, filled, invalid, examples FROM data_quality WHERE source = 'support'"
+        )
+    }
+    # an e-mail is never an invalid phone, nor a phone an invalid e-mail
+    assert quality["email"] == (2, 1, "jean@")
+    assert quality["phone"] == (2, 1, "call me maybe")
+    assert "contact" not in quality

@@ -80,6 +80,12 @@ def plan_source(config: ProjectConfig, source: SourceConfig) -> list[FieldPlan]:
     for name, spec in specs.items():
         if name == FULL_NAME:
             continue
+        if spec.mixed:
+            plans += [
+                _plan_field(config, target, spec, identity, routed_sql(spec.column, target))
+                for target in spec.mixed
+            ]
+            continue
         plans.append(_plan_field(config, name, spec, identity))
     if FULL_NAME in specs:
         spec = specs[FULL_NAME]
@@ -92,8 +98,19 @@ def plan_source(config: ProjectConfig, source: SourceConfig) -> list[FieldPlan]:
     return plans
 
 
-def _plan_field(config: ProjectConfig, name: str, spec: FieldSpec, identity: set[str]) -> FieldPlan:
-    raw = raw_sql(spec.column)
+def routed_sql(column: str, target: str) -> str:
+    """The values of a mixed e-mail/phone column that have ``target``'s shape: an e-mail
+    holds an '@', a phone does not. A value goes to one field only, so it is never
+    counted invalid for the other in ``data_quality``."""
+    raw = raw_sql(column)
+    test = "> 0" if target == "email" else "= 0"
+    return f"CASE WHEN strpos({raw}, '@') {test} THEN {raw} END"
+
+
+def _plan_field(
+    config: ProjectConfig, name: str, spec: FieldSpec, identity: set[str], raw: str | None = None
+) -> FieldPlan:
+    raw = raw or raw_sql(spec.column)
     if name == "email":
         return FieldPlan(name, raw, clean=normalize.email_sql(raw))
     if name == "phone":
