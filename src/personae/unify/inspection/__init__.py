@@ -6,8 +6,10 @@ against ground truth (the demo's story, the benchmarks).
 """
 
 from personae.unify.inspection.evaluate import (
+    OracleBound,
     PairwiseScores,
     evaluate_against_truth,
+    oracle_bound,
     placeable_truth,
 )
 from personae.unify.inspection.explain import explain_person, explain_records
@@ -28,6 +30,7 @@ __all__ = [
     "HistoryEntry",
     "Link",
     "MatchLink",
+    "OracleBound",
     "PairwiseScores",
     "PersonExplanation",
     "RecordsExplanation",
@@ -35,5 +38,6 @@ __all__ = [
     "evaluate_against_truth",
     "explain_person",
     "explain_records",
+    "oracle_bound",
     "placeable_truth",
 ]
