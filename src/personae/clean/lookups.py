@@ -68,6 +68,7 @@ CLEANERS: dict[str, BatchCleaner] = {
     "gender": _each(lambda raw, _: normalize.gender(raw)),
     "language": _each(lambda raw, _: normalize.language(raw)),
     "text": _each(lambda raw, _: basic.text(raw)),
+    "address": _each(lambda raw, _: normalize.address(raw)),
     "boolean": _each(lambda raw, _: basic.boolean(raw)),
 }
 

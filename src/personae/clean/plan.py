@@ -22,7 +22,7 @@ ATTRIBUTE_LOOKUPS = {
     "last_name": "name",
     "gender": "gender",
     "birth_date": "date",
-    "address": "text",
+    "address": "address",
     "postcode": "postcode",
     "city": "text",
     "country": "country",

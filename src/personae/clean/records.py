@@ -56,6 +56,7 @@ LOOKUP_ORDER = (
     "gender",
     "language",
     "text",
+    "address",
     "boolean",
 )
 

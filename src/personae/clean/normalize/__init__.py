@@ -25,6 +25,7 @@ API
 ``phone(raw, region="FR") -> str | None``                   E.164: ``+33612345678``
 ``phones(values, region="FR", *, workers=1)``               batch form of ``phone``
 ``is_valid_phone(e164) -> bool``                            its range is allocated
+``address(raw) -> str | None``                              ``12 r. Hugo`` -> ``12 rue Hugo``
 ``name(raw) -> str | None``                                 ``JEAN-PIERRE`` -> ``Jean-Pierre``
 ``name_key(raw) -> str | None``                             ``Lefèvre`` -> ``lefevre``
 ``split_full_name(raw, order="first_last")``                ``(first, last)``
@@ -50,12 +51,14 @@ Modules
 =======
 ``outcomes`` (absent/invalid/valid), ``text`` (word keys), ``emails``,
 ``phone_numbers`` and ``phone_metadata`` (its fast reader), ``names``, ``dates``,
-``places`` (countries, postcodes), ``codes`` (gender, language), ``iso_tables`` (the
-ISO tables shipped in ``data/``) and ``batch`` (``normalize_many``).
+``places`` (countries, postcodes), ``addresses`` (street lines), ``codes`` (gender,
+language), ``iso_tables`` (the ISO tables shipped in ``data/``) and ``batch``
+(``normalize_many``).
 """
 
 from __future__ import annotations
 
+from personae.clean.normalize.addresses import address
 from personae.clean.normalize.batch import KINDS, normalize_many
 from personae.clean.normalize.codes import LANGUAGE_ALIASES as LANGUAGE_ALIASES
 from personae.clean.normalize.codes import gender, language
@@ -77,6 +80,7 @@ from personae.clean.normalize.places import country, postcode
 # as PARALLEL_THRESHOLD, set it on the module that defines it)
 __all__ = [
     "KINDS",
+    "address",
     "country",
     "date",
     "email",
