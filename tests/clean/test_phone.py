@@ -8,9 +8,9 @@ import phonenumbers
 import pytest
 
 from personae.clean.normalize import (
-    is_valid_phone,
     outcome,
     phone,
+    phone_kind,
     phone_metadata,
     phone_numbers,
     phones,
@@ -170,10 +170,37 @@ def test_a_well_formed_number_in_an_unallocated_range_is_kept_and_flagged(
     assert phone(raw) is None  # phonenumbers: not a valid number
     assert phone(raw, well_formed=True) == e164
     assert phones([raw, "06 12 34 56 78"], "FR", well_formed=True) == [e164, "+33612345678"]
-    assert not is_valid_phone(e164)
-    assert is_valid_phone("+33612345678")
+    assert phone_kind(e164) == "invalid"
+    assert phone_kind("+33612345678") == "mobile"
+    assert phone_kind("+33145678901") == "other"  # a Paris fixed line
 
 
 @pytest.mark.parametrize("raw", ["0000000000", "06 12 34 56", "06 12 34 56 78 90 12", "abc"])
 def test_malformed_numbers_stay_invalid_even_when_kept_well_formed(raw: str) -> None:
     assert phone(raw, well_formed=True) is None
+
+
+@pytest.mark.parametrize(
+    ("e164", "kind"),
+    [
+        ("+33612345678", "mobile"),
+        ("+33761234567", "mobile"),
+        ("+33145678901", "other"),
+        ("+33912345678", "other"),
+        ("+4917612345678", "mobile"),
+        ("+3222345678", "other"),
+        ("+12015550123", "mobile"),  # the US does not tell mobiles from fixed lines
+        ("+33400123456", "invalid"),
+        ("0612345678", "invalid"),
+        ("+", "invalid"),
+    ],
+)
+def test_phone_kind_agrees_with_phonenumbers(e164: str, kind: str) -> None:
+    assert phone_kind(e164) == kind
+    if kind != "invalid":
+        number = phonenumbers.parse(e164)
+        types = {
+            phonenumbers.PhoneNumberType.MOBILE,
+            phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+        }
+        assert (phonenumbers.number_type(number) in types) == (kind == "mobile")

@@ -94,6 +94,7 @@ def test_phones_written_four_ways_become_one_e164(make_project: MakeProject) -> 
     assert phones == {"+33612345678"}
     assert loyalty["L2"]["phone"] is None  # junk is invalid, never guessed
     assert crm["1"]["phone_valid"] is True and loyalty["L2"]["phone_valid"] is None
+    assert crm["1"]["phone_mobile"] is True
 
 
 def test_a_number_in_an_unallocated_range_is_kept_flagged_not_valid(
@@ -104,6 +105,7 @@ def test_a_number_in_an_unallocated_range_is_kept_flagged_not_valid(
     project = _project(make_project)
     loyalty = _records(project, "loyalty")
     assert (loyalty["L3"]["phone"], loyalty["L3"]["phone_valid"]) == ("+33400123456", False)
+    assert loyalty["L3"]["phone_mobile"] is False
     quality = project.engine.rows(
         "SELECT filled, valid, invalid FROM data_quality WHERE source = 'loyalty' "
         "AND field = 'phone'"

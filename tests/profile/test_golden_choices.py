@@ -157,7 +157,7 @@ def test_a_phone_in_an_unallocated_range_is_kept_and_flagged(
             rec("nps", "n2", 2, 3, "events", phone="+33612345678", phone_valid=True),
             rec("crm", "c3", 3, 1, email="x@y.fr"),
         ],
-        custom={"phone_valid": "BOOLEAN"},
+        custom={"phone_valid": "BOOLEAN", "phone_mobile": "BOOLEAN"},
     )
     build_profiles(engine, CONFIG)
     assert (chosen(engine, 1, "phone"), chosen(engine, 1, "phone_valid")) == (
@@ -170,3 +170,19 @@ def test_a_phone_in_an_unallocated_range_is_kept_and_flagged(
     )
     assert chosen(engine, 3, "phone_valid") is None
     assert chosen(engine, 2, "phones") == ["+33612345678", "+33700000000"]
+
+
+def test_the_person_s_mobile_beats_a_household_landline_the_account_declares(
+    engine: Engine, load_records: Loader
+) -> None:
+    load_records(
+        [
+            rec("crm", "c1", 1, 9, phone="+33145678901", phone_valid=True, phone_mobile=False),
+            rec("orders", "w1", 1, 2, "events", phone="+33612345678", phone_valid=True,
+                phone_mobile=True),
+        ],
+        custom={"phone_valid": "BOOLEAN", "phone_mobile": "BOOLEAN"},
+    )  # fmt: skip
+    build_profiles(engine, CONFIG)
+    assert chosen(engine, 1, "phone") == "+33612345678"
+    assert chosen(engine, 1, "phones") == ["+33145678901", "+33612345678"]

@@ -11,7 +11,7 @@ project's default region: :func:`collected_phone_request` asks for them.
 from __future__ import annotations
 
 from personae.catalog import RAW_COLLECTED
-from personae.clean.lookups import PHONE, PHONE_VALID, LookupRequest, lookup_table
+from personae.clean.lookups import PHONE, PHONE_KIND, LookupRequest, lookup_table
 from personae.clean.normalize import email_sql
 from personae.clean.plan import record_columns
 from personae.config.models import ProjectConfig
@@ -82,7 +82,8 @@ def collected_records_sql(config: ProjectConfig) -> str:
     """A SELECT over raw_collected with exactly the columns of ``records``."""
     mapped = _canonical()
     mapped["phone"] = "lk_phone.value"
-    mapped["phone_valid"] = "TRY_CAST(lkv_phone.value AS BOOLEAN)"
+    mapped["phone_valid"] = "lkv_phone.value <> 'invalid'"
+    mapped["phone_mobile"] = "lkv_phone.value = 'mobile'"
     columns = [
         "source",
         "message_id AS record_id",
@@ -93,7 +94,7 @@ def collected_records_sql(config: ProjectConfig) -> str:
         expr = mapped.get(column, "NULL")
         columns.append(f"CAST({expr} AS {sql_type}) AS {column}")
     region = literal(config.defaults.phone_region.upper())
-    phones, valid = lookup_table(PHONE), lookup_table(PHONE_VALID)
+    phones, valid = lookup_table(PHONE), lookup_table(PHONE_KIND)
     return (
         f"SELECT {', '.join(columns)} FROM {RAW_COLLECTED} "
         f"LEFT JOIN {phones} lk_phone ON lk_phone.raw = {_phone_raw()} AND lk_phone.opt = {region} "

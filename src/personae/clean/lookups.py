@@ -51,12 +51,13 @@ def _split(part: int) -> Callable[[str, str | None], str | None]:
 #: lookup kind of phone numbers: E.164 of every well-formed number, valid or not (the
 #: ``_lookup_phone`` of earlier versions held valid ones only, and is no longer read)
 PHONE = "phone_number"
-#: lookup kind of phone validity: E.164 -> 'true' (range allocated) or 'false'
-PHONE_VALID = "phone_valid"
+#: lookup kind of phone kinds: E.164 -> 'mobile', 'other' (valid) or 'invalid' (range
+#: not allocated)
+PHONE_KIND = "phone_kind"
 
 CLEANERS: dict[str, BatchCleaner] = {
     PHONE: lambda values, region: normalize.phones(values, region or "FR", well_formed=True),
-    PHONE_VALID: _each(lambda e164, _: str(normalize.is_valid_phone(e164)).lower()),
+    PHONE_KIND: _each(lambda e164, _: normalize.phone_kind(e164)),
     "name": _each(lambda raw, _: normalize.name(raw)),
     "name_key": _each(lambda raw, _: normalize.name_key(raw)),
     "first_of": _each(_split(0)),

@@ -153,6 +153,6 @@ def record_columns(config: ProjectConfig) -> list[tuple[str, str]]:
     columns = [(f, "VARCHAR") for f in IDENTITY_FIELDS]
     columns += [(f, types.get(f, "VARCHAR")) for f in ATTRIBUTE_FIELDS]
     columns += [("first_name_key", "VARCHAR"), ("last_name_key", "VARCHAR")]
-    columns += [("phone_valid", "BOOLEAN")]
+    columns += [("phone_valid", "BOOLEAN"), ("phone_mobile", "BOOLEAN")]
     columns += [(name, custom_types[spec.type]) for name, spec in config.custom_fields.items()]
     return columns

@@ -20,7 +20,7 @@ from personae.clean.collected import (
 )
 from personae.clean.lookups import (
     PHONE,
-    PHONE_VALID,
+    PHONE_KIND,
     LookupRequest,
     lookup_table,
     refresh_lookup,
@@ -46,7 +46,7 @@ LOOKUP_ORDER = (
     "country",
     "postcode",
     PHONE,
-    PHONE_VALID,
+    PHONE_KIND,
     "first_of",
     "last_of",
     "name",
@@ -178,7 +178,7 @@ def _lookup_requests(
             for k in ("name", "first_of", "last_of")
         )
         return [LookupRequest(kind, names)]
-    if kind == PHONE_VALID:
+    if kind == PHONE_KIND:
         numbers = (
             f"SELECT '' AS opt, value AS raw FROM {lookup_table(PHONE)} WHERE value IS NOT NULL"
         )
@@ -250,10 +250,11 @@ def _clean_select(
             columns.append(f"{key_alias}.value AS {plan.field}_key")
         if plan.field == "phone":
             joins.append(
-                f"LEFT JOIN {lookup_table(PHONE_VALID)} lkv_phone "
+                f"LEFT JOIN {lookup_table(PHONE_KIND)} lkv_phone "
                 f"ON lkv_phone.raw = {alias}.value AND lkv_phone.opt = ''"
             )
-            columns.append("TRY_CAST(lkv_phone.value AS BOOLEAN) AS phone_valid")
+            columns.append("lkv_phone.value <> 'invalid' AS phone_valid")
+            columns.append("lkv_phone.value = 'mobile' AS phone_mobile")
     if source.updated_at is not None:
         updated = timestamp_sql(raw_sql(source.updated_at.column), source.updated_at.format)
         columns.append(f"coalesce({updated}, l._loaded_at) AS observed_at")
@@ -313,7 +314,7 @@ def _records_select(
 ) -> str:
     mapped = {p.field for p in plans}
     mapped |= {f"{p.field}_key" for p in plans if p.field in ("first_name", "last_name")}
-    mapped |= {"phone_valid" for p in plans if p.field == "phone"}
+    mapped |= {c for p in plans if p.field == "phone" for c in ("phone_valid", "phone_mobile")}
     if source.event is not None:
         observed = "coalesce(timestamp, _loaded_at)"
     elif source.updated_at is not None:

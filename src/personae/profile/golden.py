@@ -29,7 +29,8 @@ first_non_null     the oldest ``observed_at``, then source priority
 =================  =============================================================
 
 Before any rule, identity values (e-mails, phones, ids) rank by whose they are: a value
-no other person holds first, then a value declared in a ``people`` source or seen in two
+no other person holds first; for phones, a valid one, then a mobile (a fixed line is
+often a household's); then a value declared in a ``people`` source or seen in two
 sources (not a guest checkout's address seen once). Text under ``most_frequent`` is
 counted by spelling (case and accents folded); ties go to the spelling most common in the
 whole population, and the best written form (well cased, accented) is shown.
@@ -67,6 +68,8 @@ from personae.sql import ident, literal
 LIST_COLUMNS: dict[str, str] = {"emails": "email", "phones": "phone"}
 #: whether the chosen phone is valid (its range allocated), from ``records.phone_valid``
 PHONE_VALID = "phone_valid"
+#: whether a phone is a mobile's, from ``records.phone_mobile`` (survivorship prefers them)
+PHONE_MOBILE = "phone_mobile"
 #: per-person statistics over all of the person's records
 STAT_COLUMNS: tuple[str, ...] = ("record_count", "sources", "first_seen_at", "last_seen_at")
 
@@ -196,8 +199,7 @@ STAGE = "_profile_records"
 def stage_sql(config: ProjectConfig, available: Sequence[str]) -> str:
     """Records of live persons with the columns the profile needs."""
     fields = [name for name in value_fields(config) if name in available]
-    if PHONE_VALID in available:
-        fields.append(PHONE_VALID)
+    fields += [c for c in (PHONE_VALID, PHONE_MOBILE) if c in available]
     columns = "".join(f", r.{ident(name)}" for name in fields)
     return (
         f"SELECT m.person_id, r.source, r.record_id, r.source_kind, r.observed_at{columns} "
@@ -219,20 +221,23 @@ def _field_values_sql(config: ProjectConfig, name: str, available: Sequence[str]
     whole population (``Raymond`` over the typo ``Raymod``, a first name over a last name
     typed in its place), and the form shown is the best written one: well cased, then
     with its accents (``Andrée`` over ``Andree``). A valid phone beats one whose range is
-    not allocated.
+    not allocated, then a mobile beats a fixed line (often a household's), before the
+    sources are counted.
     """
     rule = config.profiles.rule_for(name)
     column = ident(name)
-    validity = f"{PHONE_VALID}, " if name == "phone" and PHONE_VALID in available else ""
+    kinds = [c for c in (PHONE_VALID, PHONE_MOBILE) if name == "phone" and c in available]
+    validity = "".join(f"{c}, " for c in kinds)
     identity = name in config.identity_fields
     spelled = rule.rule == "most_frequent" and field_type(config, name) == "VARCHAR"
     order: list[str] = []
     if identity:
-        order += ["g.holders = 1 DESC", "(g.sources > 1 OR g.declared) DESC"]
-    valid = "true"
-    if name == "phone" and PHONE_VALID in available:
-        order.append("g.valid DESC")
-        valid = f"coalesce(bool_or(v.{PHONE_VALID}), true)"
+        order.append("g.holders = 1 DESC")
+    # a valid phone, then a mobile (a person's own, where a fixed line is a household's)
+    order += [f"g.{c} DESC" for c in kinds]
+    if identity:
+        order.append("(g.sources > 1 OR g.declared) DESC")
+    flags = "".join(f"coalesce(bool_or(v.{c}), false) AS {c}, " for c in kinds)
     if spelled:
         order += [
             "g.spelling_records DESC",
@@ -274,7 +279,7 @@ FROM (
            sum(a.records) OVER (PARTITION BY a.person_id, {fold}) AS spelling_records
     FROM (
         SELECT v.person_id, v.value, count(*) AS records, count(DISTINCT v.source) AS sources,
-               bool_or(v.source_kind = 'people') AS declared, {valid} AS valid,
+               bool_or(v.source_kind = 'people') AS declared, {flags}
                min(v.k) AS k, arg_min(v.source, v.k) AS source,
                arg_min(v.record_id, v.k) AS record_id, arg_min(v.observed_at, v.k) AS observed_at
         FROM (

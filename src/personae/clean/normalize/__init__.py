@@ -24,7 +24,7 @@ API
 ``email_sql(column_sql) -> str``                            DuckDB SQL giving ``email``
 ``phone(raw, region="FR") -> str | None``                   E.164: ``+33612345678``
 ``phones(values, region="FR", *, workers=1)``               batch form of ``phone``
-``is_valid_phone(e164) -> bool``                            its range is allocated
+``phone_kind(e164) -> str``                                 ``mobile``/``other``/``invalid``
 ``address(raw) -> str | None``                              ``12 r. Hugo`` -> ``12 rue Hugo``
 ``name(raw) -> str | None``                                 ``JEAN-PIERRE`` -> ``Jean-Pierre``
 ``name_key(raw) -> str | None``                             ``Lefèvre`` -> ``lefevre``
@@ -71,7 +71,7 @@ from personae.clean.normalize.names import name, name_key, split_full_name
 from personae.clean.normalize.outcomes import Outcome as Outcome
 from personae.clean.normalize.outcomes import is_blank, outcome
 from personae.clean.normalize.phone_numbers import PARALLEL_THRESHOLD as PARALLEL_THRESHOLD
-from personae.clean.normalize.phone_numbers import is_valid_phone, phone, phones
+from personae.clean.normalize.phone_numbers import phone, phone_kind, phones
 from personae.clean.normalize.places import COUNTRY_ALIASES as COUNTRY_ALIASES
 from personae.clean.normalize.places import COUNTRY_CODES as COUNTRY_CODES
 from personae.clean.normalize.places import country, postcode
@@ -87,13 +87,13 @@ __all__ = [
     "email_sql",
     "gender",
     "is_blank",
-    "is_valid_phone",
     "language",
     "name",
     "name_key",
     "normalize_many",
     "outcome",
     "phone",
+    "phone_kind",
     "phones",
     "postcode",
     "split_full_name",

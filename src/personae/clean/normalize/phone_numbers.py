@@ -6,7 +6,7 @@ international prefix ("+33 (0)6 ..."). Letters or other symbols make it invalid.
 phone(raw) is phonenumbers' reading of the key: E.164 when is_valid_number, else None;
 with ``well_formed=True`` a number phonenumbers finds invalid only because its range is
 unallocated (the right length and shape for its country) is kept too, and
-:func:`is_valid_phone` tells the two apart.
+:func:`phone_kind` tells the two apart, and mobiles from other lines.
 Almost every key is answered by the metadata reader of :mod:`.phone_metadata`; the rest
 go to :func:`read_with_phonenumbers`, the reference reading.
 """
@@ -17,6 +17,7 @@ import multiprocessing
 import re
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from typing import Literal
 
 import phonenumbers
 
@@ -24,15 +25,18 @@ from personae.clean.normalize.phone_metadata import (
     ASK,
     PhoneRules,
     home_rules,
+    is_mobile,
+    is_valid,
     is_well_formed,
     read_fast,
+    split_country_code,
 )
 
 __all__ = [
     "PARALLEL_THRESHOLD",
-    "is_valid_phone",
     "phone",
     "phone_key",
+    "phone_kind",
     "phones",
     "read_with_phonenumbers",
 ]
@@ -87,9 +91,18 @@ def _read(
     return value
 
 
-def is_valid_phone(e164: str) -> bool:
-    """Whether phonenumbers finds an E.164 number valid (its range is allocated)."""
-    return e164[:1] == "+" and _read(e164, None, None) is not None
+#: what :func:`phone_kind` answers
+PhoneKind = Literal["mobile", "other", "invalid"]
+
+
+def phone_kind(e164: str) -> PhoneKind:
+    """``mobile`` (a valid number of a mobile range: a person's own), ``other`` (a valid
+    fixed line, often a household's, or a service number), ``invalid`` (its range is not
+    allocated, or not E.164)."""
+    code, national = split_country_code(e164[1:]) if e164[1:2].isdigit() else (0, "")
+    if e164[:1] != "+" or not code or not is_valid(code, national):
+        return "invalid"
+    return "mobile" if is_mobile(code, national) else "other"
 
 
 def _region(region: str | None) -> str | None:
