@@ -128,7 +128,8 @@ RECORDS: Final = Table(
     columns=("source", "record_id", "source_kind", "observed_at"),
     dynamic=True,
     doc="one row per source record (latest version) with canonical, cleaned fields; "
-    "phone_valid says whether the phone's range is allocated, phone_mobile whether it is a mobile's",
+    "phone_valid says whether the phone's range is allocated, phone_mobile whether it is "
+    "a mobile's",
 )
 EVENTS: Final = Table(
     "events",
