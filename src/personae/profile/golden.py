@@ -208,21 +208,29 @@ def stage_sql(config: ProjectConfig, available: Sequence[str]) -> str:
     )
 
 
+def _spelling(value: str) -> str:
+    """A text value with case and accents folded: the spelling it writes."""
+    return f"lower(strip_accents({value}))"
+
+
 def _field_values_sql(config: ProjectConfig, name: str, available: Sequence[str]) -> str:
     """The values of one field: grouped per (person, value), best record, chosen flag.
 
-    Before the rule, identity values (e-mails, phones, ids) rank by whose they are: a value
-    no other person holds beats a shared one (a family e-mail, a household landline, a
-    junk value), then a value the person declared (in a record of a ``people`` source: an
-    account, a loyalty card) or used in two sources or more (the address they use
-    everywhere) beats one seen in a single event source (a guest checkout's). Text values under
-    ``most_frequent`` are counted as spellings: case and accents folded, so ``ALIX``,
-    ``Alix`` and ``alix`` vote together; a tie goes to the spelling most common in the
-    whole population (``Raymond`` over the typo ``Raymod``, a first name over a last name
-    typed in its place), and the form shown is the best written one: well cased, then
-    with its accents (``Andrée`` over ``Andree``). A valid phone beats one whose range is
-    not allocated, then a mobile beats a fixed line (often a household's), before the
-    sources are counted.
+    Before the rule, identity values (e-mails, phones, ids) rank by whose they are:
+
+    1. a value no other person holds beats a shared one (a family e-mail, a household
+       landline, a junk value);
+    2. for phones, a valid one beats one whose range is not allocated, then a mobile
+       beats a fixed line (often a household's);
+    3. a value the person declared (in a record of a ``people`` source: an account, a
+       loyalty card) or used in two sources or more (the address they use everywhere)
+       beats one seen in a single event source (a guest checkout's).
+
+    Text under ``most_frequent`` is counted by spelling: case and accents folded, so
+    ``ALIX``, ``Alix`` and ``alix`` vote together. A tie goes to the spelling most common
+    in the whole population (``Raymond`` over the typo ``Raymod``, a first name over a
+    last name typed in its place), and the form shown is the best written one: well
+    cased, then with its accents (``Andrée`` over ``Andree``).
     """
     rule = config.profiles.rule_for(name)
     column = ident(name)
@@ -249,13 +257,14 @@ def _field_values_sql(config: ProjectConfig, name: str, available: Sequence[str]
     elif rule.rule == "most_frequent":
         order.append("g.records DESC")
     order.append("g.k")
-    fold = "lower(strip_accents(a.value))" if spelled else "a.value"
+    fold = _spelling("a.value") if spelled else "a.value"
     population = ""
     extra = "1 AS holders, 0 AS population, 0 AS spelling_population"
     if identity or spelled:
         population = f"""
     LEFT JOIN (
-        SELECT value, n, holders, sum(n) OVER (PARTITION BY {fold.replace("a.", "")})
+        SELECT value, n, holders,
+               sum(n) OVER (PARTITION BY {_spelling("value") if spelled else "value"})
                    AS spelling_population
         FROM (
             SELECT CAST({column} AS VARCHAR) AS value, count(*) AS n,
