@@ -28,12 +28,12 @@ most_frequent      the value held by most records, then the most recent record,
 first_non_null     the oldest ``observed_at``, then source priority
 =================  =============================================================
 
-Before any rule, identity values (e-mails, phones, ids) rank by whose they are: a value
-no other person holds first; for phones, a valid one, then a mobile (a fixed line is
-often a household's); then a value declared in a ``people`` source or seen in two
-sources (not a guest checkout's address seen once). Text under ``most_frequent`` is
-counted by spelling (case and accents folded); ties go to the spelling most common in the
-whole population, and the best written form (well cased, accented) is shown.
+Before any rule, e-mails and phones rank by whose they are: a value no other person holds
+first; for phones, a valid one, then a mobile (a fixed line is often a household's); then
+a value declared in a ``people`` source or seen in two sources (not a guest checkout's
+address seen once). Text under ``most_frequent`` (not codes such as gender or country)
+is counted by spelling (case and accents folded); ties go to the spelling most common in
+the whole population, and the best written form (well cased, accented) is shown.
 
 Each rule compares ``observed_at`` in whole seconds; a record without ``observed_at``
 loses every time-based comparison. Records still tied are ordered by a hash of
@@ -70,6 +70,10 @@ LIST_COLUMNS: dict[str, str] = {"emails": "email", "phones": "phone"}
 PHONE_VALID = "phone_valid"
 #: whether a phone is a mobile's, from ``records.phone_mobile`` (survivorship prefers them)
 PHONE_MOBILE = "phone_mobile"
+#: the ways to reach a person, ranked by whose they are before the rule
+CONTACT_FIELDS: tuple[str, ...] = ("email", "phone")
+#: fields cleaned to codes (one spelling per value): never counted by spelling
+CODED_FIELDS: tuple[str, ...] = ("gender", "country", "language", "postcode")
 #: per-person statistics over all of the person's records
 STAT_COLUMNS: tuple[str, ...] = ("record_count", "sources", "first_seen_at", "last_seen_at")
 
@@ -216,7 +220,7 @@ def _spelling(value: str) -> str:
 def _field_values_sql(config: ProjectConfig, name: str, available: Sequence[str]) -> str:
     """The values of one field: grouped per (person, value), best record, chosen flag.
 
-    Before the rule, identity values (e-mails, phones, ids) rank by whose they are:
+    Before the rule, e-mails and phones (:data:`CONTACT_FIELDS`) rank by whose they are:
 
     1. a value no other person holds beats a shared one (a family e-mail, a household
        landline, a junk value);
@@ -226,74 +230,81 @@ def _field_values_sql(config: ProjectConfig, name: str, available: Sequence[str]
        loyalty card) or used in two sources or more (the address they use everywhere)
        beats one seen in a single event source (a guest checkout's).
 
-    Text under ``most_frequent`` is counted by spelling: case and accents folded, so
-    ``ALIX``, ``Alix`` and ``alix`` vote together. A tie goes to the spelling most common
-    in the whole population (``Raymond`` over the typo ``Raymod``, a first name over a
-    last name typed in its place), and the form shown is the best written one: well
-    cased, then with its accents (``Andrée`` over ``Andree``).
+    Text under ``most_frequent`` (codes aside: :data:`CODED_FIELDS`) is counted by
+    spelling: case and accents folded, so ``ALIX``, ``Alix`` and ``alix`` vote together.
+    A tie goes to the spelling most common in the whole population (``Raymond`` over the
+    typo ``Raymod``, a first name over a last name typed in its place), and the form
+    shown is the best written one: well cased, then with its accents (``Andrée`` over
+    ``Andree``).
     """
     rule = config.profiles.rule_for(name)
     column = ident(name)
     kinds = [c for c in (PHONE_VALID, PHONE_MOBILE) if name == "phone" and c in available]
-    validity = "".join(f"{c}, " for c in kinds)
-    identity = name in config.identity_fields
-    spelled = rule.rule == "most_frequent" and field_type(config, name) == "VARCHAR"
+    identity = name in CONTACT_FIELDS
+    spelled = (
+        rule.rule == "most_frequent"
+        and field_type(config, name) == "VARCHAR"
+        and name not in CODED_FIELDS
+    )
+    # each criterion is computed only for the fields it ranks: they cost time at scale
+    group: list[str] = [f"coalesce(bool_or(v.{c}), false) AS {c}" for c in kinds]
+    outer: list[str] = []
     order: list[str] = []
     if identity:
-        order.append("g.holders = 1 DESC")
+        group.append(
+            "min(v.source) <> max(v.source) OR bool_or(v.source_kind = 'people') AS supported"
+        )
+        outer.append("coalesce(p.shared, false) AS shared")
+        order.append("shared")
     # a valid phone, then a mobile (a person's own, where a fixed line is a household's)
-    order += [f"g.{c} DESC" for c in kinds]
+    order += [f"{c} DESC" for c in kinds]
     if identity:
-        order.append("(g.sources > 1 OR g.declared) DESC")
-    flags = "".join(f"coalesce(bool_or(v.{c}), false) AS {c}, " for c in kinds)
+        order.append("supported DESC")
     if spelled:
+        outer += [
+            f"sum(a.records) OVER (PARTITION BY a.person_id, {_spelling('a.value')}) "
+            "AS spelling_records",
+            "p.spelling_population",
+            "p.n AS population",
+            r"regexp_matches(a.value, '\p{Lu}\p{Lu}') "
+            "OR (a.value = lower(a.value) AND a.value <> upper(a.value)) AS bad_case",
+        ]
         order += [
-            "g.spelling_records DESC",
-            "g.spelling_population DESC",
-            "g.bad_case",
-            "g.value = strip_accents(g.value)",
-            "g.population DESC",
+            "spelling_records DESC",
+            "spelling_population DESC",
+            "bad_case",
+            "value = strip_accents(value)",
+            "population DESC",
         ]
     elif rule.rule == "most_frequent":
-        order.append("g.records DESC")
-    order.append("g.k")
-    fold = _spelling("a.value") if spelled else "a.value"
+        order.append("records DESC")
+    order.append("k")
     population = ""
-    extra = "1 AS holders, 0 AS population, 0 AS spelling_population"
     if identity or spelled:
+        spelling = _spelling("value") if spelled else "value"
         population = f"""
     LEFT JOIN (
-        SELECT value, n, holders,
-               sum(n) OVER (PARTITION BY {_spelling("value") if spelled else "value"})
-                   AS spelling_population
+        SELECT value, n, shared, sum(n) OVER (PARTITION BY {spelling}) AS spelling_population
         FROM (
             SELECT CAST({column} AS VARCHAR) AS value, count(*) AS n,
-                   count(DISTINCT person_id) AS holders
+                   min(person_id) <> max(person_id) AS shared
             FROM {STAGE} WHERE {column} IS NOT NULL GROUP BY 1)
     ) p ON p.value = a.value"""
-        extra = "p.holders, p.n AS population, p.spelling_population"
-    bad_case = (
-        r"regexp_matches(a.value, '\p{Lu}\p{Lu}') "
-        "OR (a.value = lower(a.value) AND a.value <> upper(a.value))"
-        if spelled
-        else "false"
-    )
+    flags = "".join(f"{c}, " for c in kinds)
     return f"""
 SELECT g.person_id, {literal(name)} AS field, g.value, g.records,
        g.source, g.record_id, g.observed_at,
        row_number() OVER (PARTITION BY g.person_id ORDER BY {", ".join(order)}) = 1
            AS chosen
 FROM (
-    SELECT a.*, {extra}, ({bad_case}) AS bad_case,
-           sum(a.records) OVER (PARTITION BY a.person_id, {fold}) AS spelling_records
+    SELECT a.*{"".join(", " + c for c in outer)}
     FROM (
-        SELECT v.person_id, v.value, count(*) AS records, count(DISTINCT v.source) AS sources,
-               bool_or(v.source_kind = 'people') AS declared, {flags}
+        SELECT v.person_id, v.value, count(*) AS records,{"".join(" " + c + "," for c in group)}
                min(v.k) AS k, arg_min(v.source, v.k) AS source,
                arg_min(v.record_id, v.k) AS record_id, arg_min(v.observed_at, v.k) AS observed_at
         FROM (
             SELECT person_id, CAST({column} AS VARCHAR) AS value, source, source_kind,
-                   record_id, observed_at, {validity}{sort_key_sql(config, rule)} AS k
+                   record_id, observed_at, {flags}{sort_key_sql(config, rule)} AS k
             FROM {STAGE}
             WHERE {column} IS NOT NULL
         ) v
