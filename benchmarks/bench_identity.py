@@ -52,7 +52,12 @@ from personae.pipeline import run
 from personae.project import Project
 from personae.unify import resolve_identities
 from personae.unify.components import connected_components
-from personae.unify.inspection import PairwiseScores, evaluate_against_truth, placeable_truth
+from personae.unify.inspection import (
+    PairwiseScores,
+    evaluate_against_truth,
+    oracle_bound,
+    placeable_truth,
+)
 
 #: source records per demo person (measured on the generator's defaults)
 RECORDS_PER_PERSON = 8.64
@@ -248,6 +253,7 @@ def accuracy(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     plain_splink(engine, "bench_splink", threshold)
     score("plain Splink", "bench_splink", time.perf_counter() - started)
+    ceilings = {scope: oracle_bound(engine, truth).recall for scope, truth in scopes.items()}
     project.close()
 
     print(
@@ -265,6 +271,15 @@ def accuracy(args: argparse.Namespace) -> None:
                 f"{name:<30}{found.precision:>8.4f}{found.recall:>8.4f}{found.f1:>8.4f}"
                 f"{found.persons:>10,}{seconds:>9.1f}"
             )
+    print(
+        "\nevidence ceiling (oracle following shared e-mails, phones, ids and identical "
+        "names within each real person): "
+        + ", ".join(
+            f"{scope} R {ceilings[scope]:.4f}, personae at "
+            f"{results['personae'][0][scope].recall / ceilings[scope]:.1%} of it"
+            for scope in scopes
+        )
+    )
     print("\nlargest person (records): " + ", ".join(f"{k} {v:,}" for k, v in largest.items()))
     best = results["personae"][0]
     print()

@@ -127,7 +127,9 @@ RECORDS: Final = Table(
     owner="clean",
     columns=("source", "record_id", "source_kind", "observed_at"),
     dynamic=True,
-    doc="one row per source record (latest version) with canonical, cleaned fields",
+    doc="one row per source record (latest version) with canonical, cleaned fields; "
+    "phone_valid says whether the phone's range is allocated, phone_mobile whether it is "
+    "a mobile's",
 )
 EVENTS: Final = Table(
     "events",
@@ -253,7 +255,8 @@ PROFILES: Final = Table(
     owner="profile",
     columns=("person_id", "record_count", "sources", "first_seen_at", "last_seen_at"),
     dynamic=True,
-    doc="one golden record per live person, each value with its source and record",
+    doc="one golden record per live person, each value with its source and record; "
+    "phone_valid says whether the chosen phone's range is allocated",
 )
 TRAITS: Final = Table(
     "traits",

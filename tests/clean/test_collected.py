@@ -10,7 +10,7 @@ from personae.clean.collected import (
     collected_phone_request,
     collected_records_sql,
 )
-from personae.clean.lookups import refresh_lookup
+from personae.clean.lookups import PHONE, PHONE_KIND, refresh_lookup
 from personae.clean.plan import record_columns
 from personae.collect.status import tracking_plan_counts
 from personae.ingest.collected import load_collected
@@ -76,7 +76,8 @@ def test_records_and_events_match_the_clean_tables(serve: ServeFactory) -> None:
     s.collector.flush()
     with _load(s.root) as project:
         engine = project.engine
-        refresh_lookup(engine, "phone", [collected_phone_request(project.config)])
+        refresh_lookup(engine, PHONE, [collected_phone_request(project.config)])
+        refresh_lookup(engine, PHONE_KIND, [])
         engine.create_table_as("_r", collected_records_sql(project.config))
         engine.create_table_as("_e", collected_events_sql(project.config))
         expected = ["source", "record_id", "source_kind", "observed_at"]

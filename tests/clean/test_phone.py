@@ -7,7 +7,14 @@ import random
 import phonenumbers
 import pytest
 
-from personae.clean.normalize import outcome, phone, phone_metadata, phone_numbers, phones
+from personae.clean.normalize import (
+    outcome,
+    phone,
+    phone_kind,
+    phone_metadata,
+    phone_numbers,
+    phones,
+)
 
 # --------------------------------------------------------------------------- phones
 
@@ -129,3 +136,71 @@ def test_fast_phone_reader_agrees_with_phonenumbers() -> None:
         answered += 1
         assert fast == phone_numbers.read_with_phonenumbers(key, region), (key, region)
     assert answered > 2500
+
+
+def test_fast_reader_keeps_the_same_well_formed_numbers_as_phonenumbers() -> None:
+    answered = kept = 0
+    for key, region in _random_keys(3000, seed=12):
+        home = phone_metadata.home_rules(region)
+        fast = phone_metadata.read_fast(key, home, well_formed=True)
+        if fast == phone_metadata.ASK:
+            continue
+        answered += 1
+        reference = phone_numbers.read_with_phonenumbers(key, region, well_formed=True)
+        assert fast == reference, (key, region)
+        kept += fast is not None and phone_metadata.read_fast(key, home) is None
+    assert answered > 2500 and kept > 50
+
+
+# --------------------------------------------------------------------------- unallocated ranges
+
+
+@pytest.mark.parametrize(
+    ("raw", "e164"),
+    [
+        ("04 00 12 34 56", "+33400123456"),  # French geographic, range not allocated
+        ("07 00 00 00 00", "+33700000000"),
+        ("+49 100 1234567", "+491001234567"),
+        ("+32 400 00 00 00", "+32400000000"),
+    ],
+)
+def test_a_well_formed_number_in_an_unallocated_range_is_kept_and_flagged(
+    raw: str, e164: str
+) -> None:
+    assert phone(raw) is None  # phonenumbers: not a valid number
+    assert phone(raw, well_formed=True) == e164
+    assert phones([raw, "06 12 34 56 78"], "FR", well_formed=True) == [e164, "+33612345678"]
+    assert phone_kind(e164) == "invalid"
+    assert phone_kind("+33612345678") == "mobile"
+    assert phone_kind("+33145678901") == "other"  # a Paris fixed line
+
+
+@pytest.mark.parametrize("raw", ["0000000000", "06 12 34 56", "06 12 34 56 78 90 12", "abc"])
+def test_malformed_numbers_stay_invalid_even_when_kept_well_formed(raw: str) -> None:
+    assert phone(raw, well_formed=True) is None
+
+
+@pytest.mark.parametrize(
+    ("e164", "kind"),
+    [
+        ("+33612345678", "mobile"),
+        ("+33761234567", "mobile"),
+        ("+33145678901", "other"),
+        ("+33912345678", "other"),
+        ("+4917612345678", "mobile"),
+        ("+3222345678", "other"),
+        ("+12015550123", "mobile"),  # the US does not tell mobiles from fixed lines
+        ("+33400123456", "invalid"),
+        ("0612345678", "invalid"),
+        ("+", "invalid"),
+    ],
+)
+def test_phone_kind_agrees_with_phonenumbers(e164: str, kind: str) -> None:
+    assert phone_kind(e164) == kind
+    if kind != "invalid":
+        number = phonenumbers.parse(e164)
+        types = {
+            phonenumbers.PhoneNumberType.MOBILE,
+            phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+        }
+        assert (phonenumbers.number_type(number) in types) == (kind == "mobile")

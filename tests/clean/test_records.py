@@ -59,6 +59,7 @@ LOYALTY = """\
 card,tel,dob
 L1,06.12.34.56.78,3/4/85
 L2,0000000000,13/13/85
+L3,04 00 12 34 56,
 """
 
 SUPPORT = """\
@@ -92,6 +93,24 @@ def test_phones_written_four_ways_become_one_e164(make_project: MakeProject) -> 
     phones = {crm[i]["phone"] for i in "1234"} | {loyalty["L1"]["phone"]}
     assert phones == {"+33612345678"}
     assert loyalty["L2"]["phone"] is None  # junk is invalid, never guessed
+    assert crm["1"]["phone_valid"] is True and loyalty["L2"]["phone_valid"] is None
+    assert crm["1"]["phone_mobile"] is True
+
+
+def test_a_number_in_an_unallocated_range_is_kept_flagged_not_valid(
+    make_project: MakeProject,
+) -> None:
+    # phonenumbers finds +33 4 00… invalid (range not allocated): it used to become NULL,
+    # and so was lost as an identifier; it is well formed, so it is kept and flagged
+    project = _project(make_project)
+    loyalty = _records(project, "loyalty")
+    assert (loyalty["L3"]["phone"], loyalty["L3"]["phone_valid"]) == ("+33400123456", False)
+    assert loyalty["L3"]["phone_mobile"] is False
+    quality = project.engine.rows(
+        "SELECT filled, valid, invalid FROM data_quality WHERE source = 'loyalty' "
+        "AND field = 'phone'"
+    )
+    assert quality == [(3, 2, 1)]  # the junk only
 
 
 def test_emails_names_and_keys(make_project: MakeProject) -> None:
@@ -156,4 +175,50 @@ def test_clean_is_rebuilt_from_raw_on_each_run(make_project: MakeProject) -> Non
     project = _project(make_project)
     before = project.engine.count("records")
     clean(project)
-    assert project.engine.count("records") == before == 8
+    assert project.engine.count("records") == before == 9
+
+
+MIXED_CONFIG = """
+sources:
+  support:
+    kind: events
+    path: data/support.csv
+    record_id: ticket
+    fields:
+      contact: {column: contact, as: [email, phone]}
+    event:
+      name: Support Ticket Opened
+      timestamp: {column: at}
+"""
+
+MIXED = """\
+ticket,contact,at
+T1, Jean.Dupont@Gmail.com ,2026-01-01
+T2,06 12 34 56 78,2026-01-01
+T3,call me maybe,2026-01-01
+T4,,2026-01-01
+T5,jean@,2026-01-01
+"""
+
+
+def test_a_mixed_contact_column_routes_each_value_by_its_shape(
+    make_project: MakeProject,
+) -> None:
+    project = make_project(MIXED_CONFIG, {"data/support.csv": MIXED})
+    ingest(project)
+    clean(project)
+    support = _records(project, "support")
+    assert (support["T1"]["email"], support["T1"]["phone"]) == ("jean.dupont@gmail.com", None)
+    assert (support["T2"]["email"], support["T2"]["phone"]) == (None, "+33612345678")
+    assert support["T2"]["phone_valid"] is True
+    assert all(support[t]["email"] is None and support[t]["phone"] is None for t in ("T3", "T4"))
+    quality = {
+        field: (filled, invalid, examples)
+        for field, filled, invalid, examples in project.engine.rows(
+            "SELECT field, filled, invalid, examples FROM data_quality WHERE source = 'support'"
+        )
+    }
+    # an e-mail is never an invalid phone, nor a phone an invalid e-mail
+    assert quality["email"] == (2, 1, "jean@")
+    assert quality["phone"] == (2, 1, "call me maybe")
+    assert "contact" not in quality

@@ -74,6 +74,10 @@ def test_demo_tells_the_story(tmp_path: Path) -> None:
     assert code == 0, out
     for expected in ("Records per source", "persons found", "Largest persons", "precision"):
         assert expected in out
+    text = " ".join(out.split())  # rich wraps long lines
+    assert "Evidence ceiling" in text and "of the true pairs; recall is" in text
+    golden = text[text.index("Golden records vs ground truth") :]
+    assert all(f in golden for f in ("first_name", "email", "phone", "address", "all fields"))
     assert "vip_accessories" in out and "champions" in out
 
 

@@ -104,3 +104,38 @@ def test_a_destination_without_a_known_type_says_what_to_write() -> None:
     assert str(err.value) == (
         "personae.yml: destinations.a: needs 'type:' to say which kind it is; one of: file"
     )
+
+
+MIXED = """
+sources:
+  support:
+    kind: events
+    path: data/support.csv
+    fields:
+{fields}
+    event: {{name: Ticket, timestamp: {{column: at}}}}
+"""
+
+
+def test_a_mixed_column_is_declared_once_with_the_fields_it_routes_to() -> None:
+    config = parse_config(MIXED.format(fields="      contact: {column: c, as: [email, phone]}"))
+    spec = config.sources["support"].field_specs()["contact"]
+    assert (spec.column, spec.mixed) == ("c", ("email", "phone"))
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ("      contact: {column: c, as: [email]}", r"fields.contact.as must list .* each once"),
+        ("      contact: {column: c, as: [email, name]}", r"among email, phone"),
+        ("      contact: {column: c, as: [email, phone], format: x}", r"not format; write"),
+        ("      email: {column: c, as: [email, phone]}", r"a name of its own, e.g. contact:"),
+        (
+            "      contact: {column: c, as: [email, phone]}\n      email: e",
+            r"email is mapped twice, by fields.contact .* and by fields.email; map each field",
+        ),
+    ],
+)
+def test_a_mixed_column_is_checked_strictly(fields: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse_config(MIXED.format(fields=fields))

@@ -410,3 +410,24 @@ def test_the_demo_config_names_the_engine_asked_for() -> None:
     assert spark.type == "spark" and spark.master == "local[2]"  # type: ignore[union-attr]
     with pytest.raises(ValueError, match="unknown engine 'oracle'"):
         config_text(day, "oracle")
+
+
+def test_true_attributes_of_every_person(demo: Demo) -> None:
+    with (demo.root / "truth" / "persons.csv").open(encoding="utf-8", newline="") as handle:
+        persons = {row["person"]: row for row in csv.DictReader(handle)}
+    assert len(persons) == PEOPLE
+    assert {r["person"] for r in demo.truth_rows} <= set(persons)
+    for row in persons.values():
+        assert re.fullmatch(r"\+\d{10,13}", row["phone"]), row
+        assert re.fullmatch(r"\d{4}-\d\d-\d\d", row["birth_date"]), row
+        assert row["email"] == row["email"].lower() and "@" in row["email"], row
+        assert row["first_name"] and row["last_name"] and row["address"], row
+    # the CRM writes most people's true names and personal e-mail
+    crm = demo.rows["crm"]
+    same_email = sum(
+        r["email"].strip().lower() == persons[demo.person("crm", r)]["email"]
+        for r in crm
+        if r["email"]
+    )
+    same_first = sum(r["first_name"] == persons[demo.person("crm", r)]["first_name"] for r in crm)
+    assert same_email > 0.7 * len(crm) and same_first > 0.7 * len(crm)

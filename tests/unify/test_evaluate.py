@@ -55,3 +55,43 @@ def test_perfect_and_empty(engine: Engine) -> None:
 def test_missing_tables(engine: Engine) -> None:
     with pytest.raises(NotFoundError):
         evaluate_against_truth(engine, "truth")
+
+
+def test_oracle_bound_follows_only_shared_evidence_within_a_real_person(
+    engine: Engine,
+) -> None:
+    from helpers.tables import create
+    from personae.unify.inspection import oracle_bound
+
+    keys = ["email", "phone", "loyalty_id", "first_name_key", "last_name_key"]
+    columns = {"source": "VARCHAR", "record_id": "VARCHAR"}
+    columns |= dict.fromkeys(
+        ["customer_id", "user_id", "anonymous_id", "device_id", *keys], "VARCHAR"
+    )
+    rows = {
+        # ann: a-b share an e-mail, b-c a phone; d-e the same full name; f nothing
+        "a": ("ann", {"email": "x@y.fr"}),
+        "b": ("ann", {"email": "x@y.fr", "phone": "+33612345678"}),
+        "c": ("ann", {"phone": "+33612345678"}),
+        "d": ("ann", {"first_name_key": "ann", "last_name_key": "lee"}),
+        "e": ("ann", {"first_name_key": "ann", "last_name_key": "lee"}),
+        "f": ("ann", {"first_name_key": "ann"}),
+        # bob shares ann's e-mail: the oracle never crosses real people
+        "g": ("bob", {"email": "x@y.fr"}),
+        "h": ("bob", {"loyalty_id": "L1"}),
+    }
+    create(
+        engine,
+        "records",
+        columns,
+        [
+            ["s", rid, *(values.get(c) for c in list(columns)[2:])]
+            for rid, (_, values) in rows.items()
+        ],
+    )
+    write(engine, "truth", "person", [("s", rid, person) for rid, (person, _) in rows.items()])
+    bound = oracle_bound(engine, "truth")
+    # true pairs: 15 (ann) + 1 (bob); joined: abc (3) and de (1)
+    assert (bound.true_pairs, bound.joined_pairs) == (16, 4)
+    assert bound.recall == pytest.approx(0.25)
+    assert not engine.table_exists("_oracle_map")

@@ -11,7 +11,7 @@ project's default region: :func:`collected_phone_request` asks for them.
 from __future__ import annotations
 
 from personae.catalog import RAW_COLLECTED
-from personae.clean.lookups import LookupRequest, lookup_table
+from personae.clean.lookups import PHONE, PHONE_KIND, LookupRequest, lookup_table
 from personae.clean.normalize import email_sql
 from personae.clean.plan import record_columns
 from personae.config.models import ProjectConfig
@@ -74,7 +74,7 @@ def collected_phone_request(config: ProjectConfig) -> LookupRequest:
     """The distinct raw phones of collected messages, for the phone lookup."""
     region = literal(config.defaults.phone_region.upper())
     return LookupRequest(
-        "phone", f"SELECT DISTINCT {region} AS opt, {_phone_raw()} AS raw FROM {RAW_COLLECTED}"
+        PHONE, f"SELECT DISTINCT {region} AS opt, {_phone_raw()} AS raw FROM {RAW_COLLECTED}"
     )
 
 
@@ -82,6 +82,8 @@ def collected_records_sql(config: ProjectConfig) -> str:
     """A SELECT over raw_collected with exactly the columns of ``records``."""
     mapped = _canonical()
     mapped["phone"] = "lk_phone.value"
+    mapped["phone_valid"] = "lkv_phone.value <> 'invalid'"
+    mapped["phone_mobile"] = "lkv_phone.value = 'mobile'"
     columns = [
         "source",
         "message_id AS record_id",
@@ -92,10 +94,11 @@ def collected_records_sql(config: ProjectConfig) -> str:
         expr = mapped.get(column, "NULL")
         columns.append(f"CAST({expr} AS {sql_type}) AS {column}")
     region = literal(config.defaults.phone_region.upper())
-    phones = lookup_table("phone")
+    phones, valid = lookup_table(PHONE), lookup_table(PHONE_KIND)
     return (
         f"SELECT {', '.join(columns)} FROM {RAW_COLLECTED} "
-        f"LEFT JOIN {phones} lk_phone ON lk_phone.raw = {_phone_raw()} AND lk_phone.opt = {region}"
+        f"LEFT JOIN {phones} lk_phone ON lk_phone.raw = {_phone_raw()} AND lk_phone.opt = {region} "
+        f"LEFT JOIN {valid} lkv_phone ON lkv_phone.raw = lk_phone.value AND lkv_phone.opt = ''"
     )
 
 

@@ -48,8 +48,16 @@ def _split(part: int) -> Callable[[str, str | None], str | None]:
     return split
 
 
+#: lookup kind of phone numbers: E.164 of every well-formed number, valid or not (the
+#: ``_lookup_phone`` of earlier versions held valid ones only, and is no longer read)
+PHONE = "phone_number"
+#: lookup kind of phone kinds: E.164 -> 'mobile', 'other' (valid) or 'invalid' (range
+#: not allocated)
+PHONE_KIND = "phone_kind"
+
 CLEANERS: dict[str, BatchCleaner] = {
-    "phone": lambda values, region: normalize.phones(values, region or "FR"),
+    PHONE: lambda values, region: normalize.phones(values, region or "FR", well_formed=True),
+    PHONE_KIND: _each(lambda e164, _: normalize.phone_kind(e164)),
     "name": _each(lambda raw, _: normalize.name(raw)),
     "name_key": _each(lambda raw, _: normalize.name_key(raw)),
     "first_of": _each(_split(0)),
@@ -61,6 +69,7 @@ CLEANERS: dict[str, BatchCleaner] = {
     "gender": _each(lambda raw, _: normalize.gender(raw)),
     "language": _each(lambda raw, _: normalize.language(raw)),
     "text": _each(lambda raw, _: basic.text(raw)),
+    "address": _each(lambda raw, _: normalize.address(raw)),
     "boolean": _each(lambda raw, _: basic.boolean(raw)),
 }
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from personae.clean import normalize
+from personae.clean.lookups import PHONE
 from personae.config.fields import ATTRIBUTE_FIELDS, FULL_NAME, IDENTITY_FIELDS
 from personae.config.models import ProjectConfig
 from personae.config.sources import FieldSpec, SourceConfig
@@ -21,7 +22,7 @@ ATTRIBUTE_LOOKUPS = {
     "last_name": "name",
     "gender": "gender",
     "birth_date": "date",
-    "address": "text",
+    "address": "address",
     "postcode": "postcode",
     "city": "text",
     "country": "country",
@@ -79,6 +80,12 @@ def plan_source(config: ProjectConfig, source: SourceConfig) -> list[FieldPlan]:
     for name, spec in specs.items():
         if name == FULL_NAME:
             continue
+        if spec.mixed:
+            plans += [
+                _plan_field(config, target, spec, identity, routed_sql(spec.column, target))
+                for target in spec.mixed
+            ]
+            continue
         plans.append(_plan_field(config, name, spec, identity))
     if FULL_NAME in specs:
         spec = specs[FULL_NAME]
@@ -91,13 +98,24 @@ def plan_source(config: ProjectConfig, source: SourceConfig) -> list[FieldPlan]:
     return plans
 
 
-def _plan_field(config: ProjectConfig, name: str, spec: FieldSpec, identity: set[str]) -> FieldPlan:
-    raw = raw_sql(spec.column)
+def routed_sql(column: str, target: str) -> str:
+    """The values of a mixed e-mail/phone column that have ``target``'s shape: an e-mail
+    holds an '@', a phone does not. A value goes to one field only, so it is never
+    counted invalid for the other in ``data_quality``."""
+    raw = raw_sql(column)
+    test = "> 0" if target == "email" else "= 0"
+    return f"CASE WHEN strpos({raw}, '@') {test} THEN {raw} END"
+
+
+def _plan_field(
+    config: ProjectConfig, name: str, spec: FieldSpec, identity: set[str], raw: str | None = None
+) -> FieldPlan:
+    raw = raw or raw_sql(spec.column)
     if name == "email":
         return FieldPlan(name, raw, clean=normalize.email_sql(raw))
     if name == "phone":
         region = spec.region or config.defaults.phone_region
-        return FieldPlan(name, raw, lookup="phone", option=literal(region.upper()))
+        return FieldPlan(name, raw, lookup=PHONE, option=literal(region.upper()))
     if name in identity:
         return FieldPlan(name, raw, clean=raw)
     if name in ATTRIBUTE_LOOKUPS:
@@ -135,5 +153,6 @@ def record_columns(config: ProjectConfig) -> list[tuple[str, str]]:
     columns = [(f, "VARCHAR") for f in IDENTITY_FIELDS]
     columns += [(f, types.get(f, "VARCHAR")) for f in ATTRIBUTE_FIELDS]
     columns += [("first_name_key", "VARCHAR"), ("last_name_key", "VARCHAR")]
+    columns += [("phone_valid", "BOOLEAN"), ("phone_mobile", "BOOLEAN")]
     columns += [(name, custom_types[spec.type]) for name, spec in config.custom_fields.items()]
     return columns

@@ -18,7 +18,13 @@ from personae.clean.collected import (
     collected_phone_request,
     collected_records_sql,
 )
-from personae.clean.lookups import LookupRequest, lookup_table, refresh_lookup
+from personae.clean.lookups import (
+    PHONE,
+    PHONE_KIND,
+    LookupRequest,
+    lookup_table,
+    refresh_lookup,
+)
 from personae.clean.plan import (
     FieldPlan,
     column_sql,
@@ -39,7 +45,8 @@ from personae.sql import literal
 LOOKUP_ORDER = (
     "country",
     "postcode",
-    "phone",
+    PHONE,
+    PHONE_KIND,
     "first_of",
     "last_of",
     "name",
@@ -49,6 +56,7 @@ LOOKUP_ORDER = (
     "gender",
     "language",
     "text",
+    "address",
     "boolean",
 )
 
@@ -80,7 +88,7 @@ def clean(project: Project, progress: Progress | None = None) -> CleanReport:
         progress("lookups")
     for kind in LOOKUP_ORDER:
         requests = _lookup_requests(config, kind, plans)
-        if kind == "phone" and engine.table_exists(RAW_COLLECTED):
+        if kind == PHONE and engine.table_exists(RAW_COLLECTED):
             requests.append(collected_phone_request(config))
         report.values_mapped += refresh_lookup(engine, kind, requests)
 
@@ -170,6 +178,11 @@ def _lookup_requests(
             for k in ("name", "first_of", "last_of")
         )
         return [LookupRequest(kind, names)]
+    if kind == PHONE_KIND:
+        numbers = (
+            f"SELECT '' AS opt, value AS raw FROM {lookup_table(PHONE)} WHERE value IS NOT NULL"
+        )
+        return [LookupRequest(kind, numbers)]
     requests = []
     for source, source_plans in plans.items():
         for plan in source_plans:
@@ -235,6 +248,13 @@ def _clean_select(
                 f"ON {key_alias}.raw = {alias}.value AND {key_alias}.opt = ''"
             )
             columns.append(f"{key_alias}.value AS {plan.field}_key")
+        if plan.field == "phone":
+            joins.append(
+                f"LEFT JOIN {lookup_table(PHONE_KIND)} lkv_phone "
+                f"ON lkv_phone.raw = {alias}.value AND lkv_phone.opt = ''"
+            )
+            columns.append("lkv_phone.value <> 'invalid' AS phone_valid")
+            columns.append("lkv_phone.value = 'mobile' AS phone_mobile")
     if source.updated_at is not None:
         updated = timestamp_sql(raw_sql(source.updated_at.column), source.updated_at.format)
         columns.append(f"coalesce({updated}, l._loaded_at) AS observed_at")
@@ -294,6 +314,7 @@ def _records_select(
 ) -> str:
     mapped = {p.field for p in plans}
     mapped |= {f"{p.field}_key" for p in plans if p.field in ("first_name", "last_name")}
+    mapped |= {c for p in plans if p.field == "phone" for c in ("phone_valid", "phone_mobile")}
     if source.event is not None:
         observed = "coalesce(timestamp, _loaded_at)"
     elif source.updated_at is not None:

@@ -17,7 +17,13 @@ from personae.catalog import (
     TRAITS,
 )
 from personae.cli.render import titled_table
-from personae.demo.truth import PLACEABLE_TABLE, TRUTH_TABLE, load_truth
+from personae.demo.truth import (
+    PERSON_FIELDS,
+    PERSONS_TABLE,
+    PLACEABLE_TABLE,
+    TRUTH_TABLE,
+    load_truth,
+)
 from personae.engine import Engine
 from personae.pipeline import RunReport
 from personae.project import Project
@@ -32,6 +38,7 @@ def tell_story(console: Console, project: Project, report: RunReport) -> None:
     _guards(console, engine)
     if load_truth(engine, project.root):
         _accuracy(console, engine)
+        _golden_accuracy(console, engine)
     _traits(console, engine)
     _segments(console, engine)
     console.print(
@@ -99,15 +106,23 @@ def _guards(console: Console, engine: Engine) -> None:
 
 
 def _accuracy(console: Console, engine: Engine) -> None:
-    from personae.unify.inspection import evaluate_against_truth, placeable_truth
+    from personae.unify.inspection import evaluate_against_truth, oracle_bound, placeable_truth
 
     scores = evaluate_against_truth(engine, TRUTH_TABLE)
+    ceiling = oracle_bound(engine, TRUTH_TABLE)
     console.print(
         f"Stitching vs ground truth (pairwise over source records): "
         f"precision [bold]{scores.precision:.4f}[/], recall [bold]{scores.recall:.4f}[/], "
         f"F1 [bold]{scores.f1:.4f}[/] ({scores.predicted_pairs - scores.true_positive_pairs:,} "
         f"wrong pairs of {scores.predicted_pairs:,}) — {scores.persons:,} persons found for "
         f"{scores.true_persons:,} real people",
+        highlight=False,
+    )
+    share = scores.recall / ceiling.recall if ceiling.recall else 1.0
+    console.print(
+        f"Evidence ceiling: an oracle that knows who is who and follows only shared e-mails, "
+        f"phones, ids, cards and identical names joins {ceiling.recall:.4f} of the true pairs; "
+        f"recall is [bold]{share:.1%}[/] of it",
         highlight=False,
     )
     total = engine.count(TRUTH_TABLE)
@@ -118,6 +133,38 @@ def _accuracy(console: Console, engine: Engine) -> None:
         "(the rest are browsers that never signed in and anonymous till tickets, which no "
         f"method can place): precision [bold]{scores.precision:.4f}[/], recall "
         f"[bold]{scores.recall:.4f}[/], F1 [bold]{scores.f1:.4f}[/]",
+        highlight=False,
+    )
+
+
+def _golden_accuracy(console: Console, engine: Engine) -> None:
+    from personae.profile.evaluate import golden_accuracy
+
+    if not engine.table_exists(PERSONS_TABLE):
+        return
+    scores = golden_accuracy(engine, TRUTH_TABLE, PERSONS_TABLE, PERSON_FIELDS)
+    if not scores:
+        return
+    table = titled_table(
+        "Golden records vs ground truth: profiles showing the person's true value",
+        "field",
+        "all persons",
+        "decidable",
+        "where decidable",
+    )
+    for s in scores:
+        table.add_row(
+            s.field,
+            f"{s.accuracy:.2%}",
+            f"{s.decidable / s.persons:.0%}" if s.persons else "-",
+            f"{s.decidable_accuracy:.2%}",
+        )
+    right = sum(s.decidable_right for s in scores)
+    decidable = sum(s.decidable for s in scores)
+    table.add_row("all fields", "", "", f"{right / decidable:.2%}" if decidable else "-")
+    console.print(table)
+    console.print(
+        "decidable: one of the person's records holds the true value, so survivorship can show it",
         highlight=False,
     )
 

@@ -57,7 +57,9 @@ def _check_unknown_fields(data: dict[str, Any], file: str) -> None:
     for source_name, source in sources.items():
         if not isinstance(source, dict):
             continue
-        for field_name in source.get("fields") or {}:
+        for field_name, spec in (source.get("fields") or {}).items():
+            if isinstance(spec, dict) and "as" in spec:
+                continue  # a mixed column is named freely (contact: {column: …, as: […]})
             if field_name not in known:
                 raise ConfigError(
                     "unknown canonical field"

@@ -6,14 +6,20 @@ from __future__ import annotations
 from pathlib import PurePath
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from personae.config.base import Strict
-from personae.config.fields import FieldType
+from personae.config.fields import BUILTIN_FIELDS, FULL_NAME, FieldType
+
+#: the fields a mixed column can route values to, told apart by shape (an '@' or not)
+MixedTarget = Literal["email", "phone"]
+MIXED_TARGETS: tuple[str, ...] = ("email", "phone")
 
 
 class FieldSpec(Strict):
     """How one source column becomes a canonical field."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     column: str
     #: strftime format of a date or timestamp column, e.g. ``%d/%m/%Y``
@@ -22,6 +28,37 @@ class FieldSpec(Strict):
     region: str | None = None
     #: for full_name: the order the parts are written in
     order: Literal["first_last", "last_first"] = "first_last"
+    #: a mixed column (``contact: {column: contact, as: [email, phone]}``): each value goes
+    #: to the field its shape says, an e-mail when it holds an '@', else a phone
+    as_: tuple[MixedTarget, ...] | None = Field(default=None, alias="as")
+
+    @property
+    def mixed(self) -> tuple[str, ...]:
+        """The fields a mixed column routes to; empty for a plain column."""
+        return tuple(self.as_ or ())
+
+
+def _check_mixed_spec(name: str, spec: dict[str, Any]) -> None:
+    """``as:`` names each of the fields a mixed column routes to once; nothing else."""
+    targets = spec["as"]
+    example = f"{name}: {{column: {spec.get('column', name)}, as: [{', '.join(MIXED_TARGETS)}]}}"
+    if (
+        not isinstance(targets, list)
+        or len(targets) < 2
+        or len(set(map(str, targets))) != len(targets)
+        or any(t not in MIXED_TARGETS for t in targets)
+    ):
+        raise ValueError(
+            f"fields.{name}.as must list the fields the column's values are routed to by "
+            f"their shape, each once, among {', '.join(MIXED_TARGETS)} (got {targets!r}); "
+            f"write {example}"
+        )
+    extra = sorted(set(spec) - {"column", "as", "region"})
+    if extra:
+        raise ValueError(
+            f"fields.{name}: a mixed e-mail/phone column takes only 'column', 'as' and "
+            f"'region' (of its phones), not {', '.join(extra)}; write {example}"
+        )
 
 
 class EventSpec(Strict):
@@ -79,6 +116,10 @@ class SourceConfig(Strict):
     @field_validator("fields", mode="before")
     @classmethod
     def _no_null_fields(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            for name, spec in value.items():
+                if isinstance(spec, dict) and "as" in spec:
+                    _check_mixed_spec(name, spec)
         return {} if value is None else value
 
     @model_validator(mode="after")
@@ -89,7 +130,33 @@ class SourceConfig(Strict):
             raise ValueError("'event' is only allowed on sources of kind 'events'")
         if self.delimiter is not None and len(self.delimiter) != 1:
             raise ValueError(f"delimiter must be one character, got {self.delimiter!r}")
+        self._check_mixed_columns()
         return self
+
+    def _check_mixed_columns(self) -> None:
+        """A mixed column has a name of its own and is the only mapping of its fields."""
+        routed: dict[str, str] = {}
+        for name, spec in self.field_specs().items():
+            if not spec.mixed:
+                continue
+            if name in BUILTIN_FIELDS or name == FULL_NAME:
+                raise ValueError(
+                    f"fields.{name} routes values to {' and '.join(spec.mixed)}: give the "
+                    f"mixed column a name of its own, e.g. contact: {{column: {spec.column}, "
+                    f"as: [{', '.join(spec.mixed)}]}}"
+                )
+            for target in spec.mixed:
+                if target in self.fields or target in routed:
+                    other = (
+                        f"fields.{target}" if target in self.fields else f"fields.{routed[target]}"
+                    )
+                    raise ValueError(
+                        f"{target} is mapped twice, by fields.{name} (as: "
+                        f"[{', '.join(spec.mixed)}]) and by {other}; map each field once: "
+                        f"remove {other}, or map the mixed column to one field only "
+                        f"({' or '.join(f'{t}: {{column: {spec.column}}}' for t in spec.mixed)})"
+                    )
+                routed[target] = name
 
     @property
     def file_format(self) -> SourceFormat:

@@ -23,7 +23,8 @@ parts and stray spaces; values are missing; some people moved house; households 
 surname, an address, a landline and sometimes an e-mail; guests check out with a second
 e-mail; people type junk identifiers (``test@test.com``, ``0123456789``); popular names
 make namesakes. ``truth/records.csv`` names the person behind every record of every file
-(``source,record_id,person``; the pipeline never reads it) and ``personae.yml`` declares
+(``source,record_id,person``; the pipeline never reads it), ``truth/persons.csv`` their
+true attributes and ``personae.yml`` declares
 the sources, survivorship rules, traits and segments.
 
 Everything is drawn from one seeded numpy generator and formatted with vectorised
@@ -73,7 +74,7 @@ from personae.demo.orders import build_orders
 from personae.demo.population import build_population
 from personae.demo.service import build_nps_survey, build_support_tickets
 from personae.demo.stores import build_loyalty, build_store_tickets
-from personae.demo.truth import TRUTH_FILE, write_truth
+from personae.demo.truth import PERSONS_FILE, TRUTH_FILE, write_persons, write_truth
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,7 @@ def generate_demo(
     add_broken_rows(files)
     truth = out_dir / TRUTH_FILE
     write_truth(sources, pop, truth)
+    write_persons(pop, out_dir / PERSONS_FILE)
     config = out_dir / CONFIG_FILE
     config.write_text(text, encoding="utf-8")
     rows = {s.name: s.rows for s in sources}

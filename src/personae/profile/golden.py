@@ -28,6 +28,13 @@ most_frequent      the value held by most records, then the most recent record,
 first_non_null     the oldest ``observed_at``, then source priority
 =================  =============================================================
 
+Before any rule, e-mails and phones rank by whose they are: a value no other person holds
+first; for phones, a valid one, then a mobile (a fixed line is often a household's); then
+a value declared in a ``people`` source or seen in two sources (not a guest checkout's
+address seen once). Text under ``most_frequent`` (not codes such as gender or country)
+is counted by spelling (case and accents folded); ties go to the spelling most common in
+the whole population, and the best written form (well cased, accented) is shown.
+
 Each rule compares ``observed_at`` in whole seconds; a record without ``observed_at``
 loses every time-based comparison. Records still tied are ordered by a hash of
 (source, record id): deterministic on a given engine, not alphabetical.
@@ -59,6 +66,14 @@ from personae.sql import ident, literal
 
 #: list columns of profiles -> the field they collect
 LIST_COLUMNS: dict[str, str] = {"emails": "email", "phones": "phone"}
+#: whether the chosen phone is valid (its range allocated), from ``records.phone_valid``
+PHONE_VALID = "phone_valid"
+#: whether a phone is a mobile's, from ``records.phone_mobile`` (survivorship prefers them)
+PHONE_MOBILE = "phone_mobile"
+#: the ways to reach a person, ranked by whose they are before the rule
+CONTACT_FIELDS: tuple[str, ...] = ("email", "phone")
+#: fields cleaned to codes (one spelling per value): never counted by spelling
+CODED_FIELDS: tuple[str, ...] = ("gender", "country", "language", "postcode")
 #: per-person statistics over all of the person's records
 STAT_COLUMNS: tuple[str, ...] = ("record_count", "sources", "first_seen_at", "last_seen_at")
 
@@ -103,7 +118,7 @@ def profile_columns(config: ProjectConfig) -> list[str]:
     """Every column of ``profiles``, in order."""
     fields = profile_fields(config)
     lineage = [f"{name}__{part}" for name in fields for part in ("source", "record_id")]
-    return ["person_id", *fields, *LIST_COLUMNS, *STAT_COLUMNS, *lineage]
+    return ["person_id", *fields, PHONE_VALID, *LIST_COLUMNS, *STAT_COLUMNS, *lineage]
 
 
 def validate_profiles_config(config: ProjectConfig) -> None:
@@ -188,34 +203,113 @@ STAGE = "_profile_records"
 def stage_sql(config: ProjectConfig, available: Sequence[str]) -> str:
     """Records of live persons with the columns the profile needs."""
     fields = [name for name in value_fields(config) if name in available]
+    fields += [c for c in (PHONE_VALID, PHONE_MOBILE) if c in available]
     columns = "".join(f", r.{ident(name)}" for name in fields)
     return (
-        f"SELECT m.person_id, r.source, r.record_id, r.observed_at{columns} "
+        f"SELECT m.person_id, r.source, r.record_id, r.source_kind, r.observed_at{columns} "
         f"FROM {RECORDS} r JOIN ({live_map_sql()}) m "
         "ON m.source = r.source AND m.record_id = r.record_id"
     )
 
 
-def _field_values_sql(config: ProjectConfig, name: str) -> str:
-    """The values of one field: grouped per (person, value), best record, chosen flag."""
+def _spelling(value: str) -> str:
+    """A text value with case and accents folded: the spelling it writes."""
+    return f"lower(strip_accents({value}))"
+
+
+def _field_values_sql(config: ProjectConfig, name: str, available: Sequence[str]) -> str:
+    """The values of one field: grouped per (person, value), best record, chosen flag.
+
+    Before the rule, e-mails and phones (:data:`CONTACT_FIELDS`) rank by whose they are:
+
+    1. a value no other person holds beats a shared one (a family e-mail, a household
+       landline, a junk value);
+    2. for phones, a valid one beats one whose range is not allocated, then a mobile
+       beats a fixed line (often a household's);
+    3. a value the person declared (in a record of a ``people`` source: an account, a
+       loyalty card) or used in two sources or more (the address they use everywhere)
+       beats one seen in a single event source (a guest checkout's).
+
+    Text under ``most_frequent`` (codes aside: :data:`CODED_FIELDS`) is counted by
+    spelling: case and accents folded, so ``ALIX``, ``Alix`` and ``alix`` vote together.
+    A tie goes to the spelling most common in the whole population (``Raymond`` over the
+    typo ``Raymod``, a first name over a last name typed in its place), and the form
+    shown is the best written one: well cased, then with its accents (``Andrée`` over
+    ``Andree``).
+    """
     rule = config.profiles.rule_for(name)
-    count_term = "g.records" if rule.rule == "most_frequent" else "0"
+    column = ident(name)
+    kinds = [c for c in (PHONE_VALID, PHONE_MOBILE) if name == "phone" and c in available]
+    identity = name in CONTACT_FIELDS
+    spelled = (
+        rule.rule == "most_frequent"
+        and field_type(config, name) == "VARCHAR"
+        and name not in CODED_FIELDS
+    )
+    # each criterion is computed only for the fields it ranks: they cost time at scale
+    group: list[str] = [f"coalesce(bool_or(v.{c}), false) AS {c}" for c in kinds]
+    outer: list[str] = []
+    order: list[str] = []
+    if identity:
+        group.append(
+            "min(v.source) <> max(v.source) OR bool_or(v.source_kind = 'people') AS supported"
+        )
+        outer.append("coalesce(p.shared, false) AS shared")
+        order.append("shared")
+    # a valid phone, then a mobile (a person's own, where a fixed line is a household's)
+    order += [f"{c} DESC" for c in kinds]
+    if identity:
+        order.append("supported DESC")
+    if spelled:
+        outer += [
+            f"sum(a.records) OVER (PARTITION BY a.person_id, {_spelling('a.value')}) "
+            "AS spelling_records",
+            "p.spelling_population",
+            "p.n AS population",
+            r"regexp_matches(a.value, '\p{Lu}\p{Lu}') "
+            "OR (a.value = lower(a.value) AND a.value <> upper(a.value)) AS bad_case",
+        ]
+        order += [
+            "spelling_records DESC",
+            "spelling_population DESC",
+            "bad_case",
+            "value = strip_accents(value)",
+            "population DESC",
+        ]
+    elif rule.rule == "most_frequent":
+        order.append("records DESC")
+    order.append("k")
+    population = ""
+    if identity or spelled:
+        spelling = _spelling("value") if spelled else "value"
+        population = f"""
+    LEFT JOIN (
+        SELECT value, n, shared, sum(n) OVER (PARTITION BY {spelling}) AS spelling_population
+        FROM (
+            SELECT CAST({column} AS VARCHAR) AS value, count(*) AS n,
+                   min(person_id) <> max(person_id) AS shared
+            FROM {STAGE} WHERE {column} IS NOT NULL GROUP BY 1)
+    ) p ON p.value = a.value"""
+    flags = "".join(f"{c}, " for c in kinds)
     return f"""
 SELECT g.person_id, {literal(name)} AS field, g.value, g.records,
        g.source, g.record_id, g.observed_at,
-       row_number() OVER (PARTITION BY g.person_id ORDER BY {count_term} DESC, g.k) = 1
+       row_number() OVER (PARTITION BY g.person_id ORDER BY {", ".join(order)}) = 1
            AS chosen
 FROM (
-    SELECT v.person_id, v.value, count(*) AS records, min(v.k) AS k,
-           arg_min(v.source, v.k) AS source, arg_min(v.record_id, v.k) AS record_id,
-           arg_min(v.observed_at, v.k) AS observed_at
+    SELECT a.*{"".join(", " + c for c in outer)}
     FROM (
-        SELECT person_id, CAST({ident(name)} AS VARCHAR) AS value, source, record_id,
-               observed_at, {sort_key_sql(config, rule)} AS k
-        FROM {STAGE}
-        WHERE {ident(name)} IS NOT NULL
-    ) v
-    GROUP BY v.person_id, v.value
+        SELECT v.person_id, v.value, count(*) AS records,{"".join(" " + c + "," for c in group)}
+               min(v.k) AS k, arg_min(v.source, v.k) AS source,
+               arg_min(v.record_id, v.k) AS record_id, arg_min(v.observed_at, v.k) AS observed_at
+        FROM (
+            SELECT person_id, CAST({column} AS VARCHAR) AS value, source, source_kind,
+                   record_id, observed_at, {flags}{sort_key_sql(config, rule)} AS k
+            FROM {STAGE}
+            WHERE {column} IS NOT NULL
+        ) v
+        GROUP BY v.person_id, v.value
+    ) a{population}
 ) g"""
 
 
@@ -230,15 +324,17 @@ def profile_values_sql(config: ProjectConfig, available: Sequence[str]) -> str:
             "CAST(NULL AS TIMESTAMP) AS observed_at, FALSE AS chosen WHERE FALSE"
         )
     # one aggregate per field: small hash tables are much faster than one big one
-    return "\nUNION ALL\n".join(_field_values_sql(config, name) for name in fields)
+    return "\nUNION ALL\n".join(_field_values_sql(config, name, available) for name in fields)
 
 
-def profiles_sql(config: ProjectConfig) -> str:
+def profiles_sql(config: ProjectConfig, available: Sequence[str] = ()) -> str:
     """SELECT of ``profiles`` from ``profile_values``, the staged records and persons.
 
     The chosen values are pivoted by joining one filtered scan of ``profile_values`` per
     field: a column scan with a filter and a join on ``person_id`` per field is about twice
     as fast as one ``GROUP BY person_id`` with three ``max(CASE …)`` per field.
+    ``phone_valid`` says whether the chosen phone is valid, where ``records`` (whose
+    columns are ``available``) says it; NULL otherwise.
     """
     fields = profile_fields(config)
     joins: list[str] = []
@@ -260,10 +356,13 @@ def profiles_sql(config: ProjectConfig) -> str:
         for column, source in LIST_COLUMNS.items()
     )
     list_fields = ", ".join(literal(f) for f in LIST_COLUMNS.values())
+    phone = f"f{fields.index('phone')}"
+    validity = f"bool_or({PHONE_VALID})" if PHONE_VALID in available else "NULL"
     select = ",\n       ".join(
         [
             "l.person_id",
             *values,
+            f"ph.{PHONE_VALID} AS {PHONE_VALID}",
             *(f"li.{c}" for c in LIST_COLUMNS),
             "coalesce(s.record_count, 0) AS record_count",
             "s.sources",
@@ -285,12 +384,17 @@ stats AS (
            min(observed_at) AS first_seen_at, max(observed_at) AS last_seen_at
     FROM {STAGE}
     GROUP BY person_id
+),
+phones AS (
+    SELECT phone, CAST({validity} AS BOOLEAN) AS {PHONE_VALID}
+    FROM {STAGE} WHERE phone IS NOT NULL GROUP BY phone
 )
 SELECT {select}
 FROM ({LIVE_PERSONS_SQL}) l
 LEFT JOIN lists li ON li.person_id = l.person_id
 LEFT JOIN stats s ON s.person_id = l.person_id
 {chr(10).join(joins)}
+LEFT JOIN phones ph ON ph.phone = {phone}.value
 """
 
 
@@ -303,7 +407,7 @@ def build_profiles(engine: Engine, config: ProjectConfig) -> ProfilesReport:
     engine.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} AS {stage_sql(config, available)}")
     try:
         engine.create_table_as(PROFILE_VALUES, profile_values_sql(config, available))
-        engine.create_table_as(PROFILES, profiles_sql(config))
+        engine.create_table_as(PROFILES, profiles_sql(config, available))
     finally:
         engine.drop_table(STAGE)
     fields = profile_fields(config)

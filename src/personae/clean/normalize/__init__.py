@@ -24,6 +24,8 @@ API
 ``email_sql(column_sql) -> str``                            DuckDB SQL giving ``email``
 ``phone(raw, region="FR") -> str | None``                   E.164: ``+33612345678``
 ``phones(values, region="FR", *, workers=1)``               batch form of ``phone``
+``phone_kind(e164) -> str``                                 ``mobile``/``other``/``invalid``
+``address(raw) -> str | None``                              ``12 r. Hugo`` -> ``12 rue Hugo``
 ``name(raw) -> str | None``                                 ``JEAN-PIERRE`` -> ``Jean-Pierre``
 ``name_key(raw) -> str | None``                             ``Lefèvre`` -> ``lefevre``
 ``split_full_name(raw, order="first_last")``                ``(first, last)``
@@ -49,12 +51,14 @@ Modules
 =======
 ``outcomes`` (absent/invalid/valid), ``text`` (word keys), ``emails``,
 ``phone_numbers`` and ``phone_metadata`` (its fast reader), ``names``, ``dates``,
-``places`` (countries, postcodes), ``codes`` (gender, language), ``iso_tables`` (the
-ISO tables shipped in ``data/``) and ``batch`` (``normalize_many``).
+``places`` (countries, postcodes), ``addresses`` (street lines), ``codes`` (gender,
+language), ``iso_tables`` (the ISO tables shipped in ``data/``) and ``batch``
+(``normalize_many``).
 """
 
 from __future__ import annotations
 
+from personae.clean.normalize.addresses import address
 from personae.clean.normalize.batch import KINDS, normalize_many
 from personae.clean.normalize.codes import LANGUAGE_ALIASES as LANGUAGE_ALIASES
 from personae.clean.normalize.codes import gender, language
@@ -67,7 +71,7 @@ from personae.clean.normalize.names import name, name_key, split_full_name
 from personae.clean.normalize.outcomes import Outcome as Outcome
 from personae.clean.normalize.outcomes import is_blank, outcome
 from personae.clean.normalize.phone_numbers import PARALLEL_THRESHOLD as PARALLEL_THRESHOLD
-from personae.clean.normalize.phone_numbers import phone, phones
+from personae.clean.normalize.phone_numbers import phone, phone_kind, phones
 from personae.clean.normalize.places import COUNTRY_ALIASES as COUNTRY_ALIASES
 from personae.clean.normalize.places import COUNTRY_CODES as COUNTRY_CODES
 from personae.clean.normalize.places import country, postcode
@@ -76,6 +80,7 @@ from personae.clean.normalize.places import country, postcode
 # as PARALLEL_THRESHOLD, set it on the module that defines it)
 __all__ = [
     "KINDS",
+    "address",
     "country",
     "date",
     "email",
@@ -88,6 +93,7 @@ __all__ = [
     "normalize_many",
     "outcome",
     "phone",
+    "phone_kind",
     "phones",
     "postcode",
     "split_full_name",

@@ -27,7 +27,18 @@ from typing import Any
 import phonenumbers
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata
 
-__all__ = ["ASK", "MAX_NSN", "PhoneRules", "home_rules", "is_valid", "read_fast", "rules_for"]
+__all__ = [
+    "ASK",
+    "MAX_NSN",
+    "PhoneRules",
+    "home_rules",
+    "is_mobile",
+    "is_valid",
+    "is_well_formed",
+    "read_fast",
+    "rules_for",
+    "split_country_code",
+]
 
 MAX_NSN = 17  # phonenumbers' _MAX_LENGTH_FOR_NSN
 #: read_fast's answer when the key needs a branch of parse() not reproduced here
@@ -50,6 +61,8 @@ class PhoneRules:
     local_lengths: frozenset[int]
     #: length -> one regex over every number type that admits that length
     by_length: dict[int, re.Pattern[str]]
+    #: numbers that can be mobiles (phonenumbers' MOBILE or FIXED_LINE_OR_MOBILE)
+    mobile: re.Pattern[str] | None = None
 
     @classmethod
     def from_metadata(cls, metadata: Any) -> PhoneRules | None:
@@ -98,6 +111,7 @@ class PhoneRules:
             possible_lengths=tuple(general.possible_length),
             local_lengths=frozenset(general.possible_length_local_only),
             by_length=by_length,
+            mobile=_pattern(metadata.mobile),
         )
 
     def matches_general(self, number: str) -> bool:
@@ -118,6 +132,11 @@ class PhoneRules:
         return size in self.possible_lengths or size > self.possible_lengths[-1]
 
 
+def _pattern(desc: Any) -> re.Pattern[str] | None:
+    pattern = desc.national_number_pattern if desc is not None else None
+    return re.compile(pattern) if pattern else None
+
+
 @cache
 def rules_for(country_code: int, region: str) -> PhoneRules | None:
     """The rules of ``region`` (of ``country_code`` for the non-geographic region ``001``)."""
@@ -132,9 +151,24 @@ def home_rules(region: str | None) -> PhoneRules | None:
 
 def is_valid(country_code: int, number: str) -> bool:
     """phonenumbers' ``is_valid_number`` for a country code and national number."""
+    rules = _number_rules(country_code, number)
+    return rules is not None and rules.is_known_type(number)
+
+
+def is_mobile(country_code: int, number: str) -> bool:
+    """A valid number of a mobile range (where a country does not tell mobiles from fixed
+    lines, any valid number): a person's own phone rather than a household's line."""
+    rules = _number_rules(country_code, number)
+    if rules is None or not rules.is_known_type(number):
+        return False
+    return rules.mobile is not None and rules.mobile.fullmatch(number) is not None
+
+
+def _number_rules(country_code: int, number: str) -> PhoneRules | None:
+    """The rules of the region a number belongs to, as ``region_code_for_number`` finds it."""
     regions = COUNTRY_CODE_TO_REGION_CODE.get(country_code)
     if not regions:
-        return False
+        return None
     region: str | None = regions[0]
     if len(regions) > 1:  # region_code_for_number, as phonenumbers does it
         region = None
@@ -150,9 +184,20 @@ def is_valid(country_code: int, number: str) -> bool:
                 region = candidate
                 break
         if region is None:
-            return False
-    rules = rules_for(country_code, region)
-    return rules is not None and rules.is_known_type(number)
+            return None
+    return rules_for(country_code, region)
+
+
+def is_well_formed(country_code: int, number: str) -> bool:
+    """A number of the country's numbering plan: its general pattern and one of its
+    possible lengths (not a local-only one). Its range may be unallocated, so
+    ``is_valid`` may still say no: such a number is kept, flagged as not valid."""
+    for region in COUNTRY_CODE_TO_REGION_CODE.get(country_code, ()):
+        rules = rules_for(country_code, region)
+        possible = rules is not None and len(number) in rules.possible_lengths
+        if possible and rules is not None and rules.matches_general(number):
+            return True
+    return False
 
 
 def _strip_national_prefix(number: str, rules: PhoneRules) -> str | None:
@@ -170,7 +215,7 @@ def _strip_national_prefix(number: str, rules: PhoneRules) -> str | None:
     return stripped if rules.length_allows_strip(stripped) else number
 
 
-def _split_country_code(digits: str) -> tuple[int, str]:
+def split_country_code(digits: str) -> tuple[int, str]:
     """parse()'s ``_extract_country_code``: (0, digits) when none is known."""
     if digits[0] == "0":
         return 0, digits
@@ -181,10 +226,11 @@ def _split_country_code(digits: str) -> tuple[int, str]:
     return 0, digits
 
 
-def read_fast(key: str, home: PhoneRules | None) -> str | None:
+def read_fast(key: str, home: PhoneRules | None, *, well_formed: bool = False) -> str | None:
     """phonenumbers' reading of a key (see ``phone_numbers.phone_key``) in the region
-    ``home``: E.164 when valid, None when invalid, :data:`ASK` when the key needs a branch
-    of parse() not reproduced here."""
+    ``home``: E.164 when valid (or, with ``well_formed``, when :func:`is_well_formed`),
+    None when invalid, :data:`ASK` when the key needs a branch of parse() not reproduced
+    here."""
     international: str | None = None
     if key[0] == "+":
         international = key[1:]
@@ -195,7 +241,7 @@ def read_fast(key: str, home: PhoneRules | None) -> str | None:
     if international is not None:
         if len(international) <= 2:
             return None  # TOO_SHORT_AFTER_IDD
-        code, number = _split_country_code(international)
+        code, number = split_country_code(international)
         if code == 0:
             return ASK  # phonenumbers retries without the '+'
         rules = rules_for(code, COUNTRY_CODE_TO_REGION_CODE[code][0])
@@ -212,6 +258,8 @@ def read_fast(key: str, home: PhoneRules | None) -> str | None:
     national = _strip_national_prefix(number, rules)
     if national is None:
         return ASK  # a national prefix transform rule
-    if len(national) > MAX_NSN or not is_valid(code, national):
+    if len(national) > MAX_NSN:
         return None
-    return f"+{code}{national}"
+    if is_valid(code, national) or (well_formed and is_well_formed(code, national)):
+        return f"+{code}{national}"
+    return None

@@ -3,7 +3,10 @@
 A phone is read from its *key*: the raw text with the formatting characters removed
 (digits and one leading '+'), and a written trunk prefix "(0)" dropped after an
 international prefix ("+33 (0)6 ..."). Letters or other symbols make it invalid.
-phone(raw) is phonenumbers' reading of the key: E.164 when is_valid_number, else None.
+phone(raw) is phonenumbers' reading of the key: E.164 when is_valid_number, else None;
+with ``well_formed=True`` a number phonenumbers finds invalid only because its range is
+unallocated (the right length and shape for its country) is kept too, and
+:func:`phone_kind` tells the two apart, and mobiles from other lines.
 Almost every key is answered by the metadata reader of :mod:`.phone_metadata`; the rest
 go to :func:`read_with_phonenumbers`, the reference reading.
 """
@@ -14,12 +17,29 @@ import multiprocessing
 import re
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from typing import Literal
 
 import phonenumbers
 
-from personae.clean.normalize.phone_metadata import ASK, PhoneRules, home_rules, read_fast
+from personae.clean.normalize.phone_metadata import (
+    ASK,
+    PhoneRules,
+    home_rules,
+    is_mobile,
+    is_valid,
+    is_well_formed,
+    read_fast,
+    split_country_code,
+)
 
-__all__ = ["PARALLEL_THRESHOLD", "phone", "phone_key", "phones", "read_with_phonenumbers"]
+__all__ = [
+    "PARALLEL_THRESHOLD",
+    "phone",
+    "phone_key",
+    "phone_kind",
+    "phones",
+    "read_with_phonenumbers",
+]
 
 _PHONE_FORMATTING = str.maketrans(
     "", "", " ().-/\t" + "\u00a0\u2007\u2009\u202f\u2010\u2011\u2012\u2013"
@@ -45,47 +65,77 @@ def phone_key(raw: str) -> str | None:
     return key
 
 
-def read_with_phonenumbers(key: str, region: str | None) -> str | None:
-    """The reference reading: phonenumbers.parse and is_valid_number."""
+def read_with_phonenumbers(
+    key: str, region: str | None, *, well_formed: bool = False
+) -> str | None:
+    """The reference reading: phonenumbers.parse and is_valid_number (or, with
+    ``well_formed``, the number's shape and length in its country's plan)."""
     try:
         number = phonenumbers.parse(key, region)
     except phonenumbers.NumberParseException:
         return None
     if not phonenumbers.is_valid_number(number):
-        return None
+        national = phonenumbers.national_significant_number(number)
+        code = number.country_code or 0
+        if not (well_formed and is_well_formed(code, national)):
+            return None
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
-def _read(key: str, region: str | None, home: PhoneRules | None) -> str | None:
-    value = read_fast(key, home)
-    return read_with_phonenumbers(key, region) if value == ASK else value
+def _read(
+    key: str, region: str | None, home: PhoneRules | None, well_formed: bool = False
+) -> str | None:
+    value = read_fast(key, home, well_formed=well_formed)
+    if value == ASK:
+        return read_with_phonenumbers(key, region, well_formed=well_formed)
+    return value
+
+
+#: what :func:`phone_kind` answers
+PhoneKind = Literal["mobile", "other", "invalid"]
+
+
+def phone_kind(e164: str) -> PhoneKind:
+    """``mobile`` (a valid number of a mobile range: a person's own), ``other`` (a valid
+    fixed line, often a household's, or a service number), ``invalid`` (its range is not
+    allocated, or not E.164)."""
+    code, national = split_country_code(e164[1:]) if e164[1:2].isdigit() else (0, "")
+    if e164[:1] != "+" or not code or not is_valid(code, national):
+        return "invalid"
+    return "mobile" if is_mobile(code, national) else "other"
 
 
 def _region(region: str | None) -> str | None:
     return region.strip().upper() or None if region else None
 
 
-def phone(raw: str | None, region: str | None = "FR") -> str | None:
+def phone(raw: str | None, region: str | None = "FR", *, well_formed: bool = False) -> str | None:
     """E.164 phone number (``+33612345678``) read in ``region`` (ISO alpha-2).
 
     ``06 12 34 56 78``, ``06.12.34.56.78``, ``0612345678``, ``+33612345678``,
     ``+33 (0)6 12 34 56 78`` and ``0033612345678`` are one number in region FR.
-    Numbers phonenumbers does not find valid, letters and symbols give None.
+    Numbers phonenumbers does not find valid, letters and symbols give None; with
+    ``well_formed``, a number of the right shape and length in an unallocated range
+    (``+33 6 99 …`` when unassigned) is kept.
     """
     if raw is None:
         return None
     key = phone_key(raw)
     region = _region(region)
-    return None if key is None else _read(key, region, home_rules(region))
+    return None if key is None else _read(key, region, home_rules(region), well_formed)
 
 
-def _read_chunk(keys: list[str], region: str | None) -> list[str | None]:
+def _read_chunk(keys: list[str], region: str | None, well_formed: bool) -> list[str | None]:
     home = home_rules(region)
-    return [_read(key, region, home) for key in keys]
+    return [_read(key, region, home, well_formed) for key in keys]
 
 
 def phones(
-    values: Sequence[str | None], region: str | None = "FR", *, workers: int = 1
+    values: Sequence[str | None],
+    region: str | None = "FR",
+    *,
+    workers: int = 1,
+    well_formed: bool = False,
 ) -> list[str | None]:
     """:func:`phone` over many values, in order.
 
@@ -102,9 +152,11 @@ def phones(
         # spawned, not forked: the caller may hold engine threads
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            parts = pool.map(_read_chunk, chunks, [region] * len(chunks))
+            parts = pool.map(
+                _read_chunk, chunks, [region] * len(chunks), [well_formed] * len(chunks)
+            )
             mapped = [value for part in parts for value in part]
     else:
-        mapped = _read_chunk(distinct, region)
+        mapped = _read_chunk(distinct, region, well_formed)
     table = dict(zip(distinct, mapped, strict=True))
     return [None if k is None else table[k] for k in keys]

@@ -8,8 +8,10 @@ against ground truth (the demo's story, the benchmarks).
 
 from personae.unify.inspection.duplicates import Duplicate, find_duplicates
 from personae.unify.inspection.evaluate import (
+    OracleBound,
     PairwiseScores,
     evaluate_against_truth,
+    oracle_bound,
     placeable_truth,
 )
 from personae.unify.inspection.explain import explain_person, explain_records
@@ -31,6 +33,7 @@ __all__ = [
     "HistoryEntry",
     "Link",
     "MatchLink",
+    "OracleBound",
     "PairwiseScores",
     "PersonExplanation",
     "RecordsExplanation",
@@ -39,5 +42,6 @@ __all__ = [
     "explain_person",
     "explain_records",
     "find_duplicates",
+    "oracle_bound",
     "placeable_truth",
 ]

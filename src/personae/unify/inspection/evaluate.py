@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from personae.catalog import IDENTITY_MAP, RECORDS
 from personae.engine import Engine
 from personae.errors import NotFoundError
+from personae.unify.components import connected_components
 
 
 @dataclass(frozen=True)
@@ -122,3 +123,75 @@ def placeable_truth(engine: Engine, truth_table: str, out: str) -> int:
         engine.drop_table("_placeable_base")
         engine.drop_table("_placeable_devices")
     return engine.count(out)
+
+
+#: the evidence the oracle follows between two records of one real person
+_ORACLE_KEYS = (*_EVIDENCE, *_DEVICES)
+_ORACLE = "_oracle"
+
+
+@dataclass(frozen=True)
+class OracleBound:
+    """The upper bound on pairwise recall that the records' evidence allows."""
+
+    #: share of the true pairs the oracle joins (its precision is 1 by construction)
+    recall: float
+    #: true pairs, and of them the pairs joined by a chain of shared evidence
+    true_pairs: int
+    joined_pairs: int
+
+
+def oracle_bound(engine: Engine, truth_table: str) -> OracleBound:
+    """Recall of an oracle that knows who is who and follows only shared evidence.
+
+    Within each real person of ``truth_table(source, record_id, person)``, records are
+    joined by a chain of shared normalised values of ``records``: e-mail, phone, customer,
+    user or loyalty id, anonymous or device id, or an identical full name (first and last
+    name keys). Two records of one person with no such chain cannot be linked by a method
+    that reads only this evidence, so resolution's recall divided by the oracle's says how
+    much of what the data allows it finds. Connected components run in SQL
+    (:func:`~personae.unify.components.connected_components`).
+    """
+    for table in (truth_table, RECORDS):
+        if not engine.table_exists(table):
+            raise NotFoundError(f"there is no table '{table}' to evaluate")
+    full_name = (
+        "CASE WHEN r.first_name_key IS NOT NULL AND r.last_name_key IS NOT NULL "
+        "THEN r.first_name_key || ' ' || r.last_name_key END"
+    )
+    keys = [*_ORACLE_KEYS, "full_name"]
+    engine.create_table_as(
+        f"{_ORACLE}_nodes",
+        f"""
+        SELECT row_number() OVER (ORDER BY t.source, t.record_id) AS node,
+               t.source, t.record_id, t.person,
+               {", ".join(f"CAST(r.{k} AS VARCHAR) AS {k}" for k in _ORACLE_KEYS)},
+               {full_name} AS full_name
+        FROM {truth_table} AS t
+        JOIN {RECORDS} AS r ON r.source = t.source AND r.record_id = t.record_id
+        """,
+    )
+    # a star per (person, value): every holder to the smallest one
+    edges = " UNION ALL ".join(
+        f"SELECT node AS a, min(node) OVER (PARTITION BY person, {k}) AS b "
+        f"FROM {_ORACLE}_nodes WHERE {k} IS NOT NULL"
+        for k in keys
+    )
+    try:
+        connected_components(engine, edges, f"{_ORACLE}_labels", work=f"{_ORACLE}_cc")
+        engine.create_table_as(
+            f"{_ORACLE}_map",
+            f"""
+            SELECT n.source, n.record_id, coalesce(l.label, n.node) AS person_id
+            FROM {_ORACLE}_nodes AS n LEFT JOIN {_ORACLE}_labels AS l ON l.node = n.node
+            """,
+        )
+        scores = evaluate_against_truth(engine, truth_table, f"{_ORACLE}_map")
+    finally:
+        for table in ("nodes", "labels", "map"):
+            engine.drop_table(f"{_ORACLE}_{table}")
+    return OracleBound(
+        recall=scores.recall,
+        true_pairs=scores.true_pairs,
+        joined_pairs=scores.true_positive_pairs,
+    )
