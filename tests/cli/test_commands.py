@@ -78,6 +78,12 @@ def test_demo_tells_the_story(tmp_path: Path) -> None:
     assert "Evidence ceiling" in text and "of the true pairs; recall is" in text
     golden = text[text.index("Golden records vs ground truth") :]
     assert all(f in golden for f in ("first_name", "email", "phone", "address", "all fields"))
+    assert "each stays a person of its own" in text
+    after = out[out.index("Try next") :]
+    explain = next(line.split() for line in after.splitlines() if " explain " in line)
+    assert explain[:3] == ["personae", "--project", str(tmp_path / "demo")]
+    assert invoke(*explain[1:])[0] == 0  # the suggested command runs as printed
+    assert " export segment " in after and " serve" in after
     assert "vip_accessories" in out and "champions" in out
 
 

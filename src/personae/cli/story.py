@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shlex
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -45,6 +48,51 @@ def tell_story(console: Console, project: Project, report: RunReport) -> None:
         f"Whole pipeline: {report.seconds:.1f}s — "
         + ", ".join(f"{s.command} {s.seconds:.1f}s" for s in report.stages)
     )
+    _next_steps(console, project)
+
+
+def _next_steps(console: Console, project: Project) -> None:
+    """Three commands to try on the demo project, with a real person and segment."""
+    engine = project.engine
+    folder = project.root
+    if folder.is_relative_to(Path.cwd()):
+        folder = Path(os.path.relpath(folder))
+    base = f"personae --project {shlex.quote(str(folder))}"
+    steps: list[tuple[str, str]] = []
+    person = engine.rows(
+        f"SELECT person_id, count(DISTINCT source) AS sources, count(*) AS n "
+        f"FROM {IDENTITY_MAP} GROUP BY 1 ORDER BY sources DESC, n DESC, person_id LIMIT 1"
+    )
+    if person:
+        person_id, sources, records = person[0]
+        steps.append(
+            (
+                f"{base} explain {person_id}",
+                f"why person {person_id} holds {records:,} records from {sources} sources",
+            )
+        )
+    if engine.table_exists(SEGMENT_MEMBERSHIP):
+        found = engine.rows(
+            f"SELECT segment FROM {SEGMENT_MEMBERSHIP} GROUP BY 1 ORDER BY count(*) DESC, 1"
+        )
+        if found:
+            segment = found[0][0]
+            steps.append(
+                (
+                    f"{base} export segment {segment} -o {segment}.csv",
+                    f"the members of {segment}, with their e-mail and name",
+                )
+            )
+    steps.append(
+        (
+            f"{base} keys create web && {base} serve",
+            "the Segment-compatible API that existing SDKs send events to",
+        )
+    )
+    console.print("[bold]Try next[/] on this project:")
+    for command, what in steps:
+        console.print(f"  {command}", highlight=False, soft_wrap=True)
+        console.print(f"      [dim]{what}[/]", highlight=False, soft_wrap=True)
 
 
 def _records_per_source(console: Console, engine: Engine) -> None:
@@ -66,6 +114,11 @@ def _persons(console: Console, engine: Engine) -> None:
     persons = engine.scalar(f"SELECT count(DISTINCT person_id) FROM {IDENTITY_MAP}")
     records = engine.count(IDENTITY_MAP)
     console.print(f"[bold]{persons:,}[/] persons found from {records:,} source records")
+    console.print(
+        "Many persons hold a single record: browsers that never signed in and anonymous "
+        "till tickets carry no evidence of who they are, so each stays a person of its own.",
+        highlight=False,
+    )
     table = titled_table("Source records per person", "records", "persons")
     for bucket, n in engine.rows(
         f"""
@@ -195,7 +248,8 @@ def _traits(console: Console, engine: Engine) -> None:
             f'SELECT count("{name}"), min("{name}"), median("{name}"), '
             f'quantile_cont("{name}", 0.9), max("{name}") FROM {TRAITS}'
         )[0]
-        table.add_row(name, f"{filled:,}", *(_fmt(v) for v in (low, median, p90, high)))
+        whole = "INT" in sql_type
+        table.add_row(name, f"{filled:,}", *(_fmt(v, whole) for v in (low, median, p90, high)))
     console.print(table)
     for name, sql_type in types.items():
         if name.endswith("_segment") and "VARCHAR" in sql_type:
@@ -208,10 +262,13 @@ def _traits(console: Console, engine: Engine) -> None:
             console.print(rfm)
 
 
-def _fmt(value: Any) -> str:
+def _fmt(value: Any, whole: bool = False) -> str:
+    """A figure for the traits table; counts stay counts (a median of 2.5 orders shows so)."""
     if value is None:
         return "-"
     if isinstance(value, float):
+        if whole:
+            return f"{value:,.0f}" if value.is_integer() else f"{value:,.1f}"
         return f"{value:,.2f}"
     return f"{value:,}" if isinstance(value, int) else str(value)
 
