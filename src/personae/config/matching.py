@@ -22,6 +22,11 @@ DEFAULT_BLOCKING_RULES: tuple[str, ...] = (
     "l.first_name_key = r.first_name_key AND l.last_name_key = r.last_name_key "
     "AND substr(l.postcode, 1, 2) = substr(r.postcode, 1, 2)",
     "l.phone = r.phone",
+    # both names mistyped, swapped or changed: the birth date where the person lives, or
+    # the same address (a household: its few members are compared, not merged)
+    "l.birth_date = r.birth_date AND l.postcode = r.postcode",
+    "l.address = r.address AND l.postcode = r.postcode",
+    "l.address = r.address AND l.city = r.city",
     # first and last names swapped
     "l.first_name_key = r.last_name_key AND l.last_name_key = r.first_name_key",
 )

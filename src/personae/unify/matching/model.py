@@ -69,7 +69,9 @@ def comparisons() -> list[Any]:
         cl.JaroWinklerAtThresholds("address", [0.95, 0.8]),
         # what is left of the e-mail's local part once the names are removed
         cl.ExactMatch("email_local").configure(term_frequency_adjustments=True),
-        cl.LevenshteinAtThresholds("phone", [1, 2]),
+        # numbers are mistyped by swapping two digits as often as by changing one:
+        # Damerau-Levenshtein counts a transposition as one edit
+        cl.DamerauLevenshteinAtThresholds("phone", [1, 2]),
     ]
 
 
@@ -273,7 +275,7 @@ def _place() -> Any:
                 unknown, label_for_charts="no postcode or city", base_dialect_str=AUTHORING_DIALECT
             ).configure(is_null_level=True),
             cll.ExactMatchLevel("postcode", term_frequency_adjustments=True),
-            cll.LevenshteinLevel("postcode", 1),
+            cll.DamerauLevenshteinLevel("postcode", 1),
             cll.ExactMatchLevel("city", term_frequency_adjustments=True),
             cll.ElseLevel(),
         ],
