@@ -213,3 +213,79 @@ def test_events_without_name_do_not_take_part(engine: Engine) -> None:
     assert result.records == 0
     assert result.edges == 0
     assert engine.count(EDGES_TABLE) == 0
+
+
+def _level(output_column: str, left: dict[str, str | None], right: dict[str, str | None]) -> str:
+    """The label of the level of comparison ``output_column`` that the pair falls into."""
+    import duckdb
+    from splink import SettingsCreator
+
+    from personae.unify.matching.model import comparisons
+    from personae.unify.matching.records import MATCH_COLUMNS
+
+    settings = SettingsCreator(
+        link_type="dedupe_only", unique_id_column_name="uid", comparisons=comparisons()
+    ).create_settings_dict("duckdb")
+    (comparison,) = (c for c in settings["comparisons"] if c["output_column_name"] == output_column)
+    values = ", ".join(
+        f"{value!r} AS {column}_{side}" if (value := row.get(column)) is not None
+        else f"NULL::VARCHAR AS {column}_{side}"
+        for side, row in (("l", left), ("r", right))
+        for column in MATCH_COLUMNS
+    )  # fmt: skip
+    con = duckdb.connect()
+    for level in comparison["comparison_levels"]:
+        sql = level["sql_condition"].replace('"', "")
+        if sql == "ELSE" or con.execute(f"SELECT {sql} FROM (SELECT {values})").fetchone()[0]:
+            return str(level["label_for_charts"])
+    raise AssertionError("no level holds")  # pragma: no cover
+
+
+def test_a_swapped_pair_of_digits_is_one_edit() -> None:
+    # a phone (or any numeric identifier) with two neighbouring digits swapped
+    assert _level("phone", {"phone": "2271081"}, {"phone": "2271801"}) == (
+        "Damerau-Levenshtein distance of phone <= 1"
+    )
+    # two digits changed is two edits, not one
+    assert _level("phone", {"phone": "2271081"}, {"phone": "2271099"}).endswith("<= 2")
+    # a postcode with two digits swapped is a near postcode, not another place
+    near = _level("place", {"postcode": "4221"}, {"postcode": "4212"})
+    assert "<= 1" in near
+    assert _level("place", {"postcode": "4221"}, {"postcode": "5330"}) == "All other comparisons"
+
+
+def _candidate(left: dict[str, str], right: dict[str, str]) -> bool:
+    """Whether a default blocking rule makes the pair a candidate."""
+    import duckdb
+
+    from personae.unify.matching.records import MATCH_COLUMNS
+
+    def side(row: dict[str, str]) -> str:
+        return ", ".join(
+            f"{row[c]!r} AS {c}" if c in row else f"NULL::VARCHAR AS {c}" for c in MATCH_COLUMNS
+        )
+
+    con = duckdb.connect()
+    rules = " OR ".join(f"({rule})" for rule in MatchingConfig().blocking_rules)
+    found = con.execute(
+        f"SELECT {rules} FROM (SELECT {side(left)}) AS l, (SELECT {side(right)}) AS r"
+    ).fetchone()[0]
+    return bool(found)
+
+
+def test_blocking_finds_pairs_whose_both_names_are_wrong() -> None:
+    base = {"first_name_key": "jye", "last_name_key": "churches", "birth_date": "1920-02-10",
+            "postcode": "4151", "city": "labrador", "address": "1 fraser court"}  # fmt: skip
+    # names swapped and one mistyped, the birth date and postcode kept
+    swapped = {**base, "first_name_key": "churches", "last_name_key": "jyeq",
+               "address": "1 fraser scourt"}  # fmt: skip
+    assert _candidate(base, swapped)
+    # both names changed (a nickname and a new surname), no birth date: the same address
+    moved = {"first_name_key": "matilda", "last_name_key": "satterley", "postcode": "3056",
+             "city": "kedron", "address": "5 eugenia street"}  # fmt: skip
+    renamed = {**moved, "first_name_key": "daniel", "last_name_key": "smith"}
+    assert _candidate(moved, renamed)
+    # the same address with a mistyped postcode, in the same city
+    assert _candidate(moved, {**renamed, "postcode": "3065"})
+    # strangers with nothing in common are not compared
+    assert not _candidate(base, renamed)
