@@ -46,3 +46,6 @@ class MatchingConfig(Strict):
     retrain_on_growth: float = Field(default=4.0, gt=1.0)
     #: a cluster joined by probabilistic edges holds at most this many records with a name
     max_cluster_records: int = Field(default=50, gt=1)
+    #: count the candidate pairs each blocking rule adds on full runs (``resolve`` prints
+    #: them): blocking runs a second time for it, so it is off unless you tune the rules
+    blocking_diagnostics: bool = False
