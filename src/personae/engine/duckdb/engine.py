@@ -101,7 +101,9 @@ class DuckDBEngine(Engine):
 
     def table_exists(self, name: str) -> bool:
         found = self.con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ? "
+            "AND table_catalog = current_database()",
+            [name],
         ).fetchall()
         return bool(found[0][0])
 
@@ -110,14 +112,16 @@ class DuckDBEngine(Engine):
             row[0]
             for row in self.con.execute(
                 "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
-                "ORDER BY ordinal_position",
+                "AND table_catalog = current_database() ORDER BY ordinal_position",
                 [name],
             ).fetchall()
         ]
 
     def drop_relation(self, name: str) -> None:
         kind = self.scalar(
-            "SELECT table_type FROM information_schema.tables WHERE table_name = ?", [name]
+            "SELECT table_type FROM information_schema.tables WHERE table_name = ? "
+            "AND table_catalog = current_database()",
+            [name],
         )
         if kind == "VIEW":
             self.execute(f"DROP VIEW {name}")
@@ -263,9 +267,10 @@ class DuckDBEngine(Engine):
     # --- probabilistic matching
 
     def matching_backend(self) -> MatchingBackend:
-        """A private in-memory DuckDB fed with Arrow, so Splink's tables never touch the
-        warehouse file."""
-        return DuckDBMatchingBackend()
+        """An in-memory database attached to this warehouse's DuckDB: Splink's tables never
+        touch the warehouse file, share its memory limit and threads, and the input and
+        edges cross by SQL instead of Arrow copies."""
+        return DuckDBMatchingBackend.beside(self, self.con)
 
     # --- lifecycle
 
