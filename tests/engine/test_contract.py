@@ -5,6 +5,7 @@ registry: every engine configuration type opens an engine of that name."""
 from __future__ import annotations
 
 import inspect
+import os
 import typing
 from pathlib import Path
 
@@ -70,6 +71,16 @@ def test_opening_closes_and_reopens(tmp_path: Path) -> None:
 def test_an_engine_refuses_another_engines_section(tmp_path: Path) -> None:
     with pytest.raises(EngineError, match="duckdb cannot open a spark engine section"):
         DuckDBEngine.from_config(models.SparkEngineConfig(type="spark"), tmp_path)
+
+
+def test_duckdb_takes_an_eighth_of_the_memory_by_default(tmp_path: Path) -> None:
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    with DuckDBEngine(tmp_path / "w.duckdb") as engine:
+        limit = engine.scalar("SELECT current_setting('memory_limit')")
+        # DuckDB reports the limit in GiB/MiB, e.g. "2.7 GiB"
+        number, unit = str(limit).split()
+        in_bytes = float(number) * {"GiB": 2**30, "MiB": 2**20}[unit]
+        assert in_bytes <= max(total / 8, 1e9) * 1.01
 
 
 def test_duckdb_matches_in_a_private_database(tmp_path: Path) -> None:

@@ -281,12 +281,16 @@ class DuckDBEngine(Engine):
         self.con.close()
 
 
-#: share of the machine's memory DuckDB may use unless personae.yml says otherwise
-DEFAULT_MEMORY_SHARE = 0.2
+#: share of the machine's memory DuckDB may use unless personae.yml says otherwise. An
+#: eighth: the process's resident memory runs above DuckDB's limit (allocator, Python,
+#: Arrow), and Splink's tables share the limit; at 1M demo people on 24 GB this is 3 GB and
+#: the pipeline peaks at 3.4 GB (a fifth, 5 GB, peaked at 6.1 GB and was no faster)
+DEFAULT_MEMORY_SHARE = 0.125
 
 
 def default_memory_limit() -> str:
-    """A fifth of physical memory (at least 1 GB), so the pipeline leaves room for the rest."""
+    """An eighth of physical memory (at least 1 GB), so the pipeline leaves room for the
+    rest of the machine."""
     try:
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):
