@@ -104,7 +104,11 @@ def test_duckdb_matches_in_a_private_database(tmp_path: Path) -> None:
             backend.save_to(engine, "edges", "SELECT uid FROM match_input", mode="append")
         assert engine.count("edges") == 6
     # the scratch tables were in memory only: the warehouse file never held them
-    with DuckDBEngine(tmp_path / "w.duckdb") as engine:
+    with DuckDBEngine(tmp_path / "w.duckdb", read_only=True) as engine:
+        # a read-only warehouse cannot attach one: Splink gets a private DuckDB
+        with engine.matching_backend() as backend:
+            backend.load_from(engine, "match_input", "SELECT uid FROM people")
+            assert backend.count("match_input") == 3
         assert engine.rows("SELECT table_name FROM duckdb_tables() ORDER BY 1") == [
             ("edges",),
             ("people",),

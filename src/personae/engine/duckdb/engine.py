@@ -50,6 +50,7 @@ class DuckDBEngine(Engine):
         read_only: bool = False,
     ) -> None:
         self.path = str(path)
+        self.read_only = read_only
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -270,6 +271,9 @@ class DuckDBEngine(Engine):
         """An in-memory database attached to this warehouse's DuckDB: Splink's tables never
         touch the warehouse file, share its memory limit and threads, and the input and
         edges cross by SQL instead of Arrow copies."""
+        if self.read_only:
+            # a read-only instance cannot attach an in-memory database: a private one
+            return DuckDBMatchingBackend()
         return DuckDBMatchingBackend.beside(self, self.con)
 
     # --- lifecycle
