@@ -5,6 +5,7 @@ registry: every engine configuration type opens an engine of that name."""
 from __future__ import annotations
 
 import inspect
+import os
 import typing
 from pathlib import Path
 
@@ -72,7 +73,43 @@ def test_an_engine_refuses_another_engines_section(tmp_path: Path) -> None:
         DuckDBEngine.from_config(models.SparkEngineConfig(type="spark"), tmp_path)
 
 
-def test_duckdb_matches_in_a_private_database() -> None:
-    with DuckDBEngine() as engine, engine.matching_backend() as backend:
-        assert isinstance(backend, DuckDBMatchingBackend)
-        assert backend.connection is not engine.con
+def test_duckdb_takes_an_eighth_of_the_memory_by_default(tmp_path: Path) -> None:
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    with DuckDBEngine(tmp_path / "w.duckdb") as engine:
+        limit = engine.scalar("SELECT current_setting('memory_limit')")
+        # DuckDB reports the limit in GiB/MiB, e.g. "2.7 GiB"
+        number, unit = str(limit).split()
+        in_bytes = float(number) * {"GiB": 2**30, "MiB": 2**20}[unit]
+        assert in_bytes <= max(total / 8, 1e9) * 1.01
+
+
+def test_duckdb_matches_in_a_private_database(tmp_path: Path) -> None:
+    with DuckDBEngine(tmp_path / "w.duckdb", memory_limit="1GB") as engine:
+        engine.create_table_as("people", "SELECT range AS uid FROM range(3)")
+        with engine.matching_backend() as backend:
+            assert isinstance(backend, DuckDBMatchingBackend)
+            assert backend.connection is not engine.con
+            # an in-memory database beside the warehouse: same instance, same memory limit
+            assert backend.query("SELECT current_setting('memory_limit') AS m").to_pylist() == [
+                {"m": engine.scalar("SELECT current_setting('memory_limit')")}
+            ]
+            backend.load_from(engine, "match_input", "SELECT uid FROM people")
+            backend.create_table("splink_scratch", "SELECT uid FROM match_input")
+            # the warehouse sees neither table, in SQL or through the engine
+            assert not engine.table_exists("match_input")
+            assert not engine.table_exists("splink_scratch")
+            with pytest.raises(EngineError):
+                engine.count("splink_scratch")
+            backend.save_to(engine, "edges", "SELECT uid FROM splink_scratch", mode="replace")
+            backend.save_to(engine, "edges", "SELECT uid FROM match_input", mode="append")
+        assert engine.count("edges") == 6
+    # the scratch tables were in memory only: the warehouse file never held them
+    with DuckDBEngine(tmp_path / "w.duckdb", read_only=True) as engine:
+        # a read-only warehouse cannot attach one: Splink gets a private DuckDB
+        with engine.matching_backend() as backend:
+            backend.load_from(engine, "match_input", "SELECT uid FROM people")
+            assert backend.count("match_input") == 3
+        assert engine.rows("SELECT table_name FROM duckdb_tables() ORDER BY 1") == [
+            ("edges",),
+            ("people",),
+        ]

@@ -15,7 +15,7 @@ class DuckDBEngineConfig(Strict):
     path: str = ".personae/warehouse.duckdb"
     #: worker threads (default: one per core)
     threads: int | None = None
-    #: DuckDB's memory cap, e.g. ``8GB`` (default: a fifth of the machine's memory)
+    #: DuckDB's memory cap, e.g. ``8GB`` (default: an eighth of the machine's memory)
     memory_limit: str | None = None
 
 

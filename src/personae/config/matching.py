@@ -54,3 +54,6 @@ class MatchingConfig(Strict):
     #: an identifier type with ``on_conflict: merge_when_certain`` merges two of its
     #: values (over its limit) only along an edge at least this probable
     certain_probability: float = Field(default=0.999, ge=0.0, le=1.0)
+    #: count the candidate pairs each blocking rule adds on full runs (``resolve`` prints
+    #: them): blocking runs a second time for it, so it is off unless you tune the rules
+    blocking_diagnostics: bool = False

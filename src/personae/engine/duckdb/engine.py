@@ -52,6 +52,7 @@ class DuckDBEngine(Engine):
         read_only: bool = False,
     ) -> None:
         self.path = str(path)
+        self.read_only = read_only
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -103,7 +104,9 @@ class DuckDBEngine(Engine):
 
     def table_exists(self, name: str) -> bool:
         found = self.con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ? "
+            "AND table_catalog = current_database()",
+            [name],
         ).fetchall()
         return bool(found[0][0])
 
@@ -112,14 +115,16 @@ class DuckDBEngine(Engine):
             row[0]
             for row in self.con.execute(
                 "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
-                "ORDER BY ordinal_position",
+                "AND table_catalog = current_database() ORDER BY ordinal_position",
                 [name],
             ).fetchall()
         ]
 
     def drop_relation(self, name: str) -> None:
         kind = self.scalar(
-            "SELECT table_type FROM information_schema.tables WHERE table_name = ?", [name]
+            "SELECT table_type FROM information_schema.tables WHERE table_name = ? "
+            "AND table_catalog = current_database()",
+            [name],
         )
         if kind == "VIEW":
             self.execute(f"DROP VIEW {name}")
@@ -322,9 +327,13 @@ class DuckDBEngine(Engine):
     # --- probabilistic matching
 
     def matching_backend(self) -> MatchingBackend:
-        """A private in-memory DuckDB fed with Arrow, so Splink's tables never touch the
-        warehouse file."""
-        return DuckDBMatchingBackend()
+        """An in-memory database attached to this warehouse's DuckDB: Splink's tables never
+        touch the warehouse file, share its memory limit and threads, and the input and
+        edges cross by SQL instead of Arrow copies."""
+        if self.read_only:
+            # a read-only instance cannot attach an in-memory database: a private one
+            return DuckDBMatchingBackend()
+        return DuckDBMatchingBackend.beside(self, self.con)
 
     # --- lifecycle
 
@@ -335,12 +344,16 @@ class DuckDBEngine(Engine):
         self.con.close()
 
 
-#: share of the machine's memory DuckDB may use unless personae.yml says otherwise
-DEFAULT_MEMORY_SHARE = 0.2
+#: share of the machine's memory DuckDB may use unless personae.yml says otherwise. An
+#: eighth: the process's resident memory runs above DuckDB's limit (allocator, Python,
+#: Arrow), and Splink's tables share the limit; at 1M demo people on 24 GB this is 3 GB and
+#: the pipeline peaks at 3.4 GB (a fifth, 5 GB, peaked at 6.1 GB and was no faster)
+DEFAULT_MEMORY_SHARE = 0.125
 
 
 def default_memory_limit() -> str:
-    """A fifth of physical memory (at least 1 GB), so the pipeline leaves room for the rest."""
+    """An eighth of physical memory (at least 1 GB), so the pipeline leaves room for the
+    rest of the machine."""
     try:
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):

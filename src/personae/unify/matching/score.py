@@ -56,7 +56,8 @@ class ProbabilisticResult:
     trained: bool
     model_path: Path | None
     seconds: float
-    #: candidate pairs each blocking rule adds (after the rules before it); full runs only
+    #: candidate pairs each blocking rule adds (after the rules before it); full runs with
+    #: ``blocking_diagnostics`` only
     blocking_pairs: dict[str, int] = field(default_factory=dict)
     #: only new and changed records were scored
     incremental: bool = False
@@ -137,11 +138,11 @@ def _score(
             _replace_edges(engine, backend, edges)
         if result.scored is None:
             result.scored = records
-        result.blocking_pairs = (
-            blocking_pair_counts(backend, "match_input", config.blocking_rules)
-            if not result.incremental
-            else {}
-        )
+        if config.blocking_diagnostics and not result.incremental:
+            # blocks every pair a second time: opt-in, for tuning the rules
+            result.blocking_pairs = blocking_pair_counts(
+                backend, "match_input", config.blocking_rules
+            )
     finally:
         backend.close()
     engine.create_table_as(
