@@ -185,19 +185,19 @@ IDENTITY_GUARDS: Final = Table(
     columns=("id_type", "id_value", "guard", "records", "reason"),
     doc="identifier values that stopped linking (blocked, generic, household, limits)",
 )
+#: a scored pair of records: the smaller record on the left
+EDGE_COLUMNS: Final = (
+    "source_l",
+    "record_id_l",
+    "source_r",
+    "record_id_r",
+    "match_probability",
+    "match_weight",
+)
 IDENTITY_MATCHES: Final = Table(
     "identity_matches",
     owner="unify",
-    columns=(
-        "source_l",
-        "record_id_l",
-        "source_r",
-        "record_id_r",
-        "match_probability",
-        "match_weight",
-        "status",
-        "reason",
-    ),
+    columns=(*EDGE_COLUMNS, "status", "reason"),
     doc="probabilistic matches above the threshold: linked, within one person, or rejected",
 )
 IDENTITY_ATTACHMENTS: Final = Table(
@@ -210,14 +210,7 @@ IDENTITY_ATTACHMENTS: Final = Table(
 IDENTITY_EDGES: Final = Table(
     "identity_edges_probabilistic",
     owner="unify",
-    columns=(
-        "source_l",
-        "record_id_l",
-        "source_r",
-        "record_id_r",
-        "match_probability",
-        "match_weight",
-    ),
+    columns=EDGE_COLUMNS,
     doc="scored record pairs above the threshold, kept between incremental runs",
 )
 IDENTITY_MATCH_SCORED: Final = Table(

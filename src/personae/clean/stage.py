@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from personae.catalog import DATA_QUALITY, EVENTS, RAW_COLLECTED, RECORDS, Table
+from personae.catalog import RAW_COLLECTED, Table, tables_of
 from personae.clean.records import CleanReport, clean
 from personae.stage import RunContext
 
@@ -11,7 +11,8 @@ class CleanStage:
     name = "clean"
     #: and every ``raw_<source>`` table
     reads: tuple[Table, ...] = (RAW_COLLECTED,)
-    writes: tuple[Table, ...] = (RECORDS, EVENTS, DATA_QUALITY)
+    #: the tables it owns, as the catalog lists them
+    writes: tuple[Table, ...] = tables_of("clean")
 
     def run(self, context: RunContext) -> CleanReport:
         return clean(context.project)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from personae.catalog import COLLECTED_FILES, LOADS, QUARANTINE, RAW_COLLECTED, Table
+from personae.catalog import Table, tables_of
 from personae.ingest.load import IngestReport, ingest
 from personae.stage import RunContext
 
@@ -11,7 +11,8 @@ class IngestStage:
     name = "ingest"
     reads: tuple[Table, ...] = ()
     #: and one ``raw_<source>`` table per declared source
-    writes: tuple[Table, ...] = (LOADS, QUARANTINE, RAW_COLLECTED, COLLECTED_FILES)
+    #: the tables it owns, as the catalog lists them
+    writes: tuple[Table, ...] = tables_of("ingest")
 
     def run(self, context: RunContext) -> IngestReport:
         return ingest(context.project)

@@ -8,11 +8,9 @@ from personae.catalog import (
     EVENTS,
     IDENTITY_MAP,
     PERSONS,
-    PROFILE_VALUES,
-    PROFILES,
     RECORDS,
-    TRAITS,
     Table,
+    tables_of,
 )
 from personae.profile.golden import ProfilesReport, build_profiles
 from personae.profile.traits import TraitsReport, compute_traits
@@ -29,7 +27,8 @@ class ProfileReport:
 class ProfileStage:
     name = "profile"
     reads: tuple[Table, ...] = (RECORDS, EVENTS, IDENTITY_MAP, PERSONS)
-    writes: tuple[Table, ...] = (PROFILE_VALUES, PROFILES, TRAITS)
+    #: the tables it owns, as the catalog lists them
+    writes: tuple[Table, ...] = tables_of("profile")
 
     def run(self, context: RunContext) -> ProfileReport:
         engine, config = context.project.engine, context.project.config

@@ -8,6 +8,7 @@ the survivor, and only live persons (``merged_into IS NULL``) are kept.
 from __future__ import annotations
 
 from personae.catalog import EVENTS, IDENTITY_MAP, PERSONS
+from personae.sql import literal
 
 LIVE_PERSONS_SQL = f"SELECT person_id FROM {PERSONS} WHERE merged_into IS NULL"
 
@@ -30,7 +31,7 @@ def person_events_sql(before: str, *, events: tuple[str, ...] | None = None) -> 
     named events."""
     where = f"e.timestamp < {before}"
     if events:
-        names = ", ".join("'" + name.replace("'", "''") + "'" for name in sorted(events))
+        names = ", ".join(literal(name) for name in sorted(events))
         where += f" AND e.event IN ({names})"
     return (
         "SELECT m.person_id, e.source, e.record_id, e.event, e.timestamp, e.properties "

@@ -7,10 +7,9 @@ from personae.catalog import (
     IDENTITY_MAP,
     PERSONS,
     PROFILES,
-    SEGMENT_HISTORY,
-    SEGMENT_MEMBERSHIP,
     TRAITS,
     Table,
+    tables_of,
 )
 from personae.segment.evaluate import SegmentsReport, evaluate_segments
 from personae.stage import RunContext
@@ -19,7 +18,8 @@ from personae.stage import RunContext
 class SegmentStage:
     name = "segment"
     reads: tuple[Table, ...] = (PROFILES, TRAITS, EVENTS, IDENTITY_MAP, PERSONS)
-    writes: tuple[Table, ...] = (SEGMENT_MEMBERSHIP, SEGMENT_HISTORY)
+    #: the tables it owns, as the catalog lists them
+    writes: tuple[Table, ...] = tables_of("segment")
 
     def run(self, context: RunContext) -> SegmentsReport:
         project = context.project

@@ -3,18 +3,9 @@
 from __future__ import annotations
 
 from personae.catalog import (
-    IDENTIFIERS,
-    IDENTITY_ATTACHMENTS,
-    IDENTITY_EDGES,
-    IDENTITY_GUARDS,
-    IDENTITY_HISTORY,
-    IDENTITY_MAP,
-    IDENTITY_MATCH_SCORED,
-    IDENTITY_MATCHES,
-    IDENTITY_OVERRIDE_RECORDS,
-    PERSONS,
     RECORDS,
     Table,
+    tables_of,
 )
 from personae.stage import RunContext
 from personae.unify.resolve import ResolveReport, resolve_identities
@@ -23,18 +14,8 @@ from personae.unify.resolve import ResolveReport, resolve_identities
 class UnifyStage:
     name = "unify"
     reads: tuple[Table, ...] = (RECORDS,)
-    writes: tuple[Table, ...] = (
-        IDENTIFIERS,
-        IDENTITY_MAP,
-        PERSONS,
-        IDENTITY_HISTORY,
-        IDENTITY_GUARDS,
-        IDENTITY_MATCHES,
-        IDENTITY_ATTACHMENTS,
-        IDENTITY_EDGES,
-        IDENTITY_MATCH_SCORED,
-        IDENTITY_OVERRIDE_RECORDS,
-    )
+    #: the tables it owns, as the catalog lists them
+    writes: tuple[Table, ...] = tables_of("unify")
 
     def run(self, context: RunContext) -> ResolveReport:
         project = context.project

@@ -18,7 +18,7 @@ from personae.engine.base import Engine, FileRead, ReadOptions, RejectedRow
 from personae.engine.duckdb.matching import DuckDBMatchingBackend
 from personae.engine.matching import MatchingBackend
 from personae.errors import EngineError, SourceError
-from personae.sql import literal
+from personae.sql import ident, literal
 
 _REJECT_HINTS = {
     "INVALID ENCODING": "bytes that are not valid {encoding}; if the file is latin-1 or "
@@ -29,14 +29,6 @@ _REJECT_HINTS = {
     "LINE SIZE OVER MAXIMUM": "a line longer than the reader's maximum",
     "CAST ERROR": "a value that cannot be read",
 }
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 class DuckDBEngine(Engine):
@@ -64,7 +56,7 @@ class DuckDBEngine(Engine):
             ) from None
         if threads:
             self.execute(f"SET threads = {int(threads)}")
-        self.execute(f"SET memory_limit = {_literal(memory_limit or default_memory_limit())}")
+        self.execute(f"SET memory_limit = {literal(memory_limit or default_memory_limit())}")
         self.execute("SET TimeZone = 'UTC'")
 
     @classmethod
@@ -160,14 +152,14 @@ class DuckDBEngine(Engine):
         if options.format == "jsonl":
             return self._read_jsonl(path, options, table)
         if options.format == "json":
-            reader = f"read_json({_literal(str(path))}, format='array')"
+            reader = f"read_json({literal(str(path))}, format='array')"
         else:
-            reader = f"read_parquet({_literal(str(path))})"
+            reader = f"read_parquet({literal(str(path))})"
         try:
             names = [r[0] for r in self.con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()]
         except duckdb.Error as exc:
             raise SourceError(f"{path}: cannot read as {options.format}: {exc}") from None
-        casts = ", ".join(f"CAST({_quote(n)} AS VARCHAR) AS {_quote(n)}" for n in names)
+        casts = ", ".join(f"CAST({ident(n)} AS VARCHAR) AS {ident(n)}" for n in names)
         self.execute(
             f"CREATE OR REPLACE TABLE {table} AS "
             f"SELECT row_number() OVER () AS _line, {casts} FROM {reader}"
@@ -184,11 +176,11 @@ class DuckDBEngine(Engine):
         if encoding in ("latin1", "iso-8859-1", "cp1252", "windows-1252"):
             encoding = "latin-1"
         args = [
-            _literal(str(path)),
+            literal(str(path)),
             "all_varchar = true",
             f"header = {'true' if options.header else 'false'}",
-            f"delim = {_literal(delimiter)}",
-            f"encoding = {_literal(encoding)}",
+            f"delim = {literal(delimiter)}",
+            f"encoding = {literal(encoding)}",
             "store_rejects = true",
             "rejects_table = 'personae_rejects'",
             "rejects_scan = 'personae_reject_scans'",
@@ -275,8 +267,8 @@ class DuckDBEngine(Engine):
 
     def _read_jsonl(self, path: Path, options: ReadOptions, table: str) -> FileRead:
         lines = (
-            f"read_csv({_literal(str(path))}, columns={{'line': 'VARCHAR'}}, header=false, "
-            f"delim='\\x01', quote='', escape='', encoding={_literal(options.encoding)}, "
+            f"read_csv({literal(str(path))}, columns={{'line': 'VARCHAR'}}, header=false, "
+            f"delim='\\x01', quote='', escape='', encoding={literal(options.encoding)}, "
             "store_rejects=true, rejects_table='personae_rejects', "
             "rejects_scan='personae_reject_scans')"
         )
@@ -304,11 +296,11 @@ class DuckDBEngine(Engine):
         ]
         # one parse per line: every key read as text (objects and arrays as JSON text)
         structure = json.dumps(dict.fromkeys(keys, "VARCHAR"))
-        selects = ", ".join(f"struct_extract(s, {_literal(k)}) AS {_quote(k)}" for k in keys)
+        selects = ", ".join(f"struct_extract(s, {literal(k)}) AS {ident(k)}" for k in keys)
         self.execute(
             f"CREATE OR REPLACE TABLE {table} AS SELECT _line, "
             f"{selects or 'NULL AS _empty'} FROM ("
-            f"SELECT lineno AS _line, from_json(line, {_literal(structure)}) AS s "
+            f"SELECT lineno AS _line, from_json(line, {literal(structure)}) AS s "
             "FROM __jsonl WHERE json_valid(line) AND json_type(line) = 'OBJECT')"
         )
         self.execute("DROP TABLE IF EXISTS __jsonl")
@@ -321,7 +313,7 @@ class DuckDBEngine(Engine):
     def export(self, sql: str, path: Path, file_format: Literal["csv", "parquet"]) -> int:
         path.parent.mkdir(parents=True, exist_ok=True)
         options = "FORMAT parquet" if file_format == "parquet" else "FORMAT csv, HEADER true"
-        self.execute(f"COPY ({sql}) TO {_literal(str(path))} ({options})")
+        self.execute(f"COPY ({sql}) TO {literal(str(path))} ({options})")
         return int(self.scalar(f"SELECT count(*) FROM ({sql})"))
 
     # --- probabilistic matching

@@ -17,13 +17,10 @@ import duckdb
 import pyarrow as pa
 
 from personae.engine.matching import MatchingBackend, Warehouse
+from personae.sql import ident
 
 #: numbers the in-memory databases attached to one process's warehouses
 _ATTACHED = itertools.count(1)
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 class DuckDBMatchingBackend(MatchingBackend):
@@ -72,7 +69,7 @@ class DuckDBMatchingBackend(MatchingBackend):
         # ``sql`` names warehouse tables: run it where the warehouse is the default
         reader = self.connection.cursor()
         try:
-            reader.execute(f"USE {_quote(self._warehouse_catalog)}")
+            reader.execute(f"USE {ident(self._warehouse_catalog)}")
             reader.execute(f"CREATE OR REPLACE TABLE {self._catalog}.main.{name} AS {sql}")
         finally:
             reader.close()
@@ -84,7 +81,7 @@ class DuckDBMatchingBackend(MatchingBackend):
         if engine is not self._owner:
             super().save_to(engine, table, sql, mode=mode)
             return
-        target = f"{_quote(self._warehouse_catalog)}.main.{_quote(table)}"
+        target = f"{ident(self._warehouse_catalog)}.main.{ident(table)}"
         if mode == "replace":
             self.connection.execute(f"CREATE OR REPLACE TABLE {target} AS {sql}")
         else:
@@ -103,7 +100,7 @@ class DuckDBMatchingBackend(MatchingBackend):
     def close(self) -> None:
         if self._catalog:
             # the attached database goes, and with it every table Splink made
-            self.connection.execute(f"USE {_quote(self._warehouse_catalog)}")
+            self.connection.execute(f"USE {ident(self._warehouse_catalog)}")
             self.connection.execute(f"DETACH {self._catalog}")
             self._catalog = ""
         self.connection.close()
