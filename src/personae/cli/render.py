@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from personae.catalog import DATA_QUALITY, LOADS, PERSONS, QUARANTINE, SEGMENT_MEMBERSHIP
-from personae.clean.records import CleanReport
 from personae.engine import Engine
-from personae.ingest import IngestReport
-from personae.pipeline import STAGES, RunReport
 from personae.project import Project
 from personae.stage import command_of
-from personae.unify import ResolveReport
+
+if TYPE_CHECKING:  # the stages are imported when a command runs them, not by --help
+    from personae.ingest import IngestReport
+    from personae.pipeline import RunReport
+    from personae.unify import ResolveReport
 
 
 def plural(count: int, one: str, many: str | None = None) -> str:
@@ -31,12 +34,12 @@ def titled_table(title: str, *columns: str) -> Table:
 
 def run_report(console: Console, project: Project, report: RunReport) -> None:
     for stage in report.stages:
-        if isinstance(stage.report, IngestReport):
-            ingest_report(console, stage.report)
-        elif isinstance(stage.report, CleanReport):
+        if stage.name == "ingest":
+            ingest_report(console, cast("IngestReport", stage.report))
+        elif stage.name == "clean":
             data_quality(console, project.engine)
-        elif isinstance(stage.report, ResolveReport):
-            resolve_report(console, stage.report)
+        elif stage.name == "unify":
+            resolve_report(console, cast("ResolveReport", stage.report))
         for warning in stage.report.warnings:
             console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
         console.print(f"[green]✓[/] {stage.command} in {stage.seconds:.1f}s", highlight=False)
@@ -157,6 +160,8 @@ def status(console: Console, project: Project) -> None:
 
 def stages(console: Console, engine: Engine) -> None:
     """Each stage of the pipeline, the tables it has built so far and their rows."""
+    from personae.pipeline import STAGES
+
     table = titled_table("Stages", "stage", "command", "tables built", "rows")
     for stage in STAGES:
         built = [t for t in stage.writes if engine.table_exists(t)]
