@@ -137,7 +137,9 @@ class Collector:
         if now - self._last_prune > 60:
             self.dedupe.prune(now_us())
             self._last_prune = now
-        fresh = [r for r in rows if self.dedupe.add(r["message_id"], r["received_at"])]
+        fresh = [
+            r for r in rows if self.dedupe.add((r["source"], r["message_id"]), r["received_at"])
+        ]
         self.duplicates += len(rows) - len(fresh)
         if not fresh:
             return
@@ -145,7 +147,7 @@ class Collector:
             await self.wal.append([stored.encode(r) for r in fresh])
         except CollectError as exc:
             for row in fresh:
-                self.dedupe.forget(row["message_id"])
+                self.dedupe.forget((row["source"], row["message_id"]))
             raise ApiError(503, "storage_unavailable", str(exc)) from exc
         self.accepted += len(fresh)
 

@@ -1,9 +1,10 @@
 """Collected Parquet files → ``raw_collected`` in the warehouse, exactly once.
 
 New files are those not yet named in ``collected_files``. Their rows are appended to
-the immutable ``raw_collected`` minus every message_id already there (and minus the
+the immutable ``raw_collected`` minus every (source, message_id) already there (and minus the
 repeats among themselves), so a file flushed twice, two collectors receiving the same
-retry, or a crash between the append and the bookkeeping never doubles an event.
+retry, or a crash between the append and the bookkeeping never doubles an event. A
+message id is unique within its source only: two sources using the same id both land.
 """
 
 from __future__ import annotations
@@ -58,9 +59,11 @@ def load_collected(project: Project) -> CollectedLoad:
         INSERT INTO {RAW_COLLECTED}
         SELECT {columns} FROM (
             SELECT *, row_number() OVER (
-                PARTITION BY message_id ORDER BY received_at, _file) AS _n
+                PARTITION BY source, message_id ORDER BY received_at, _file) AS _n
             FROM {staged} s
-            WHERE NOT EXISTS (SELECT 1 FROM {RAW_COLLECTED} r WHERE r.message_id = s.message_id)
+            WHERE NOT EXISTS (
+                SELECT 1 FROM {RAW_COLLECTED} r
+                WHERE r.message_id = s.message_id AND r.source = s.source)
         ) WHERE _n = 1
         """
     )
