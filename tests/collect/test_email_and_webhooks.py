@@ -7,7 +7,7 @@ import hmac
 import json
 from urllib.parse import urlsplit
 
-from helpers.collect import ServeFactory, basic
+from helpers.collect import ServeFactory, basic, new_key
 from personae.collect.signing import tracking_url
 
 WEBHOOK_CONFIG = """
@@ -23,7 +23,7 @@ collect:
       timestamp: $.created_at
       message_id: $.id
       properties: $
-      signature: {header: X-Shop-Hmac, secret: s3cret, prefix: "sha256="}
+      signature: {scheme: body, header: X-Shop-Hmac, secret: s3cret, prefix: "sha256="}
     open:
       event: $.kind
       user_id: $.user
@@ -107,10 +107,11 @@ def test_webhook_mapping_and_signature(serve: ServeFactory) -> None:
     assert good.status_code == 200, good.text
     bad = s.client.post("/v1/webhook/shop", content=body, headers={"X-Shop-Hmac": "sha256=00"})
     assert bad.status_code == 401 and bad.json()["code"] == "invalid_signature"
-    # an unsigned webhook needs a write key
+    # an unsigned webhook needs a write key of its own source
     unsigned = {"kind": "Signed Up", "user": "u7"}
     assert s.client.post("/v1/webhook/open", json=unsigned).status_code == 401
-    assert s.client.post("/v1/webhook/open", json=unsigned, headers=basic(s.key)).status_code == 200
+    own = basic(new_key(s.root, "open"))
+    assert s.client.post("/v1/webhook/open", json=unsigned, headers=own).status_code == 200
     rows = {r["message_id"]: r for r in s.rows()}
     assert rows["o1"]["source"] == "shopify" and rows["o1"]["user_id"] == "c1"
     assert rows["o1"]["event"] == "Order Completed"

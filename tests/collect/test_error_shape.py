@@ -1,5 +1,6 @@
 """One JSON error shape for the whole API: exactly ``code`` and ``message`` (strings),
-plus ``rejected`` only for a batch whose every message was refused."""
+plus ``rejected`` and ``rejected_count`` only for a batch whose every message was
+refused."""
 
 from __future__ import annotations
 
@@ -30,8 +31,9 @@ def test_every_error_has_the_same_shape(serve: ServeFactory) -> None:
         assert isinstance(body["message"], str) and body["message"]
 
 
-def test_all_rejected_batch_adds_only_rejected(serve: ServeFactory) -> None:
+def test_all_rejected_batch_adds_only_rejected_and_its_count(serve: ServeFactory) -> None:
     s = serve()
     body = s.post("/v1/batch", {"batch": [{"type": "nope"}]}).json()
-    assert set(body) == {"code", "message", "rejected"}
+    assert set(body) == {"code", "message", "rejected", "rejected_count"}
+    assert body["rejected_count"] == 1
     assert set(body["rejected"][0]) == {"index", "code", "message"}

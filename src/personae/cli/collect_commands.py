@@ -42,7 +42,6 @@ def serve(
     from personae.pipeline import run_pipeline_once
 
     def go() -> None:
-        err_console.print(f"personae serve: listening on http://{host}:{port}")
         run_server(
             _root(),
             host=host,
@@ -50,6 +49,9 @@ def serve(
             collector_id=collector_id,
             log_level=log_level,
             scheduled_run=run_pipeline_once,
+            on_ready=lambda: err_console.print(
+                f"personae serve: listening on http://{host}:{port}"
+            ),
         )
 
     guard(go)
@@ -63,6 +65,9 @@ def keys_create(source: Annotated[str, typer.Argument(help="The event source.")]
     from personae.errors import ConfigError
 
     def go() -> None:
+        from personae.config.loader import check_source_name
+
+        check_source_name(source, path="keys create SOURCE")
         allowed = _config().collect.sources
         if allowed and source not in allowed:
             raise ConfigError(
@@ -109,7 +114,10 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key id from keys
 @collect_app.command("sign-url")
 def sign_url(
     source: Annotated[str, typer.Option(help="The event source of the opens/clicks.")],
-    base: Annotated[str, typer.Option(help="Public base URL of personae serve.")],
+    base: Annotated[
+        str | None,
+        typer.Option(help="Public base URL of personae serve (default: collect.public_url)."),
+    ] = None,
     url: Annotated[str | None, typer.Option(help="Click destination (omit for a pixel).")] = None,
     user_id: Annotated[str | None, typer.Option(help="userId of the recipient.")] = None,
     anonymous_id: Annotated[str | None, typer.Option(help="anonymousId instead.")] = None,
@@ -134,9 +142,14 @@ def sign_url(
         params.update({k: v for k, v in identity.items() if v})
         if "userId" not in params and "anonymousId" not in params:
             raise PersonaeError("give --user-id or --anonymous-id: an event needs an identity")
+        public = base or _config().collect.public_url
+        if not public:
+            raise PersonaeError(
+                "give --base https://collect.example.com, or set collect.public_url in personae.yml"
+            )
         secret = load_secret(CollectPaths.of(_root()).secret)
         kind = "click" if url else "open"
-        typer.echo(tracking_url(secret, base, kind, source, params, url))
+        typer.echo(tracking_url(secret, public, kind, source, params, url))
 
     guard(go)
 

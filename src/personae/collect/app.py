@@ -3,7 +3,12 @@
 Responses: 200 ``{"success": true}``; every error ``{"code", "message"}``. A batch in
 which only some messages are bad stores the good ones and still answers 200 (SDKs retry
 anything else, which would duplicate the good ones), listing the bad ones under
-``rejected``. A batch with no good message answers 400.
+``rejected`` (at most the first :data:`MAX_REJECTED`, with ``rejected_count``). A batch
+with no good message answers 400.
+
+The write key is checked before the body is read when it comes in the Basic-auth header
+or the query string; a key sent only in the body (analytics.js) is found in the raw
+bytes and checked before the body is parsed.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import base64
 import binascii
 import contextlib
 import logging
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -35,6 +41,9 @@ from personae.collect.messages import SHORT_TYPES, TYPES, now_us, to_row
 log = logging.getLogger(__name__)
 
 BATCH_PATHS = ("batch", "import", "b")
+#: a batch's refusals listed in a response; the rest are only counted
+MAX_REJECTED = 100
+_BODY_KEY = re.compile(rb'"writeKey"\s*:\s*"([^"\\]{1,256})"')
 GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 
 
@@ -52,20 +61,40 @@ def _basic_user(request: Request) -> str | None:
     return decoded.partition(":")[0] or None
 
 
-def authenticate(collector: Collector, request: Request, body_key: Any = None) -> WriteKey:
-    key = _basic_user(request)
-    if key is None:
-        key = body_key if isinstance(body_key, str) else request.query_params.get("writeKey")
-    if not key:
-        raise ApiError(
-            401,
-            "missing_write_key",
-            "send the write key as the Basic-auth username or as 'writeKey' in the body",
-        )
+def _verify(collector: Collector, key: str) -> WriteKey:
     found = collector.keys.verify(key)
     if found is None:
         raise ApiError(401, "invalid_write_key", "unknown or revoked write key")
     return found
+
+
+def _outer_key(request: Request) -> str | None:
+    """The key of the Basic-auth header or the ``writeKey`` query parameter."""
+    return _basic_user(request) or request.query_params.get("writeKey") or None
+
+
+_MISSING = ApiError(
+    401,
+    "missing_write_key",
+    "send the write key as the Basic-auth username or as 'writeKey' in the body",
+)
+
+
+def authenticate(collector: Collector, request: Request, body_key: Any = None) -> WriteKey:
+    key = _outer_key(request)
+    if key is None:
+        key = body_key if isinstance(body_key, str) else None
+    if not key:
+        raise _MISSING
+    return _verify(collector, key)
+
+
+def _prescan(collector: Collector, raw: bytes) -> None:
+    """Refuse a body holding no valid ``writeKey`` before parsing it."""
+    found = _BODY_KEY.search(raw)
+    if found is None:
+        raise _MISSING
+    _verify(collector, found.group(1).decode("utf-8", "replace"))
 
 
 async def _accept(
@@ -80,6 +109,7 @@ async def _accept(
     collector.rate_check(key.key_id, len(messages))
     rows: list[dict[str, Any]] = []
     rejected: list[dict[str, Any]] = []
+    count = 0
     for index, message in enumerate(messages):
         try:
             rows.append(
@@ -97,18 +127,21 @@ async def _accept(
         except ApiError as exc:
             if single:
                 raise
-            rejected.append({"index": index, "code": exc.code, "message": exc.message})
+            count += 1
+            if len(rejected) < MAX_REJECTED:
+                rejected.append({"index": index, "code": exc.code, "message": exc.message})
     if rejected and not rows:
         first = rejected[0]
         raise ApiError(
             400,
             "invalid_batch",
-            f"all {len(rejected)} messages were rejected; message {first['index']}: "
-            f"{first['message']}",
+            f"all {count} messages were rejected; message {first['index']}: {first['message']}",
             headers={},
-        ).with_rejected(rejected)
+        ).with_rejected(rejected, count)
     await collector.store(rows)
-    return responses.success({"rejected": rejected} if rejected else None)
+    if not rejected:
+        return responses.success()
+    return responses.success({"rejected": rejected, "rejected_count": count})
 
 
 class _Api:
@@ -118,6 +151,7 @@ class _Api:
         self.timeout = config.body_timeout_seconds
         self.message_limit = config.max_message_bytes
         self.batch_limit = config.max_batch_bytes
+        self.replays = webhooks.ReplayGuard()
 
     async def tracking(self, request: Request) -> Response:
         kind = request.path_params["kind"]
@@ -126,7 +160,19 @@ class _Api:
         if not is_batch and type_ not in TYPES:
             raise ApiError(404, "not_found", f"no endpoint /v1/{kind}")
         limit = self.batch_limit if is_batch else self.message_limit
-        data = parse_json(await read_body(request, limit, self.timeout))
+        outer = _outer_key(request)
+        if outer is not None:
+            _verify(self.collector, outer)  # before reading a byte of the body
+        elif request.headers.get("content-encoding", "").lower() in ("gzip", "x-gzip"):
+            raise ApiError(
+                401,
+                "missing_write_key",
+                "a gzipped body needs the write key as the Basic-auth username",
+            )
+        raw = await read_body(request, limit, self.timeout)
+        if outer is None:
+            _prescan(self.collector, raw)
+        data = parse_json(raw)
         key = authenticate(self.collector, request, data.get("writeKey"))
         if is_batch:
             messages = data.get("batch")
@@ -139,14 +185,19 @@ class _Api:
         key = self.collector.keys.verify(request.path_params["write_key"])
         if key is None:
             raise ApiError(401, "invalid_write_key", "unknown or revoked write key")
-        host = request.url.netloc
+        public = self.collector.config.public_url
+        if public:
+            where = urlsplit(public)
+            host, scheme = where.netloc + where.path.rstrip("/"), where.scheme
+        else:  # the Host header: set collect.public_url in production
+            host, scheme = request.url.netloc, request.url.scheme
         return responses.json(
             {
                 "integrations": {
                     "Segment.io": {
                         "apiKey": request.path_params["write_key"],
                         "apiHost": f"{host}/v1",
-                        "protocol": request.url.scheme,
+                        "protocol": scheme,
                         "unbundledIntegrations": [],
                         "addBundledMetadata": True,
                     }
@@ -205,15 +256,21 @@ class _Api:
         mapping = self.collector.config.webhooks.get(name)
         if mapping is None:
             raise ApiError(404, "unknown_webhook", f"no webhook {name!r} in collect.webhooks")
-        raw = await read_body(request, self.batch_limit, self.timeout)
         source = mapping.source or name
         if mapping.signature is not None:
-            if not webhooks.signature_ok(mapping.signature, raw, request.headers):
-                raise ApiError(401, "invalid_signature", "the webhook signature does not match")
+            raw = await read_body(request, self.batch_limit, self.timeout)
+            webhooks.check_signature(name, mapping.signature, raw, request.headers, self.replays)
             key = WriteKey(key_id=f"webhook:{name}", source=source, created_at="")
         else:
-            found = authenticate(self.collector, request)
-            key = WriteKey(key_id=found.key_id, source=source, created_at=found.created_at)
+            key = authenticate(self.collector, request)  # before reading the body
+            if key.source != source:
+                raise ApiError(
+                    403,
+                    "wrong_source",
+                    f"webhook {name!r} writes to source {source!r}; this key belongs to "
+                    f"{key.source!r}: create one with personae keys create {source}",
+                )
+            raw = await read_body(request, self.batch_limit, self.timeout)
         try:
             body = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
@@ -227,7 +284,9 @@ class _Api:
 
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    extra = {"rejected": exc.rejected} if getattr(exc, "rejected", None) else {}
+    extra: dict[str, Any] = {}
+    if exc.rejected:
+        extra = {"rejected": exc.rejected, "rejected_count": exc.rejected_count}
     return responses.error(exc, **extra)
 
 
@@ -273,9 +332,12 @@ def create_app(collector: Collector, *, manage: bool = True) -> Starlette:
             max_age=86400,
         )
     ]
-    return Starlette(
+    app = Starlette(
         routes=routes,
         middleware=middleware,
         lifespan=lifespan,
         exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _crash},
     )
+    # a trailing-slash redirect would be built from the client's Host header
+    app.router.redirect_slashes = False
+    return app

@@ -66,7 +66,7 @@ class Collector:
 
     def start(self) -> None:
         """Recover what a previous run left, rebuild the dedupe window, start writing."""
-        self._hold_id()
+        self.claim()
         recovered = flush_segments(list_segments(self.paths.wal, self.collector_id), self.events)
         if recovered.segments:
             log.info(
@@ -93,8 +93,12 @@ class Collector:
         self.started = False
         self._release_id()
 
-    def _hold_id(self) -> None:
-        """Two live collectors with one id would write the same segments: refuse."""
+    def claim(self) -> None:
+        """Hold the collector id (idempotent): two live collectors with one id would write
+        the same segments, so the second one raises a :class:`CollectError`. ``serve``
+        claims it before it announces anything."""
+        if self._id_lock is not None:
+            return
         path = self.paths.wal / f"{self.collector_id}.lock"
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:

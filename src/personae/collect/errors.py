@@ -28,8 +28,11 @@ class ApiError(CollectError):
         self.headers = headers or {}
         #: per-message refusals of a batch, when every message was refused
         self.rejected: list[dict[str, object]] = []
+        #: how many were refused (``rejected`` lists only the first ones)
+        self.rejected_count = 0
         super().__init__(message)
 
-    def with_rejected(self, rejected: list[dict[str, object]]) -> ApiError:
+    def with_rejected(self, rejected: list[dict[str, object]], count: int) -> ApiError:
         self.rejected = rejected
+        self.rejected_count = count
         return self

@@ -5,8 +5,13 @@
   message's own keys win), and batch-level ``sentAt`` applies when the message has none;
 * ``timestamp = receivedAt − (sentAt − originalTimestamp)`` when both are known, where
   the original timestamp is the message's ``originalTimestamp`` or ``timestamp``;
+* every stored time lies between 1900-01-01 and 2200-01-01: a time outside is refused
+  (400 for that message), and a skew-corrected timestamp is clamped to
+  [1900-01-01, receivedAt] (an event cannot happen after it arrived), so nothing stored
+  can break an export;
 * the stored payload is the message as received plus what was merged into it, without
-  the write key.
+  the write key. A message nested too deeply to be written back (orjson writes at most
+  254 levels) is refused alone.
 """
 
 from __future__ import annotations
@@ -35,6 +40,16 @@ _OBJECT_FIELDS = ("context", "integrations", "properties", "traits")
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
+def _us(moment: dt.datetime) -> int:
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+#: the range of every stored time (µs since the epoch): [1900-01-01, 2200-01-01)
+TIME_MIN_US = _us(dt.datetime(1900, 1, 1, tzinfo=dt.UTC))
+TIME_MAX_US = _us(dt.datetime(2200, 1, 1, tzinfo=dt.UTC))
+
+
 @dataclass(frozen=True)
 class Limits:
     max_message_bytes: int
@@ -54,8 +69,18 @@ def parse_time(value: Any, name: str) -> int | None:
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
-    delta = parsed - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    try:
+        moment = _us(parsed)
+    except OverflowError:  # an offset pushing year 1 or 9999 out of datetime's range
+        moment = TIME_MIN_US - 1
+    if not TIME_MIN_US <= moment < TIME_MAX_US:
+        raise ApiError(
+            400,
+            "invalid_timestamp",
+            f"'{name}' is out of range: {value[:40]!r}; times must lie between "
+            "1900-01-01 and 2200-01-01",
+        )
+    return moment
 
 
 def _id(message: dict[str, Any], name: str) -> str | None:
@@ -105,7 +130,12 @@ def to_row(
             raise ApiError(400, "invalid_type", f"'{name}' must be a JSON object")
     merged = _merged(message, batch)
     merged["type"] = kind
-    payload = orjson.dumps(merged)
+    try:
+        payload = orjson.dumps(merged)
+    except orjson.JSONEncodeError as exc:  # nested deeper than orjson writes (254 levels)
+        raise ApiError(
+            400, "invalid_message", f"the message cannot be stored: {exc}; nest it less deeply"
+        ) from None
     if len(payload) > limits.max_message_bytes:
         raise ApiError(
             413,
@@ -126,6 +156,8 @@ def to_row(
     timestamp = received_us
     if original is not None:
         timestamp = received_us - (sent - original) if sent is not None else original
+        if sent is not None:  # a correction never lands after the arrival, nor before 1900
+            timestamp = min(max(timestamp, TIME_MIN_US), received_us)
     violations = plans.check(merged, kind, event) if plans else []
     rejected = [v for v in violations if v.mode == "reject"]
     if rejected:
@@ -172,5 +204,4 @@ def _event_name(kind: str, message: dict[str, Any]) -> str | None:
 
 
 def now_us() -> int:
-    delta = dt.datetime.now(dt.UTC) - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return _us(dt.datetime.now(dt.UTC))

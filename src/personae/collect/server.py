@@ -79,14 +79,20 @@ def serve(
     collector_id: str | None = None,
     log_level: str = "warning",
     scheduled_run: ScheduledRun | None = None,
+    on_ready: Callable[[], None] | None = None,
 ) -> None:
     """Serve the collection API; with ``collect.schedule_minutes`` set in personae.yml,
-    also call ``scheduled_run`` on that schedule (``personae serve`` passes the pipeline)."""
+    also call ``scheduled_run`` on that schedule (``personae serve`` passes the pipeline).
+    ``on_ready`` runs once the collector holds its id, just before uvicorn starts: a
+    second collector with the same id fails before it says anything."""
     # the WAL writer thread wakes from fdatasync needing the GIL; with the default 5 ms
     # switch interval it would wait behind the busy event loop and stretch every commit
     sys.setswitchinterval(0.0005)
     project = Project.load(project_root)  # reads personae.yml only; never opens the warehouse
     collector = Collector(project.root, project.config.collect, collector_id)
+    collector.claim()
+    if on_ready is not None:
+        on_ready()
     scheduler = None
     if project.config.collect.schedule_minutes and scheduled_run is not None:
         scheduler = Scheduler(

@@ -35,9 +35,18 @@ def signature(secret: bytes, params: Mapping[str, str]) -> str:
     return hmac.new(secret, _canonical(params), hashlib.sha256).hexdigest()
 
 
+def same_text(given: str, expected: str) -> bool:
+    """Constant-time comparison of a received text with the expected one. Compared as
+    bytes: ``hmac.compare_digest`` raises on a non-ASCII ``str``, and a request must never
+    turn that into a 500."""
+    return hmac.compare_digest(
+        given.encode("utf-8", "replace"), expected.encode("utf-8", "replace")
+    )
+
+
 def verify(secret: bytes, params: Mapping[str, str]) -> bool:
     given = params.get("sig", "")
-    return bool(given) and hmac.compare_digest(given, signature(secret, params))
+    return bool(given) and same_text(given, signature(secret, params))
 
 
 def signed_query(secret: bytes, params: Mapping[str, str]) -> str:

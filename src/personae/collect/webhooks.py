@@ -6,10 +6,12 @@ import hashlib
 import hmac
 import os
 import re
+import time
 from collections.abc import Mapping
 from typing import Any
 
 from personae.collect.errors import ApiError
+from personae.collect.signing import same_text
 from personae.config.collect import WebhookMapping, WebhookSignature
 
 _STEP = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]")
@@ -72,7 +74,7 @@ def to_messages(name: str, mapping: WebhookMapping, body: Any) -> list[Any]:
     return messages
 
 
-def signature_ok(signature: WebhookSignature, body: bytes, headers: Mapping[str, str]) -> bool:
+def _secret(signature: WebhookSignature) -> bytes:
     secret = signature.secret
     if signature.secret_env is not None:
         secret = os.environ.get(signature.secret_env)
@@ -84,8 +86,88 @@ def signature_ok(signature: WebhookSignature, body: bytes, headers: Mapping[str,
                 "secret is not set on the server",
             )
     assert secret is not None
+    return secret.encode()
+
+
+def _invalid(detail: str) -> ApiError:
+    return ApiError(401, "invalid_signature", detail)
+
+
+class ReplayGuard:
+    """Timestamped signatures already accepted, remembered while they are fresh enough
+    to be accepted again."""
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[str, str], float] = {}
+
+    def first_use(self, webhook: str, digest: str, expires: float, now: float) -> bool:
+        """Remember ``digest``; False when it was already used."""
+        if len(self._seen) > 10_000:
+            self._seen = {k: v for k, v in self._seen.items() if v > now}
+        key = (webhook, digest)
+        if self._seen.get(key, 0.0) > now:
+            return False
+        self._seen[key] = expires
+        return True
+
+
+def check_signature(
+    name: str,
+    signature: WebhookSignature,
+    body: bytes,
+    headers: Mapping[str, str],
+    replays: ReplayGuard,
+    now: float | None = None,
+) -> None:
+    """Raise an :class:`ApiError` unless the delivery is signed with the webhook's secret
+    (and, for ``scheme: timestamped``, fresh and not seen before)."""
+    secret = _secret(signature)
+    algorithm = getattr(hashlib, signature.algorithm)
     given = headers.get(signature.header.lower(), "")
-    if not given.startswith(signature.prefix):
-        return False
-    expected = hmac.new(secret.encode(), body, getattr(hashlib, signature.algorithm)).hexdigest()
-    return hmac.compare_digest(given[len(signature.prefix) :].strip().lower(), expected)
+    if signature.scheme == "body":
+        expected = hmac.new(secret, body, algorithm).hexdigest()
+        if not given.startswith(signature.prefix) or not same_text(
+            given[len(signature.prefix) :].strip().lower(), expected
+        ):
+            raise _invalid(f"the webhook signature in {signature.header} does not match")
+        return
+    how = (
+        f"sign each delivery in the {signature.header} header as "
+        f"'t=<unix seconds>,v1=<hex HMAC-{signature.algorithm.upper()} of \"<t>.<body>\">'"
+    )
+    parts: dict[str, list[str]] = {}
+    for item in given.split(","):
+        field, _, value = item.strip().partition("=")
+        parts.setdefault(field, []).append(value.strip())
+    stamp = (parts.get("t") or [""])[0]
+    if not given:
+        raise _invalid(f"the {signature.header} header is missing; {how}")
+    if not stamp.isascii() or not stamp.isdigit() or not parts.get("v1"):
+        raise _invalid(f"the {signature.header} header is malformed; {how}")
+    now = time.time() if now is None else now
+    skew = now - int(stamp)
+    tolerance = signature.tolerance_seconds
+    if abs(skew) > tolerance:
+        raise ApiError(
+            401,
+            "stale_signature",
+            f"the signature's timestamp t={stamp} is {abs(skew):.0f} s "
+            f"{'old' if skew > 0 else 'in the future'}, more than the {tolerance} s "
+            "allowed; sign each delivery with the current time (and check the sender's clock)",
+        )
+    expected = hmac.new(secret, stamp.encode() + b"." + body, algorithm).hexdigest()
+    if not any(same_text(v.lower(), expected) for v in parts["v1"]):
+        raise _invalid(f"the webhook signature in {signature.header} does not match; {how}")
+    if not replays.first_use(name, expected, int(stamp) + tolerance, now):
+        raise ApiError(
+            409,
+            "replayed_signature",
+            f"this signed delivery (t={stamp}) was already received; "
+            "sign each new delivery with a fresh timestamp",
+        )
+
+
+def sign(secret: str, body: bytes, at: int, algorithm: str = "sha256") -> str:
+    """The ``t=…,v1=…`` header value of a timestamped delivery (for senders and tests)."""
+    digest = hmac.new(secret.encode(), f"{at}.".encode() + body, getattr(hashlib, algorithm))
+    return f"t={at},v1={digest.hexdigest()}"

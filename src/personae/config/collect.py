@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from personae.config.base import Strict
+
+_PUBLIC_URL = re.compile(r"^https?://[^/\s?#@]+(/[^\s?#]*)?$")
 
 MessageType = Literal["identify", "track", "page", "screen", "group", "alias"]
 
@@ -21,16 +24,28 @@ class RateLimit(Strict):
 
 
 class WebhookSignature(Strict):
-    """An HMAC of the raw request body sent by the webhook's emitter in a header."""
+    """An HMAC sent by the webhook's emitter in a header.
 
-    header: str
+    ``scheme: timestamped`` (the default, as Stripe does): the header reads
+    ``t=<unix seconds>,v1=<hex HMAC of "<t>.<raw body>">``; a delivery whose ``t`` is
+    more than ``tolerance_seconds`` away from the server's clock, or whose signature was
+    already used, is refused, so a captured request cannot be replayed. ``scheme: body``:
+    the header holds the HMAC of the raw body alone (``prefix`` before the hex digest),
+    for emitters that cannot sign a timestamp; such deliveries can be replayed, only the
+    (source, messageId) dedupe window absorbs repeats.
+    """
+
+    scheme: Literal["timestamped", "body"] = "timestamped"
+    header: str = "X-Personae-Signature"
     #: the shared secret itself, or …
     secret: str | None = None
     #: … the environment variable holding it (preferred: keeps it out of the file)
     secret_env: str | None = None
     algorithm: Literal["sha256", "sha1", "sha512"] = "sha256"
-    #: text before the hex digest in the header, e.g. ``sha256=``
+    #: text before the hex digest in the header, e.g. ``sha256=`` (``scheme: body``)
     prefix: str = ""
+    #: how far ``t`` may be from the server's clock, in seconds (``scheme: timestamped``)
+    tolerance_seconds: int = Field(default=300, gt=0)
 
     @model_validator(mode="after")
     def _one_secret(self) -> WebhookSignature:
@@ -56,7 +71,8 @@ class WebhookMapping(Strict):
     message_id: str | None = None
     #: path of the object stored as the event's properties (``$`` = the whole item)
     properties: str | None = "$"
-    #: optional HMAC check; without it the caller must give a write key of the source
+    #: optional HMAC check; without it the caller must give a write key of this
+    #: webhook's own source
     signature: WebhookSignature | None = None
 
 
@@ -104,7 +120,22 @@ class CollectConfig(Strict):
     segment_bytes: int = 64 * 1024 * 1024
     #: run the whole pipeline every N minutes while serving (off when omitted)
     schedule_minutes: float | None = Field(default=None, gt=0)
+    #: the public base URL clients reach this server at (``https://collect.shop.fr``):
+    #: written into ``/v1/projects/{key}/settings`` (``apiHost``) and the default base of
+    #: ``personae collect sign-url``. Without it, settings fall back to the request's
+    #: Host header, which a client controls: set it in production
+    public_url: str | None = None
     #: browser origins allowed by CORS
     cors_origins: list[str] = Field(default_factory=lambda: ["*"])
     webhooks: dict[str, WebhookMapping] = Field(default_factory=dict)
     tracking_plans: dict[str, TrackingPlan] = Field(default_factory=dict)
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is not None and not _PUBLIC_URL.match(value):
+            raise ValueError(
+                f"not an http(s) base URL: {value!r}; write it like https://collect.shop.fr "
+                "(an optional path, no query)"
+            )
+        return value.rstrip("/") if value else value

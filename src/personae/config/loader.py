@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,26 @@ from personae.config.models import ProjectConfig
 from personae.errors import ConfigError, did_you_mean
 
 CONFIG_FILE = "personae.yml"
+#: a source name becomes part of table names (``raw_<source>``) and SQL: a safe identifier
+SOURCE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+
+def check_source_name(name: str, *, file: str = CONFIG_FILE, path: str = "sources") -> None:
+    """Raise a :class:`ConfigError` suggesting a safe spelling unless ``name`` is one."""
+    if SOURCE_NAME.match(name):
+        return
+    raise ConfigError(
+        f"source name {name!r} is not a safe identifier: use lower-case letters, digits "
+        f"and underscores, starting with a letter, e.g. {safe_source_name(name)!r}",
+        file=file,
+        path=path,
+    )
+
+
+def safe_source_name(name: str) -> str:
+    """The closest safe identifier: ``My-CRM`` → ``my_crm``, ``2024 shop`` → ``s_2024_shop``."""
+    safe = re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_") or "source"
+    return (safe if safe[0].isalpha() else f"s_{safe}")[:63]
 
 
 def load_config(project_dir: Path) -> ProjectConfig:
@@ -143,8 +164,19 @@ def _inner_model(annotation: Any) -> Any:
     return None
 
 
+def _check_source_names(config: ProjectConfig, file: str) -> None:
+    for name in config.sources:
+        check_source_name(name, file=file, path=f"sources.{name}")
+    for i, name in enumerate(config.collect.sources):
+        check_source_name(name, file=file, path=f"collect.sources.{i}")
+    for hook, mapping in config.collect.webhooks.items():
+        where = f"collect.webhooks.{hook}" + (".source" if mapping.source else "")
+        check_source_name(mapping.source or hook, file=file, path=where)
+
+
 def _check_references(config: ProjectConfig, file: str) -> None:
     """Names that point at other sections must exist."""
+    _check_source_names(config, file)
     sources = list(config.sources)
     for i, name in enumerate(config.profiles.source_priority):
         if name not in config.sources:
