@@ -92,7 +92,7 @@ def test_segment_analytics_python(live: tuple[LiveServer, str]) -> None:
         bad.track("user-1", "Nope")
     assert raised.value.status == 401
     assert raised.value.code == "invalid_write_key"
-    assert raised.value.message == "unknown or revoked write key"
+    assert raised.value.message == "unknown, revoked or expired key"
 
 
 def test_rudder_sdk_python_basic_auth_and_gzip(live: tuple[LiveServer, str]) -> None:

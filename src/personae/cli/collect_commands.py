@@ -6,6 +6,8 @@ error handler (``Error: …`` and exit 1, traceback with ``--debug``).
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,7 +16,9 @@ import typer
 from personae.cli import render
 from personae.cli.context import err_console, guard, project_root
 
-keys_app = typer.Typer(help="Write keys of the collection API (stored only as hashes).")
+keys_app = typer.Typer(
+    help="API keys (stored only as hashes): write keys per source, read and admin keys."
+)
 collect_app = typer.Typer(help="The collection API's files: signed URLs, loading.")
 
 
@@ -57,26 +61,57 @@ def serve(
     guard(go)
 
 
-@keys_app.command("create")
-def keys_create(source: Annotated[str, typer.Argument(help="The event source.")]) -> None:
-    """Create a write key for SOURCE and print it (it is shown only once)."""
+def _store() -> Any:
     from personae.collect.keys import KeyStore
     from personae.collect.paths import CollectPaths
-    from personae.errors import ConfigError
+    from personae.protect.audit import AuditLog
+
+    return KeyStore(CollectPaths.of(_root()).keys, audit=AuditLog(_root()))
+
+
+@keys_app.command("create")
+def keys_create(
+    source: Annotated[
+        str | None, typer.Argument(help="The event source (write keys only).")
+    ] = None,
+    scope: Annotated[
+        str,
+        typer.Option(
+            help="write: send events to SOURCE only; read: the profile API and UI; "
+            "admin: privacy operations."
+        ),
+    ] = "write",
+) -> None:
+    """Create a key and print it (it is shown only once): a write key for SOURCE, or
+    with --scope read|admin a key of that scope."""
+    from personae.errors import ConfigError, PersonaeError
+    from personae.protect.keys import SCOPES
 
     def go() -> None:
-        from personae.config.loader import check_source_name
-
-        check_source_name(source, path="keys create SOURCE")
-        allowed = _config().collect.sources
-        if allowed and source not in allowed:
-            raise ConfigError(
-                f"unknown event source {source!r}; declare it in collect.sources "
-                f"(known: {', '.join(allowed)})",
-                path="collect.sources",
+        if scope not in SCOPES:
+            raise PersonaeError(f"--scope: no scope {scope!r}; use one of {', '.join(SCOPES)}")
+        if scope != "write" and source:
+            raise PersonaeError(
+                f"a {scope} key belongs to no source: personae keys create --scope {scope}"
             )
-        key, secret = KeyStore(CollectPaths.of(_root()).keys).create(source)
-        err_console.print(f"Created key {key.key_id} for source {source}. Keep it:")
+        if scope == "write":
+            if not source:
+                raise PersonaeError(
+                    "a write key belongs to one event source: personae keys create SOURCE"
+                )
+            from personae.config.loader import check_source_name
+
+            check_source_name(source, path="keys create SOURCE")
+            allowed = _config().collect.sources
+            if allowed and source not in allowed:
+                raise ConfigError(
+                    f"unknown event source {source!r}; declare it in collect.sources "
+                    f"(known: {', '.join(allowed)})",
+                    path="collect.sources",
+                )
+        key, secret = _store().create(source, scope)
+        what = f"for source {source}" if scope == "write" else f"with scope {scope}"
+        err_console.print(f"Created key {key.key_id} {what}. Keep it:")
         typer.echo(secret)
 
     guard(go)
@@ -84,31 +119,63 @@ def keys_create(source: Annotated[str, typer.Argument(help="The event source.")]
 
 @keys_app.command("list")
 def keys_list() -> None:
-    """List the write keys (ids and sources, never the secrets)."""
-    from personae.collect.keys import KeyStore
-    from personae.collect.paths import CollectPaths
+    """List the keys: id, scope, source, creation and expiry (never the secrets)."""
 
     def go() -> None:
-        keys = KeyStore(CollectPaths.of(_root()).keys).list()
+        keys = _store().list()
         if not keys:
-            typer.echo("No write keys. Create one with: personae keys create SOURCE")
+            typer.echo("No keys. Create one with: personae keys create SOURCE")
         for key in keys:
-            typer.echo(f"{key.key_id}\t{key.source}\t{key.created_at}")
+            expiry = f"expires {key.expires_at}" if key.expires_at else ""
+            line = f"{key.key_id}\t{key.scope}\t{key.source or '-'}\t{key.created_at}\t{expiry}"
+            typer.echo(line.rstrip())
+
+    guard(go)
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    key_id: Annotated[str, typer.Argument(help="The key id from keys list.")],
+    grace: Annotated[
+        str,
+        typer.Option(help="How long the old key keeps working: 0 (default), 30m, 12h, 7d."),
+    ] = "0",
+) -> None:
+    """Issue a successor of a key (same scope and source) and print its secret once; the
+    old key stops now, or after --grace."""
+
+    def go() -> None:
+        new, secret, old = _store().rotate(key_id, parse_duration(grace, "--grace"))
+        until = f"until {old.expires_at}" if grace.strip() not in ("0", "") else "no longer"
+        err_console.print(
+            f"Rotated {key_id}: new key {new.key_id} ({new.scope}"
+            f"{', ' + new.source if new.source else ''}); the old one works {until}. Keep it:"
+        )
+        typer.echo(secret)
 
     guard(go)
 
 
 @keys_app.command("revoke")
 def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key id from keys list.")]) -> None:
-    """Revoke a write key: the server refuses it from the next second on."""
-    from personae.collect.keys import KeyStore
-    from personae.collect.paths import CollectPaths
+    """Revoke a key: servers refuse it from the next second on."""
 
     def go() -> None:
-        key = KeyStore(CollectPaths.of(_root()).keys).revoke(key_id)
-        typer.echo(f"Revoked {key.key_id} ({key.source})")
+        key = _store().revoke(key_id)
+        typer.echo(f"Revoked {key.key_id} ({key.scope}{', ' + key.source if key.source else ''})")
 
     guard(go)
+
+
+def parse_duration(text: str, option: str) -> dt.timedelta:
+    """``0``, ``90s``, ``30m``, ``12h``, ``7d`` (a bare number is seconds)."""
+    from personae.errors import PersonaeError
+
+    match = re.fullmatch(r"\s*(\d+)\s*([smhd]?)\s*", text)
+    if match is None:
+        raise PersonaeError(f"{option}: not a duration: {text!r}; write 0, 90s, 30m, 12h or 7d")
+    unit = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
+    return dt.timedelta(seconds=int(match.group(1)) * unit)
 
 
 @collect_app.command("sign-url")

@@ -35,7 +35,7 @@ from personae.collect import responses, signing, webhooks
 from personae.collect.bodies import parse_json, read_body
 from personae.collect.collector import Collector
 from personae.collect.errors import ApiError
-from personae.collect.keys import WriteKey
+from personae.collect.keys import KeyRefused, WriteKey
 from personae.collect.messages import SHORT_TYPES, TYPES, now_us, to_row
 
 log = logging.getLogger(__name__)
@@ -61,11 +61,15 @@ def _basic_user(request: Request) -> str | None:
     return decoded.partition(":")[0] or None
 
 
+_CODES = {"missing_key": "missing_write_key", "invalid_key": "invalid_write_key"}
+
+
 def _verify(collector: Collector, key: str) -> WriteKey:
-    found = collector.keys.verify(key)
-    if found is None:
-        raise ApiError(401, "invalid_write_key", "unknown or revoked write key")
-    return found
+    """The write key ``key``; a read or admin key gets 403 ``wrong_scope``."""
+    try:
+        return collector.keys.authenticate(key, "write")
+    except KeyRefused as exc:
+        raise ApiError(exc.status, _CODES.get(exc.code, exc.code), exc.message) from None
 
 
 def _outer_key(request: Request) -> str | None:
@@ -182,9 +186,7 @@ class _Api:
         return await _accept(self.collector, [data], type_, None, key, single=True)
 
     async def settings(self, request: Request) -> Response:
-        key = self.collector.keys.verify(request.path_params["write_key"])
-        if key is None:
-            raise ApiError(401, "invalid_write_key", "unknown or revoked write key")
+        _verify(self.collector, request.path_params["write_key"])
         public = self.collector.config.public_url
         if public:
             where = urlsplit(public)
