@@ -38,10 +38,102 @@ def project_root() -> Path:
     return Path(state.project_dir).resolve()
 
 
-def guard(fn: Callable[[], T]) -> T:
-    """Run ``fn``; a :class:`PersonaeError` prints one ``Error: …`` line and exits 1
-    (``--debug`` shows the traceback instead)."""
+#: options whose values the audit log may keep: ids, names, numbers, never a person's
+#: values (``--email``, ``--phone``, ``--user-id`` …) nor secrets; others are "<redacted>"
+AUDITED_OPTIONS = frozenset(
+    {
+        "source",
+        "scope",
+        "key_id",
+        "grace",
+        "engine",
+        "collector_id",
+        "host",
+        "port",
+        "log_level",
+        "full",
+        "out",
+        "directory",
+        "since",
+        "action",
+        "actor",
+        "limit",
+        "segment",
+        "fields",
+        "dry_run",
+        "verify",
+        "people",
+        "seed",
+        "base",
+        "name",
+        "lineage",
+    }
+)
+
+
+def audited_options(params: dict[str, Any]) -> dict[str, Any]:
+    """The options given to a command, as the audit log keeps them."""
+    kept: dict[str, Any] = {}
+    for name, value in params.items():
+        if value is None or value is False or value == [] or value == ():
+            continue
+        if isinstance(value, bool | int | float):
+            kept[name] = value
+        elif name in AUDITED_OPTIONS:
+            kept[name] = [str(v) for v in value] if isinstance(value, list | tuple) else str(value)
+        else:
+            kept[name] = "<redacted>"
+    return kept
+
+
+def _current_context() -> Any:
+    """The running command's click context (recent typers vendor click)."""
+    import importlib
+
+    for module in ("typer._click.globals", "click"):
+        try:
+            return importlib.import_module(module).get_current_context(silent=True)
+        except ImportError:
+            continue
+    return None
+
+
+def audit_command() -> None:
+    """Record the running command in the project's audit log, once per invocation, with
+    the OS user, its options (:func:`audited_options`) and, when personae.yml changed
+    since the last record, its new hash. Outside a project it records nothing."""
+    ctx = _current_context()
+    if ctx is None or ctx.meta.get("personae.audited"):
+        return
+    ctx.meta["personae.audited"] = True
+    root = project_root()
+    if not (root / "personae.yml").exists():
+        return
+    words: list[str] = []
+    here = ctx
+    while here.parent is not None:
+        words.append(str(here.info_name))
+        here = here.parent
+    command = " ".join(reversed(words))
+    from personae.protect.audit import AuditLog
+
+    log = AuditLog(root)
     try:
+        log.record(
+            "cli." + command.replace(" ", "."),
+            {"command": command, "options": audited_options(dict(ctx.params))},
+        )
+        log.record_config(root / "personae.yml")
+    except (PersonaeError, OSError) as exc:
+        err_console.print(f"Warning: not recorded in the audit log: {escape(str(exc))}")
+
+
+def guard(fn: Callable[[], T]) -> T:
+    """Record the command in the audit log, then run ``fn``; a :class:`PersonaeError`
+    prints one ``Error: …`` line and exits 1 (``--debug`` shows the traceback
+    instead)."""
+    try:
+        audit_command()
         return fn()
     except PersonaeError as exc:
         if state.debug:
