@@ -35,3 +35,15 @@ def test_every_route_is_documented() -> None:
         "/v1/t",
     ):
         assert path in text, path
+
+
+def test_privacy_doc_covers_every_keys_command_and_the_audit_command() -> None:
+    from personae.cli.collect_commands import keys_app
+
+    text = (DOC.parent / "privacy.md").read_text(encoding="utf-8")
+    section = text.split("## Collection: scoped keys, audit log and hardening", 1)[1]
+    for command in keys_app.registered_commands:
+        assert f"personae keys {command.name}" in section, command.name
+    for scope in ("write", "read", "admin"):
+        assert f"`{scope}`" in section
+    assert "personae audit --verify" in section
