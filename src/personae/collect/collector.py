@@ -100,7 +100,7 @@ class Collector:
         if self._id_lock is not None:
             return
         path = self.paths.wal / f"{self.collector_id}.lock"
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
