@@ -60,12 +60,14 @@ def check_tables_columns_count_and_drop(engine: Engine, tmp_path: Path) -> None:
     assert not engine.table_exists("c_tab")
     engine.execute("CREATE TABLE c_tab (id BIGINT, name VARCHAR)")
     assert engine.table_exists("c_tab")
+    assert "c_tab" in engine.tables()
     assert engine.columns("c_tab") == ["id", "name"]
     assert engine.count("c_tab") == 0
     engine.execute("INSERT INTO c_tab VALUES (1, 'a'), (2, 'b')")
     assert engine.count("c_tab") == 2
     engine.drop_table("c_tab")
     assert not engine.table_exists("c_tab")
+    assert "c_tab" not in engine.tables()
     engine.drop_table("c_tab")  # absent: no error
 
 

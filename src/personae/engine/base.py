@@ -99,6 +99,10 @@ class Engine(abc.ABC):
     def columns(self, name: str) -> list[str]: ...
 
     @abc.abstractmethod
+    def tables(self) -> list[str]:
+        """The names of every table and view of the warehouse, sorted."""
+
+    @abc.abstractmethod
     def write_arrow(self, name: str, data: pa.Table, *, mode: Literal["append", "replace"]) -> None:
         """Write an Arrow table into ``name``, creating it when needed."""
 

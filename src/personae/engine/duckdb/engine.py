@@ -102,6 +102,15 @@ class DuckDBEngine(Engine):
         ).fetchall()
         return bool(found[0][0])
 
+    def tables(self) -> list[str]:
+        return [
+            row[0]
+            for row in self.con.execute(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_catalog = current_database() ORDER BY table_name"
+            ).fetchall()
+        ]
+
     def columns(self, name: str) -> list[str]:
         return [
             row[0]
