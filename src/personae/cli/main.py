@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from personae.cli import collect_commands, duplicates_command, identity_commands, render
+from personae.cli import (
+    collect_commands,
+    duplicates_command,
+    identity_commands,
+    privacy_commands,
+    render,
+)
 from personae.cli.context import (
     PersonaeGroup,
     console,
@@ -335,6 +341,7 @@ def export_segment_cmd(
 collect_commands.register(app, export_app)
 identity_commands.register(app)
 duplicates_command.register(app)
+privacy_commands.register(app)
 
 
 def main() -> None:

@@ -157,6 +157,10 @@ class Engine(abc.ABC):
     def checkpoint(self) -> None:  # noqa: B027 - optional hook, a no-op by default
         """Make everything written durable and give freed space back; engines may no-op."""
 
+    def compact(self) -> None:  # noqa: B027 - optional hook, a no-op by default
+        """Rewrite the warehouse's storage so that deleted rows leave no bytes behind (an
+        erasure); a no-op where a delete already rewrites the files (Spark's Parquet)."""
+
     @abc.abstractmethod
     def close(self) -> None: ...
 
