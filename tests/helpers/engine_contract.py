@@ -221,6 +221,14 @@ def check_describe_and_checkpoint(engine: Engine, tmp_path: Path) -> None:
     engine.drop_table("c_durable")
 
 
+def check_compact_keeps_every_row_left(engine: Engine, tmp_path: Path) -> None:
+    engine.create_table_as("c_compact", "SELECT * FROM (VALUES (1, 'kept'), (2, 'gone')) t(a, b)")
+    engine.execute("DELETE FROM c_compact WHERE a = 2")
+    engine.compact()
+    assert engine.rows("SELECT a, b FROM c_compact") == [(1, "kept")]
+    engine.drop_table("c_compact")
+
+
 #: every check, run on every engine under test
 CHECKS: list[Check] = [
     check_execute_query_rows_scalar,
@@ -236,6 +244,7 @@ CHECKS: list[Check] = [
     check_export_csv_and_parquet,
     check_matching_backend_round_trip,
     check_describe_and_checkpoint,
+    check_compact_keeps_every_row_left,
 ]
 
 #: pytest ids of :data:`CHECKS`
