@@ -24,6 +24,7 @@ import datetime as dt
 import getpass
 import json
 import os
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +61,8 @@ class ErasureReport:
     suppressed: int = 0
     shared: int = 0
     warnings: list[str] = field(default_factory=list)
+    #: seconds spent on tables, files and compaction
+    seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def rows(self) -> int:
@@ -150,6 +153,7 @@ def erase(
         report.suppressed = suppress(state, own)
     else:
         report.suppressed = len(this_person)
+    started = time.perf_counter()
     person.write_keys(engine)
     _write_values(engine, {v for _, v in own})
     message_ids = {r for _, r in person.records}
@@ -170,6 +174,8 @@ def erase(
         _raw_by_identifier(project, this_person, report)
     engine.drop_table(KEYS_TABLE)
     engine.drop_table(VALUES_TABLE)
+    report.seconds["tables"] = time.perf_counter() - started
+    started = time.perf_counter()
 
     def doomed(row: dict[str, Any]) -> bool:
         return row.get("message_id") in message_ids or this_person.any_match(
@@ -181,9 +187,12 @@ def erase(
     report.files.update(segments)
     report.files.update(erase_from_parquet(paths, doomed, dry_run))
     report.warnings += warnings
+    report.seconds["files"] = time.perf_counter() - started
     if not dry_run:
+        started = time.perf_counter()
         engine.checkpoint()
         engine.compact()
+        report.seconds["compact"] = time.perf_counter() - started
         _log(state, report)
     return report
 
