@@ -120,6 +120,14 @@ COLLECTED_FILES: Final = Table(
     doc="the collector's Parquet files already loaded into raw_collected",
 )
 
+INGEST_REMOVALS: Final = Table(
+    "ingest_removals",
+    owner="ingest",
+    columns=("source", "reason", "rows", "at"),
+    doc="rows ingest removed: 'suppressed' (an erased person's, dropped before landing) or "
+    "'retention' (older than the source's retention); no values, only counts",
+)
+
 # --------------------------------------------------------------------------- clean
 
 RECORDS: Final = Table(
@@ -280,6 +288,7 @@ TABLES: Final[tuple[Table, ...]] = (
     QUARANTINE,
     RAW_COLLECTED,
     COLLECTED_FILES,
+    INGEST_REMOVALS,
     RECORDS,
     EVENTS,
     DATA_QUALITY,

@@ -60,12 +60,14 @@ def check_tables_columns_count_and_drop(engine: Engine, tmp_path: Path) -> None:
     assert not engine.table_exists("c_tab")
     engine.execute("CREATE TABLE c_tab (id BIGINT, name VARCHAR)")
     assert engine.table_exists("c_tab")
+    assert "c_tab" in engine.tables()
     assert engine.columns("c_tab") == ["id", "name"]
     assert engine.count("c_tab") == 0
     engine.execute("INSERT INTO c_tab VALUES (1, 'a'), (2, 'b')")
     assert engine.count("c_tab") == 2
     engine.drop_table("c_tab")
     assert not engine.table_exists("c_tab")
+    assert "c_tab" not in engine.tables()
     engine.drop_table("c_tab")  # absent: no error
 
 
@@ -219,6 +221,14 @@ def check_describe_and_checkpoint(engine: Engine, tmp_path: Path) -> None:
     engine.drop_table("c_durable")
 
 
+def check_compact_keeps_every_row_left(engine: Engine, tmp_path: Path) -> None:
+    engine.create_table_as("c_compact", "SELECT * FROM (VALUES (1, 'kept'), (2, 'gone')) t(a, b)")
+    engine.execute("DELETE FROM c_compact WHERE a = 2")
+    engine.compact()
+    assert engine.rows("SELECT a, b FROM c_compact") == [(1, "kept")]
+    engine.drop_table("c_compact")
+
+
 #: every check, run on every engine under test
 CHECKS: list[Check] = [
     check_execute_query_rows_scalar,
@@ -234,6 +244,7 @@ CHECKS: list[Check] = [
     check_export_csv_and_parquet,
     check_matching_backend_round_trip,
     check_describe_and_checkpoint,
+    check_compact_keeps_every_row_left,
 ]
 
 #: pytest ids of :data:`CHECKS`

@@ -18,6 +18,7 @@ from personae.cli import (
     collect_commands,
     duplicates_command,
     identity_commands,
+    privacy_commands,
     render,
 )
 from personae.cli.context import (
@@ -342,6 +343,7 @@ collect_commands.register(app, export_app)
 identity_commands.register(app)
 duplicates_command.register(app)
 audit_commands.register(app)
+privacy_commands.register(app)
 
 
 def main() -> None:

@@ -146,6 +146,7 @@ def status(console: Console, project: Project) -> None:
             quarantine.add_row(source, f"{n:,}", escape(reason))
         console.print(quarantine)
     data_quality(console, engine, only_invalid=True)
+    _privacy_removals(console, engine)
     _collected(console, engine)
     stages(console, engine)
     if engine.table_exists(PERSONS):
@@ -156,6 +157,15 @@ def status(console: Console, project: Project) -> None:
             f"SELECT segment, count(*) FROM {SEGMENT_MEMBERSHIP} GROUP BY 1 ORDER BY 1"
         ):
             console.print(f"Segment {segment}: {plural(members, 'member')}")
+
+
+def _privacy_removals(console: Console, engine: Engine) -> None:
+    """Rows ingest dropped for erased persons and removed past retention."""
+    from personae.ingest.privacy import removal_counts
+
+    for source, reason, rows in removal_counts(engine):
+        what = "of erased persons dropped" if reason == "suppressed" else "past retention removed"
+        console.print(f"Privacy: {source}: {plural(rows, 'row')} {what}", highlight=False)
 
 
 def stages(console: Console, engine: Engine) -> None:

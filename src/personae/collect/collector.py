@@ -26,6 +26,8 @@ from personae.collect.ratelimit import TokenBuckets
 from personae.collect.signing import load_secret
 from personae.collect.wal import WriteAheadLog, list_segments
 from personae.config.collect import CollectConfig
+from personae.project import STATE_DIR
+from personae.protect.suppression import SuppressionWatch, message_identifiers
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +54,9 @@ class Collector:
             first_seq=last_flushed_seq(self.paths.events, self.collector_id) + 1,
         )
         self.secret = load_secret(self.paths.secret)
+        # privacy: events of erased persons are dropped (still answered 200)
+        self.suppression = SuppressionWatch(Path(project_root) / STATE_DIR)
+        self.suppressed = 0
         self.flushed = FlushResult()
         self.accepted = 0
         self.duplicates = 0
@@ -141,6 +146,12 @@ class Collector:
         if now - self._last_prune > 60:
             self.dedupe.prune(now_us())
             self._last_prune = now
+        # privacy: an erased person's events are dropped here, still answered 200
+        suppression = self.suppression.current()
+        if suppression:
+            kept = [r for r in rows if not suppression.any_match(message_identifiers(r))]
+            self.suppressed += len(rows) - len(kept)
+            rows = kept
         fresh = [
             r for r in rows if self.dedupe.add((r["source"], r["message_id"]), r["received_at"])
         ]

@@ -112,6 +112,19 @@ class SourceConfig(Strict):
     #: only for event streams
     event: EventSpec | None = None
     description: str | None = None
+    # --- privacy: retention
+    #: how long raw rows are kept: ``90d``, ``18m`` or ``3y``. Rows older than that (by
+    #: the event timestamp, else ``updated_at``, else the load time) are deleted by each
+    #: ingest, with the collected events of the same source.
+    retention: str | None = None
+    # --- end privacy
+
+    @field_validator("retention")
+    @classmethod
+    def _retention_shape(cls, value: str | None) -> str | None:
+        if value is not None:
+            retention_days(value)
+        return value
 
     @field_validator("fields", mode="before")
     @classmethod
@@ -175,6 +188,23 @@ class SourceConfig(Strict):
             name: spec if isinstance(spec, FieldSpec) else FieldSpec(column=spec)
             for name, spec in self.fields.items()
         }
+
+
+_RETENTION_UNITS = {"d": 1, "m": 30, "y": 365}
+
+
+def retention_days(text: str) -> int:
+    """``90d`` -> 90, ``18m`` -> 540, ``3y`` -> 1095 (a month is 30 days, a year 365)."""
+    value = text.strip().lower()
+    if len(value) < 2 or not value[:-1].isdigit() or value[-1] not in _RETENTION_UNITS:
+        raise ValueError(
+            f"retention must be a number of days, months or years such as 90d, 18m or 3y, "
+            f"got {text!r}"
+        )
+    days = int(value[:-1]) * _RETENTION_UNITS[value[-1]]
+    if days <= 0:
+        raise ValueError(f"retention must be at least one day, got {text!r}")
+    return days
 
 
 class CustomField(Strict):

@@ -99,6 +99,10 @@ class Engine(abc.ABC):
     def columns(self, name: str) -> list[str]: ...
 
     @abc.abstractmethod
+    def tables(self) -> list[str]:
+        """The names of every table and view of the warehouse, sorted."""
+
+    @abc.abstractmethod
     def write_arrow(self, name: str, data: pa.Table, *, mode: Literal["append", "replace"]) -> None:
         """Write an Arrow table into ``name``, creating it when needed."""
 
@@ -152,6 +156,10 @@ class Engine(abc.ABC):
 
     def checkpoint(self) -> None:  # noqa: B027 - optional hook, a no-op by default
         """Make everything written durable and give freed space back; engines may no-op."""
+
+    def compact(self) -> None:  # noqa: B027 - optional hook, a no-op by default
+        """Rewrite the warehouse's storage so that deleted rows leave no bytes behind (an
+        erasure); a no-op where a delete already rewrites the files (Spark's Parquet)."""
 
     @abc.abstractmethod
     def close(self) -> None: ...

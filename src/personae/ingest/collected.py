@@ -19,7 +19,9 @@ from personae.collect.flush import parquet_files
 from personae.collect.paths import CollectPaths
 from personae.collect.stored import SCHEMA
 from personae.engine import Engine
+from personae.ingest.privacy import COLLECTED_IDENTIFIERS, drop_suppressed
 from personae.project import Project
+from personae.protect.suppression import Suppression
 
 
 @dataclass
@@ -28,6 +30,8 @@ class CollectedLoad:
     rows_read: int = 0
     rows_loaded: int = 0
     duplicates: int = 0
+    #: messages of erased persons, dropped before landing
+    rows_suppressed: int = 0
 
 
 def ensure_tables(engine: Engine) -> None:
@@ -40,7 +44,7 @@ def ensure_tables(engine: Engine) -> None:
         )
 
 
-def load_collected(project: Project) -> CollectedLoad:
+def load_collected(project: Project, suppression: Suppression | None = None) -> CollectedLoad:
     engine = project.engine
     ensure_tables(engine)
     events = CollectPaths.of(project.root, project.config.collect.events_dir).events
@@ -54,6 +58,11 @@ def load_collected(project: Project) -> CollectedLoad:
     staged = "_collected_stage"
     # read by the engine itself: on Spark, the executors read the files in parallel
     engine.read_parquet(staged, [str(p.resolve()) for p in new])
+    if suppression:
+        columns_of = [
+            (kind, f"nullif(trim({sql}), '')", None) for kind, sql in COLLECTED_IDENTIFIERS
+        ]
+        result.rows_suppressed = drop_suppressed(engine, staged, suppression, columns_of)
     engine.execute(
         f"""
         INSERT INTO {RAW_COLLECTED}
@@ -76,8 +85,8 @@ def load_collected(project: Project) -> CollectedLoad:
             f"FROM {staged} GROUP BY f"
         )
     )
-    result.rows_read = sum(int(v) for v in per_file.values())
-    result.duplicates = result.rows_read - result.rows_loaded
+    result.rows_read = sum(int(v) for v in per_file.values()) + result.rows_suppressed
+    result.duplicates = result.rows_read - result.rows_loaded - result.rows_suppressed
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     engine.write_arrow(
         COLLECTED_FILES,

@@ -28,6 +28,14 @@ from personae.engine import Engine, ReadOptions
 from personae.errors import SourceError, did_you_mean
 from personae.ingest.collected import CollectedLoad, load_collected
 from personae.ingest.files import find_files, fingerprint
+from personae.ingest.privacy import (
+    RETENTION,
+    SUPPRESSED,
+    apply_retention,
+    drop_suppressed,
+    identity_columns,
+    record_removals,
+)
 from personae.ingest.tables import (
     ensure_tables,
     loaded_hashes,
@@ -37,6 +45,7 @@ from personae.ingest.tables import (
     record_load,
 )
 from personae.project import Project
+from personae.protect.suppression import Suppression
 from personae.sql import ident, literal
 
 #: columns ingest adds to every raw table
@@ -53,6 +62,10 @@ class SourceLoad:
     rows_loaded: int = 0
     rows_quarantined: int = 0
     rows_unchanged: int = 0
+    #: rows of erased persons dropped before landing (the suppression list)
+    rows_suppressed: int = 0
+    #: raw rows deleted because they are older than the source's ``retention``
+    rows_expired: int = 0
     warnings: list[str] = field(default_factory=list)
 
 
@@ -65,6 +78,15 @@ class IngestReport:
     @property
     def rows_loaded(self) -> int:
         return sum(s.rows_loaded for s in self.sources)
+
+    @property
+    def rows_suppressed(self) -> int:
+        collected = self.collected.rows_suppressed if self.collected else 0
+        return sum(s.rows_suppressed for s in self.sources) + collected
+
+    @property
+    def rows_expired(self) -> int:
+        return sum(s.rows_expired for s in self.sources)
 
     @property
     def rows_quarantined(self) -> int:
@@ -85,18 +107,34 @@ def ingest(
     ``personae serve`` collected since the last load."""
     engine = project.engine
     ensure_tables(engine)
+    suppression = Suppression.load(project.state_dir)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     reports = []
     for name, source in project.config.sources.items():
         if only and name not in only:
             continue
         if progress:
             progress(name)
-        reports.append(_ingest_source(engine, project.root, name, source))
-    collected = load_collected(project) if not only else None
+        columns = identity_columns(project.config, source)
+        report = _ingest_source(engine, project.root, name, source, (suppression, columns))
+        report.rows_expired = apply_retention(engine, raw_table(name), name, source, now)
+        reports.append(report)
+    collected = load_collected(project, suppression) if not only else None
+    removals = [(r.source, SUPPRESSED, r.rows_suppressed) for r in reports]
+    removals += [(r.source, RETENTION, r.rows_expired) for r in reports]
+    if collected is not None:
+        removals.append(("(collected)", SUPPRESSED, collected.rows_suppressed))
+    record_removals(engine, removals)
     return IngestReport(reports, collected)
 
 
-def _ingest_source(engine: Engine, root: Path, name: str, source: SourceConfig) -> SourceLoad:
+#: the suppression list and the identity columns of the source it is checked on
+_Guard = tuple[Suppression, list[tuple[str, str, str | None]]]
+
+
+def _ingest_source(
+    engine: Engine, root: Path, name: str, source: SourceConfig, guard: _Guard
+) -> SourceLoad:
     report = SourceLoad(source=name)
     done = loaded_hashes(engine, name)
     for path in find_files(root, name, source):
@@ -109,7 +147,7 @@ def _ingest_source(engine: Engine, root: Path, name: str, source: SourceConfig) 
                 f"sources.{name}: {path} is empty (0 bytes): it has no header and no rows; "
                 "export it again or remove it"
             )
-        _load_file(engine, name, source, path, fp.sha256, fp.size, report)
+        _load_file(engine, name, source, path, fp.sha256, fp.size, report, guard)
         done.add(fp.sha256)
     raw = raw_table(name)
     if report.files_loaded == 0 and engine.table_exists(raw):
@@ -127,6 +165,7 @@ def _load_file(
     file_hash: str,
     file_size: int,
     report: SourceLoad,
+    guard: _Guard,
 ) -> None:
     load_id = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -138,6 +177,8 @@ def _load_file(
     )
     read = engine.read_file(path, options, STAGE)
     _check_columns(name, source, path.name, read.columns)
+    # an erased person's rows never land: dropped before any other step
+    suppressed = drop_suppressed(engine, STAGE, *guard)
     # a changed file is read again whole: a bad line quarantined before is not added twice
     fresh = new_rejects(engine, name, read.rejected)
     quarantine_rows(engine, name, load_id, fresh, now)
@@ -232,7 +273,7 @@ def _load_file(
     loaded = int(engine.scalar(f"SELECT count(*) FROM {raw} WHERE _load_id = ?", [load_id]))
     # rows already in raw, and bad rows already in the quarantine, are unchanged
     repeated_rejects = (id_rejected - quarantined) + (len(read.rejected) - len(fresh))
-    unchanged = (read.rows - id_rejected - loaded) + repeated_rejects
+    unchanged = (read.rows - suppressed - id_rejected - loaded) + repeated_rejects
 
     rows_read = read.rows + len(read.rejected)
     record_load(
@@ -258,6 +299,7 @@ def _load_file(
     report.rows_loaded += loaded
     report.rows_quarantined += quarantined + len(fresh)
     report.rows_unchanged += unchanged
+    report.rows_suppressed += suppressed
     if read.rows == 0 and read.rejected:
         report.warnings.append(
             f"{path}: every row was rejected; check 'encoding' and 'delimiter' of source {name}"

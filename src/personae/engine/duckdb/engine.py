@@ -102,6 +102,15 @@ class DuckDBEngine(Engine):
         ).fetchall()
         return bool(found[0][0])
 
+    def tables(self) -> list[str]:
+        return [
+            row[0]
+            for row in self.con.execute(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_catalog = current_database() ORDER BY table_name"
+            ).fetchall()
+        ]
+
     def columns(self, name: str) -> list[str]:
         return [
             row[0]
@@ -331,6 +340,30 @@ class DuckDBEngine(Engine):
 
     def checkpoint(self) -> None:
         self.execute("CHECKPOINT")
+
+    def compact(self) -> None:
+        """Copy the database into a fresh file and swap it in: DuckDB reuses the blocks of
+        deleted rows but does not wipe them, so only a rewrite leaves none behind."""
+        if self.path == ":memory:" or self.read_only:
+            return
+        fresh = Path(self.path + ".compact")
+        fresh.unlink(missing_ok=True)
+        database = self.scalar("SELECT current_database()")
+        self.execute(f"ATTACH {literal(str(fresh))} AS personae_compact")
+        try:
+            self.execute(f"COPY FROM DATABASE {ident(database)} TO personae_compact")
+        finally:
+            self.execute("DETACH personae_compact")
+        settings = self.rows(
+            "SELECT name, value FROM duckdb_settings() WHERE name IN ('threads', 'memory_limit')"
+        )
+        self.con.close()
+        os.replace(fresh, self.path)
+        Path(self.path + ".wal").unlink(missing_ok=True)
+        self.con = duckdb.connect(self.path)
+        for name, value in settings:
+            self.execute(f"SET {name} = {literal(value)}")
+        self.execute("SET TimeZone = 'UTC'")
 
     def close(self) -> None:
         self.con.close()

@@ -125,6 +125,9 @@ class SparkEngine(Engine):
     def table_exists(self, name: str) -> bool:
         return bool(self.session.catalog.tableExists(f"{self.database}.{name}"))
 
+    def tables(self) -> list[str]:
+        return sorted(t.name for t in self.session.catalog.listTables(self.database))
+
     def columns(self, name: str) -> list[str]:
         return list(self.session.table(f"{self.database}.{name}").columns)
 

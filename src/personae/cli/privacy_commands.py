@@ -1,0 +1,89 @@
+"""``personae privacy``: the data subject's rights (access export, erasure).
+
+Registered on the main app by ``register(app)``; the commands share the CLI's error
+handling and warehouse lock (:mod:`personae.cli.context`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from personae.cli.context import console, guard, open_project
+
+privacy_app = typer.Typer(help="The data subject's rights: access export and erasure.")
+
+Email = Annotated[str | None, typer.Option("--email", help="The person's e-mail address.")]
+Phone = Annotated[str | None, typer.Option("--phone", help="The person's phone (+CC…).")]
+UserId = Annotated[str | None, typer.Option("--user-id", help="The person's user id.")]
+PersonId = Annotated[int | None, typer.Option("--person", help="A person id.")]
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``personae privacy export|erase`` to ``app``."""
+    app.add_typer(privacy_app, name="privacy")
+
+
+@privacy_app.command("export")
+def export_cmd(
+    out: Annotated[Path, typer.Option("--out", help="The JSON file to write.")],
+    email: Email = None,
+    phone: Phone = None,
+    user_id: UserId = None,
+    person: PersonId = None,
+) -> None:
+    """Write everything held about one person to a JSON file (GDPR art. 15 and 20)."""
+    from personae.privacy.access import access_export, write_access_export
+    from personae.privacy.person import Selector, find_person
+
+    def go() -> None:
+        selector = Selector(email, phone, user_id, person)
+        with open_project() as project:
+            found = access_export(project, find_person(project, selector))
+        write_access_export(found, out)
+        console.print(found.summary(), highlight=False)
+        console.print(f"Written to {out}", highlight=False)
+
+    guard(go)
+
+
+@privacy_app.command("erase")
+def erase_cmd(
+    email: Email = None,
+    phone: Phone = None,
+    user_id: UserId = None,
+    person: PersonId = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List what would be removed; change nothing.")
+    ] = False,
+) -> None:
+    """Erase one person from every table and file, and suppress their identifiers."""
+    from personae.privacy.erasure import erase
+    from personae.privacy.person import Selector, find_person
+
+    def go() -> None:
+        selector = Selector(email, phone, user_id, person)
+        with open_project() as project:
+            report = erase(project, find_person(project, selector), selector, dry_run)
+        verb = "Would remove" if dry_run else "Removed"
+        ids = ", ".join(map(str, report.person_ids))
+        console.print(
+            f"{verb} person {ids}: {report.rows:,} rows in {len(report.tables)} tables, "
+            f"messages in {len(report.files)} collected files (request {report.request_id})",
+            highlight=False,
+        )
+        for table, rows in sorted(report.tables.items()):
+            console.print(f"  {table}: {rows:,}", highlight=False)
+        for path, rows in sorted(report.files.items()):
+            console.print(f"  {path}: {rows:,} messages", highlight=False)
+        console.print(
+            f"{'Would suppress' if dry_run else 'Suppressed'} {report.suppressed} identifier "
+            f"hashes; {report.shared} identifiers shared with other persons kept",
+            highlight=False,
+        )
+        for warning in report.warnings:
+            console.print(f"[yellow]Warning:[/] {warning}", highlight=False)
+
+    guard(go)

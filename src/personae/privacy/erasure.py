@@ -1,0 +1,238 @@
+"""Erasure (GDPR art. 17) that reaches every table and file, and stays done.
+
+:func:`erase` removes a person:
+
+1. its identifiers (those no other person holds) join the suppression list as keyed
+   hashes, first, so ``serve`` and ``ingest`` stop taking the person in at once;
+2. every warehouse table is read for the columns that tie a row to the person, and the
+   rows go: ``person_id`` (and ``other_person_id``), a record key (``source`` +
+   ``record_id``, either side of a match pair, ``_source`` + ``_record_id`` in raw,
+   ``source`` + ``message_id`` in ``raw_collected``), an identifier value (``id_value``,
+   lookup tables' ``raw``/``value``), a raw value quoted in ``quarantine.raw``, and in raw
+   tables any row carrying a suppressed identifier (rows loaded since the last run);
+3. the collector's WAL segments and Parquet files are rewritten without its messages;
+4. the warehouse is compacted (deleted rows leave no bytes behind) and the erasure is
+   logged without PII: request id, when, who (the OS user), counts per table and file.
+
+Tables are discovered, not listed: a table added later (the consent ledger, a stage's
+scratch table) is covered as long as it keys its rows by one of those columns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import os
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from personae.catalog import RAW_COLLECTED, RAW_PREFIX
+from personae.collect.paths import CollectPaths
+from personae.engine import Engine
+from personae.ingest.privacy import COLLECTED_IDENTIFIERS, drop_suppressed, identity_columns
+from personae.privacy.files import erase_from_parquet, erase_from_segments
+from personae.privacy.person import KEYS_TABLE, SEP, Person, Selector
+from personae.project import Project
+from personae.protect.hashing import load_key
+from personae.protect.suppression import Suppression, entries, message_identifiers, suppress
+from personae.sql import ident
+
+VALUES_TABLE = "_privacy_values"
+LOG_FILE = "erasures.jsonl"
+
+
+@dataclass
+class ErasureReport:
+    request_id: str
+    at: str
+    by: str
+    selector: str
+    dry_run: bool
+    person_ids: list[int]
+    tables: dict[str, int] = field(default_factory=dict)
+    files: dict[str, int] = field(default_factory=dict)
+    #: identifiers hashed into the suppression list; those kept out (shared with others)
+    suppressed: int = 0
+    shared: int = 0
+    warnings: list[str] = field(default_factory=list)
+    #: seconds spent on tables, files and compaction
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def rows(self) -> int:
+        return sum(self.tables.values())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "request_id": self.request_id,
+            "at": self.at,
+            "by": self.by,
+            "selector": self.selector,
+            "dry_run": self.dry_run,
+            "person_ids": self.person_ids,
+            "tables": self.tables,
+            "files": self.files,
+            "suppressed_identifiers": self.suppressed,
+            "shared_identifiers_kept": self.shared,
+        }
+
+
+def _key(source: str, record_id: str) -> str:
+    return f"{source} || {SEP} || {record_id} IN (SELECT key FROM {KEYS_TABLE})"
+
+
+def _value(column: str) -> str:
+    return f"CAST({column} AS VARCHAR) IN (SELECT value FROM {VALUES_TABLE})"
+
+
+def table_condition(table: str, columns: set[str], ids: str) -> str | None:
+    """The SQL condition of a table's rows that belong to the person, from its columns."""
+    found = []
+    if "person_id" in columns:
+        found.append(f"person_id IN ({ids})")
+    if "other_person_id" in columns:
+        found.append(f"other_person_id IN ({ids})")
+    if {"source", "record_id"} <= columns:
+        found.append(_key("source", "record_id"))
+    if {"_source", "_record_id"} <= columns:
+        found.append(_key("_source", "_record_id"))
+    if {"source", "message_id"} <= columns:
+        found.append(_key("source", "message_id"))
+    for side in ("l", "r"):
+        if {f"source_{side}", f"record_id_{side}"} <= columns:
+            found.append(_key(f"source_{side}", f"record_id_{side}"))
+    if "id_value" in columns:
+        found.append(_value("id_value"))
+    if table.startswith("_lookup_") and {"raw", "value"} <= columns:
+        found += [_value("raw"), _value("value")]
+    if table == "quarantine" and "raw" in columns:
+        found.append(f"EXISTS (SELECT 1 FROM {VALUES_TABLE} v WHERE contains(raw, v.quoted))")
+    if table == "data_quality" and "examples" in columns:
+        found.append(f"EXISTS (SELECT 1 FROM {VALUES_TABLE} v WHERE contains(examples, v.value))")
+    return " OR ".join(f"({c})" for c in found) if found else None
+
+
+def _write_values(engine: Engine, values: set[str]) -> None:
+    ordered = sorted(values)
+    engine.write_arrow(
+        VALUES_TABLE,
+        pa.table(
+            {
+                "value": pa.array(ordered, pa.string()),
+                "quoted": pa.array([json.dumps(v) for v in ordered], pa.string()),
+            }
+        ),
+        mode="replace",
+    )
+
+
+def erase(
+    project: Project, person: Person, selector: Selector, dry_run: bool = False
+) -> ErasureReport:
+    """Remove ``person`` from every table and file; ``dry_run`` only counts."""
+    engine = project.engine
+    state = project.state_dir
+    report = ErasureReport(
+        request_id=uuid.uuid4().hex[:12],
+        at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        by=_os_user(),
+        selector=selector.describe(),
+        dry_run=dry_run,
+        person_ids=person.person_ids,
+        shared=len(person.shared),
+    )
+    own = person.own_identifiers
+    this_person = Suppression(load_key(state), frozenset(entries(load_key(state), own)))
+    if not dry_run:
+        report.suppressed = suppress(state, own)
+    else:
+        report.suppressed = len(this_person)
+    started = time.perf_counter()
+    person.write_keys(engine)
+    _write_values(engine, {v for _, v in own})
+    message_ids = {r for _, r in person.records}
+    ids = ", ".join(str(i) for i in person.person_ids)
+    for table in engine.tables():
+        if table in (KEYS_TABLE, VALUES_TABLE):
+            continue
+        columns = set(engine.columns(table))
+        condition = table_condition(table, columns, ids)
+        if condition is None:
+            continue
+        count = int(engine.scalar(f"SELECT count(*) FROM {ident(table)} WHERE {condition}"))
+        if count and not dry_run:
+            engine.execute(f"DELETE FROM {ident(table)} WHERE {condition}")
+        if count:
+            report.tables[table] = count
+    if not dry_run:
+        _raw_by_identifier(project, this_person, report)
+    engine.drop_table(KEYS_TABLE)
+    engine.drop_table(VALUES_TABLE)
+    report.seconds["tables"] = time.perf_counter() - started
+    started = time.perf_counter()
+
+    def doomed(row: dict[str, Any]) -> bool:
+        return row.get("message_id") in message_ids or this_person.any_match(
+            message_identifiers(row)
+        )
+
+    paths = CollectPaths.of(project.root, project.config.collect.events_dir)
+    segments, warnings = erase_from_segments(paths, doomed, dry_run)
+    report.files.update(segments)
+    report.files.update(erase_from_parquet(paths, doomed, dry_run))
+    report.warnings += warnings
+    report.seconds["files"] = time.perf_counter() - started
+    if not dry_run:
+        started = time.perf_counter()
+        engine.checkpoint()
+        engine.compact()
+        report.seconds["compact"] = time.perf_counter() - started
+        _log(state, report)
+    return report
+
+
+def _raw_by_identifier(project: Project, person: Suppression, report: ErasureReport) -> None:
+    """Raw rows loaded since the last run carry the person's identifiers but have no
+    record in ``records`` yet: they go by value."""
+    engine = project.engine
+    for name, source in project.config.sources.items():
+        raw = RAW_PREFIX + name
+        if engine.table_exists(raw):
+            gone = drop_suppressed(engine, raw, person, identity_columns(project.config, source))
+            if gone:
+                report.tables[raw] = report.tables.get(raw, 0) + gone
+    if engine.table_exists(RAW_COLLECTED):
+        columns = [(kind, f"nullif(trim({sql}), '')", None) for kind, sql in COLLECTED_IDENTIFIERS]
+        gone = drop_suppressed(engine, RAW_COLLECTED, person, columns)
+        if gone:
+            report.tables[RAW_COLLECTED] = report.tables.get(RAW_COLLECTED, 0) + gone
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return str(os.getuid())
+
+
+def log_path(state_dir: Path) -> Path:
+    return state_dir / "privacy" / LOG_FILE
+
+
+def _log(state_dir: Path, report: ErasureReport) -> None:
+    """Append the erasure to ``.personae/privacy/erasures.jsonl`` (0600; no PII)."""
+    path = log_path(state_dir)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        line = json.dumps(report.to_json(), sort_keys=True) + "\n"
+        os.write(fd, line.encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,68 @@
+"""``personae privacy export`` and ``erase`` from the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from personae.cli.main import app
+
+runner = CliRunner()
+CONFIG = """
+sources:
+  crm:
+    kind: people
+    path: crm.csv
+    record_id: id
+    fields: {email: email, user_id: id, first_name: first_name}
+  orders:
+    kind: events
+    path: orders.csv
+    record_id: order
+    fields: {email: email}
+    event: {name: Order Completed, timestamp: {column: at}}
+"""
+
+
+def _invoke(root: Path, *args: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["--project", str(root), *args])
+    return result.exit_code, result.output
+
+
+def _project(root: Path) -> Path:
+    (root / "personae.yml").write_text(CONFIG, encoding="utf-8")
+    (root / "crm.csv").write_text("id,email,first_name\nu1,ann@x.org,Ann\nu2,bob@x.org,Bob\n")
+    (root / "orders.csv").write_text(
+        "order,email,at\no1,ANN@x.org,2026-01-02\no2,bob@x.org,2026-01-03\n"
+    )
+    assert _invoke(root, "run")[0] == 0
+    return root
+
+
+def test_export_then_erase_by_email(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    out = tmp_path / "ann.json"
+    code, output = _invoke(root, "privacy", "export", "--email", "Ann@X.org", "--out", str(out))
+    assert code == 0, output
+    assert "sources.crm: 1 row" in output and "sources.orders: 1 row" in output
+    data = json.loads(out.read_text())
+    assert data["sources"]["orders"][0]["order"] == "o1"
+    assert {v["field"] for v in data["profile_lineage"]} >= {"email", "first_name"}
+
+    code, output = _invoke(root, "privacy", "erase", "--user-id", "u1", "--dry-run")
+    assert code == 0 and "Would remove person" in output and "raw_crm: 1" in output
+    code, output = _invoke(root, "privacy", "erase", "--user-id", "u1")
+    assert code == 0 and "Removed person" in output, output
+    code, output = _invoke(root, "privacy", "export", "--email", "ann@x.org", "--out", str(out))
+    assert code == 1 and "no person found by email" in output
+    assert "ann@x.org" not in output  # the message names the kind, not the value
+
+
+def test_one_selector_exactly(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    code, output = _invoke(root, "privacy", "erase", "--email", "a@x.org", "--user-id", "u1")
+    assert code == 1 and "exactly one of --email, --phone, --user-id or --person" in output
+    code, output = _invoke(root, "privacy", "erase", "--email", "not an email")
+    assert code == 1 and "is not an e-mail address" in output
