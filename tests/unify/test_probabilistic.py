@@ -305,3 +305,63 @@ def test_blocking_finds_pairs_whose_both_names_are_wrong() -> None:
     assert _candidate(moved, {**renamed, "postcode": "3065"})
     # strangers with nothing in common are not compared
     assert not _candidate(base, renamed)
+
+
+@pytest.mark.parametrize(
+    ("rule", "keys"),
+    [
+        ("l.phone = r.phone", ["phone"]),
+        (
+            "l.postcode = r.postcode AND substr(l.last_name_key, 1, 1) = "
+            "substr(r.last_name_key, 1, 1)",
+            ["postcode", "SUBSTRING(last_name_key, 1, 1)"],
+        ),
+        ("r.city = l.city", ["city"]),
+        # no block of its own to measure: a swap, an inequality, one side only
+        ("l.first_name_key = r.last_name_key", None),
+        ("l.birth_date = r.birth_date AND l.postcode <> r.postcode", None),
+        ("l.city = 'Paris'", None),
+    ],
+)
+def test_equality_keys_of_blocking_rules(rule: str, keys: list[str] | None) -> None:
+    from personae.unify.matching.blocking import equality_keys
+
+    assert equality_keys(rule) == keys
+
+
+def test_blocks_larger_than_the_cap_are_not_compared(engine: Engine, tmp_path: Path) -> None:
+    """An address shared by more records than ``max_block_records`` blocks no pair: its
+    records still meet through the other rules (here, the same name in the postcode)."""
+    names = ["source", "record_id", "first_name", "last_name", "birth_date", "postcode",
+             "city", "address", "email", "phone"]  # fmt: skip
+    first = ["Anne", "Paul", "Zoé", "Marc", "Inès", "Hugo", "Lina", "Théo"]
+    people = [
+        # eight strangers at one address of a big city, in four postcodes
+        ("crm", str(i), first[i], f"Nom{i}", None, f"7500{i % 4}", "Paris",
+         "1 rue de la paix", None, None)
+        for i in range(8)
+    ] + [
+        # one of them again, in another source, at the same address and postcode
+        ("shop", "0", "Anne", "Nom0", None, "75000", "Paris", "1 rue de la paix", None, None)
+    ]  # fmt: skip
+    rows = [dict(zip(names, person, strict=True)) for person in people]
+    for row in rows:
+        row["last_name_key"] = str(row["last_name"]).lower()
+        row["first_name_key"] = str(row["first_name"]).lower()
+    write_records(engine, rows)
+    only_address = ["l.address = r.address AND l.city = r.city"]
+    settings = {"enabled": True, "threshold_match_probability": 0.0, "blocking_diagnostics": True}
+    model = Path(__file__).parent / "data" / "matching_model.json"
+    copy = tmp_path / "matching.json"
+    copy.write_text(model.read_text())
+    uncapped = MatchingConfig(**settings, blocking_rules=only_address, max_block_records=None)
+    result = score_pairs(engine, "records", uncapped, copy, full=True)
+    assert result.blocking_pairs == {only_address[0]: 36}  # 9 records: every pair
+    capped = MatchingConfig(**settings, blocking_rules=only_address, max_block_records=8)
+    result = score_pairs(engine, "records", capped, copy, full=True)
+    assert result.blocking_pairs == {only_address[0]: 0}
+    assert engine.count(EDGES_TABLE) == 0
+    with_name = [*only_address, "l.first_name_key = r.first_name_key AND l.postcode = r.postcode"]
+    capped = MatchingConfig(**settings, blocking_rules=with_name, max_block_records=8)
+    score_pairs(engine, "records", capped, copy, full=True)
+    assert _pairs(engine) == {(("crm", "0"), ("shop", "0"))}

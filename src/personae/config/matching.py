@@ -39,6 +39,11 @@ class MatchingConfig(Strict):
     #: pairs scoring at least this probability become probabilistic edges
     threshold_match_probability: float = Field(default=0.95, ge=0.0, le=1.0)
     blocking_rules: list[str] = Field(default_factory=lambda: list(DEFAULT_BLOCKING_RULES))
+    #: a rule of equalities (``l.x = r.x AND ...``) skips the values it blocks on that more
+    #: than this many records share (a street address in a large city, the commonest name
+    #: of a region): they make the most pairs and say the least, and their records still
+    #: meet through the other rules; ``null`` compares every block whatever its size
+    max_block_records: int | None = Field(default=100, gt=1)
     #: random pairs sampled to estimate the u probabilities
     sample_pairs_for_u: int = Field(default=1_000_000, gt=0)
     #: prior recall of the blocking rules, used to estimate the match prior

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 from personae.engine import AUTHORING_DIALECT
 from personae.engine.matching import MatchingBackend
@@ -37,3 +37,81 @@ def blocking_pair_counts(
         str(rule): int(count)
         for rule, count in zip(frame["blocking_rule"], frame["row_count"], strict=True)
     }
+
+
+#: the column of the matching input holding the size of rule ``i``'s block of a record
+BLOCK_SIZE_COLUMN = "_block_{index}"
+
+
+def equality_keys(rule: str) -> list[str] | None:
+    """The expressions a rule blocks on, when it is ``l.X = r.X AND l.Y = r.Y ...``.
+
+    ``X`` may be any expression over ``l.`` columns (``substr(l.postcode, 1, 2)``);
+    the keys come back without the ``l.`` qualifier. None for any other rule (a swap of
+    columns, an inequality), which has no block of its own to measure.
+    """
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        tree = sqlglot.parse_one(rule, read=AUTHORING_DIALECT)
+    except sqlglot.errors.ParseError:
+        return None
+    terms = list(tree.flatten()) if isinstance(tree, exp.And) else [tree]
+    keys = []
+    for term in terms:
+        if not isinstance(term, exp.EQ):
+            return None
+        left, right = term.left, term.right
+        if _sides(left) == {"r"}:
+            left, right = right, left
+        if _sides(left) != {"l"} or _sides(right) != {"r"}:
+            return None
+        unqualified = left.copy()
+        for column in unqualified.find_all(exp.Column):
+            column.set("table", None)
+        mirrored = right.copy()
+        for column in mirrored.find_all(exp.Column):
+            column.set("table", None)
+        if unqualified.sql(AUTHORING_DIALECT) != mirrored.sql(AUTHORING_DIALECT):
+            return None
+        keys.append(unqualified.sql(AUTHORING_DIALECT))
+    return keys
+
+
+def _sides(expression: Any) -> set[str]:
+    from sqlglot import exp
+
+    return {column.table for column in expression.find_all(exp.Column)}
+
+
+def block_size_columns(rules: Sequence[str]) -> dict[str, str]:
+    """``{column: SQL}``: for each rule with equality keys, the number of input records
+    sharing a record's keys (its block), to select over the matching input."""
+    columns = {}
+    for index, rule in enumerate(rules):
+        keys = equality_keys(rule)
+        if keys:
+            columns[BLOCK_SIZE_COLUMN.format(index=index)] = (
+                f"count(*) OVER (PARTITION BY {', '.join(keys)})"
+            )
+    return columns
+
+
+def capped_rules(rules: Sequence[str], max_records: int | None) -> list[str]:
+    """``rules`` that skip blocks of more than ``max_records`` records.
+
+    A value shared by thousands of records (a street number and name in a large city,
+    the most common name of a region) compares every pair of them: millions of pairs
+    that say little, since the value is common. Their records still meet through the
+    other rules (a postcode, a birth date, a name). Needs the matching input to hold
+    :func:`block_size_columns`.
+    """
+    if max_records is None:
+        return list(rules)
+    sizes = block_size_columns(rules)
+    capped = []
+    for index, rule in enumerate(rules):
+        column = BLOCK_SIZE_COLUMN.format(index=index)
+        capped.append(f"({rule}) AND l.{column} <= {max_records}" if column in sizes else rule)
+    return capped

@@ -16,7 +16,11 @@ from personae.config.matching import MatchingConfig
 from personae.engine import AUTHORING_DIALECT
 from personae.engine.matching import MatchingBackend
 from personae.errors import PersonaeError
-from personae.unify.matching.blocking import splink_blocking_rules
+from personae.unify.matching.blocking import (
+    block_size_columns,
+    capped_rules,
+    splink_blocking_rules,
+)
 
 #: the trained model, relative to the project folder
 MODEL_FILE = Path(".personae") / "models" / "matching.json"
@@ -194,15 +198,25 @@ def linker_for(
     config: MatchingConfig,
     *,
     link_type: Literal["dedupe_only", "link_only", "link_and_dedupe"] = "dedupe_only",
+    capped: bool = False,
 ) -> Any:
-    """A linker over ``tables`` from trained ``settings``, with the configured blocking."""
+    """A linker over ``tables`` from trained ``settings``, with the configured blocking.
+
+    ``capped``: the tables hold :func:`.blocking.block_size_columns`, and the rules skip
+    blocks larger than ``max_block_records``.
+    """
     from splink import Linker
 
     db_api = backend.db_api()
     settings = model_in_dialect(settings, db_api.sql_dialect.sql_dialect_str)
-    settings["blocking_rules_to_generate_predictions"] = splink_blocking_rules(
-        config.blocking_rules
-    )
+    rules = config.blocking_rules
+    if capped:
+        rules = capped_rules(rules, config.max_block_records)
+        retained = list(settings.get("additional_columns_to_retain", []))
+        settings["additional_columns_to_retain"] = retained + [
+            c for c in block_size_columns(config.blocking_rules) if c not in retained
+        ]
+    settings["blocking_rules_to_generate_predictions"] = splink_blocking_rules(rules)
     settings["link_type"] = link_type
     input_tables = list(tables) if len(tables) > 1 else tables[0]
     return Linker(input_tables, settings, db_api, set_up_basic_logging=False)

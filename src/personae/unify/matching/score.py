@@ -17,7 +17,11 @@ from personae.config.matching import MatchingConfig
 from personae.engine import Engine
 from personae.engine.matching import MatchingBackend
 from personae.sql import literal
-from personae.unify.matching.blocking import blocking_pair_counts
+from personae.unify.matching.blocking import (
+    block_size_columns,
+    blocking_pair_counts,
+    capped_rules,
+)
 from personae.unify.matching.frequencies import register_term_frequencies, term_frequencies
 from personae.unify.matching.model import (
     linker_for,
@@ -115,7 +119,10 @@ def _score(
     backend = engine.matching_backend()
     try:
         columns = ", ".join(("uid", "source", "record_id", *MATCH_COLUMNS))
-        backend.load_from(engine, "match_input", f"SELECT {columns} FROM {_CURRENT}")
+        sizes = "".join(
+            f", {sql} AS {name}" for name, sql in block_size_columns(config.blocking_rules).items()
+        )
+        backend.load_from(engine, "match_input", f"SELECT {columns}{sizes} FROM {_CURRENT}")
         result.trained = needs_training(config, path, records)
         if result.trained:
             settings = train_model(backend, ["match_input"], config)
@@ -128,7 +135,7 @@ def _score(
         state = _scoring_state(settings, config, frequencies)
         changed = None if full or result.trained else _changed(engine, state)
         if changed is None or len(changed) * 2 > records:
-            linker = linker_for(backend, ["match_input"], settings, config)
+            linker = linker_for(backend, ["match_input"], settings, config, capped=True)
             register_term_frequencies(backend, linker, frequencies)
             backend.save_to(engine, EDGES_TABLE, _edges(linker, config), mode="replace")
         else:
@@ -140,9 +147,13 @@ def _score(
             result.scored = records
         if config.blocking_diagnostics and not result.incremental:
             # blocks every pair a second time: opt-in, for tuning the rules
-            result.blocking_pairs = blocking_pair_counts(
-                backend, "match_input", config.blocking_rules
+            # (keyed by the rules as written, counted as capped)
+            counts = blocking_pair_counts(
+                backend,
+                "match_input",
+                capped_rules(config.blocking_rules, config.max_block_records),
             )
+            result.blocking_pairs = dict(zip(config.blocking_rules, counts.values(), strict=True))
     finally:
         backend.close()
     engine.create_table_as(
@@ -166,6 +177,7 @@ def _scoring_state(
         [
             settings,
             config.blocking_rules,
+            config.max_block_records,
             config.threshold_match_probability,
             {column: table.num_rows for column, table in sorted(frequencies.items())},
         ],
@@ -252,7 +264,12 @@ def _edges_of_changed(
         "SELECT * FROM match_input WHERE uid IN (SELECT uid FROM match_changed_uids)",
     )
     linker = linker_for(
-        backend, ["match_changed", "match_input"], settings, config, link_type="link_only"
+        backend,
+        ["match_changed", "match_input"],
+        settings,
+        config,
+        link_type="link_only",
+        capped=True,
     )
     register_term_frequencies(backend, linker, frequencies)
     predictions = linker.inference.predict(
