@@ -161,6 +161,10 @@ def _check_references(config: ProjectConfig, file: str) -> None:
                 file=file,
                 path=f"identity.types.{kind}",
             )
+    for path, purpose, channel in _consent_references(config):
+        problem = config.consent.problem(purpose, channel)
+        if problem:
+            raise ConfigError(problem, file=file, path=path)
     for name, dest in config.destinations.items():
         if dest.segment not in config.segments:
             raise ConfigError(
@@ -168,3 +172,18 @@ def _check_references(config: ProjectConfig, file: str) -> None:
                 file=file,
                 path=f"destinations.{name}.segment",
             )
+
+
+def _consent_references(config: ProjectConfig) -> list[tuple[str, str, str | None]]:
+    """(path, purpose, channel) of every consent column and destination."""
+    found: list[tuple[str, str, str | None]] = [
+        (f"sources.{name}.consent.{i}", spec.purpose, spec.channel)
+        for name, source in config.sources.items()
+        for i, spec in enumerate(source.consent)
+    ]
+    found += [
+        (f"destinations.{name}.purpose", dest.purpose, dest.channel)
+        for name, dest in config.destinations.items()
+        if dest.purpose is not None
+    ]
+    return found
