@@ -85,6 +85,6 @@ def activate_cmd(
         if not reports:
             console.print("No destinations in personae.yml.")
         for name, report in reports.items():
-            console.print(f"{name}: {describe(report, 'member')}", highlight=False)
+            console.print(f"{name}: {describe(report, 'member')}", highlight=False, soft_wrap=True)
 
     guard(go)

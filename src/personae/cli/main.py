@@ -328,7 +328,7 @@ def export_profiles_cmd(
                 channel=channel,
                 pseudonymise=pseudonymise,
             )
-        console.print(describe(report, "profile"), highlight=False)
+        console.print(describe(report, "profile"), highlight=False, soft_wrap=True)
 
     guard(go)
 
@@ -364,10 +364,7 @@ def export_segment_cmd(
                 channel=channel,
                 pseudonymise=pseudonymise,
             )
-        console.print(
-            describe(report, "member", f" of {name}"),
-            highlight=False,
-        )
+        console.print(describe(report, "member", f" of {name}"), highlight=False, soft_wrap=True)
 
     guard(go)
 
