@@ -71,3 +71,18 @@ def test_legitimate_interest_and_one_channel_written_alone() -> None:
     ).consent
     assert consent.purposes["analytics"].channels == ("web",)
     assert consent.purposes["analytics"].basis == "legitimate_interest"
+
+
+def test_a_destination_for_a_purpose_on_several_channels_names_its_channel() -> None:
+    text = (
+        "segments:\n  s: {all: [{trait: country, '=': FR}]}\n"
+        "destinations:\n  d: {type: file, segment: s, path: d.csv, purpose: personalisation}\n"
+    )
+    with pytest.raises(ConfigError) as err:
+        parse_config(text)
+    assert str(err.value) == (
+        "personae.yml: destinations.d.channel: purpose 'personalisation' reaches people on "
+        "several channels (web, email); say which one this destination uses, e.g. channel: web"
+    )
+    fixed = text.replace("purpose: personalisation}", "purpose: personalisation, channel: web}")
+    assert parse_config(fixed).destinations["d"].channel == "web"

@@ -166,6 +166,16 @@ def _check_references(config: ProjectConfig, file: str) -> None:
         if problem:
             raise ConfigError(problem, file=file, path=path)
     for name, dest in config.destinations.items():
+        channels = config.consent.purposes[dest.purpose].channels if dest.purpose else ()
+        if dest.channel is None and len(channels) > 1:
+            raise ConfigError(
+                f"purpose {dest.purpose!r} reaches people on several channels "
+                f"({', '.join(channels)}); say which one this destination uses, e.g. "
+                f"channel: {channels[0]}",
+                file=file,
+                path=f"destinations.{name}.channel",
+            )
+    for name, dest in config.destinations.items():
         if dest.segment not in config.segments:
             raise ConfigError(
                 f"unknown segment {dest.segment!r}{did_you_mean(dest.segment, config.segments)}",
