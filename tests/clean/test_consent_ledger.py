@@ -163,3 +163,27 @@ def test_the_ledger_follows_raw(serve: ServeFactory) -> None:
         project.engine.execute("DELETE FROM raw_crm WHERE _record_id = '1'")
         run(project, ["clean"])
         assert {r[1] for r in ledger(project)} == {"2"}
+
+
+def test_an_undated_flag_counts_when_it_changes_or_comes_back(serve: ServeFactory) -> None:
+    s = serve(CONFIG)
+    write(s.root, "mailer.csv", "email,kind,at\n")
+    versions = [
+        "2,bob@example.com,non,,,1,1\n",  # sms opt-in and STOP at once
+        "2,bob@example.com,non,,,1,\n",  # STOP cleared: says nothing; opt-in repeated
+        # STOP again: a new withdrawal (another e-mail spelling: ingest keeps a row that
+        # returns to an earlier version's exact bytes as unchanged)
+        "2,Bob@example.com,non,,,1,1\n",
+    ]
+    header = "id,email,optin_email,optin_date,optin_form,optin_sms,stop\n"
+    for version in versions:
+        write(s.root, "crm.csv", header + version)
+        with Project.load(s.root) as project:
+            run(project, ["ingest", "clean"])
+            rows = ledger(project)
+    sms = [(r[4], r[7]) for r in rows if r[2] == "sms_marketing"]
+    assert sorted(sms) == [
+        ("granted", "column optin_sms"),
+        ("withdrawn", "column stop"),
+        ("withdrawn", "column stop"),
+    ]

@@ -59,7 +59,8 @@ def _row(
 
 
 def _column_signals(name: str, spec: ConsentColumn) -> str:
-    """Every version of every record of source ``name`` with a readable flag."""
+    """Every version of every record of source ``name``, ``status`` NULL where the flag
+    says nothing."""
     raw = raw_sql(spec.column, "r")
     at = "r._loaded_at"
     when = spec.at_spec
@@ -67,26 +68,28 @@ def _column_signals(name: str, spec: ConsentColumn) -> str:
         at = f"coalesce({timestamp_sql(raw_sql(when.column, 'r'), when.format)}, r._loaded_at)"
     proof = raw_sql(spec.proof, "r") if spec.proof else "CAST(NULL AS VARCHAR)"
     if spec.meaning == "opt_in":
-        status = "CASE lk.value WHEN 'true' THEN 'granted' ELSE 'withdrawn' END"
-        keep = "lk.value IS NOT NULL"
+        status = "CASE lk.value WHEN 'true' THEN 'granted' WHEN 'false' THEN 'withdrawn' END"
     else:
-        status = "'withdrawn'"
-        keep = "lk.value = 'true'"
+        status = "CASE lk.value WHEN 'true' THEN 'withdrawn' END"
     return (
         f"SELECT r._record_id AS record_id, r._loaded_at AS loaded_at, r._load_id AS load_id, "
         f"{status} AS status, {at} AS occurred_at, {proof} AS proof "
-        f"FROM {raw_table(name)} r JOIN {lookup_table(BOOLEAN)} lk "
-        f"ON lk.raw = {raw} AND lk.opt = '' WHERE {keep}"
+        f"FROM {raw_table(name)} r LEFT JOIN {lookup_table(BOOLEAN)} lk "
+        f"ON lk.raw = {raw} AND lk.opt = ''"
     )
 
 
 def _column_ledger(config: ProjectConfig, name: str, spec: ConsentColumn) -> list[str]:
-    """The column's signals where they change from the record's previous version."""
+    """The column's signals where they change from the record's previous version: the
+    flag, or its date when the source gives one. Without a date, a version repeating the
+    previous version's flag adds nothing; a flag that comes back after a version that said
+    nothing is a new signal."""
+    dated = " OR prev_at <> occurred_at" if spec.at is not None else ""
     changes = (
         f"SELECT * FROM (SELECT s.*, lag(s.status) OVER w AS prev_status, "
         f"lag(s.occurred_at) OVER w AS prev_at FROM ({_column_signals(name, spec)}) s "
         "WINDOW w AS (PARTITION BY s.record_id ORDER BY s.loaded_at, s.load_id)) "
-        "WHERE prev_status IS NULL OR prev_status <> status OR prev_at <> occurred_at"
+        f"WHERE status IS NOT NULL AND (prev_status IS NULL OR prev_status <> status{dated})"
     )
     via = literal(f"column {spec.column}")
     source = literal(name)
