@@ -8,9 +8,12 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from helpers.collect import ServeFactory
 from personae.catalog import CONSENT_LEDGER
 from personae.clean.records import CleanReport
+from personae.errors import ConfigError
 from personae.pipeline import run
 from personae.project import Project
 
@@ -187,3 +190,16 @@ def test_an_undated_flag_counts_when_it_changes_or_comes_back(serve: ServeFactor
         ("withdrawn", "column stop"),
         ("withdrawn", "column stop"),
     ]
+
+
+def test_a_missing_consent_column_is_named_with_the_columns_there_are(
+    serve: ServeFactory,
+) -> None:
+    s = serve(CONFIG.replace("column: optin_sms,", "column: optin_smss,"))
+    write(s.root, "mailer.csv", "email,kind,at\n")
+    write(s.root, "crm.csv", CRM)
+    with Project.load(s.root) as project, pytest.raises(ConfigError) as err:
+        run(project, ["ingest", "clean"])
+    message = str(err.value)
+    assert "sources.crm.consent.1.column: no column 'optin_smss'" in message
+    assert "did you mean 'optin_sms'?" in message

@@ -26,6 +26,7 @@ from personae.clean.plan import raw_sql, timestamp_sql
 from personae.config.models import ProjectConfig
 from personae.config.sources import ConsentColumn, SourceConfig
 from personae.engine import Engine
+from personae.errors import ConfigError, did_you_mean
 from personae.ingest.tables import raw_table
 from personae.sql import literal
 
@@ -100,6 +101,22 @@ def _column_ledger(config: ProjectConfig, name: str, spec: ConsentColumn) -> lis
     ]
 
 
+def _check_columns(engine: Engine, name: str, source: SourceConfig) -> None:
+    """Every column a consent entry names is in the source's raw table."""
+    available = [c for c in engine.columns(raw_table(name)) if not c.startswith("_")]
+    for i, spec in enumerate(source.consent):
+        at = spec.at_spec
+        named = {"column": spec.column, "at": at.column if at else None, "proof": spec.proof}
+        for key, column in named.items():
+            if column is not None and column.partition(".")[0] not in available:
+                raise ConfigError(
+                    f"no column {column!r} in the files of source {name!r}"
+                    f"{did_you_mean(column, available)}; its columns are: "
+                    f"{', '.join(available)}",
+                    path=f"sources.{name}.consent.{i}.{key}",
+                )
+
+
 def _flag_requests(sources: dict[str, SourceConfig]) -> list[LookupRequest]:
     return [
         LookupRequest(
@@ -171,6 +188,8 @@ def _unsubscribe_ledger(config: ProjectConfig) -> list[str]:
 def build_ledger(engine: Engine, config: ProjectConfig, sources: dict[str, SourceConfig]) -> int:
     """Rebuild ``consent_ledger`` from raw (and ``events``); the number of its rows."""
     consenting = {n: s for n, s in sources.items() if s.consent}
+    for name, source in consenting.items():
+        _check_columns(engine, name, source)
     refresh_lookup(engine, BOOLEAN, _flag_requests(consenting))
     selects = [
         select
