@@ -152,6 +152,41 @@ DATA_QUALITY: Final = Table(
     doc="per source and field: rows, filled, valid and invalid values, with examples",
 )
 
+# --------------------------------------------------------------------------- consent
+
+CONSENT_LEDGER: Final = Table(
+    "consent_ledger",
+    owner="clean",
+    columns=("source", "record_id", "purpose", "channel", "status", "occurred_at", "proof", "via"),
+    doc="every consent signal read from raw (source flags, collected categoryPreferences, "
+    "unsubscribes): granted or withdrawn, for one purpose on one channel, when, with its "
+    "proof; rebuilt from raw on every run",
+)
+PROFILE_CONSENT: Final = Table(
+    "profile_consent",
+    owner="profile",
+    columns=(
+        "person_id",
+        "purpose",
+        "channel",
+        "status",
+        "occurred_at",
+        "source",
+        "record_id",
+        "proof",
+    ),
+    doc="the current consent of each person with a consent record, per purpose and channel "
+    "(the latest signal wins; at the same time a withdrawal wins)",
+)
+CONSENT_FLAGS: Final = Table(
+    "consent_flags",
+    owner="profile",
+    columns=("person_id",),
+    dynamic=True,
+    doc="one row per live person, one boolean consent_<purpose> column per purpose (and "
+    "consent_<purpose>_<channel> for purposes on several channels), defaults applied",
+)
+
 # --------------------------------------------------------------------------- unify
 
 IDENTIFIERS: Final = Table(
@@ -292,6 +327,7 @@ TABLES: Final[tuple[Table, ...]] = (
     RECORDS,
     EVENTS,
     DATA_QUALITY,
+    CONSENT_LEDGER,
     IDENTIFIERS,
     IDENTITY_MAP,
     PERSONS,
@@ -305,6 +341,8 @@ TABLES: Final[tuple[Table, ...]] = (
     PROFILE_VALUES,
     PROFILES,
     TRAITS,
+    PROFILE_CONSENT,
+    CONSENT_FLAGS,
     SEGMENT_MEMBERSHIP,
     SEGMENT_HISTORY,
 )

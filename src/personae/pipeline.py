@@ -166,6 +166,7 @@ def validate(config: ProjectConfig, root: Path | None = None) -> None:
     fields used by segments and expression traits, events named by traits and segments
     (when the project's event names are known), sources in survivorship rules, fields of
     destinations; then compile every trait and segment. Raises ConfigError."""
+    from personae.profile.consent import consent_columns
     from personae.profile.golden import validate_profiles_config
     from personae.profile.traits import compile_expressions, trait_columns
     from personae.query.events import event_names
@@ -174,6 +175,7 @@ def validate(config: ProjectConfig, root: Path | None = None) -> None:
 
     validate_profiles_config(config)
     columns = _user_columns(config)
+    consent = consent_columns(config)
     base = {
         column: "DOUBLE"
         for column, trait in trait_columns(config).items()
@@ -197,7 +199,7 @@ def validate(config: ProjectConfig, root: Path | None = None) -> None:
         ]
         for condition, where in found:
             if isinstance(condition, TraitCondition):
-                if condition.trait not in columns:
+                if condition.trait not in columns and condition.trait not in consent:
                     raise unknown_name_error(
                         condition.trait, "trait or profile field", columns, f"{where}.trait"
                     )

@@ -64,7 +64,7 @@ def test_status_lists_every_stage_and_what_it_built(tmp_path: Path) -> None:
     code, out = invoke("--project", str(tmp_path), "status")
     assert code == 0, out
     lines = {line.split()[1]: line for line in out.splitlines() if line.startswith("│ ")}
-    assert "records" in lines["clean"] and "3/3" in lines["clean"]
+    assert "records" in lines["clean"] and "4/4" in lines["clean"]  # with consent_ledger
     assert "personae resolve" in lines["unify"] and "not run yet" in lines["unify"]
     assert "not run yet" in lines["segment"]
 

@@ -1,5 +1,24 @@
-"""Activate: send unified customers where they are used (files for now)."""
+"""Activate: send unified customers where they are used (files for now), consent checked
+and personal data pseudonymised when asked."""
 
-from personae.activate.export import export_identities, export_profiles, export_segment
+from personae.activate.audience import AudienceReport, write_audience
+from personae.activate.destinations import sync_destination, sync_destinations
+from personae.activate.export import (
+    export_identities,
+    export_profiles,
+    export_segment,
+    profiles_sql,
+    segment_members_sql,
+)
 
-__all__ = ["export_identities", "export_profiles", "export_segment"]
+__all__ = [
+    "AudienceReport",
+    "export_identities",
+    "export_profiles",
+    "export_segment",
+    "profiles_sql",
+    "segment_members_sql",
+    "sync_destination",
+    "sync_destinations",
+    "write_audience",
+]

@@ -30,7 +30,7 @@ def export_identities(engine: Engine, out: Path) -> int:
     return engine.export(sql, out, file_format(out))
 
 
-def _profile_view(engine: Engine) -> str:
+def profile_view(engine: Engine) -> str:
     require_tables(engine, [PROFILES])
     if engine.table_exists(TRAITS):
         trait_columns = [c for c in engine.columns(TRAITS) if c != "person_id"]
@@ -47,7 +47,7 @@ def is_lineage(column: str) -> bool:
     return "__" in column
 
 
-def _checked_fields(engine: Engine, view: str, fields: list[str]) -> list[str]:
+def checked_fields(engine: Engine, view: str, fields: list[str]) -> list[str]:
     """The requested fields (person_id aside), each checked to exist in the view."""
     available = engine.query(f"SELECT * FROM ({view}) LIMIT 0").column_names
     for name in fields:
@@ -72,16 +72,45 @@ def export_profiles(
     ``fields`` chooses the columns; otherwise ``golden`` (the golden fields and traits)
     keeps those of them the profiles have; with neither, every column, lineage included.
     """
-    view = _profile_view(engine)
+    return engine.export(profiles_sql(engine, fields, golden=golden), out, file_format(out))
+
+
+def profiles_sql(
+    engine: Engine, fields: list[str] | None = None, *, golden: list[str] | None = None
+) -> str:
+    """The SELECT :func:`export_profiles` writes, ordered by person."""
+    view = profile_view(engine)
     columns = "*"
     if fields:
-        columns = ", ".join(ident(f) for f in ["person_id", *_checked_fields(engine, view, fields)])
+        columns = ", ".join(ident(f) for f in ["person_id", *checked_fields(engine, view, fields)])
     elif golden is not None:
         available = set(engine.query(f"SELECT * FROM ({view}) LIMIT 0").column_names)
         columns = ", ".join(ident(c) for c in golden if c in available)
-    return engine.export(
-        f"SELECT {columns} FROM ({view}) ORDER BY person_id", out, file_format(out)
-    )
+    return f"SELECT {columns} FROM ({view}) ORDER BY person_id"
+
+
+def segment_members_sql(
+    engine: Engine,
+    segment: str,
+    *,
+    declared: list[str],
+    fields: list[str] | None = None,
+) -> str:
+    """SELECT of a declared segment's members: ``person_id``, ``since`` and the chosen
+    profile fields (e-mail and names by default), ordered by person."""
+    if segment not in declared:
+        hint = did_you_mean(segment, declared, prefix="") or f"declared: {', '.join(declared)}"
+        raise NotFoundError(f"no segment {segment!r} in personae.yml; {hint}")
+    require_tables(engine, [SEGMENT_MEMBERSHIP])
+    view = profile_view(engine)
+    chosen = checked_fields(engine, view, fields or ["email", "first_name", "last_name"])
+    member_columns = "".join(f", p.{ident(c)}" for c in chosen)
+    return f"""
+        SELECT m.person_id, m.since{member_columns}
+        FROM {SEGMENT_MEMBERSHIP} m JOIN ({view}) p ON p.person_id = m.person_id
+        WHERE m.segment = {literal(segment)}
+        ORDER BY m.person_id
+    """
 
 
 def export_segment(
@@ -93,17 +122,5 @@ def export_segment(
     fields: list[str] | None = None,
 ) -> int:
     """Members of a declared segment with ``since`` and the chosen profile fields."""
-    if segment not in declared:
-        hint = did_you_mean(segment, declared, prefix="") or f"declared: {', '.join(declared)}"
-        raise NotFoundError(f"no segment {segment!r} in personae.yml; {hint}")
-    require_tables(engine, [SEGMENT_MEMBERSHIP])
-    view = _profile_view(engine)
-    chosen = _checked_fields(engine, view, fields or ["email", "first_name", "last_name"])
-    member_columns = "".join(f", p.{ident(c)}" for c in chosen)
-    sql = f"""
-        SELECT m.person_id, m.since{member_columns}
-        FROM {SEGMENT_MEMBERSHIP} m JOIN ({view}) p ON p.person_id = m.person_id
-        WHERE m.segment = {literal(segment)}
-        ORDER BY m.person_id
-    """
+    sql = segment_members_sql(engine, segment, declared=declared, fields=fields)
     return engine.export(sql, out, file_format(out))

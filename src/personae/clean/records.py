@@ -18,6 +18,7 @@ from personae.clean.collected import (
     collected_phone_request,
     collected_records_sql,
 )
+from personae.clean.consent import build_ledger
 from personae.clean.lookups import (
     PHONE,
     PHONE_KIND,
@@ -67,6 +68,8 @@ class CleanReport:
     events: int = 0
     invalid: dict[str, int] = field(default_factory=dict)
     values_mapped: int = 0
+    #: rows of the consent ledger
+    consent_signals: int = 0
     warnings: list[str] = field(default_factory=list)
 
 
@@ -127,6 +130,7 @@ def clean(project: Project, progress: Progress | None = None) -> CleanReport:
             "CAST(NULL AS VARCHAR) AS event, CAST(NULL AS TIMESTAMP) AS timestamp, "
             "CAST(NULL AS VARCHAR) AS properties WHERE false",
         )
+    report.consent_signals = build_ledger(engine, config, sources)
     engine.write_arrow(
         DATA_QUALITY, pa.Table.from_pylist(quality, schema=QUALITY_SCHEMA), mode="replace"
     )

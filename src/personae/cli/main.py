@@ -14,12 +14,21 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from personae.cli import (
+    activate_commands,
     audit_commands,
     collect_commands,
     duplicates_command,
     identity_commands,
     privacy_commands,
     render,
+)
+from personae.cli.activate_commands import (
+    ChannelOption,
+    HashOption,
+    MaskOption,
+    PurposeOption,
+    describe,
+    pseudonymise_option,
 )
 from personae.cli.context import (
     PersonaeGroup,
@@ -299,19 +308,29 @@ def export_profiles_cmd(
             "<field>__record_id) and the profile's statistics.",
         ),
     ] = False,
+    purpose: PurposeOption = None,
+    channel: ChannelOption = None,
+    hash_: HashOption = None,
+    mask: MaskOption = False,
 ) -> None:
     """Write golden profiles and their traits (golden fields and traits by default)."""
-    from personae.activate import export_profiles
+    from personae.activate import profiles_sql, write_audience
 
     def go() -> None:
+        pseudonymise = pseudonymise_option(hash_, mask)
         with open_project() as project:
-            rows = export_profiles(
+            golden = None if lineage else _golden_columns(project.config)
+            sql = profiles_sql(project.engine, _fields(fields), golden=golden)
+            report = write_audience(
                 project.engine,
+                project.config,
+                sql,
                 out,
-                _fields(fields),
-                golden=None if lineage else _golden_columns(project.config),
+                purpose=purpose,
+                channel=channel,
+                pseudonymise=pseudonymise,
             )
-        console.print(f"Wrote {render.plural(rows, 'profile')} to {out}")
+        console.print(describe(report, "profile"), highlight=False, soft_wrap=True)
 
     guard(go)
 
@@ -321,26 +340,40 @@ def export_segment_cmd(
     name: Annotated[str, typer.Argument(help="Segment name from personae.yml.")],
     out: OutOption,
     fields: FieldsOption = None,
+    purpose: PurposeOption = None,
+    channel: ChannelOption = None,
+    hash_: HashOption = None,
+    mask: MaskOption = False,
 ) -> None:
-    """Write the members of a segment."""
-    from personae.activate import export_segment
+    """Write the members of a segment (only those who consented, with --purpose)."""
+    from personae.activate import segment_members_sql, write_audience
 
     def go() -> None:
+        pseudonymise = pseudonymise_option(hash_, mask)
         with open_project() as project:
-            rows = export_segment(
+            sql = segment_members_sql(
                 project.engine,
                 name,
-                out,
                 declared=list(project.config.segments),
                 fields=_fields(fields),
             )
-        console.print(f"Wrote {render.plural(rows, 'member')} of {name} to {out}")
+            report = write_audience(
+                project.engine,
+                project.config,
+                sql,
+                out,
+                purpose=purpose,
+                channel=channel,
+                pseudonymise=pseudonymise,
+            )
+        console.print(describe(report, "member", f" of {name}"), highlight=False, soft_wrap=True)
 
     guard(go)
 
 
 collect_commands.register(app, export_app)
 identity_commands.register(app)
+activate_commands.register(app)
 duplicates_command.register(app)
 audit_commands.register(app)
 privacy_commands.register(app)

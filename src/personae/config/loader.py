@@ -193,6 +193,20 @@ def _check_references(config: ProjectConfig, file: str) -> None:
                 file=file,
                 path=f"identity.types.{kind}",
             )
+    for path, purpose, channel in _consent_references(config):
+        problem = config.consent.problem(purpose, channel)
+        if problem:
+            raise ConfigError(problem, file=file, path=path)
+    for name, dest in config.destinations.items():
+        channels = config.consent.purposes[dest.purpose].channels if dest.purpose else ()
+        if dest.channel is None and len(channels) > 1:
+            raise ConfigError(
+                f"purpose {dest.purpose!r} reaches people on several channels "
+                f"({', '.join(channels)}); say which one this destination uses, e.g. "
+                f"channel: {channels[0]}",
+                file=file,
+                path=f"destinations.{name}.channel",
+            )
     for name, dest in config.destinations.items():
         if dest.segment not in config.segments:
             raise ConfigError(
@@ -200,3 +214,18 @@ def _check_references(config: ProjectConfig, file: str) -> None:
                 file=file,
                 path=f"destinations.{name}.segment",
             )
+
+
+def _consent_references(config: ProjectConfig) -> list[tuple[str, str, str | None]]:
+    """(path, purpose, channel) of every consent column and destination."""
+    found: list[tuple[str, str, str | None]] = [
+        (f"sources.{name}.consent.{i}", spec.purpose, spec.channel)
+        for name, source in config.sources.items()
+        for i, spec in enumerate(source.consent)
+    ]
+    found += [
+        (f"destinations.{name}.purpose", dest.purpose, dest.channel)
+        for name, dest in config.destinations.items()
+        if dest.purpose is not None
+    ]
+    return found

@@ -17,6 +17,7 @@ from pydantic import Field, field_validator
 
 from personae.config.base import Strict
 from personae.config.collect import CollectConfig
+from personae.config.consent import ConsentConfig
 from personae.config.destinations import Destination
 from personae.config.engine import DuckDBEngineConfig, EngineConfig
 from personae.config.fields import BUILTIN_FIELDS, FULL_NAME, IDENTITY_FIELDS
@@ -48,6 +49,7 @@ class ProjectConfig(Strict):
     segments: dict[str, SegmentConfig] = Field(default_factory=dict)
     destinations: dict[str, Destination] = Field(default_factory=dict)
     collect: CollectConfig = Field(default_factory=CollectConfig)
+    consent: ConsentConfig = Field(default_factory=ConsentConfig)
 
     @field_validator(
         "sources", "traits", "segments", "destinations", "custom_fields", mode="before"

@@ -90,6 +90,33 @@ class PropertySpec(Strict):
 SourceFormat = Literal["csv", "tsv", "json", "jsonl", "parquet"]
 
 
+# --- consent columns (see personae.config.consent and docs/privacy.md)
+
+
+class ConsentColumn(Strict):
+    """A source column holding a consent flag for one purpose (``true``/``false``, ``1``/
+    ``0``, ``yes``/``no``, ``oui``/``non``…), with when and how it was given."""
+
+    column: str
+    purpose: str
+    #: the channel it holds for; every channel of the purpose when omitted
+    channel: str | None = None
+    #: ``opt_in``: true grants, false withdraws. ``opt_out`` (an unsubscribe or
+    #: do-not-contact flag): true withdraws, false says nothing
+    meaning: Literal["opt_in", "opt_out"] = "opt_in"
+    #: the column holding when it was given or withdrawn (else: when the row was loaded)
+    at: str | FieldSpec | None = None
+    #: the column holding its proof (a form id, a double opt-in token, an IP…)
+    proof: str | None = None
+
+    @property
+    def at_spec(self) -> FieldSpec | None:
+        return FieldSpec(column=self.at) if isinstance(self.at, str) else self.at
+
+
+# --- sources
+
+
 class SourceConfig(Strict):
     """One system the data comes from: a CRM export, an order file, an event log…"""
 
@@ -112,6 +139,9 @@ class SourceConfig(Strict):
     #: only for event streams
     event: EventSpec | None = None
     description: str | None = None
+    #: consent flags this source holds, one entry per column
+    consent: list[ConsentColumn] = Field(default_factory=list)
+
     # --- privacy: retention
     #: how long raw rows are kept: ``90d``, ``18m`` or ``3y``. Rows older than that (by
     #: the event timestamp, else ``updated_at``, else the load time) are deleted by each

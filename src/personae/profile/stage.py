@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from personae.catalog import (
+    CONSENT_LEDGER,
     EVENTS,
     IDENTITY_MAP,
     PERSONS,
@@ -12,6 +13,7 @@ from personae.catalog import (
     Table,
     tables_of,
 )
+from personae.profile.consent import ConsentReport, build_consent
 from personae.profile.golden import ProfilesReport, build_profiles
 from personae.profile.traits import TraitsReport, compute_traits
 from personae.stage import RunContext
@@ -21,19 +23,21 @@ from personae.stage import RunContext
 class ProfileReport:
     profiles: ProfilesReport
     traits: TraitsReport
+    consent: ConsentReport = field(default_factory=ConsentReport)
     warnings: list[str] = field(default_factory=list)
 
 
 class ProfileStage:
     name = "profile"
-    reads: tuple[Table, ...] = (RECORDS, EVENTS, IDENTITY_MAP, PERSONS)
+    reads: tuple[Table, ...] = (RECORDS, EVENTS, IDENTITY_MAP, PERSONS, CONSENT_LEDGER)
     #: the tables it owns, as the catalog lists them
     writes: tuple[Table, ...] = tables_of("profile")
 
     def run(self, context: RunContext) -> ProfileReport:
         engine, config = context.project.engine, context.project.config
         profiles = build_profiles(engine, config)
-        return ProfileReport(profiles, compute_traits(engine, config))
+        traits = compute_traits(engine, config)
+        return ProfileReport(profiles, traits, build_consent(engine, config))
 
 
 PROFILE = ProfileStage()

@@ -11,7 +11,8 @@ A person's row joins, for live persons only (``l``):
 Conditions:
 
 * ``{trait: NAME, OP: VALUE}`` with OP among ``= != > >= < <=`` (a scalar), ``in``/``not in``
-  (a list), ``is``/``is not`` (``true``, ``false`` or ``null``);
+  (a list), ``is``/``is not`` (``true``, ``false`` or ``null``); NAME may also be a column
+  of ``consent_flags``, joined as ``c``: ``{trait: consent_email_marketing, is: true}``;
 * ``{event: NAME(S), where:, within:, at_least: 1, at_most:}``: the count of matching
   events is in ``[at_least, at_most]``;
 * ``{all: [...]}``, ``{any: [...]}``, ``{not: ...}``.
@@ -27,7 +28,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from personae.catalog import PROFILES, TRAITS
+from personae.catalog import CONSENT_FLAGS, PROFILES, TRAITS
 from personae.config.models import ProjectConfig
 from personae.config.segments import (
     AllOf,
@@ -39,6 +40,7 @@ from personae.config.segments import (
     TraitCondition,
 )
 from personae.errors import ConfigError, NotFoundError
+from personae.profile.consent import consent_columns
 from personae.profile.golden import profile_columns
 from personae.profile.traits import trait_columns
 from personae.query.asof import as_of_end, timestamp_sql
@@ -67,6 +69,7 @@ class CompiledSegment:
     event_counts: list[EventCount] = field(default_factory=list)
     uses_traits: bool = False
     uses_profiles: bool = False
+    uses_consent: bool = False
 
 
 def value_sql(value: Any, path: str) -> str:
@@ -97,6 +100,7 @@ class _Compiler:
         self.prefix = prefix
         self.traits = set(trait_columns(config))
         self.profiles = set(profile_columns(config)) - {"person_id"}
+        self.consent = set(consent_columns(config))
         self.result = CompiledSegment(name=name, condition="")
 
     def compile(self, segment: SegmentConfig) -> CompiledSegment:
@@ -139,8 +143,14 @@ class _Compiler:
         if name in self.profiles:
             self.result.uses_profiles = True
             return f"p.{ident(name)}"
+        if name in self.consent:
+            self.result.uses_consent = True
+            return f"c.{ident(name)}"
         raise unknown_name_error(
-            name, "trait or profile field", [*self.traits, *self.profiles], f"{path}.trait"
+            name,
+            "trait, profile field or consent column",
+            [*self.traits, *self.profiles, *self.consent],
+            f"{path}.trait",
         )
 
     def _trait(self, condition: TraitCondition, path: str) -> str:
@@ -216,6 +226,8 @@ def members_sql(compiled: CompiledSegment, event_counts: str | None) -> str:
         joins.append(f"LEFT JOIN {TRAITS} t ON t.person_id = l.person_id")
     if compiled.uses_profiles:
         joins.append(f"LEFT JOIN {PROFILES} p ON p.person_id = l.person_id")
+    if compiled.uses_consent:
+        joins.append(f"LEFT JOIN {CONSENT_FLAGS} c ON c.person_id = l.person_id")
     if compiled.event_counts:
         if event_counts is None:
             raise ValueError("the segment has event conditions: give the event counts")

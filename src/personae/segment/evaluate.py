@@ -19,6 +19,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from personae.catalog import (
+    CONSENT_FLAGS,
     EVENTS,
     IDENTITY_MAP,
     PERSONS,
@@ -84,6 +85,8 @@ def _check_inputs(engine: Engine, compiled: list[CompiledSegment]) -> None:
         required.append(TRAITS)
     if any(c.uses_profiles for c in compiled):
         required.append(PROFILES)
+    if any(c.uses_consent for c in compiled):
+        required.append(CONSENT_FLAGS)
     if any(c.event_counts for c in compiled):
         required += [IDENTITY_MAP, EVENTS]
     require_tables(engine, required)

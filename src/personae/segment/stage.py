@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from personae.catalog import (
+    CONSENT_FLAGS,
     EVENTS,
     IDENTITY_MAP,
     PERSONS,
@@ -17,7 +18,7 @@ from personae.stage import RunContext
 
 class SegmentStage:
     name = "segment"
-    reads: tuple[Table, ...] = (PROFILES, TRAITS, EVENTS, IDENTITY_MAP, PERSONS)
+    reads: tuple[Table, ...] = (PROFILES, TRAITS, CONSENT_FLAGS, EVENTS, IDENTITY_MAP, PERSONS)
     #: the tables it owns, as the catalog lists them
     writes: tuple[Table, ...] = tables_of("segment")
 
