@@ -86,7 +86,7 @@ def serve(
     # switch interval it would wait behind the busy event loop and stretch every commit
     sys.setswitchinterval(0.0005)
     project = Project.load(project_root)  # reads personae.yml only; never opens the warehouse
-    collector = Collector(project.root, project.config.collect, collector_id)
+    collector = Collector(project.root, project.config.collect, collector_id, keys=project.keys)
     scheduler = None
     if project.config.collect.schedule_minutes and scheduled_run is not None:
         scheduler = Scheduler(

@@ -22,6 +22,7 @@ from personae.config.engine import DuckDBEngineConfig, EngineConfig
 from personae.config.fields import BUILTIN_FIELDS, FULL_NAME, IDENTITY_FIELDS
 from personae.config.identity import IdentityConfig
 from personae.config.profiles import ProfilesConfig
+from personae.config.protect import ProtectConfig
 from personae.config.segments import SegmentConfig
 from personae.config.sources import CustomField, SourceConfig
 from personae.config.traits import Trait
@@ -48,6 +49,7 @@ class ProjectConfig(Strict):
     segments: dict[str, SegmentConfig] = Field(default_factory=dict)
     destinations: dict[str, Destination] = Field(default_factory=dict)
     collect: CollectConfig = Field(default_factory=CollectConfig)
+    protect: ProtectConfig = Field(default_factory=ProtectConfig)
 
     @field_validator(
         "sources", "traits", "segments", "destinations", "custom_fields", mode="before"
