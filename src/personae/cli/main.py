@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from personae.cli import collect_commands, duplicates_command, identity_commands, render
+from personae.cli import (
+    collect_commands,
+    duplicates_command,
+    identity_commands,
+    protect_commands,
+    render,
+)
 from personae.cli.context import (
     PersonaeGroup,
     console,
@@ -23,6 +29,7 @@ from personae.cli.context import (
     spinner,
     state,
 )
+from personae.protect.files import private_umask
 
 if TYPE_CHECKING:
     from personae.pipeline import RunReport
@@ -89,6 +96,7 @@ def _global(
         ),
     ] = False,
 ) -> None:
+    private_umask()  # every file and folder personae creates is private from the start
     state.project_dir = project or Path(".")
     state.debug = debug
     state.engine = engine
@@ -335,6 +343,7 @@ def export_segment_cmd(
 collect_commands.register(app, export_app)
 identity_commands.register(app)
 duplicates_command.register(app)
+protect_commands.register(app)
 
 
 def main() -> None:

@@ -13,7 +13,6 @@ kind           protects
 ``wal``        each record of the collector's write-ahead log
 ``events``     the collected Parquet files
 ``models``     the matching model's term-frequency tables
-``files``      any other file personae writes under ``.personae/``
 =============  ============================================================
 
 Sealed bytes are AES-256-GCM with a random 96-bit nonce, tagged with the key's id (an
@@ -44,7 +43,7 @@ KEY_ENV = "PERSONAE_ENCRYPTION_KEY"
 #: the new master key during ``personae protect rotate-key``
 NEW_KEY_ENV = "PERSONAE_NEW_ENCRYPTION_KEY"
 
-Kind = Literal["warehouse", "wal", "events", "models", "files"]
+Kind = Literal["warehouse", "wal", "events", "models"]
 
 #: first bytes of a sealed file, and of a sealed WAL record (a plain record is JSON: "{")
 MAGIC = b"PRSNENC1"
@@ -197,17 +196,34 @@ def open_any(keys: Keyring | None, kind: Kind, data: bytes, *, where: str) -> by
     return keys.open(kind, data, where=where)
 
 
+#: written when a key rotation starts, removed when it ends (under ``.personae/``)
+ROTATION_MARKER = "rotation.json"
+
+
+def rotation_marker(project_root: Path) -> Path:
+    return project_root / ".personae" / ROTATION_MARKER
+
+
 def load_master_key(
     project_root: Path,
     key_file: str | None,
     environ: Mapping[str, str] | None = None,
     *,
     env: str = KEY_ENV,
+    rotating: bool = False,
 ) -> Keyring:
     """The project's keys, from ``env`` or else from ``key_file``; a key file inside the
     project folder is refused (it would sit beside the data it protects, and be copied,
-    backed up or committed with it)."""
+    backed up or committed with it). While a rotation is unfinished only the rotation
+    itself (``rotating``) gets keys: the project's files are under two keys then."""
     environ = os.environ if environ is None else environ
+    marker = rotation_marker(project_root)
+    if marker.exists() and not rotating:
+        raise EncryptionError(
+            f"a key rotation was interrupted ({marker} is there): finish it with "
+            f"'personae protect rotate-key', giving the current key in {KEY_ENV} and the "
+            f"new one in {NEW_KEY_ENV} as when it started"
+        )
     text = environ.get(env)
     if text:
         return Keyring(parse_master_key(text, origin=env))

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pyarrow as pa
-import pyarrow.parquet as pq
+if TYPE_CHECKING:  # the CLI imports this module at start-up: pyarrow and crypto stay lazy
+    import pyarrow as pa
 
-from personae.protect.encryption import Keyring, Kind, open_any
+    from personae.protect.encryption import Keyring, Kind
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -71,6 +72,9 @@ def loose_files(root: Path) -> list[str]:
 def write_parquet(path: Path, table: pa.Table, keys: Keyring | None, kind: Kind) -> None:
     """``table`` as the Parquet file ``path``, created ``0600``, written atomically and
     durably, sealed whole under ``keys``' key for ``kind`` when keys are given."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink)
     data = sink.getvalue().to_pybytes()
@@ -81,5 +85,10 @@ def read_parquet(
     path: Path, keys: Keyring | None, kind: Kind, columns: list[str] | None = None
 ) -> pa.Table:
     """A Parquet file written by :func:`write_parquet` (or any plain Parquet file)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from personae.protect.encryption import open_any
+
     data = open_any(keys, kind, path.read_bytes(), where=str(path))
     return pq.read_table(pa.BufferReader(data), columns=columns)

@@ -34,7 +34,7 @@ def load_secure_crypto(con: Any) -> None:
         return
     except duckdb.Error:
         pass
-    packaged = _packaged_httpfs()
+    packaged = packaged_httpfs()
     if packaged is not None:
         try:
             con.execute(f"LOAD {literal(str(packaged))}")
@@ -54,7 +54,7 @@ def load_secure_crypto(con: Any) -> None:
     )
 
 
-def _packaged_httpfs() -> Path | None:
+def packaged_httpfs() -> Path | None:
     """httpfs from the ``duckdb_extension_httpfs`` package, for this DuckDB version."""
     spec = importlib.util.find_spec("duckdb_extension_httpfs")
     if spec is None or not spec.submodule_search_locations:

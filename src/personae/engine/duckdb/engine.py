@@ -20,7 +20,7 @@ from personae.engine.duckdb.crypto import load_secure_crypto
 from personae.engine.duckdb.matching import DuckDBMatchingBackend
 from personae.engine.matching import MatchingBackend
 from personae.errors import EngineError, SourceError
-from personae.protect.encryption import MAGIC, Keyring, is_sealed, open_any
+from personae.protect.encryption import KEY_ENV, MAGIC, Keyring, is_sealed, open_any
 from personae.protect.files import private_dir
 from personae.sql import ident, literal
 
@@ -83,6 +83,20 @@ class DuckDBEngine(Engine):
             memory_limit=config.memory_limit,
             keys=keys,
         )
+
+    @classmethod
+    def rekey(
+        cls, config: EngineConfig, project_dir: Path, old: Keyring | None, new: Keyring
+    ) -> bool:
+        """Copy the warehouse into a new file encrypted under ``new`` (``COPY FROM
+        DATABASE``), fsync it and rename it over the old one: until the rename the old
+        file is untouched, after it the new one is complete."""
+        if not isinstance(config, DuckDBEngineConfig):
+            raise EngineError(f"{cls.name} cannot open a {config.type} engine section")
+        path = project_dir / config.path
+        if not path.exists():
+            return False
+        return rekey_database(path, old, new)
 
     # --- statements
 
@@ -390,6 +404,55 @@ def _open_encrypted(path: Path, keys: Keyring, *, read_only: bool) -> duckdb.Duc
         ) from None
     con.execute(f"USE {ENCRYPTED_CATALOG}")
     return con
+
+
+def rekey_database(path: Path, old: Keyring | None, new: Keyring) -> bool:
+    """Re-encrypt the DuckDB file ``path`` under ``new``; False when it already is."""
+    try:
+        _open_encrypted(path, new, read_only=True).close()
+        return False
+    except EngineError:
+        pass
+    rotating = path.with_name(f"{path.name}.rotating")
+    for leftover in (rotating, rotating.with_name(f"{rotating.name}.wal")):
+        leftover.unlink(missing_ok=True)
+    con = duckdb.connect(":memory:")
+    try:
+        load_secure_crypto(con)
+        con.execute("SET temp_file_encryption = true")
+        con.execute(f"SET temp_directory = {literal(str(path) + '.tmp')}")
+        source = f" (ENCRYPTION_KEY {literal(old.warehouse_secret())})" if old else ""
+        try:
+            con.execute(f"ATTACH {literal(str(path))} AS old_warehouse{source}")
+        except duckdb.Error as exc:
+            raise EngineError(
+                f"cannot open the warehouse {path} with the current key: {str(exc).strip()}; "
+                f"give the key it is encrypted with in {KEY_ENV}"
+                if old
+                else f"cannot open the warehouse {path}: {str(exc).strip()}; it is encrypted "
+                f"already: give its key in {KEY_ENV}"
+            ) from None
+        con.execute(
+            f"ATTACH {literal(str(rotating))} AS new_warehouse "
+            f"(ENCRYPTION_KEY {literal(new.warehouse_secret())})"
+        )
+        con.execute("COPY FROM DATABASE old_warehouse TO new_warehouse")
+        con.execute("DETACH new_warehouse")
+        con.execute("DETACH old_warehouse")
+    finally:
+        con.close()
+    fd = os.open(rotating, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(rotating, path)
+    fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return True
 
 
 def is_sealed_file(path: Path) -> bool:
