@@ -58,7 +58,7 @@ def test_master_key_reads_base64_and_hex_and_refuses_other_text() -> None:
     assert parse_master_key(base64.urlsafe_b64encode(raw).decode(), origin="x") == raw
     assert parse_master_key(raw.hex(), origin="x") == raw
     assert len(parse_master_key(new_master_key(), origin="x")) == 32
-    with pytest.raises(EncryptionError, match="x: not a 32-byte key.*personae protect new-key"):
+    with pytest.raises(EncryptionError, match=r"x: not a 32-byte key.*personae protect new-key"):
         parse_master_key("hunter2", origin="x")
 
 
@@ -75,7 +75,7 @@ def test_key_comes_from_the_environment_or_a_key_file_outside_the_project(
     inside = project / "secrets" / "shop.key"
     inside.parent.mkdir()
     inside.write_text(key)
-    with pytest.raises(EncryptionError, match="inside the project folder.*Move it outside"):
+    with pytest.raises(EncryptionError, match=r"inside the project folder.*Move it outside"):
         load_master_key(project, "secrets/shop.key", {})
     with pytest.raises(EncryptionError, match=f"no key is given: set {KEY_ENV}"):
         load_master_key(project, None, {})
@@ -87,7 +87,7 @@ def test_spark_with_encryption_fails_when_the_project_loads(tmp_path: Path) -> N
     (tmp_path / "personae.yml").write_text(
         "engine: {type: spark}\nprotect:\n  encryption: true\n", encoding="utf-8"
     )
-    with pytest.raises(ConfigError, match="protect.encryption: .*not supported on the spark"):
+    with pytest.raises(ConfigError, match=r"protect.encryption: .*not supported on the spark"):
         Project.load(tmp_path)
     (tmp_path / "personae.yml").write_text("protect:\n  encryption: true\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="not supported on the spark"):
@@ -143,7 +143,7 @@ def test_wal_records_and_flushed_parquet_are_sealed(tmp_path: Path) -> None:
     (segment,) = list_segments(wal)
     assert SECRET not in segment.read_bytes()
     assert read_segment(segment, keys).records == [record, record]
-    with pytest.raises(EncryptionError, match="is encrypted: turn protect.encryption on"):
+    with pytest.raises(EncryptionError, match=r"is encrypted: turn protect.encryption on"):
         read_segment(segment)
     with pytest.raises(EncryptionError, match="is encrypted with key"):
         read_segment(segment, keyring())
@@ -168,7 +168,7 @@ def test_duckdb_reads_sealed_parquet_files_in_memory(tmp_path: Path) -> None:
         (files[1], 3),
     ]
     engine.close()
-    with pytest.raises(EncryptionError, match="is encrypted: set protect.encryption"):
+    with pytest.raises(EncryptionError, match=r"is encrypted: set protect.encryption"):
         DuckDBEngine().read_parquet("loaded", files)
 
 
