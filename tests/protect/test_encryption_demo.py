@@ -150,3 +150,27 @@ def test_an_interrupted_rotation_blocks_the_project_until_it_is_finished(
     invoke("--project", str(encrypted_demo), "resolve")  # reads the model files: all open
     with Project.load(encrypted_demo) as project:
         assert project.engine.count("profiles") > 200
+
+
+@pytest.mark.slow
+def test_rotate_key_encrypts_a_project_written_in_plaintext(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, secure_duckdb: None
+) -> None:
+    project = tmp_path / "demo"
+    invoke("demo", "--people", "300", "--dir", str(project))
+    state = project / ".personae"
+    assert plaintext_hits(state, demo_emails(project)) != []  # the search finds them
+    with (project / "personae.yml").open("a", encoding="utf-8") as config:
+        config.write("\nprotect:\n  encryption: true\n")
+    key = new_master_key()
+    monkeypatch.setenv(KEY_ENV, key)
+    refused = runner.invoke(app, ["--project", str(project), "run"])
+    assert refused.exit_code == 1
+    assert "protect rotate-key" in refused.output
+    monkeypatch.delenv(KEY_ENV)
+    monkeypatch.setenv(NEW_KEY_ENV, key)
+    invoke("--project", str(project), "protect", "rotate-key")
+    assert plaintext_hits(state, demo_emails(project)) == []
+    monkeypatch.setenv(KEY_ENV, key)
+    invoke("--project", str(project), "run")
+    assert plaintext_hits(state, demo_emails(project)) == []

@@ -421,17 +421,18 @@ def rekey_database(path: Path, old: Keyring | None, new: Keyring) -> bool:
         load_secure_crypto(con)
         con.execute("SET temp_file_encryption = true")
         con.execute(f"SET temp_directory = {literal(str(path) + '.tmp')}")
-        source = f" (ENCRYPTION_KEY {literal(old.warehouse_secret())})" if old else ""
-        try:
-            con.execute(f"ATTACH {literal(str(path))} AS old_warehouse{source}")
-        except duckdb.Error as exc:
-            raise EngineError(
-                f"cannot open the warehouse {path} with the current key: {str(exc).strip()}; "
-                f"give the key it is encrypted with in {KEY_ENV}"
-                if old
-                else f"cannot open the warehouse {path}: {str(exc).strip()}; it is encrypted "
-                f"already: give its key in {KEY_ENV}"
-            ) from None
+        # from the old key; or from plaintext (a project encrypted for the first time)
+        sources = [f" (ENCRYPTION_KEY {literal(old.warehouse_secret())})"] if old else []
+        for attempt, source in enumerate([*sources, ""]):
+            try:
+                con.execute(f"ATTACH {literal(str(path))} AS old_warehouse{source}")
+                break
+            except duckdb.Error as exc:
+                if attempt == len(sources):
+                    raise EngineError(
+                        f"cannot open the warehouse {path} with the current key: "
+                        f"{str(exc).strip()}; give the key it is encrypted with in {KEY_ENV}"
+                    ) from None
         con.execute(
             f"ATTACH {literal(str(rotating))} AS new_warehouse "
             f"(ENCRYPTION_KEY {literal(new.warehouse_secret())})"
