@@ -196,3 +196,25 @@ def test_flush_keeps_sealed_records_sealed(tmp_path: Path) -> None:
     (parquet,) = (tmp_path / "events").rglob("*.parquet")
     assert SECRET not in parquet.read_bytes()
     assert read_events_file(parquet, keys).column("message_id").to_pylist() == ["m1"]
+
+
+def test_ingest_loads_sealed_collected_files_into_the_encrypted_warehouse(
+    tmp_path: Path, master_key: str
+) -> None:
+    from personae.collect import stored
+    from personae.collect.flush import write_events_file
+    from personae.collect.paths import CollectPaths
+    from personae.ingest.collected import load_collected
+
+    (tmp_path / "personae.yml").write_text("protect:\n  encryption: true\n", encoding="utf-8")
+    project = Project.load(tmp_path)
+    rows = [
+        {"message_id": f"m{n}", "type": "track", "received_at": 1_760_000_000_000_000 + n}
+        for n in range(5)
+    ]
+    events = CollectPaths.of(tmp_path).events / "date=2025-10-09"
+    write_events_file(events / "part-c1-000000000001.parquet", stored.to_arrow(rows), project.keys)
+    loaded = load_collected(project)
+    assert (loaded.files, loaded.rows_loaded) == (1, 5)
+    assert project.engine.count("raw_collected") == 5
+    project.close()
