@@ -39,7 +39,7 @@ class DuckDBMatchingBackend(MatchingBackend):
         warehouse ``owner``'s), so both share one memory limit and one thread pool."""
         # the warehouse's catalog as the connection sees it (a new cursor starts in the
         # instance's default one, which is not the warehouse when it is attached encrypted)
-        warehouse = str(connection.execute("SELECT current_database()").fetchone()[0])
+        warehouse = str(connection.execute("SELECT current_database()").fetchall()[0][0])
         cursor = connection.cursor()
         catalog = f"personae_match_{next(_ATTACHED)}"
         cursor.execute(f"ATTACH ':memory:' AS {catalog}")
