@@ -4,10 +4,12 @@
 
 Pipeline: the demo is generated once, then the whole pipeline runs ``--runs`` times in
 each mode, alternating, each run on a fresh copy of the project (no ``.personae/``); the
-medians and their ratio are printed. Collection: ``personae serve`` in a subprocess,
-driven by concurrent keep-alive clients posting analytics.js-like ``track`` calls (page
-context, user agent, library, e-mail trait: about 1 KB each), single and batches of 100,
-encryption off then on; events/s and the ratio.
+medians and their ratio are printed, of wall seconds and of CPU seconds (user + system,
+all threads: on a shared machine it moves less with the load than wall seconds do).
+Collection: ``personae serve`` in a subprocess, driven by concurrent keep-alive clients
+posting analytics.js-like ``track`` calls (page context, user agent, library, e-mail:
+about 1 KB each), single and batches of 100, encryption off then on; events/s, the
+server's CPU time per event, and the ratios.
 
 DuckDB writes an encrypted warehouse with OpenSSL from its ``httpfs`` extension. Where
 that extension cannot be had for the installed DuckDB, the benchmark says so and uses
@@ -51,29 +53,47 @@ def secure_crypto_available() -> bool:
         return False
 
 
-def pipeline_seconds(source: Path, work: Path, encrypted: bool) -> float:
+def cpu_seconds() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system time of another process (the server), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def pipeline_seconds(source: Path, work: Path, encrypted: bool) -> tuple[float, float]:
     if work.exists():
         shutil.rmtree(work)
     shutil.copytree(source, work, ignore=shutil.ignore_patterns(".personae"))
     if encrypted:
         with (work / "personae.yml").open("a", encoding="utf-8") as config:
             config.write(PROTECT)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_seconds()
     with Project.load(work) as project:
         run(project)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, cpu_seconds() - cpu
 
 
-def bench_pipeline(people: int, runs: int, folder: Path) -> tuple[float, float]:
+def bench_pipeline(people: int, runs: int, folder: Path) -> None:
     source = folder / "demo"
     generate_demo(people, source, seed=42)
-    times: dict[bool, list[float]] = {False: [], True: []}
+    wall: dict[bool, list[float]] = {False: [], True: []}
+    cpu: dict[bool, list[float]] = {False: [], True: []}
     for n in range(runs):
         for encrypted in (False, True) if n % 2 == 0 else (True, False):
-            seconds = pipeline_seconds(source, folder / "run", encrypted)
-            times[encrypted].append(seconds)
-            print(f"  run {n + 1} encryption {'on ' if encrypted else 'off'}: {seconds:7.1f} s")
-    return statistics.median(times[False]), statistics.median(times[True])
+            seconds, used = pipeline_seconds(source, folder / "run", encrypted)
+            wall[encrypted].append(seconds)
+            cpu[encrypted].append(used)
+            print(
+                f"  run {n + 1} encryption {'on ' if encrypted else 'off'}: {seconds:7.1f} s, "
+                f"cpu {used:7.1f} s"
+            )
+    for name, figures in (("wall", wall), ("cpu", cpu)):
+        off, on = statistics.median(figures[False]), statistics.median(figures[True])
+        print(f"pipeline {name}: off {off:.1f} s, on {on:.1f} s, on/off {on / off:.2f}x")
 
 
 def sdk_message(worker: int, n: int) -> dict[str, Any]:
@@ -153,7 +173,7 @@ def events_per_s(url: str, key: str, batch: int, seconds: float, concurrency: in
     return rate
 
 
-def bench_collect(seconds: float, folder: Path) -> dict[tuple[bool, int], float]:
+def bench_collect(seconds: float, folder: Path) -> dict[tuple[bool, int], tuple[float, float]]:
     from personae.collect.keys import KeyStore
     from personae.collect.paths import CollectPaths
 
@@ -169,8 +189,12 @@ def bench_collect(seconds: float, folder: Path) -> dict[tuple[bool, int], float]
         server = start(PERSONAE_APP, port, str(root))
         try:
             url = f"http://127.0.0.1:{port}"
-            results[encrypted, 1] = events_per_s(url, key, 1, seconds, 16)
-            results[encrypted, 100] = events_per_s(url, key, 100, seconds, 4)
+            for batch, concurrency in ((1, 16), (100, 4)):
+                cpu = process_cpu_seconds(server.pid)
+                rate = events_per_s(url, key, batch, seconds, concurrency)
+                used = process_cpu_seconds(server.pid) - cpu
+                # events/s, and the server's CPU microseconds per event
+                results[encrypted, batch] = (rate, used / (rate * seconds) * 1e6)
         finally:
             server.terminate()
             server.wait()
@@ -195,15 +219,15 @@ def main() -> None:
         folder = Path(name)
         if not args.skip_pipeline:
             print(f"pipeline, {args.people:,} demo people, median of {args.runs} runs:")
-            off, on = bench_pipeline(args.people, args.runs, folder)
-            print(f"pipeline: off {off:.1f} s, on {on:.1f} s, on/off {on / off:.2f}x")
+            bench_pipeline(args.people, args.runs, folder)
         if not args.skip_collect:
             rates = bench_collect(args.seconds, folder)
             for batch, label in ((1, "/v1/track"), (100, "/v1/batch x100")):
-                off, on = rates[False, batch], rates[True, batch]
+                (off, off_us), (on, on_us) = rates[False, batch], rates[True, batch]
                 print(
-                    f"collect {label:<15} off {off:>8,.0f} events/s, on {on:>8,.0f} events/s, "
-                    f"on/off {on / off:.2f}x"
+                    f"collect {label:<15} off {off:>8,.0f} events/s ({off_us:.0f} us cpu/event),"
+                    f" on {on:>8,.0f} events/s ({on_us:.0f} us cpu/event), on/off "
+                    f"{on / off:.2f}x events/s, {on_us / off_us:.2f}x cpu/event"
                 )
 
 
