@@ -218,3 +218,28 @@ def test_ingest_loads_sealed_collected_files_into_the_encrypted_warehouse(
     assert (loaded.files, loaded.rows_loaded) == (1, 5)
     assert project.engine.count("raw_collected") == 5
     project.close()
+
+
+def test_rotation_waits_for_no_collector(tmp_path: Path) -> None:
+    import fcntl
+
+    from personae.collect.paths import CollectPaths
+    from personae.errors import PersonaeError
+    from personae.privacy.rotation import rotate_keys
+    from personae.protect.encryption import rotation_marker
+
+    (tmp_path / "personae.yml").write_text("protect:\n  encryption: true\n", encoding="utf-8")
+    project = Project.load(tmp_path)
+    wal = CollectPaths.of(tmp_path).wal
+    wal.mkdir(parents=True)
+    lock = os.open(wal / "c1.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a running `personae serve` does
+    try:
+        with pytest.raises(PersonaeError, match=r"collector 'c1' is running.*stop it"):
+            rotate_keys(project, None, keyring())
+        assert not rotation_marker(tmp_path).exists()  # refused before it started
+    finally:
+        os.close(lock)
+    report = rotate_keys(project, None, keyring())
+    assert (report.warehouse, report.files, report.segments) == (False, 0, 0)
+    assert not rotation_marker(tmp_path).exists()

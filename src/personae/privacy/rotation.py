@@ -13,7 +13,11 @@ refuses it.
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,11 +60,42 @@ def rotate_keys(project: Project, old: Keyring | None, new: Keyring) -> Rotation
                 f"{marker}: an unfinished rotation is to key {earlier.get('to')}, not "
                 f"{new.key_id}: finish it with the key it started with"
             )
-    write_private(marker, json.dumps(started).encode(), durable=True)
+    collect = CollectPaths.of(project.root, project.config.collect.events_dir)
+    with _no_collector_running(collect.wal):
+        write_private(marker, json.dumps(started).encode(), durable=True)
+        report = _rotate(project, collect, old, new)
+    marker.unlink()
+    return report
+
+
+@contextmanager
+def _no_collector_running(wal: Path) -> Iterator[None]:
+    """Hold every collector's id lock (``personae serve`` holds its own while it runs), so
+    no collector writes the WAL during the rotation; refuse when one is running."""
+    held: list[int] = []
+    try:
+        for lock in sorted(wal.glob("*.lock")) if wal.exists() else []:
+            fd = os.open(lock, os.O_RDWR)
+            held.append(fd)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise PersonaeError(
+                    f"collector {lock.stem!r} is running (personae serve): stop it, then "
+                    "rotate the key; it starts again with the new key"
+                ) from None
+        yield
+    finally:
+        for fd in held:
+            os.close(fd)
+
+
+def _rotate(
+    project: Project, collect: CollectPaths, old: Keyring | None, new: Keyring
+) -> RotationReport:
     report = RotationReport()
     engine = ENGINES[project.config.engine.type]
     report.warehouse = engine.rekey(project.config.engine, project.root, old, new)
-    collect = CollectPaths.of(project.root, project.config.collect.events_dir)
     for segment in list_segments(collect.wal):
         if _under(segment.read_bytes(), new):
             report.unchanged += 1
@@ -75,7 +110,6 @@ def rotate_keys(project: Project, old: Keyring | None, new: Keyring) -> Rotation
         plain = open_any(old, kind, data, where=str(path)) if is_sealed(data) else data
         write_private(path, new.seal(kind, plain), durable=True)
         report.files += 1
-    marker.unlink()
     return report
 
 
