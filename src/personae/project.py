@@ -9,8 +9,9 @@ from pydantic import TypeAdapter
 
 from personae.config import ProjectConfig, load_config
 from personae.config.engine import EngineConfig
-from personae.engine import Engine, engine_names, open_engine
-from personae.errors import ProjectError
+from personae.engine import ENGINES, Engine, engine_names, open_engine
+from personae.errors import ConfigError, ProjectError
+from personae.protect.encryption import Keyring, load_master_key
 
 STATE_DIR = ".personae"
 
@@ -22,6 +23,7 @@ class Project:
     root: Path
     config: ProjectConfig
     _engine: Engine | None = field(default=None, repr=False)
+    _keys: Keyring | None = field(default=None, repr=False)
 
     @classmethod
     def load(cls, root: Path | str = ".", *, engine: str | None = None) -> Project:
@@ -37,13 +39,28 @@ class Project:
                 )
             chosen = TypeAdapter(EngineConfig).validate_python({"type": engine})
             config = config.model_copy(update={"engine": chosen})
+        if config.protect.encryption and not ENGINES[config.engine.type].supports_encryption:
+            raise ConfigError(
+                f"encryption at rest is not supported on the {config.engine.type} engine "
+                "yet; set protect.encryption: false, or use engine: {type: duckdb}",
+                path="protect.encryption",
+            )
         return cls(root=root, config=config)
 
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            self._engine = open_engine(self.config.engine, self.root)
+            self._engine = open_engine(self.config.engine, self.root, keys=self.keys)
         return self._engine
+
+    @property
+    def keys(self) -> Keyring | None:
+        """The keys of encryption at rest; None when ``protect.encryption`` is off."""
+        if not self.config.protect.encryption:
+            return None
+        if self._keys is None:
+            self._keys = load_master_key(self.root, self.config.protect.key_file)
+        return self._keys
 
     @property
     def state_dir(self) -> Path:

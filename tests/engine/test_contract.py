@@ -113,3 +113,19 @@ def test_duckdb_matches_in_a_private_database(tmp_path: Path) -> None:
             ("edges",),
             ("people",),
         ]
+
+
+def test_rekey_is_offered_only_by_engines_that_support_encryption(tmp_path: Path) -> None:
+    """The full re-encryption runs in tests/protect; here, the seam: an engine without
+    ``supports_encryption`` refuses, DuckDB has nothing to do without a warehouse file."""
+    from personae.protect.encryption import Keyring
+
+    keys = Keyring(os.urandom(32))
+    configs = _config_types()
+    for name, engine_class in ENGINES.items():
+        config = configs[name](type=name)
+        if engine_class.supports_encryption:
+            assert engine_class.rekey(config, tmp_path, None, keys) is False
+        else:
+            with pytest.raises(EngineError, match="cannot encrypt"):
+                engine_class.rekey(config, tmp_path, None, keys)

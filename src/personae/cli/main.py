@@ -20,6 +20,7 @@ from personae.cli import (
     duplicates_command,
     identity_commands,
     privacy_commands,
+    protect_commands,
     render,
 )
 from personae.cli.activate_commands import (
@@ -39,6 +40,7 @@ from personae.cli.context import (
     spinner,
     state,
 )
+from personae.protect.files import private_umask
 
 if TYPE_CHECKING:
     from personae.pipeline import RunReport
@@ -105,6 +107,7 @@ def _global(
         ),
     ] = False,
 ) -> None:
+    private_umask()  # every file and folder personae creates is private from the start
     state.project_dir = project or Path(".")
     state.debug = debug
     state.engine = engine
@@ -377,6 +380,7 @@ activate_commands.register(app)
 duplicates_command.register(app)
 audit_commands.register(app)
 privacy_commands.register(app)
+protect_commands.register(app)
 
 
 def main() -> None:

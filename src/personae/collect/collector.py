@@ -27,6 +27,7 @@ from personae.collect.signing import load_secret
 from personae.collect.wal import WriteAheadLog, list_segments
 from personae.config.collect import CollectConfig
 from personae.project import STATE_DIR
+from personae.protect.encryption import Keyring
 from personae.protect.suppression import SuppressionWatch, message_identifiers
 
 log = logging.getLogger(__name__)
@@ -34,9 +35,15 @@ log = logging.getLogger(__name__)
 
 class Collector:
     def __init__(
-        self, project_root: Path, config: CollectConfig, collector_id: str | None = None
+        self,
+        project_root: Path,
+        config: CollectConfig,
+        collector_id: str | None = None,
+        keys: Keyring | None = None,
     ) -> None:
         self.config = config
+        #: protect.encryption's keys: the WAL and the Parquet files are sealed with them
+        self.encryption = keys
         self.collector_id = collector_id or config.collector_id
         if not self.collector_id.isalnum():
             raise CollectError(f"a collector id is letters and digits, got {self.collector_id!r}")
@@ -52,6 +59,7 @@ class Collector:
             self.collector_id,
             config.segment_bytes,
             first_seq=last_flushed_seq(self.paths.events, self.collector_id) + 1,
+            keys=keys,
         )
         self.secret = load_secret(self.paths.secret)
         # privacy: events of erased persons are dropped (still answered 200)
@@ -72,7 +80,9 @@ class Collector:
     def start(self) -> None:
         """Recover what a previous run left, rebuild the dedupe window, start writing."""
         self.claim()
-        recovered = flush_segments(list_segments(self.paths.wal, self.collector_id), self.events)
+        recovered = flush_segments(
+            list_segments(self.paths.wal, self.collector_id), self.events, self.encryption
+        )
         if recovered.segments:
             log.info(
                 "recovered %d rows from %d WAL segments (%d torn bytes skipped)",
@@ -81,7 +91,7 @@ class Collector:
                 recovered.torn_bytes,
             )
         self.flushed.add(recovered)
-        self.dedupe.rebuild(self.paths.wal, self.events, now_us())
+        self.dedupe.rebuild(self.paths.wal, self.events, now_us(), self.encryption)
         self.wal.start()
         self._flusher.start()
         self.started = True
@@ -94,7 +104,9 @@ class Collector:
         self._flusher.join()
         self.wal.close()
         with self._flush_lock:
-            self.flushed.add(flush_segments(self.wal.sealed_segments(), self.events))
+            self.flushed.add(
+                flush_segments(self.wal.sealed_segments(), self.events, self.encryption)
+            )
         self.started = False
         self._release_id()
 
@@ -172,7 +184,7 @@ class Collector:
         """Seal the open segment and write every sealed one to Parquet."""
         with self._flush_lock:
             self.wal.seal()
-            result = flush_segments(self.wal.sealed_segments(), self.events)
+            result = flush_segments(self.wal.sealed_segments(), self.events, self.encryption)
             self.flushed.add(result)
             return result
 

@@ -14,11 +14,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import pyarrow.parquet as pq
-
 from personae.collect import stored
-from personae.collect.flush import parquet_files
+from personae.collect.flush import parquet_files, read_events_file
 from personae.collect.wal import list_segments, read_segment
+from personae.protect.encryption import Keyring
 
 #: what the window remembers: (source, messageId)
 MessageKey = tuple[str, str]
@@ -62,28 +61,30 @@ class DedupeWindow:
             del self._seen[key]
         return len(stale)
 
-    def rebuild(self, wal_dir: Path, events_dir: Path, now_us: int) -> int:
+    def rebuild(
+        self, wal_dir: Path, events_dir: Path, now_us: int, keys: Keyring | None = None
+    ) -> int:
         """Refill from the WAL and recent Parquet files; returns the ids remembered."""
         if self.window_us <= 0:
             return 0
         cutoff = now_us - self.window_us
         found: list[tuple[int, MessageKey]] = []
         for segment in list_segments(wal_dir):
-            for record in read_segment(segment).records:
+            for record in read_segment(segment, keys).records:
                 row = stored.decode(record)
                 found.append((row["received_at"], (row["source"], row["message_id"])))
         first_day = dt.datetime.fromtimestamp(cutoff / 1e6, dt.UTC).date().isoformat()
         for path in parquet_files(events_dir):
             if path.parent.name.removeprefix("date=") < first_day:
                 continue
-            table = pq.read_table(path, columns=["source", "message_id", "received_at"])
-            keys = zip(
+            table = read_events_file(path, keys, columns=["source", "message_id", "received_at"])
+            ids = zip(
                 table.column("source").to_pylist(),
                 table.column("message_id").to_pylist(),
                 strict=True,
             )
             times = table.column("received_at").cast("int64").to_pylist()
-            found.extend(zip(times, keys, strict=True))
+            found.extend(zip(times, ids, strict=True))
         for at, key in sorted(found):
             if at >= cutoff:
                 self._seen.pop(key, None)

@@ -5,21 +5,27 @@ Segment ``<collector>-<seq>.wal`` becomes one file per received date,
 name, fsync'd and renamed. The name is a function of the segment, so flushing the same
 segment twice (a crash after the rename, before the delete) rewrites the same file:
 nothing is doubled. The segment is deleted only once every file is durable.
+
+With ``protect.encryption`` on, each Parquet file is sealed whole with AES-GCM under the
+key derived for events (:meth:`personae.protect.encryption.Keyring.seal`); it is written
+and read through :func:`write_events_file` and :func:`read_events_file`, which handle
+both forms (the engine's ``read_parquet`` opens sealed files in memory too).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
+import pyarrow as pa
 
 from personae.collect import stored
 from personae.collect.wal import fsync_dir, parse_segment_name, read_segment
+from personae.protect.encryption import Keyring
+from personae.protect.files import private_dir, read_parquet, write_parquet
 
 
 @dataclass
@@ -36,13 +42,26 @@ class FlushResult:
         self.torn_bytes += other.torn_bytes
 
 
-def flush_segment(segment: Path, events_dir: Path) -> FlushResult:
+def write_events_file(path: Path, table: pa.Table, keys: Keyring | None = None) -> None:
+    """Write ``table`` as the Parquet file ``path`` (sealed with ``keys`` when given),
+    atomically and durably: a temporary file, fsync'd, renamed over ``path``."""
+    write_parquet(path, table, keys, "events")
+
+
+def read_events_file(
+    path: Path, keys: Keyring | None = None, columns: list[str] | None = None
+) -> pa.Table:
+    """A collected Parquet file, plain or sealed (which needs ``keys``)."""
+    return read_parquet(path, keys, "events", columns)
+
+
+def flush_segment(segment: Path, events_dir: Path, keys: Keyring | None = None) -> FlushResult:
     """Write one sealed segment to Parquet and delete it."""
     parsed = parse_segment_name(segment.name)
     if parsed is None:
         raise ValueError(f"not a WAL segment: {segment}")
     collector, seq = parsed
-    read = read_segment(segment)
+    read = read_segment(segment, keys)
     by_date: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for record in read.records:
         row = stored.decode(record)
@@ -51,14 +70,9 @@ def flush_segment(segment: Path, events_dir: Path) -> FlushResult:
     result = FlushResult(segments=1, torn_bytes=read.torn_bytes)
     for day, rows in sorted(by_date.items()):
         folder = events_dir / f"date={day}"
-        folder.mkdir(parents=True, exist_ok=True)
+        private_dir(folder)
         final = folder / f"part-{collector}-{seq:012d}.parquet"
-        temporary = folder / f".tmp-{final.name}"
-        pq.write_table(stored.to_arrow(rows), temporary)
-        with open(temporary, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(temporary, final)
-        fsync_dir(folder)
+        write_events_file(final, stored.to_arrow(rows), keys)
         result.rows += len(rows)
         result.files += 1
     segment.unlink()
@@ -66,10 +80,12 @@ def flush_segment(segment: Path, events_dir: Path) -> FlushResult:
     return result
 
 
-def flush_segments(segments: list[Path], events_dir: Path) -> FlushResult:
+def flush_segments(
+    segments: list[Path], events_dir: Path, keys: Keyring | None = None
+) -> FlushResult:
     total = FlushResult()
     for segment in segments:
-        total.add(flush_segment(segment, events_dir))
+        total.add(flush_segment(segment, events_dir, keys))
     return total
 
 

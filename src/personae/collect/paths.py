@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from personae.project import STATE_DIR
+from personae.protect.files import private_dir
 
 
 @dataclass(frozen=True)
@@ -38,5 +39,5 @@ class CollectPaths:
         return self.root / "secret.key"
 
     def ensure(self) -> None:
-        self.wal.mkdir(parents=True, exist_ok=True)
-        self.events.mkdir(parents=True, exist_ok=True)
+        private_dir(self.wal)
+        private_dir(self.events)

@@ -23,6 +23,7 @@ import uvicorn
 from personae.collect.app import create_app
 from personae.collect.collector import Collector
 from personae.project import Project
+from personae.protect.files import private_umask
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +89,9 @@ def serve(
     # the WAL writer thread wakes from fdatasync needing the GIL; with the default 5 ms
     # switch interval it would wait behind the busy event loop and stretch every commit
     sys.setswitchinterval(0.0005)
+    private_umask()  # the WAL, the Parquet files and the keys are private from the start
     project = Project.load(project_root)  # reads personae.yml only; never opens the warehouse
-    collector = Collector(project.root, project.config.collect, collector_id)
+    collector = Collector(project.root, project.config.collect, collector_id, keys=project.keys)
     collector.claim()
     if on_ready is not None:
         on_ready()

@@ -6,6 +6,11 @@ segment: it takes every pending append at once, writes them with one ``write`` a
 makes them durable with one ``fdatasync`` (group commit), then resolves their futures.
 So concurrent requests share an fsync and throughput does not collapse.
 
+With ``protect.encryption`` on, each record's data is sealed with AES-GCM under the key
+derived for the WAL (:meth:`personae.protect.encryption.Keyring.seal_record`) before it is
+framed, so the framing and torn-tail detection are the same; :func:`read_segment` opens
+sealed records with the keys it is given, and reads plain ones as they are.
+
 A crash can leave a torn record at the end of the last segment: its length or CRC does
 not match, and :func:`read_segment` stops there and reports the skipped bytes. Such a
 record was never acknowledged, because its fsync had not returned.
@@ -27,6 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from personae.collect.errors import CollectError
+from personae.protect.encryption import EncryptionError, Keyring, is_sealed_record
+from personae.protect.files import FILE_MODE, private_dir
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +61,9 @@ class SegmentRead:
     torn_bytes: int = 0
 
 
-def read_segment(path: Path) -> SegmentRead:
-    """Every intact record of a segment, stopping at the first torn or corrupt one."""
+def read_segment(path: Path, keys: Keyring | None = None) -> SegmentRead:
+    """Every intact record of a segment, stopping at the first torn or corrupt one;
+    sealed records are opened with ``keys``."""
     data = path.read_bytes()
     result = SegmentRead()
     offset = 0
@@ -67,12 +75,41 @@ def read_segment(path: Path) -> SegmentRead:
         end = start + length
         if end > len(data) or zlib.crc32(data[start:end]) != crc:
             break
-        result.records.append(data[start:end])
+        result.records.append(_opened(data[start:end], keys, path))
         offset = end
     result.torn_bytes = len(data) - offset
     if result.torn_bytes:
         log.warning("%s: skipped a torn tail of %d bytes", path.name, result.torn_bytes)
     return result
+
+
+def _opened(record: bytes, keys: Keyring | None, path: Path) -> bytes:
+    if not is_sealed_record(record):
+        return record
+    if keys is None:
+        raise EncryptionError(
+            f"{path} is encrypted: turn protect.encryption on and give its key "
+            "(PERSONAE_ENCRYPTION_KEY or protect.key_file)"
+        )
+    return keys.open_record(record, where=str(path))
+
+
+def rewrite_segment(path: Path, records: Iterable[bytes], keys: Keyring | None = None) -> None:
+    """Replace a sealed (no longer written) segment by ``records``, sealed with ``keys``
+    when given: written to a temporary file, fsync'd and renamed over it, so a crash
+    leaves either the old segment or the new one (erasure and key rotation use it)."""
+    data = b"".join(encode_record(keys.seal_record(r) if keys else r) for r in records)
+    temporary = path.with_name(f".tmp-{path.name}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(temporary, path)
+    fsync_dir(path.parent)
 
 
 def list_segments(directory: Path, collector_id: str | None = None) -> list[Path]:
@@ -111,12 +148,19 @@ class WriteAheadLog:
     """The log of one collector. Start it, ``await append(...)``, and close it."""
 
     def __init__(
-        self, directory: Path, collector_id: str, segment_bytes: int, first_seq: int = 1
+        self,
+        directory: Path,
+        collector_id: str,
+        segment_bytes: int,
+        first_seq: int = 1,
+        keys: Keyring | None = None,
     ) -> None:
         self.directory = directory
         self.collector_id = collector_id
         self.segment_bytes = segment_bytes
-        directory.mkdir(parents=True, exist_ok=True)
+        #: with keys, every record is sealed before it is written
+        self.keys = keys
+        private_dir(directory)
         existing = list_segments(directory, collector_id)
         last = parse_segment_name(existing[-1].name) if existing else None
         #: never reuse a number: flushed segments are gone but their Parquet names remain
@@ -143,6 +187,8 @@ class WriteAheadLog:
             raise CollectError("the write-ahead log is closed")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
+        if self.keys is not None:
+            records = [self.keys.seal_record(r) for r in records]
         self._queue.put(_Append(b"".join(encode_record(r) for r in records), (future, loop)))
         await future
 
@@ -209,7 +255,7 @@ class WriteAheadLog:
             path = self.directory / segment_name(self.collector_id, self._next_seq)
             self._next_seq += 1
             with self._lock:
-                self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+                self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
                 self._active = path
             fsync_dir(self.directory)
             self._size = 0

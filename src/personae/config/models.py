@@ -23,6 +23,7 @@ from personae.config.engine import DuckDBEngineConfig, EngineConfig
 from personae.config.fields import BUILTIN_FIELDS, FULL_NAME, IDENTITY_FIELDS
 from personae.config.identity import IdentityConfig
 from personae.config.profiles import ProfilesConfig
+from personae.config.protect import ProtectConfig
 from personae.config.segments import SegmentConfig
 from personae.config.sources import CustomField, SourceConfig
 from personae.config.traits import Trait
@@ -50,6 +51,7 @@ class ProjectConfig(Strict):
     destinations: dict[str, Destination] = Field(default_factory=dict)
     collect: CollectConfig = Field(default_factory=CollectConfig)
     consent: ConsentConfig = Field(default_factory=ConsentConfig)
+    protect: ProtectConfig = Field(default_factory=ProtectConfig)
 
     @field_validator(
         "sources", "traits", "segments", "destinations", "custom_fields", mode="before"

@@ -20,6 +20,8 @@ import pyarrow as pa
 
 from personae.config.engine import EngineConfig
 from personae.engine.matching import MatchingBackend
+from personae.errors import EngineError
+from personae.protect.encryption import Keyring
 
 #: the dialect every SQL string in personae is written in
 AUTHORING_DIALECT = "duckdb"
@@ -60,12 +62,30 @@ class Engine(abc.ABC):
     name: ClassVar[str]
     #: sqlglot dialect name of the engine
     dialect: ClassVar[str]
+    #: whether the engine keeps its tables encrypted when given keys (``protect.encryption``)
+    supports_encryption: ClassVar[bool] = False
+    #: the keys of encryption at rest, which also seal files kept beside the warehouse
+    #: (the matching model's term frequencies); None when ``protect.encryption`` is off
+    keys: Keyring | None = None
 
     @classmethod
     @abc.abstractmethod
-    def from_config(cls, config: EngineConfig, project_dir: Path) -> Self:
+    def from_config(
+        cls, config: EngineConfig, project_dir: Path, *, keys: Keyring | None = None
+    ) -> Self:
         """Open the engine a project's ``engine:`` section (of this engine's type) asks
-        for; relative paths in it are relative to ``project_dir``."""
+        for; relative paths in it are relative to ``project_dir``. With ``keys``, every
+        table is encrypted at rest (only where :attr:`supports_encryption`)."""
+
+    @classmethod
+    def rekey(
+        cls, config: EngineConfig, project_dir: Path, old: Keyring | None, new: Keyring
+    ) -> bool:
+        """Re-encrypt the warehouse under ``new`` (from ``old``, or from plaintext when
+        ``old`` is None), so that a crash at any moment leaves it readable under one of
+        the two keys; returns False when it already was under ``new``. Engines that do not
+        :attr:`supports_encryption` refuse."""
+        raise EngineError(f"the {cls.name} engine cannot encrypt its warehouse")
 
     # --- statements
 

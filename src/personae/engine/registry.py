@@ -13,6 +13,7 @@ from personae.config.engine import EngineConfig
 from personae.engine.base import Engine
 from personae.engine.duckdb.engine import DuckDBEngine
 from personae.engine.spark.engine import SparkEngine
+from personae.protect.encryption import Keyring
 
 #: engine name -> class, the default engine first
 ENGINES: dict[str, type[Engine]] = {engine.name: engine for engine in (DuckDBEngine, SparkEngine)}
@@ -23,6 +24,6 @@ def engine_names() -> list[str]:
     return list(ENGINES)
 
 
-def open_engine(config: EngineConfig, project_dir: Path) -> Engine:
-    """Open the engine a project's configuration asks for."""
-    return ENGINES[config.type].from_config(config, project_dir)
+def open_engine(config: EngineConfig, project_dir: Path, *, keys: Keyring | None = None) -> Engine:
+    """Open the engine a project's configuration asks for; with ``keys``, encrypted."""
+    return ENGINES[config.type].from_config(config, project_dir, keys=keys)

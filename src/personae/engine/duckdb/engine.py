@@ -12,12 +12,16 @@ from typing import Any, ClassVar, Literal, Self
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from personae.config.engine import DuckDBEngineConfig, EngineConfig
 from personae.engine.base import Engine, FileRead, ReadOptions, RejectedRow
+from personae.engine.duckdb.crypto import load_secure_crypto
 from personae.engine.duckdb.matching import DuckDBMatchingBackend
 from personae.engine.matching import MatchingBackend
 from personae.errors import EngineError, SourceError
+from personae.protect.encryption import KEY_ENV, MAGIC, Keyring, is_sealed, open_any
+from personae.protect.files import private_dir
 from personae.sql import ident, literal
 
 _REJECT_HINTS = {
@@ -34,6 +38,7 @@ _REJECT_HINTS = {
 class DuckDBEngine(Engine):
     name: ClassVar[str] = "duckdb"
     dialect: ClassVar[str] = "duckdb"
+    supports_encryption: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -42,13 +47,18 @@ class DuckDBEngine(Engine):
         threads: int | None = None,
         memory_limit: str | None = None,
         read_only: bool = False,
+        keys: Keyring | None = None,
     ) -> None:
         self.path = str(path)
         self.read_only = read_only
+        self.keys = keys
         if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            private_dir(Path(path).parent)
         try:
-            self.con = duckdb.connect(str(path), read_only=read_only)
+            if keys is not None and path != ":memory:":
+                self.con = _open_encrypted(Path(path), keys, read_only=read_only)
+            else:
+                self.con = duckdb.connect(str(path), read_only=read_only)
         except duckdb.IOException as exc:
             raise EngineError(
                 f"cannot open the warehouse {path}: {exc}. Another personae process may be "
@@ -60,14 +70,33 @@ class DuckDBEngine(Engine):
         self.execute("SET TimeZone = 'UTC'")
 
     @classmethod
-    def from_config(cls, config: EngineConfig, project_dir: Path) -> Self:
+    def from_config(
+        cls, config: EngineConfig, project_dir: Path, *, keys: Keyring | None = None
+    ) -> Self:
         """The warehouse file ``path`` (relative to the project folder), with the
-        section's ``threads`` and ``memory_limit``."""
+        section's ``threads`` and ``memory_limit``; encrypted with ``keys``."""
         if not isinstance(config, DuckDBEngineConfig):
             raise EngineError(f"{cls.name} cannot open a {config.type} engine section")
         return cls(
-            project_dir / config.path, threads=config.threads, memory_limit=config.memory_limit
+            project_dir / config.path,
+            threads=config.threads,
+            memory_limit=config.memory_limit,
+            keys=keys,
         )
+
+    @classmethod
+    def rekey(
+        cls, config: EngineConfig, project_dir: Path, old: Keyring | None, new: Keyring
+    ) -> bool:
+        """Copy the warehouse into a new file encrypted under ``new`` (``COPY FROM
+        DATABASE``), fsync it and rename it over the old one: until the rename the old
+        file is untouched, after it the new one is complete."""
+        if not isinstance(config, DuckDBEngineConfig):
+            raise EngineError(f"{cls.name} cannot open a {config.type} engine section")
+        path = project_dir / config.path
+        if not path.exists():
+            return False
+        return rekey_database(path, old, new)
 
     # --- statements
 
@@ -149,6 +178,17 @@ class DuckDBEngine(Engine):
         return f"{self.name} ({self.path})"
 
     def read_parquet(self, table: str, files: Sequence[str]) -> None:
+        """Sealed files (``protect.encryption``) are opened in memory, never on disk."""
+        if any(is_sealed_file(Path(f)) for f in files):
+            parts = []
+            for name in files:
+                data = open_any(self.keys, "events", Path(name).read_bytes(), where=name)
+                part = pq.read_table(pa.BufferReader(data))
+                parts.append(part.append_column("_file", pa.repeat(name, part.num_rows)))
+            self.write_arrow(
+                table, pa.concat_tables(parts, promote_options="default"), mode="replace"
+            )
+            return
         listed = ", ".join(literal(f) for f in files)
         self.create_table_as(
             table,
@@ -367,6 +407,92 @@ class DuckDBEngine(Engine):
 
     def close(self) -> None:
         self.con.close()
+
+
+#: the catalog an encrypted warehouse is attached as
+ENCRYPTED_CATALOG = "warehouse"
+
+
+def _open_encrypted(path: Path, keys: Keyring, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with the warehouse attached, encrypted (AES-GCM, DuckDB's own
+    format) under the key derived for it; its WAL and spill files are encrypted too."""
+    con = duckdb.connect(":memory:")
+    load_secure_crypto(con)
+    con.execute("SET temp_file_encryption = true")
+    con.execute(f"SET temp_directory = {literal(str(path) + '.tmp')}")
+    options = f"ENCRYPTION_KEY {literal(keys.warehouse_secret())}"
+    if read_only:
+        options += ", READ_ONLY"
+    try:
+        con.execute(f"ATTACH {literal(str(path))} AS {ENCRYPTED_CATALOG} ({options})")
+    except duckdb.IOException:
+        con.close()
+        raise
+    except duckdb.Error as exc:
+        con.close()
+        raise EngineError(
+            f"cannot open the encrypted warehouse {path}: {str(exc).strip()}. If it was "
+            "written before protect.encryption was turned on, encrypt it with 'personae "
+            "protect rotate-key'; if it was encrypted with another key, give that key"
+        ) from None
+    con.execute(f"USE {ENCRYPTED_CATALOG}")
+    return con
+
+
+def rekey_database(path: Path, old: Keyring | None, new: Keyring) -> bool:
+    """Re-encrypt the DuckDB file ``path`` under ``new``; False when it already is."""
+    try:
+        _open_encrypted(path, new, read_only=True).close()
+        return False
+    except EngineError:
+        pass
+    rotating = path.with_name(f"{path.name}.rotating")
+    for leftover in (rotating, rotating.with_name(f"{rotating.name}.wal")):
+        leftover.unlink(missing_ok=True)
+    con = duckdb.connect(":memory:")
+    try:
+        load_secure_crypto(con)
+        con.execute("SET temp_file_encryption = true")
+        con.execute(f"SET temp_directory = {literal(str(path) + '.tmp')}")
+        # from the old key; or from plaintext (a project encrypted for the first time)
+        sources = [f" (ENCRYPTION_KEY {literal(old.warehouse_secret())})"] if old else []
+        for attempt, source in enumerate([*sources, ""]):
+            try:
+                con.execute(f"ATTACH {literal(str(path))} AS old_warehouse{source}")
+                break
+            except duckdb.Error as exc:
+                if attempt == len(sources):
+                    raise EngineError(
+                        f"cannot open the warehouse {path} with the current key: "
+                        f"{str(exc).strip()}; give the key it is encrypted with in {KEY_ENV}"
+                    ) from None
+        con.execute(
+            f"ATTACH {literal(str(rotating))} AS new_warehouse "
+            f"(ENCRYPTION_KEY {literal(new.warehouse_secret())})"
+        )
+        con.execute("COPY FROM DATABASE old_warehouse TO new_warehouse")
+        con.execute("DETACH new_warehouse")
+        con.execute("DETACH old_warehouse")
+    finally:
+        con.close()
+    fd = os.open(rotating, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(rotating, path)
+    fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return True
+
+
+def is_sealed_file(path: Path) -> bool:
+    """Whether ``path`` is a file sealed by :meth:`Keyring.seal`."""
+    with path.open("rb") as handle:
+        return is_sealed(handle.read(len(MAGIC)))
 
 
 #: share of the machine's memory DuckDB may use unless personae.yml says otherwise. An

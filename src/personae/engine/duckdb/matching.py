@@ -37,8 +37,10 @@ class DuckDBMatchingBackend(MatchingBackend):
     def beside(cls, owner: Warehouse, connection: Any) -> DuckDBMatchingBackend:
         """A backend in an in-memory database attached to ``connection``'s instance (the
         warehouse ``owner``'s), so both share one memory limit and one thread pool."""
+        # the warehouse's catalog as the connection sees it (a new cursor starts in the
+        # instance's default one, which is not the warehouse when it is attached encrypted)
+        warehouse = str(connection.execute("SELECT current_database()").fetchall()[0][0])
         cursor = connection.cursor()
-        warehouse = str(cursor.execute("SELECT current_database()").fetchone()[0])
         catalog = f"personae_match_{next(_ATTACHED)}"
         cursor.execute(f"ATTACH ':memory:' AS {catalog}")
         cursor.execute(f"USE {catalog}")

@@ -35,6 +35,7 @@ from personae.engine.spark.matching import SparkMatchingBackend
 from personae.engine.spark.session import spark_session
 from personae.engine.spark.transpile import NEXT, SPARK_DIALECT, to_spark_sql
 from personae.errors import EngineError
+from personae.protect.encryption import Keyring
 from personae.sql import literal
 
 log = logging.getLogger(__name__)
@@ -71,11 +72,19 @@ class SparkEngine(Engine):
         self._register_warehouse_tables()
 
     @classmethod
-    def from_config(cls, config: EngineConfig, project_dir: Path) -> Self:
+    def from_config(
+        cls, config: EngineConfig, project_dir: Path, *, keys: Keyring | None = None
+    ) -> Self:
         """The section's ``master``, ``conf`` and ``database``; a ``warehouse`` without a
-        URI scheme is a folder relative to the project."""
+        URI scheme is a folder relative to the project. Encryption at rest is not
+        supported (``protect.encryption`` is refused when the project loads)."""
         if not isinstance(config, SparkEngineConfig):
             raise EngineError(f"{cls.name} cannot open a {config.type} engine section")
+        if keys is not None:
+            raise EngineError(
+                "the spark engine cannot encrypt its warehouse: set protect.encryption: "
+                "false, or use the duckdb engine (see docs/privacy.md, Encryption at rest)"
+            )
         warehouse = config.warehouse
         if "://" not in warehouse:
             warehouse = str((project_dir / warehouse).resolve())

@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from personae.config.matching import MatchingConfig
 from personae.engine.matching import MatchingBackend
+from personae.protect.encryption import Keyring
+from personae.protect.files import read_parquet, write_parquet
 from personae.unify.matching.model import linker_for
 
 
@@ -23,6 +24,7 @@ def term_frequencies(
     config: MatchingConfig,
     path: Path | None,
     trained: bool,
+    keys: Keyring | None = None,
 ) -> dict[str, pa.Table]:
     """Term-frequency tables of the model: saved beside it, computed when it is trained.
 
@@ -30,14 +32,14 @@ def term_frequencies(
     """
     files = {column: _tf_file(path, column) for column in _tf_columns(settings)} if path else {}
     if files and not trained and all(file.exists() for file in files.values()):
-        return {column: pq.read_table(file) for column, file in files.items()}
+        return {column: read_parquet(file, keys, "models") for column, file in files.items()}
     whole = linker_for(backend, ["match_input"], settings, config)
     tables = {}
     for column in _tf_columns(settings):
         frame = whole.table_management.compute_tf_table(column)
         tables[column] = backend.query(f"SELECT * FROM {frame.physical_name}")
         if column in files:
-            pq.write_table(tables[column], files[column])
+            write_parquet(files[column], tables[column], keys, "models")
     return tables
 
 
@@ -45,10 +47,17 @@ def _tf_file(path: Path, column: str) -> Path:
     return path.with_name(f"{path.stem}.tf_{column}.parquet")
 
 
-def saved_term_frequencies(settings: dict[str, Any], path: Path) -> dict[str, pa.Table]:
-    """The term-frequency tables saved beside the model at ``path`` (those that exist)."""
+def saved_term_frequencies(
+    settings: dict[str, Any], path: Path, keys: Keyring | None = None
+) -> dict[str, pa.Table]:
+    """The term-frequency tables saved beside the model at ``path`` (those that exist);
+    they hold values (names, postcodes), so with ``protect.encryption`` they are sealed."""
     files = {column: _tf_file(path, column) for column in _tf_columns(settings)}
-    return {column: pq.read_table(file) for column, file in files.items() if file.exists()}
+    return {
+        column: read_parquet(file, keys, "models")
+        for column, file in files.items()
+        if file.exists()
+    }
 
 
 def register_term_frequencies(

@@ -131,7 +131,7 @@ def _score(
         else:
             assert path is not None
             settings = load_model(path)
-        frequencies = term_frequencies(backend, settings, config, path, result.trained)
+        frequencies = term_frequencies(backend, settings, config, path, result.trained, engine.keys)
         state = _scoring_state(settings, config, frequencies)
         changed = None if full or result.trained else _changed(engine, state)
         if changed is None or len(changed) * 2 > records:

@@ -104,7 +104,7 @@ def match_waterfall(
             retain_matching_columns=True,
         )
         linker = linker_for(backend, ["match_input"], explaining, config)
-        frequencies = saved_term_frequencies(settings, model_file)
+        frequencies = saved_term_frequencies(settings, model_file, engine.keys)
         register_term_frequencies(backend, linker, frequencies)
         compared = linker.inference.compare_two_records(rows[0], rows[1])
         values = backend.query(f"SELECT * FROM {compared.physical_name}").to_pylist()[0]
