@@ -8,6 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from personae.cli.main import app
+from personae.protect.audit import AUDIT_FILE, AuditLog, os_actor
 
 runner = CliRunner()
 CONFIG = """
@@ -66,3 +67,30 @@ def test_one_selector_exactly(tmp_path: Path) -> None:
     assert code == 1 and "exactly one of --email, --phone, --user-id or --person" in output
     code, output = _invoke(root, "privacy", "erase", "--email", "not an email")
     assert code == 1 and "is not an e-mail address" in output
+
+
+def test_requests_are_audited_without_the_persons_values(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    out = tmp_path / "ann.json"
+    code, output = _invoke(root, "privacy", "export", "--email", "ann@x.org", "--out", str(out))
+    assert code == 0, output
+    assert _invoke(root, "privacy", "erase", "--email", "ann@x.org", "--dry-run")[0] == 0
+    code, output = _invoke(root, "privacy", "erase", "--email", "ann@x.org")
+    assert code == 0, output
+
+    log = AuditLog(root)
+    (access,) = log.entries("privacy.access")
+    assert access["actor"] == os_actor()
+    assert access["details"]["selector"] == "by email"
+    assert access["details"]["request_id"] == json.loads(out.read_text())["request_id"]
+    assert access["details"]["rows"]["sources.crm"] == 1
+    dry, done = log.entries("privacy.erase")
+    assert (dry["details"]["dry_run"], done["details"]["dry_run"]) == (True, False)
+    assert done["details"]["request_id"] in output
+    assert done["details"]["selector"] == "by email"
+    assert done["details"]["tables"]["raw_crm"] == 1
+    assert done["details"]["suppressed_identifiers"] >= 2  # the e-mail and the user id
+    assert log.verify()[0] == []
+    text = (root / AUDIT_FILE).read_text()
+    assert "ann@x.org" not in text.lower() and '"u1"' not in text and "Ann" not in text
+    assert not (root / ".personae" / "privacy").exists()  # no second log

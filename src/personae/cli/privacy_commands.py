@@ -41,10 +41,10 @@ def export_cmd(
     def go() -> None:
         selector = Selector(email, phone, user_id, person)
         with open_project() as project:
-            found = access_export(project, find_person(project, selector))
+            found = access_export(project, find_person(project, selector), selector)
         write_access_export(found, out)
         console.print(found.summary(), highlight=False)
-        console.print(f"Written to {out}", highlight=False)
+        console.print(f"Written to {out} (request {found.request_id})", highlight=False)
 
     guard(go)
 
@@ -78,6 +78,8 @@ def erase_cmd(
             console.print(f"  {table}: {rows:,}", highlight=False)
         for path, rows in sorted(report.files.items()):
             console.print(f"  {path}: {rows:,} messages", highlight=False)
+        for path, values in sorted(report.models.items()):
+            console.print(f"  {path}: {values:,} values", highlight=False)
         console.print(
             f"{'Would suppress' if dry_run else 'Suppressed'} {report.suppressed} identifier "
             f"hashes; {report.shared} identifiers shared with other persons kept",

@@ -10,9 +10,13 @@
    ``source`` + ``message_id`` in ``raw_collected``), an identifier value (``id_value``,
    lookup tables' ``raw``/``value``), a raw value quoted in ``quarantine.raw``, and in raw
    tables any row carrying a suppressed identifier (rows loaded since the last run);
-3. the collector's WAL segments and Parquet files are rewritten without its messages;
+3. the collector's WAL segments and Parquet files are rewritten without its messages,
+   and the matching model's term-frequency files without its values
+   (:mod:`personae.privacy.models`);
 4. the warehouse is compacted (deleted rows leave no bytes behind) and the erasure is
-   logged without PII: request id, when, who (the OS user), counts per table and file.
+   recorded in the project's audit log (:mod:`personae.protect.audit`) without PII:
+   request id, who (the OS user), how the person was named (the kind, never the value),
+   counts per table and file. Dry runs are recorded too.
 
 Tables are discovered, not listed: a table added later (the consent ledger, a stage's
 scratch table) is covered as long as it keys its rows by one of those columns.
@@ -21,9 +25,7 @@ scratch table) is covered as long as it keys its rows by one of those columns.
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import json
-import os
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -37,14 +39,17 @@ from personae.collect.paths import CollectPaths
 from personae.engine import Engine
 from personae.ingest.privacy import COLLECTED_IDENTIFIERS, drop_suppressed, identity_columns
 from personae.privacy.files import erase_from_parquet, erase_from_segments
+from personae.privacy.models import erase_from_models
 from personae.privacy.person import KEYS_TABLE, SEP, Person, Selector
 from personae.project import Project
+from personae.protect.audit import os_actor, record
 from personae.protect.hashing import load_key
 from personae.protect.suppression import Suppression, entries, message_identifiers, suppress
 from personae.sql import ident
 
 VALUES_TABLE = "_privacy_values"
-LOG_FILE = "erasures.jsonl"
+#: the audit log's action of an erasure (``details.dry_run`` tells a dry run)
+AUDIT_ACTION = "privacy.erase"
 
 
 @dataclass
@@ -57,6 +62,8 @@ class ErasureReport:
     person_ids: list[int]
     tables: dict[str, int] = field(default_factory=dict)
     files: dict[str, int] = field(default_factory=dict)
+    #: values removed per term-frequency file of the matching model
+    models: dict[str, int] = field(default_factory=dict)
     #: identifiers hashed into the suppression list; those kept out (shared with others)
     suppressed: int = 0
     shared: int = 0
@@ -69,15 +76,16 @@ class ErasureReport:
         return sum(self.tables.values())
 
     def to_json(self) -> dict[str, Any]:
+        """What the audit log records: ids and counts, never a person's values (the
+        audit entry has the time and the actor)."""
         return {
             "request_id": self.request_id,
-            "at": self.at,
-            "by": self.by,
             "selector": self.selector,
             "dry_run": self.dry_run,
             "person_ids": self.person_ids,
             "tables": self.tables,
             "files": self.files,
+            "models": self.models,
             "suppressed_identifiers": self.suppressed,
             "shared_identifiers_kept": self.shared,
         }
@@ -141,7 +149,7 @@ def erase(
     report = ErasureReport(
         request_id=uuid.uuid4().hex[:12],
         at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        by=_os_user(),
+        by=os_actor(),
         selector=selector.describe(),
         dry_run=dry_run,
         person_ids=person.person_ids,
@@ -155,6 +163,8 @@ def erase(
         report.suppressed = len(this_person)
     started = time.perf_counter()
     person.write_keys(engine)
+    # the model's values first: they are found through the person's records
+    report.models = erase_from_models(project, dry_run)
     _write_values(engine, {v for _, v in own})
     message_ids = {r for _, r in person.records}
     ids = ", ".join(str(i) for i in person.person_ids)
@@ -184,8 +194,8 @@ def erase(
 
     paths = CollectPaths.of(project.root, project.config.collect.events_dir)
     segments, warnings = erase_from_segments(paths, doomed, dry_run)
-    report.files.update(segments)
-    report.files.update(erase_from_parquet(paths, doomed, dry_run))
+    report.files.update(_relative(project, segments))
+    report.files.update(_relative(project, erase_from_parquet(paths, doomed, dry_run)))
     report.warnings += warnings
     report.seconds["files"] = time.perf_counter() - started
     if not dry_run:
@@ -193,7 +203,7 @@ def erase(
         engine.checkpoint()
         engine.compact()
         report.seconds["compact"] = time.perf_counter() - started
-        _log(state, report)
+    record(project.root, AUDIT_ACTION, report.to_json())
     return report
 
 
@@ -214,25 +224,11 @@ def _raw_by_identifier(project: Project, person: Suppression, report: ErasureRep
             report.tables[RAW_COLLECTED] = report.tables.get(RAW_COLLECTED, 0) + gone
 
 
-def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return str(os.getuid())
-
-
-def log_path(state_dir: Path) -> Path:
-    return state_dir / "privacy" / LOG_FILE
-
-
-def _log(state_dir: Path, report: ErasureReport) -> None:
-    """Append the erasure to ``.personae/privacy/erasures.jsonl`` (0600; no PII)."""
-    path = log_path(state_dir)
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    try:
-        line = json.dumps(report.to_json(), sort_keys=True) + "\n"
-        os.write(fd, line.encode())
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def _relative(project: Project, counts: dict[str, int]) -> dict[str, int]:
+    """Counts per file, keyed by the path inside the project where the file is in it."""
+    root = project.root.resolve()
+    found = {}
+    for name, count in counts.items():
+        path = Path(name).resolve()
+        found[str(path.relative_to(root)) if path.is_relative_to(root) else name] = count
+    return found

@@ -18,7 +18,11 @@ from personae.engine import Engine
 from personae.engine.matching import MatchingBackend
 from personae.sql import literal
 from personae.unify.matching.blocking import blocking_pair_counts
-from personae.unify.matching.frequencies import register_term_frequencies, term_frequencies
+from personae.unify.matching.frequencies import (
+    register_term_frequencies,
+    term_frequencies,
+    trained_rows,
+)
 from personae.unify.matching.model import (
     linker_for,
     load_model,
@@ -167,7 +171,7 @@ def _scoring_state(
             settings,
             config.blocking_rules,
             config.threshold_match_probability,
-            {column: table.num_rows for column, table in sorted(frequencies.items())},
+            {column: trained_rows(table) for column, table in sorted(frequencies.items())},
         ],
         sort_keys=True,
     )

@@ -1,0 +1,119 @@
+"""The matching model's term-frequency files without an erased person's values.
+
+``.personae/models/matching.tf_<column>.parquet`` hold the values of the compared
+columns (first and last names, full names, e-mail local parts, postcodes, cities) with
+the share of records holding each, frozen when the model was trained. An erasure
+rewrites them without every value the person's records held that no other record holds:
+a rare name or an e-mail local part would otherwise outlive the person. A value other
+records still hold (a common first name, a city) stays: it says nothing of the erased
+person, and its frequency is an aggregate over everyone.
+
+The rewrite changes no remaining pair's score (a dropped value was held by the erased
+records only, so no remaining pair compares on it), hence the files record the number of
+values they held when trained (:data:`personae.unify.matching.frequencies.TRAINED_ROWS`)
+and the next ``resolve`` stays incremental instead of scoring every pair again.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from personae.catalog import RECORDS
+from personae.engine import Engine
+from personae.privacy.person import KEYS_TABLE, SEP
+from personae.project import Project
+from personae.sql import ident, literal
+from personae.unify.matching.frequencies import TRAINED_ROWS, trained_rows
+from personae.unify.matching.model import model_path
+from personae.unify.matching.records import INPUT_SQL
+
+_MINE = f"source || {SEP} || record_id IN (SELECT key FROM {KEYS_TABLE})"
+
+
+def tf_files(project_root: Path) -> dict[str, Path]:
+    """The term-frequency files of the project's model, by column."""
+    path = model_path(project_root)
+    prefix = f"{path.stem}.tf_"
+    if not path.parent.is_dir():
+        return {}
+    return {
+        file.name[len(prefix) : -len(".parquet")]: file
+        for file in sorted(path.parent.glob(f"{prefix}*.parquet"))
+    }
+
+
+def _input(where: str) -> str:
+    """The matching input (its compared columns) over the records ``where`` selects."""
+    return INPUT_SQL.format(table=f"(SELECT * FROM {RECORDS} WHERE {where}) AS r")
+
+
+def _erased_values(engine: Engine, column: str) -> list[str]:
+    """Values of ``column`` the person's records hold and no other record does; needs
+    the person's keys in :data:`KEYS_TABLE`."""
+    name = ident(column)
+    mine = [
+        str(row[0])
+        for row in engine.rows(
+            f"SELECT DISTINCT CAST({name} AS VARCHAR) FROM ({_input(_MINE)}) AS i "
+            f"WHERE {name} IS NOT NULL"
+        )
+    ]
+    if not mine:
+        return []
+    values = ", ".join(literal(v) for v in mine)
+    kept = {
+        str(row[0])
+        for row in engine.rows(
+            f"SELECT DISTINCT CAST({name} AS VARCHAR) FROM ({_input(f'NOT ({_MINE})')}) AS i "
+            f"WHERE CAST({name} AS VARCHAR) IN ({values})"
+        )
+    }
+    return sorted(set(mine) - kept)
+
+
+def erase_from_models(project: Project, dry_run: bool) -> dict[str, int]:
+    """Values removed per term-frequency file (path inside the project); the person's
+    record keys must be in :data:`KEYS_TABLE` and still in ``records``."""
+    engine = project.engine
+    files = tf_files(project.root)
+    if not files or not engine.table_exists(RECORDS):
+        return {}
+    if not {"first_name_key", "last_name_key", "email"} <= set(engine.columns(RECORDS)):
+        return {}  # records without the compared columns: no matching input
+    removed: dict[str, int] = {}
+    for column, file in files.items():
+        table = pq.read_table(file)
+        if column not in table.column_names:
+            continue
+        erased = _erased_values(engine, column)
+        if not erased:
+            continue
+        values = pc.cast(table[column], pa.string())
+        doomed = pc.fill_null(pc.is_in(values, value_set=pa.array(erased, pa.string())), False)
+        count = pc.sum(doomed).as_py() or 0
+        if not count:
+            continue
+        removed[str(file.relative_to(project.root))] = count
+        if not dry_run:
+            _rewrite(file, table, pc.invert(doomed))
+    return removed
+
+
+def _rewrite(file: Path, table: pa.Table, keep: pa.ChunkedArray) -> None:
+    """Write ``table``'s kept rows over ``file`` (a temporary file renamed over it),
+    recording how many values it held when trained."""
+    metadata = dict(table.schema.metadata or {})
+    metadata[TRAINED_ROWS] = str(trained_rows(table)).encode()
+    kept = table.filter(keep).replace_schema_metadata(metadata)
+    temporary = file.with_name(f".tmp-{file.name}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as sink:
+        pq.write_table(kept, sink)
+        sink.flush()
+        os.fsync(sink.fileno())
+    os.replace(temporary, file)
