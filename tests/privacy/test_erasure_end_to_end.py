@@ -183,3 +183,18 @@ def test_a_person_is_exported_then_erased_everywhere_and_stays_erased(
     assert _values_in_files(demo.state_dir, values) == []
     with pytest.raises(Exception, match="no person found"):
         find_person(demo, Selector(email=email))
+
+    # a full rebuild: the warehouse deleted, every unchanged source file loaded again;
+    # the suppression list lives outside the warehouse and still drops the person's rows
+    demo.close()
+    for name in ("warehouse.duckdb", "warehouse.duckdb.wal"):
+        (demo.state_dir / name).unlink(missing_ok=True)
+    rebuilt: Any = run(demo)
+    assert rebuilt.get("ingest").rows_suppressed >= len(held - {"web"})
+    assert _values_in_tables(demo, values) == []
+    with pytest.raises(Exception, match="no person found"):
+        find_person(demo, Selector(email=email))
+    with pytest.raises(Exception, match="no person found"):
+        find_person(demo, Selector(user_id=user_id))
+    demo.close()
+    assert _values_in_files(demo.state_dir, values) == []
