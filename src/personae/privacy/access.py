@@ -29,7 +29,7 @@ from personae.catalog import (
     raw_table,
 )
 from personae.engine import Engine
-from personae.privacy.person import KEYS_TABLE, SEP, Person, Selector
+from personae.privacy.person import KEYS_TABLE, Person, Selector, mine
 from personae.project import Project
 from personae.protect.audit import record
 
@@ -86,7 +86,7 @@ def _rows(engine: Engine, sql: str, params: list[Any] | None = None) -> list[dic
 
 
 def _mine(source: str, record_id: str) -> str:
-    return f"{source} || {SEP} || {record_id} IN (SELECT key FROM {KEYS_TABLE})"
+    return mine(source, record_id)
 
 
 def access_export(

@@ -37,15 +37,15 @@ import pyarrow as pa
 from personae.catalog import RAW_COLLECTED, RAW_PREFIX
 from personae.collect.paths import CollectPaths
 from personae.engine import Engine
-from personae.ingest.privacy import COLLECTED_IDENTIFIERS, drop_suppressed, identity_columns
+from personae.ingest.privacy import COLLECTED_IDENTIFIERS, identity_columns
 from personae.privacy.files import erase_from_parquet, erase_from_segments
 from personae.privacy.models import erase_from_models
-from personae.privacy.person import KEYS_TABLE, SEP, Person, Selector
+from personae.privacy.person import KEYS_TABLE, Person, Selector, mine
 from personae.project import Project
 from personae.protect.audit import os_actor, record
-from personae.protect.hashing import load_key
+from personae.protect.hashing import load_key, phone_tail
 from personae.protect.suppression import Suppression, entries, message_identifiers, suppress
-from personae.sql import ident
+from personae.sql import ident, literal
 
 VALUES_TABLE = "_privacy_values"
 #: the audit log's action of an erasure (``details.dry_run`` tells a dry run)
@@ -91,30 +91,27 @@ class ErasureReport:
         }
 
 
-def _key(source: str, record_id: str) -> str:
-    return f"{source} || {SEP} || {record_id} IN (SELECT key FROM {KEYS_TABLE})"
-
-
 def _value(column: str) -> str:
     return f"CAST({column} AS VARCHAR) IN (SELECT value FROM {VALUES_TABLE})"
 
 
 def table_condition(table: str, columns: set[str], ids: str) -> str | None:
     """The SQL condition of a table's rows that belong to the person, from its columns."""
+    name = ident(table)
     found = []
     if "person_id" in columns:
         found.append(f"person_id IN ({ids})")
     if "other_person_id" in columns:
         found.append(f"other_person_id IN ({ids})")
     if {"source", "record_id"} <= columns:
-        found.append(_key("source", "record_id"))
+        found.append(mine("source", "record_id", name))
     if {"_source", "_record_id"} <= columns:
-        found.append(_key("_source", "_record_id"))
+        found.append(mine("_source", "_record_id", name))
     if {"source", "message_id"} <= columns:
-        found.append(_key("source", "message_id"))
+        found.append(mine("source", "message_id", name))
     for side in ("l", "r"):
         if {f"source_{side}", f"record_id_{side}"} <= columns:
-            found.append(_key(f"source_{side}", f"record_id_{side}"))
+            found.append(mine(f"source_{side}", f"record_id_{side}", name))
     if "id_value" in columns:
         found.append(_value("id_value"))
     if table.startswith("_lookup_") and {"raw", "value"} <= columns:
@@ -175,13 +172,16 @@ def erase(
         condition = table_condition(table, columns, ids)
         if condition is None:
             continue
-        count = int(engine.scalar(f"SELECT count(*) FROM {ident(table)} WHERE {condition}"))
-        if count and not dry_run:
+        if dry_run:
+            count = int(engine.scalar(f"SELECT count(*) FROM {ident(table)} WHERE {condition}"))
+        else:  # one scan: the table's row count is known without one
+            before = engine.count(ident(table))
             engine.execute(f"DELETE FROM {ident(table)} WHERE {condition}")
+            count = before - engine.count(ident(table))
         if count:
             report.tables[table] = count
     if not dry_run:
-        _raw_by_identifier(project, this_person, report)
+        _raw_by_identifier(project, this_person, own, report)
     engine.drop_table(KEYS_TABLE)
     engine.drop_table(VALUES_TABLE)
     report.seconds["tables"] = time.perf_counter() - started
@@ -207,21 +207,70 @@ def erase(
     return report
 
 
-def _raw_by_identifier(project: Project, person: Suppression, report: ErasureReport) -> None:
+def _raw_by_identifier(
+    project: Project, person: Suppression, own: set[tuple[str, str]], report: ErasureReport
+) -> None:
     """Raw rows loaded since the last run carry the person's identifiers but have no
     record in ``records`` yet: they go by value."""
     engine = project.engine
-    for name, source in project.config.sources.items():
-        raw = RAW_PREFIX + name
+    tables: list[tuple[str, list[tuple[str, str, str | None]]]] = [
+        (RAW_PREFIX + name, identity_columns(project.config, source))
+        for name, source in project.config.sources.items()
+    ]
+    collected = [(kind, f"nullif(trim({sql}), '')", None) for kind, sql in COLLECTED_IDENTIFIERS]
+    tables.append((str(RAW_COLLECTED), list(collected)))
+    for raw, columns in tables:
         if engine.table_exists(raw):
-            gone = drop_suppressed(engine, raw, person, identity_columns(project.config, source))
+            gone = _drop_by_identifier(engine, raw, person, own, columns)
             if gone:
                 report.tables[raw] = report.tables.get(raw, 0) + gone
-    if engine.table_exists(RAW_COLLECTED):
-        columns = [(kind, f"nullif(trim({sql}), '')", None) for kind, sql in COLLECTED_IDENTIFIERS]
-        gone = drop_suppressed(engine, RAW_COLLECTED, person, columns)
-        if gone:
-            report.tables[RAW_COLLECTED] = report.tables.get(RAW_COLLECTED, 0) + gone
+
+
+def _candidates(kind: str, sql: str, values: list[str]) -> str | None:
+    """SQL: a raw value that may be one of ``values`` (the person's normalised
+    identifiers of ``kind``) in any spelling the suppression list's normalisation
+    accepts: it contains the lower-case e-mail, the phone's last digits, or the id."""
+    if kind == "email":
+        needles, haystack = values, f"lower({sql})"
+    elif kind == "phone":
+        needles = [tail for v in values if (tail := phone_tail(v)) is not None]
+        haystack = f"regexp_replace({sql}, '[^0-9]', '', 'g')"
+    else:
+        needles, haystack = values, sql
+    if not needles:
+        return None
+    return " OR ".join(f"contains({haystack}, {literal(n)})" for n in sorted(set(needles)))
+
+
+def _drop_by_identifier(
+    engine: Engine,
+    table: str,
+    person: Suppression,
+    own: set[tuple[str, str]],
+    columns: list[tuple[str, str, str | None]],
+) -> int:
+    """Delete the rows of ``table`` holding one of the person's identifiers; returns how
+    many. SQL narrows each column to the few values that may be the person's, and only
+    those are hashed and checked against the person's suppression entries."""
+    conditions = []
+    for kind, sql, region in columns:
+        values = [v for k, v in own if k == kind]
+        narrow = _candidates(kind, sql, values)
+        if narrow is None:
+            continue
+        found = [
+            str(row[0])
+            for row in engine.rows(f"SELECT DISTINCT {sql} FROM {table} WHERE {narrow}")
+            if row[0] is not None
+        ]
+        hits = person.matching(kind, found, region)
+        if hits:
+            conditions.append(f"{sql} IN ({', '.join(literal(v) for v in hits)})")
+    if not conditions:
+        return 0
+    before = engine.count(table)
+    engine.execute(f"DELETE FROM {table} WHERE {' OR '.join(conditions)}")
+    return before - engine.count(table)
 
 
 def _relative(project: Project, counts: dict[str, int]) -> dict[str, int]:

@@ -25,14 +25,14 @@ import pyarrow.parquet as pq
 
 from personae.catalog import RECORDS
 from personae.engine import Engine
-from personae.privacy.person import KEYS_TABLE, SEP
+from personae.privacy.person import mine
 from personae.project import Project
 from personae.sql import ident, literal
 from personae.unify.matching.frequencies import TRAINED_ROWS, trained_rows
 from personae.unify.matching.model import model_path
 from personae.unify.matching.records import INPUT_SQL
 
-_MINE = f"source || {SEP} || record_id IN (SELECT key FROM {KEYS_TABLE})"
+_MINE = mine("source", "record_id", RECORDS)
 
 
 def tf_files(project_root: Path) -> dict[str, Path]:
@@ -52,28 +52,28 @@ def _input(where: str) -> str:
     return INPUT_SQL.format(table=f"(SELECT * FROM {RECORDS} WHERE {where}) AS r")
 
 
-def _erased_values(engine: Engine, column: str) -> list[str]:
-    """Values of ``column`` the person's records hold and no other record does; needs
-    the person's keys in :data:`KEYS_TABLE`."""
-    name = ident(column)
-    mine = [
-        str(row[0])
-        for row in engine.rows(
-            f"SELECT DISTINCT CAST({name} AS VARCHAR) FROM ({_input(_MINE)}) AS i "
-            f"WHERE {name} IS NOT NULL"
-        )
-    ]
-    if not mine:
-        return []
-    values = ", ".join(literal(v) for v in mine)
-    kept = {
-        str(row[0])
-        for row in engine.rows(
-            f"SELECT DISTINCT CAST({name} AS VARCHAR) FROM ({_input(f'NOT ({_MINE})')}) AS i "
-            f"WHERE CAST({name} AS VARCHAR) IN ({values})"
-        )
+def _erased_values(engine: Engine, columns: list[str]) -> dict[str, set[str]]:
+    """Per column: the values the person's records hold and no other record does; needs
+    the person's keys in :data:`KEYS_TABLE`. Two scans of ``records`` in all."""
+    names = [ident(c) for c in columns]
+    mine_sql = ", ".join(f"list(DISTINCT CAST({n} AS VARCHAR))" for n in names)
+    held = engine.rows(f"SELECT {mine_sql} FROM ({_input(_MINE)}) AS i")[0]
+    found = {
+        c: {str(v) for v in values or [] if v is not None}
+        for c, values in zip(columns, held, strict=True)
     }
-    return sorted(set(mine) - kept)
+    wanted = [(c, n) for c, n in zip(columns, names, strict=True) if found[c]]
+    if not wanted:
+        return found
+    kept_sql = ", ".join(
+        f"list(DISTINCT CAST({n} AS VARCHAR)) FILTER (WHERE CAST({n} AS VARCHAR) IN "
+        f"({', '.join(literal(v) for v in sorted(found[c]))}))"
+        for c, n in wanted
+    )
+    kept = engine.rows(f"SELECT {kept_sql} FROM ({_input(f'NOT ({_MINE})')}) AS i")[0]
+    for (column, _), values in zip(wanted, kept, strict=True):
+        found[column] -= {str(v) for v in values or []}
+    return found
 
 
 def erase_from_models(project: Project, dry_run: bool) -> dict[str, int]:
@@ -85,22 +85,24 @@ def erase_from_models(project: Project, dry_run: bool) -> dict[str, int]:
         return {}
     if not {"first_name_key", "last_name_key", "email"} <= set(engine.columns(RECORDS)):
         return {}  # records without the compared columns: no matching input
+    tables = {column: pq.read_table(file) for column, file in files.items()}
+    tables = {column: table for column, table in tables.items() if column in table.column_names}
+    if not tables:
+        return {}
+    erased = _erased_values(engine, sorted(tables))
     removed: dict[str, int] = {}
-    for column, file in files.items():
-        table = pq.read_table(file)
-        if column not in table.column_names:
-            continue
-        erased = _erased_values(engine, column)
-        if not erased:
+    for column, table in tables.items():
+        if not erased[column]:
             continue
         values = pc.cast(table[column], pa.string())
-        doomed = pc.fill_null(pc.is_in(values, value_set=pa.array(erased, pa.string())), False)
+        gone = pa.array(sorted(erased[column]), pa.string())
+        doomed = pc.fill_null(pc.is_in(values, value_set=gone), False)
         count = pc.sum(doomed).as_py() or 0
         if not count:
             continue
-        removed[str(file.relative_to(project.root))] = count
+        removed[str(files[column].relative_to(project.root))] = count
         if not dry_run:
-            _rewrite(file, table, pc.invert(doomed))
+            _rewrite(files[column], table, pc.invert(doomed))
     return removed
 
 
