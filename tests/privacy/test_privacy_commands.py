@@ -94,3 +94,26 @@ def test_requests_are_audited_without_the_persons_values(tmp_path: Path) -> None
     text = (root / AUDIT_FILE).read_text()
     assert "ann@x.org" not in text.lower() and '"u1"' not in text and "Ann" not in text
     assert not (root / ".personae" / "privacy").exists()  # no second log
+
+
+def test_rows_loaded_since_the_last_run_go_by_value_in_any_spelling(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    with (root / "orders.csv").open("a") as orders:
+        orders.write('o3," <Ann@X.ORG> ",2026-01-04\no4,bob@x.org,2026-01-05\n')
+    (root / "crm.csv").write_text(
+        "id,email,first_name\nu1,ann@x.org,Ann\nu2,bob@x.org,Bob\nu3,mailto:ANN@x.org,Ann\n"
+    )
+    assert _invoke(root, "ingest")[0] == 0  # loaded, not yet resolved into records
+    code, output = _invoke(root, "privacy", "erase", "--email", "ann@x.org")
+    assert code == 0, output
+    assert "raw_orders: 2" in output and "raw_crm: 2" in output  # o1, o3; u1, u3
+    code, output = _invoke(root, "run")
+    assert code == 0, output
+    code, output = _invoke(
+        root, "privacy", "export", "--email", "bob@x.org", "--out", str(tmp_path / "b.json")
+    )
+    assert code == 0 and "sources.orders: 2 rows" in output, output  # bob's rows stay
+    code, output = _invoke(
+        root, "privacy", "export", "--user-id", "u3", "--out", str(tmp_path / "a.json")
+    )
+    assert code == 1 and "no person found" in output
