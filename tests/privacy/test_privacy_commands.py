@@ -117,3 +117,41 @@ def test_rows_loaded_since_the_last_run_go_by_value_in_any_spelling(tmp_path: Pa
         root, "privacy", "export", "--user-id", "u3", "--out", str(tmp_path / "a.json")
     )
     assert code == 1 and "no person found" in output
+
+
+def test_erase_from_file_compacts_once_and_reports_who_was_not_found(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    requests = tmp_path / "requests.txt"
+    requests.write_text(
+        "# this week's requests\nemail:ANN@x.org\n\nuser-id:u2\nemail:nobody@x.org\n"
+        "phone:not a phone\n"
+    )
+    code, output = _invoke(root, "privacy", "erase", "--from-file", str(requests), "--dry-run")
+    assert code == 0 and output.count("Would remove person") == 2, output
+    code, output = _invoke(root, "privacy", "erase", "--from-file", str(requests))
+    assert code == 0, output
+    assert output.count("Removed person") == 2 and "Erased 2 of 4 requests" in output
+    assert "line 5: no person found by email" in output and "line 6:" in output
+    assert "warehouse compacted" in output
+
+    log = AuditLog(root)
+    erasures = [e for e in log.entries("privacy.erase") if not e["details"]["dry_run"]]
+    (compaction,) = log.entries("privacy.compact")
+    assert compaction["details"]["request_ids"] == [e["details"]["request_id"] for e in erasures]
+    assert compaction["seq"] > max(e["seq"] for e in erasures)
+    code, output = _invoke(root, "privacy", "export", "--user-id", "u2", "--out", str(requests))
+    assert code == 1 and "no person found" in output
+    assert "nobody@x.org" not in (root / AUDIT_FILE).read_text()
+
+
+def test_erase_from_file_says_which_line_is_wrong(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    requests = tmp_path / "requests.txt"
+    requests.write_text("email:ann@x.org\nann@x.org\n")
+    code, output = _invoke(root, "privacy", "erase", "--from-file", str(requests))
+    assert code == 1 and "requests.txt, line 2: write one request a line as KIND:VALUE" in output
+    assert "Removed person" not in output  # nothing erased before the whole file is read
+    code, output = _invoke(
+        root, "privacy", "erase", "--from-file", str(requests), "--email", "ann@x.org"
+    )
+    assert code == 1 and "either --from-file or one of --email" in output

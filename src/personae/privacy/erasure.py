@@ -13,10 +13,12 @@
 3. the collector's WAL segments and Parquet files are rewritten without its messages,
    and the matching model's term-frequency files without its values
    (:mod:`personae.privacy.models`);
-4. the warehouse is compacted (deleted rows leave no bytes behind) and the erasure is
-   recorded in the project's audit log (:mod:`personae.protect.audit`) without PII:
-   request id, who (the OS user), how the person was named (the kind, never the value),
-   counts per table and file. Dry runs are recorded too.
+4. the erasure is recorded in the project's audit log (:mod:`personae.protect.audit`)
+   without PII: request id, who (the OS user), how the person was named (the kind,
+   never the value), counts per table and file. Dry runs are recorded too;
+5. the warehouse is compacted (deleted rows leave no bytes behind), recorded as
+   ``privacy.compact``. The compaction rewrites the whole file, so :func:`erase_many`
+   (``personae privacy erase --from-file``) erases many persons with one.
 
 Tables are discovered, not listed: a table added later (the consent ledger, a stage's
 scratch table) is covered as long as it keys its rows by one of those columns.
@@ -37,10 +39,18 @@ import pyarrow as pa
 from personae.catalog import RAW_COLLECTED, RAW_PREFIX
 from personae.collect.paths import CollectPaths
 from personae.engine import Engine
+from personae.errors import NotFoundError
 from personae.ingest.privacy import COLLECTED_IDENTIFIERS, identity_columns
 from personae.privacy.files import erase_from_parquet, erase_from_segments
 from personae.privacy.models import erase_from_models
-from personae.privacy.person import KEYS_TABLE, Person, Selector, mine
+from personae.privacy.person import (
+    KEYS_TABLE,
+    Person,
+    PrivacyRequestError,
+    Selector,
+    find_person,
+    mine,
+)
 from personae.project import Project
 from personae.protect.audit import os_actor, record
 from personae.protect.hashing import load_key, phone_tail
@@ -50,6 +60,10 @@ from personae.sql import ident, literal
 VALUES_TABLE = "_privacy_values"
 #: the audit log's action of an erasure (``details.dry_run`` tells a dry run)
 AUDIT_ACTION = "privacy.erase"
+#: the audit log's action of the compaction that completes erasures
+COMPACT_ACTION = "privacy.compact"
+#: the selectors of a line of ``--from-file``
+REQUEST_KINDS = ("email", "phone", "user_id", "person")
 
 
 @dataclass
@@ -138,9 +152,17 @@ def _write_values(engine: Engine, values: set[str]) -> None:
 
 
 def erase(
-    project: Project, person: Person, selector: Selector, dry_run: bool = False
+    project: Project,
+    person: Person,
+    selector: Selector,
+    dry_run: bool = False,
+    compact: bool = True,
 ) -> ErasureReport:
-    """Remove ``person`` from every table and file; ``dry_run`` only counts."""
+    """Remove ``person`` from every table and file; ``dry_run`` only counts.
+
+    ``compact=False`` leaves the compaction to the caller (:func:`compact`), which an
+    erasure is not finished without: :func:`erase_many` compacts once for many persons.
+    """
     engine = project.engine
     state = project.state_dir
     report = ErasureReport(
@@ -198,13 +220,97 @@ def erase(
     report.files.update(_relative(project, erase_from_parquet(paths, doomed, dry_run)))
     report.warnings += warnings
     report.seconds["files"] = time.perf_counter() - started
-    if not dry_run:
-        started = time.perf_counter()
-        engine.checkpoint()
-        engine.compact()
-        report.seconds["compact"] = time.perf_counter() - started
     record(project.root, AUDIT_ACTION, report.to_json())
+    if compact and not dry_run:
+        report.seconds["compact"] = compact_warehouse(project, [report.request_id])
     return report
+
+
+def compact_warehouse(project: Project, request_ids: list[str]) -> float:
+    """Rewrite the warehouse so the erased rows leave no bytes behind
+    (:meth:`Engine.compact`), recorded in the audit log as ``privacy.compact`` with the
+    erasures it completes; returns the seconds it took."""
+    started = time.perf_counter()
+    project.engine.checkpoint()
+    project.engine.compact()
+    seconds = time.perf_counter() - started
+    record(
+        project.root,
+        COMPACT_ACTION,
+        {"request_ids": request_ids, "seconds": round(seconds, 1)},
+    )
+    return seconds
+
+
+@dataclass
+class BatchReport:
+    """Erasures of many persons with one compaction (:func:`erase_many`)."""
+
+    erasures: list[ErasureReport] = field(default_factory=list)
+    #: requests that named no one, or no valid value: (line, why)
+    not_found: list[tuple[int, str]] = field(default_factory=list)
+    compact_seconds: float = 0.0
+
+
+def erase_many(
+    project: Project, requests: list[tuple[int, Selector]], dry_run: bool = False
+) -> BatchReport:
+    """Erase every person ``requests`` names (line number, selector), one after the
+    other, then compact the warehouse once: the compaction rewrites the whole file, so
+    a batch costs one compaction instead of one per person. A request that names no one
+    is reported and the others go on."""
+    batch = BatchReport()
+    try:
+        for line, selector in requests:
+            try:
+                person = find_person(project, selector)
+            except NotFoundError:
+                batch.not_found.append((line, f"no person found {selector.describe()}"))
+                continue
+            except PrivacyRequestError as exc:  # a value that is no e-mail, no phone
+                batch.not_found.append((line, str(exc)))
+                continue
+            batch.erasures.append(erase(project, person, selector, dry_run, compact=False))
+    finally:  # what was erased is compacted, even when a later request fails
+        if batch.erasures and not dry_run:
+            ids = [e.request_id for e in batch.erasures]
+            batch.compact_seconds = compact_warehouse(project, ids)
+    return batch
+
+
+def read_requests(path: Path) -> list[tuple[int, Selector]]:
+    """Erasure requests from a file, one a line: ``email:ann@example.org``,
+    ``phone:+33612345678``, ``user_id:C1042`` or ``person:1234``; blank lines and lines
+    starting with ``#`` are skipped."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PrivacyRequestError(f"{path}: cannot read the requests: {exc}") from exc
+    requests = []
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        kind, _, value = line.partition(":")
+        kind, value = kind.strip().lower().replace("-", "_"), value.strip()
+        if kind not in REQUEST_KINDS or not value:
+            raise PrivacyRequestError(
+                f"{path}, line {number}: write one request a line as KIND:VALUE, KIND one "
+                f"of {', '.join(REQUEST_KINDS)} (e.g. email:ann@example.org)"
+            )
+        if kind == "person":
+            if not value.isdigit():
+                raise PrivacyRequestError(
+                    f"{path}, line {number}: a person id is a number (person:1234)"
+                )
+            requests.append((number, Selector(person=int(value))))
+        elif kind == "email":
+            requests.append((number, Selector(email=value)))
+        elif kind == "phone":
+            requests.append((number, Selector(phone=value)))
+        else:
+            requests.append((number, Selector(user_id=value)))
+    return requests
 
 
 def _raw_by_identifier(
