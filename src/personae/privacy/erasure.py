@@ -41,7 +41,7 @@ from personae.collect.paths import CollectPaths
 from personae.engine import Engine
 from personae.errors import NotFoundError
 from personae.ingest.privacy import COLLECTED_IDENTIFIERS, identity_columns
-from personae.privacy.files import erase_from_parquet, erase_from_segments
+from personae.privacy.files import erase_from_parquet, erase_from_segments, message_filter
 from personae.privacy.models import erase_from_models
 from personae.privacy.person import (
     KEYS_TABLE,
@@ -217,7 +217,8 @@ def erase(
     paths = CollectPaths.of(project.root, project.config.collect.events_dir)
     segments, warnings = erase_from_segments(paths, doomed, dry_run)
     report.files.update(_relative(project, segments))
-    report.files.update(_relative(project, erase_from_parquet(paths, doomed, dry_run)))
+    narrow = message_filter(message_ids, own)
+    report.files.update(_relative(project, erase_from_parquet(paths, doomed, dry_run, narrow)))
     report.warnings += warnings
     report.seconds["files"] = time.perf_counter() - started
     record(project.root, AUDIT_ACTION, report.to_json())
