@@ -160,8 +160,9 @@ def erase(
 ) -> ErasureReport:
     """Remove ``person`` from every table and file; ``dry_run`` only counts.
 
-    ``compact=False`` leaves the compaction to the caller (:func:`compact`), which an
-    erasure is not finished without: :func:`erase_many` compacts once for many persons.
+    ``compact=False`` leaves the compaction to the caller (:func:`compact_warehouse`),
+    which an erasure is not finished without: :func:`erase_many` compacts once for many
+    persons.
     """
     engine = project.engine
     state = project.state_dir
