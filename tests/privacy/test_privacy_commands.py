@@ -8,6 +8,9 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from personae.cli.main import app
+from personae.privacy.erasure import compaction_pending, erase
+from personae.privacy.person import Person, Selector, find_person
+from personae.project import Project
 from personae.protect.audit import AUDIT_FILE, AuditLog, os_actor
 
 runner = CliRunner()
@@ -93,7 +96,7 @@ def test_requests_are_audited_without_the_persons_values(tmp_path: Path) -> None
     assert log.verify()[0] == []
     text = (root / AUDIT_FILE).read_text()
     assert "ann@x.org" not in text.lower() and '"u1"' not in text and "Ann" not in text
-    assert not (root / ".personae" / "privacy").exists()  # no second log
+    assert not (root / ".personae" / "privacy" / "erasures.jsonl").exists()  # no second log
 
 
 def test_rows_loaded_since_the_last_run_go_by_value_in_any_spelling(tmp_path: Path) -> None:
@@ -155,3 +158,20 @@ def test_erase_from_file_says_which_line_is_wrong(tmp_path: Path) -> None:
         root, "privacy", "erase", "--from-file", str(requests), "--email", "ann@x.org"
     )
     assert code == 1 and "either --from-file or one of --email" in output
+
+
+def test_the_warehouse_is_compacted_only_when_rows_went(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    nobody = Person([424242], [])
+    with Project.load(root) as project:
+        report = erase(project, nobody, Selector(person=424242))
+        assert report.rows == 0 and "compact" not in report.seconds
+        ann = Selector(email="ann@x.org")
+        report = erase(project, find_person(project, ann), ann, compact=False)
+        assert report.rows and compaction_pending(project.state_dir)  # not finished
+        report = erase(project, nobody, Selector(person=424242))  # catches up
+        assert report.rows == 0 and "compact" in report.seconds
+        assert not compaction_pending(project.state_dir)
+    (compaction,) = AuditLog(root).entries("privacy.compact")
+    erasures = [e["details"]["request_id"] for e in AuditLog(root).entries("privacy.erase")]
+    assert len(erasures) == 3 and compaction["details"]["request_ids"] == erasures[2:]

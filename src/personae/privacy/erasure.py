@@ -18,7 +18,10 @@
    never the value), counts per table and file. Dry runs are recorded too;
 5. the warehouse is compacted (deleted rows leave no bytes behind), recorded as
    ``privacy.compact``. The compaction rewrites the whole file, so :func:`erase_many`
-   (``personae privacy erase --from-file``) erases many persons with one.
+   (``personae privacy erase --from-file``) erases many persons with one, and it is
+   skipped when no row was deleted since the last one (an erasure run again to clean
+   the collector's files once it has flushed): a marker file is written before the
+   first row goes and removed by the compaction, so a crash in between is caught up.
 
 Tables are discovered, not listed: a table added later (the consent ledger, a stage's
 scratch table) is covered as long as it keys its rows by one of those columns.
@@ -28,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -64,6 +68,8 @@ AUDIT_ACTION = "privacy.erase"
 COMPACT_ACTION = "privacy.compact"
 #: the selectors of a line of ``--from-file``
 REQUEST_KINDS = ("email", "phone", "user_id", "person")
+#: marks rows deleted and not yet compacted away, under ``.personae/privacy/``
+PENDING_FILE = "compaction.pending"
 
 
 @dataclass
@@ -188,6 +194,9 @@ def erase(
     _write_values(engine, {v for _, v in own})
     message_ids = {r for _, r in person.records}
     ids = ", ".join(str(i) for i in person.person_ids)
+    pending = compaction_pending(state)
+    if not dry_run:  # before any row goes: a crash from here on leaves it marked
+        _mark_pending(state)
     for table in engine.tables():
         if table in (KEYS_TABLE, VALUES_TABLE):
             continue
@@ -207,6 +216,8 @@ def erase(
         _raw_by_identifier(project, this_person, own, report)
     engine.drop_table(KEYS_TABLE)
     engine.drop_table(VALUES_TABLE)
+    if not dry_run and not report.tables and not pending:
+        _pending_file(state).unlink(missing_ok=True)  # nothing removed: nothing to wipe
     report.seconds["tables"] = time.perf_counter() - started
     started = time.perf_counter()
 
@@ -223,9 +234,25 @@ def erase(
     report.warnings += warnings
     report.seconds["files"] = time.perf_counter() - started
     record(project.root, AUDIT_ACTION, report.to_json())
-    if compact and not dry_run:
+    if compact and not dry_run and compaction_pending(state):
         report.seconds["compact"] = compact_warehouse(project, [report.request_id])
     return report
+
+
+def _pending_file(state_dir: Path) -> Path:
+    return state_dir / "privacy" / PENDING_FILE
+
+
+def compaction_pending(state_dir: Path) -> bool:
+    """Whether rows were deleted since the warehouse was last compacted (an erasure
+    removed rows, or stopped before its compaction)."""
+    return _pending_file(state_dir).exists()
+
+
+def _mark_pending(state_dir: Path) -> None:
+    path = _pending_file(state_dir)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
 
 
 def compact_warehouse(project: Project, request_ids: list[str]) -> float:
@@ -235,6 +262,7 @@ def compact_warehouse(project: Project, request_ids: list[str]) -> float:
     started = time.perf_counter()
     project.engine.checkpoint()
     project.engine.compact()
+    _pending_file(project.state_dir).unlink(missing_ok=True)
     seconds = time.perf_counter() - started
     record(
         project.root,
@@ -274,7 +302,7 @@ def erase_many(
                 continue
             batch.erasures.append(erase(project, person, selector, dry_run, compact=False))
     finally:  # what was erased is compacted, even when a later request fails
-        if batch.erasures and not dry_run:
+        if batch.erasures and not dry_run and compaction_pending(project.state_dir):
             ids = [e.request_id for e in batch.erasures]
             batch.compact_seconds = compact_warehouse(project, ids)
     return batch
