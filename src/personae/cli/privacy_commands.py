@@ -7,11 +7,14 @@ handling and warehouse lock (:mod:`personae.cli.context`).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from personae.cli.context import console, guard, open_project
+
+if TYPE_CHECKING:
+    from personae.privacy.erasure import ErasureReport
 
 privacy_app = typer.Typer(help="The data subject's rights: access export and erasure.")
 
@@ -41,10 +44,10 @@ def export_cmd(
     def go() -> None:
         selector = Selector(email, phone, user_id, person)
         with open_project() as project:
-            found = access_export(project, find_person(project, selector))
+            found = access_export(project, find_person(project, selector), selector)
         write_access_export(found, out)
         console.print(found.summary(), highlight=False)
-        console.print(f"Written to {out}", highlight=False)
+        console.print(f"Written to {out} (request {found.request_id})", highlight=False)
 
     guard(go)
 
@@ -55,35 +58,71 @@ def erase_cmd(
     phone: Phone = None,
     user_id: UserId = None,
     person: PersonId = None,
+    from_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-file",
+            help="Erase every person this file names, one KIND:VALUE a line "
+            "(email:ann@example.org, phone:+336…, user_id:C1042, person:1234), "
+            "with one compaction for all.",
+        ),
+    ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="List what would be removed; change nothing.")
     ] = False,
 ) -> None:
-    """Erase one person from every table and file, and suppress their identifiers."""
-    from personae.privacy.erasure import erase
-    from personae.privacy.person import Selector, find_person
+    """Erase one person (or every person of --from-file) from every table and file, and
+    suppress their identifiers."""
+    from personae.privacy.erasure import erase, erase_many, read_requests
+    from personae.privacy.person import PrivacyRequestError, Selector, find_person
 
     def go() -> None:
         selector = Selector(email, phone, user_id, person)
+        if from_file is not None:
+            if selector.given():
+                raise PrivacyRequestError(
+                    "give either --from-file or one of --email, --phone, --user-id, --person"
+                )
+            requests = read_requests(from_file)
+            with open_project() as project:
+                batch = erase_many(project, requests, dry_run)
+            for report in batch.erasures:
+                _print_erasure(report)
+            for line, why in batch.not_found:
+                console.print(f"[yellow]{from_file}, line {line}:[/] {why}", highlight=False)
+            verb = "Would erase" if dry_run else "Erased"
+            console.print(
+                f"{verb} {len(batch.erasures)} of {len(requests)} requests"
+                + ("" if dry_run else f"; warehouse compacted in {batch.compact_seconds:.1f} s"),
+                highlight=False,
+            )
+            return
         with open_project() as project:
             report = erase(project, find_person(project, selector), selector, dry_run)
-        verb = "Would remove" if dry_run else "Removed"
-        ids = ", ".join(map(str, report.person_ids))
-        console.print(
-            f"{verb} person {ids}: {report.rows:,} rows in {len(report.tables)} tables, "
-            f"messages in {len(report.files)} collected files (request {report.request_id})",
-            highlight=False,
-        )
-        for table, rows in sorted(report.tables.items()):
-            console.print(f"  {table}: {rows:,}", highlight=False)
-        for path, rows in sorted(report.files.items()):
-            console.print(f"  {path}: {rows:,} messages", highlight=False)
-        console.print(
-            f"{'Would suppress' if dry_run else 'Suppressed'} {report.suppressed} identifier "
-            f"hashes; {report.shared} identifiers shared with other persons kept",
-            highlight=False,
-        )
-        for warning in report.warnings:
-            console.print(f"[yellow]Warning:[/] {warning}", highlight=False)
+        _print_erasure(report)
 
     guard(go)
+
+
+def _print_erasure(report: ErasureReport) -> None:
+    dry_run = report.dry_run
+    verb = "Would remove" if dry_run else "Removed"
+    ids = ", ".join(map(str, report.person_ids))
+    console.print(
+        f"{verb} person {ids}: {report.rows:,} rows in {len(report.tables)} tables, "
+        f"messages in {len(report.files)} collected files (request {report.request_id})",
+        highlight=False,
+    )
+    for table, rows in sorted(report.tables.items()):
+        console.print(f"  {table}: {rows:,}", highlight=False)
+    for path, rows in sorted(report.files.items()):
+        console.print(f"  {path}: {rows:,} messages", highlight=False)
+    for path, values in sorted(report.models.items()):
+        console.print(f"  {path}: {values:,} values", highlight=False)
+    console.print(
+        f"{'Would suppress' if dry_run else 'Suppressed'} {report.suppressed} identifier "
+        f"hashes; {report.shared} identifiers shared with other persons kept",
+        highlight=False,
+    )
+    for warning in report.warnings:
+        console.print(f"[yellow]Warning:[/] {warning}", highlight=False)

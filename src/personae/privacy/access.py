@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import json
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,8 +29,12 @@ from personae.catalog import (
     raw_table,
 )
 from personae.engine import Engine
-from personae.privacy.person import KEYS_TABLE, SEP, Person
+from personae.privacy.person import KEYS_TABLE, Person, Selector, mine
 from personae.project import Project
+from personae.protect.audit import record
+
+#: the audit log's action of an access export
+AUDIT_ACTION = "privacy.access"
 
 #: sections by person_id, in the order of the file
 BY_PERSON = {
@@ -44,6 +49,8 @@ BY_PERSON = {
 @dataclass
 class AccessExport:
     person_ids: list[int]
+    #: the id the audit log records the request under
+    request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     sections: dict[str, Any] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
@@ -65,6 +72,7 @@ class AccessExport:
     def to_json(self) -> dict[str, Any]:
         return {
             "personae_access_export": 1,
+            "request_id": self.request_id,
             "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "person_ids": self.person_ids,
             "summary": self.counts(),
@@ -78,11 +86,14 @@ def _rows(engine: Engine, sql: str, params: list[Any] | None = None) -> list[dic
 
 
 def _mine(source: str, record_id: str) -> str:
-    return f"{source} || {SEP} || {record_id} IN (SELECT key FROM {KEYS_TABLE})"
+    return mine(source, record_id)
 
 
-def access_export(project: Project, person: Person) -> AccessExport:
-    """Everything the warehouse holds about ``person``."""
+def access_export(
+    project: Project, person: Person, selector: Selector | None = None
+) -> AccessExport:
+    """Everything the warehouse holds about ``person``, recorded in the audit log (the
+    request id, how the person was named, never the value, and the rows per section)."""
     engine = project.engine
     person.write_keys(engine)
     export = AccessExport(person.person_ids)
@@ -121,6 +132,16 @@ def access_export(project: Project, person: Person) -> AccessExport:
                 engine, f"SELECT * FROM {other} WHERE person_id IN ({ids})"
             )
     engine.drop_table(KEYS_TABLE)
+    record(
+        project.root,
+        AUDIT_ACTION,
+        {
+            "request_id": export.request_id,
+            "selector": selector.describe() if selector else f"persons {ids}",
+            "person_ids": export.person_ids,
+            "rows": export.counts(),
+        },
+    )
     return export
 
 

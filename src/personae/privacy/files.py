@@ -17,33 +17,22 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
+import pyarrow.compute as pc
 
 from personae.collect import stored
-from personae.collect.flush import parquet_files
+from personae.collect.flush import parquet_files, read_events_file, write_events_file
 from personae.collect.paths import CollectPaths
 from personae.collect.wal import (
-    encode_record,
-    fsync_dir,
     list_segments,
     parse_segment_name,
     read_segment,
+    rewrite_segment,
 )
+from personae.protect.encryption import Keyring
+from personae.protect.hashing import phone_tail
 
 #: a collected message (its stored row) to remove
 Doomed = Callable[[dict[str, Any]], bool]
-
-
-def _replace(path: Path, data: bytes) -> None:
-    temporary = path.with_name(f".tmp-{path.name}")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(temporary, path)
-    fsync_dir(path.parent)
 
 
 @contextlib.contextmanager
@@ -63,9 +52,10 @@ def _collector_idle(wal: Path, collector_id: str) -> Iterator[bool]:
 
 
 def erase_from_segments(
-    paths: CollectPaths, doomed: Doomed, dry_run: bool
+    paths: CollectPaths, doomed: Doomed, dry_run: bool, keys: Keyring | None = None
 ) -> tuple[dict[str, int], list[str]]:
-    """Messages removed per WAL segment, and warnings for running collectors."""
+    """Messages removed per WAL segment (sealed again with ``keys`` when the project is
+    encrypted), and warnings for running collectors."""
     removed: dict[str, int] = {}
     warnings: list[str] = []
     if not paths.wal.exists():
@@ -85,30 +75,82 @@ def erase_from_segments(
                 )
                 continue
             for segment in segments:
-                records = read_segment(segment).records
+                records = read_segment(segment, keys).records
                 kept = [r for r in records if not doomed(stored.decode(r))]
                 if len(kept) == len(records):
                     continue
                 removed[str(segment)] = len(records) - len(kept)
                 if not dry_run:
-                    _replace(segment, b"".join(encode_record(r) for r in kept))
+                    rewrite_segment(segment, kept, keys)
     return removed, warnings
 
 
-def erase_from_parquet(paths: CollectPaths, doomed: Doomed, dry_run: bool) -> dict[str, int]:
-    """Messages removed per collected Parquet file."""
+#: rows of a collected Parquet table that may be a person's (a superset, vectorised)
+Narrow = Callable[[pa.Table], pa.Array | pa.ChunkedArray]
+
+
+def message_filter(message_ids: set[str], identifiers: set[tuple[str, str]]) -> Narrow:
+    """A vectorised first pass over a collected Parquet table: the rows whose message id
+    is one of ``message_ids``, or whose ``user_id``/``anonymous_id``/``previous_id``
+    contains one of the person's ids of that kind, or whose payload contains one of
+    its e-mails (lower case) or the last digits of one of its phones. Every message the
+    exact test (:data:`Doomed`) removes is among them: its values are the normalised
+    ones, and normalising only trims, lower-cases and formats."""
+    by_kind: dict[str, list[str]] = {}
+    for kind, value in identifiers:
+        by_kind.setdefault(kind, []).append(value)
+    tails = [t for v in by_kind.get("phone", []) if (t := phone_tail(v)) is not None]
+
+    def narrow(table: pa.Table) -> pa.Array | pa.ChunkedArray:
+        ids = pa.array(sorted(message_ids), pa.string())
+        mask = pc.is_in(table["message_id"], value_set=ids)
+        for column, kind in (
+            ("user_id", "user_id"),
+            ("anonymous_id", "anonymous_id"),
+            ("previous_id", "anonymous_id"),
+        ):
+            for value in by_kind.get(kind, []):
+                mask = pc.or_kleene(mask, pc.match_substring(table[column], value))
+        payload = table["payload"]
+        if by_kind.get("email"):
+            lower = pc.utf8_lower(payload)
+            for value in by_kind["email"]:
+                mask = pc.or_kleene(mask, pc.match_substring(lower, value))
+        if tails:
+            digits = pc.replace_substring_regex(payload, "[^0-9]", "")
+            for tail in tails:
+                mask = pc.or_kleene(mask, pc.match_substring(digits, tail))
+        return pc.fill_null(mask, False)
+
+    return narrow
+
+
+def erase_from_parquet(
+    paths: CollectPaths,
+    doomed: Doomed,
+    dry_run: bool,
+    narrow: Narrow | None = None,
+    keys: Keyring | None = None,
+) -> dict[str, int]:
+    """Messages removed per collected Parquet file. ``narrow`` (:func:`message_filter`)
+    picks the rows worth the exact, per-row test; a file with none is not decoded."""
     removed: dict[str, int] = {}
     if not paths.events.exists():
         return removed
     for path in parquet_files(paths.events):
-        table = pq.read_table(path)
-        rows = table.to_pylist()
-        keep = [not doomed(row) for row in rows]
-        if all(keep):
+        table = read_events_file(path, keys)
+        maybe = narrow(table) if narrow else pa.array([True] * table.num_rows)
+        if not pc.any(maybe).as_py():
             continue
-        removed[str(path)] = keep.count(False)
+        candidates = pc.indices_nonzero(maybe)
+        rows = table.take(candidates).to_pylist()
+        gone = [int(i) for i, row in zip(candidates.to_pylist(), rows, strict=True) if doomed(row)]
+        if not gone:
+            continue
+        removed[str(path)] = len(gone)
         if not dry_run:
-            sink = pa.BufferOutputStream()
-            pq.write_table(table.filter(pa.array(keep)).cast(stored.SCHEMA), sink)
-            _replace(path, sink.getvalue().to_pybytes())
+            keep = pc.invert(
+                pc.is_in(pa.array(range(table.num_rows), pa.int64()), pa.array(gone, pa.int64()))
+            )
+            write_events_file(path, table.filter(keep).cast(stored.SCHEMA), keys)
     return removed

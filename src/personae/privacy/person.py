@@ -23,9 +23,21 @@ from personae.project import Project
 from personae.query.tables import require_tables
 from personae.sql import ident
 
-#: scratch table of the person's (source, record_id) keys, ``source || chr(31) || id``
+#: scratch table of the person's record keys: ``source``, ``record_id`` (and ``key``,
+#: ``source || chr(31) || record_id``)
 KEYS_TABLE = "_privacy_keys"
 SEP = "chr(31)"
+
+
+def mine(source: str, record_id: str, table: str | None = None) -> str:
+    """SQL: the row's (``source``, ``record_id``) columns are one of the person's record
+    keys (:data:`KEYS_TABLE`); a semi-join, without building a key per row. ``table``
+    qualifies the columns (the table's name or alias) when given."""
+    prefix = f"{table}." if table else ""
+    return (
+        f"EXISTS (SELECT 1 FROM {KEYS_TABLE} AS privacy_k WHERE privacy_k.source = "
+        f"{prefix}{source} AND privacy_k.record_id = {prefix}{record_id})"
+    )
 
 
 class PrivacyRequestError(PersonaeError):
@@ -68,9 +80,14 @@ class Person:
     def write_keys(self, engine: Engine) -> None:
         """Write the person's record keys to :data:`KEYS_TABLE` for SQL to join."""
         keys = [f"{s}\x1f{r}" for s, r in self.records]
-        engine.write_arrow(
-            KEYS_TABLE, pa.table({"key": pa.array(keys, pa.string())}), mode="replace"
+        table = pa.table(
+            {
+                "source": pa.array([s for s, _ in self.records], pa.string()),
+                "record_id": pa.array([r for _, r in self.records], pa.string()),
+                "key": pa.array(keys, pa.string()),
+            }
         )
+        engine.write_arrow(KEYS_TABLE, table, mode="replace")
 
 
 def find_person(project: Project, selector: Selector) -> Person:
@@ -168,12 +185,12 @@ def _identifiers(project: Project, person: Person) -> None:
     placeholders = ", ".join("?" for _ in person.person_ids)
     for kind in kinds:
         column = ident(kind)
-        mine = f"r.source || {SEP} || r.record_id IN (SELECT key FROM {KEYS_TABLE})"
+        theirs = mine("r.source", "r.record_id")
         values = {
             str(v[0])
             for v in engine.rows(
                 f"SELECT DISTINCT CAST(r.{column} AS VARCHAR) FROM {RECORDS} r "
-                f"WHERE {mine} AND r.{column} IS NOT NULL"
+                f"WHERE {theirs} AND r.{column} IS NOT NULL"
             )
         }
         person.identifiers |= {(kind, v) for v in values}

@@ -17,6 +17,10 @@ from personae.protect.encryption import Keyring
 from personae.protect.files import read_parquet, write_parquet
 from personae.unify.matching.model import linker_for
 
+#: schema metadata of a term-frequency file rewritten by an erasure: how many values it
+#: held when the model was trained (see :func:`trained_rows`)
+TRAINED_ROWS = b"personae.trained_rows"
+
 
 def term_frequencies(
     backend: MatchingBackend,
@@ -67,6 +71,17 @@ def register_term_frequencies(
         linker.table_management.register_term_frequency_lookup(
             backend.frame(table), column, overwrite=True
         )
+
+
+def trained_rows(table: pa.Table) -> int:
+    """How many values a term-frequency table held when the model was trained.
+
+    An erasure removes the values only the erased records held
+    (:mod:`personae.privacy.models`), which changes no remaining pair's score: the
+    scoring state counts the rows as trained, so the next run stays incremental.
+    """
+    recorded = (table.schema.metadata or {}).get(TRAINED_ROWS)
+    return int(recorded) if recorded else table.num_rows
 
 
 def _tf_columns(settings: dict[str, Any]) -> list[str]:

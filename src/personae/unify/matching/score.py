@@ -22,7 +22,11 @@ from personae.unify.matching.blocking import (
     blocking_pair_counts,
     capped_rules,
 )
-from personae.unify.matching.frequencies import register_term_frequencies, term_frequencies
+from personae.unify.matching.frequencies import (
+    register_term_frequencies,
+    term_frequencies,
+    trained_rows,
+)
 from personae.unify.matching.model import (
     linker_for,
     load_model,
@@ -179,7 +183,7 @@ def _scoring_state(
             config.blocking_rules,
             config.max_block_records,
             config.threshold_match_probability,
-            {column: table.num_rows for column, table in sorted(frequencies.items())},
+            {column: trained_rows(table) for column, table in sorted(frequencies.items())},
         ],
         sort_keys=True,
     )
