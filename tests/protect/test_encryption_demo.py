@@ -174,3 +174,23 @@ def test_rotate_key_encrypts_a_project_written_in_plaintext(
     monkeypatch.setenv(KEY_ENV, key)
     invoke("--project", str(project), "run")
     assert plaintext_hits(state, demo_emails(project)) == []
+
+
+@pytest.mark.slow
+def test_erasure_in_an_encrypted_project_keeps_every_file_sealed(encrypted_demo: Path) -> None:
+    with Project.load(encrypted_demo) as project:
+        (email,) = project.engine.rows(
+            "SELECT email FROM profiles WHERE email IS NOT NULL ORDER BY person_id LIMIT 1"
+        )[0]
+    output = invoke("--project", str(encrypted_demo), "privacy", "erase", "--email", str(email))
+    assert "Removed person" in output
+    state = encrypted_demo / ".personae"
+    # the model's term-frequency files were rewritten sealed, and the next run reads them
+    assert all(p.read_bytes().startswith(MAGIC) for p in state.glob("models/*.tf_*.parquet"))
+    invoke("--project", str(encrypted_demo), "run")
+    with Project.load(encrypted_demo) as project:
+        assert project.engine.count("profiles") > 200
+        assert project.engine.rows(
+            "SELECT count(*) FROM profiles WHERE email = ?", [str(email)]
+        ) == [(0,)]
+    assert plaintext_hits(state, demo_emails(encrypted_demo)) == []

@@ -389,7 +389,9 @@ class DuckDBEngine(Engine):
         fresh = Path(self.path + ".compact")
         fresh.unlink(missing_ok=True)
         database = self.scalar("SELECT current_database()")
-        self.execute(f"ATTACH {literal(str(fresh))} AS personae_compact")
+        # an encrypted warehouse is copied into a file encrypted under the same key
+        sealed = f" (ENCRYPTION_KEY {literal(self.keys.warehouse_secret())})" if self.keys else ""
+        self.execute(f"ATTACH {literal(str(fresh))} AS personae_compact{sealed}")
         try:
             self.execute(f"COPY FROM DATABASE {ident(database)} TO personae_compact")
         finally:
@@ -400,7 +402,10 @@ class DuckDBEngine(Engine):
         self.con.close()
         os.replace(fresh, self.path)
         Path(self.path + ".wal").unlink(missing_ok=True)
-        self.con = duckdb.connect(self.path)
+        if self.keys is not None:
+            self.con = _open_encrypted(Path(self.path), self.keys, read_only=False)
+        else:
+            self.con = duckdb.connect(self.path)
         for name, value in settings:
             self.execute(f"SET {name} = {literal(value)}")
         self.execute("SET TimeZone = 'UTC'")
