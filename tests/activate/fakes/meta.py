@@ -120,13 +120,15 @@ class FakeMeta(FakePlatform):
             if member:
                 rows.append(member)
         members = self.audiences[audience]
-        for member in rows:
-            if request.method == "POST":
-                if member not in members:
+        if request.method == "POST":
+            held = {frozenset(m.items()) for m in members}
+            for member in rows:
+                if frozenset(member.items()) not in held:
+                    held.add(frozenset(member.items()))
                     members.append(member)
-            else:
-                pairs = set(member.items())
-                members[:] = [m for m in members if not pairs & set(m.items())]
+        else:
+            gone = {pair for member in rows for pair in member.items()}
+            members[:] = [m for m in members if not gone & set(m.items())]
         return Reply(
             200,
             {

@@ -125,7 +125,7 @@ def serve(platform: FakePlatform) -> Iterator[str]:
     """Run ``platform`` on 127.0.0.1 in a thread; yields its base URL."""
     handler = type("Handler", (_Handler,), {"platform": platform})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
