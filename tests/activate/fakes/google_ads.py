@@ -280,17 +280,23 @@ class FakeGoogleAds(FakePlatform):
             )
         job["status"] = "SUCCESS"
         members = self.user_lists[job["list"]]
+        owner = {x: i for i, member in enumerate(members) for x in member}
         for kind, identifiers in job["operations"]:
             ids = set(identifiers)
-            if kind == "create":
-                for member in members:
-                    if member & ids:
-                        member |= ids
-                        break
-                else:
-                    members.append(ids)
+            held = {owner[x] for x in ids if x in owner}
+            if kind == "create" and held:
+                index = min(held)
+                members[index] |= ids
+                owner.update(dict.fromkeys(ids, index))
+            elif kind == "create":
+                members.append(ids)
+                owner.update(dict.fromkeys(ids, len(members) - 1))
             else:
-                members[:] = [m for m in members if not m & ids]
+                for index in held:
+                    for x in members[index]:
+                        owner.pop(x, None)
+                    members[index] = set()
+        members[:] = [m for m in members if m]
         return Reply(
             200, {"name": f"customers/{self.customer_id}/operations/{name.rsplit('/', 1)[1]}"}
         )
