@@ -165,3 +165,38 @@ def test_an_unknown_user_list_is_permanent(
     fake.user_lists.clear()
     with pytest.raises(PermanentError, match="INVALID_USER_LIST_ID"):
         connector.send([Change("add", 1, {"email": "ann@example.com"})])
+
+
+def test_a_refresh_token_is_traded_for_access_tokens_again_when_one_expires() -> None:
+    fake = FakeGoogleAds("unknown-yet", DEVELOPER)
+    with serve(fake) as url:
+        config = GoogleCustomerMatchDestination(
+            segment="vip",
+            customer_id="1234567890",
+            user_list_id="555",
+            base_url=url,
+            refresh_token_env="GOOGLE_ADS_REFRESH_TOKEN",
+            token_url=f"{url}/token",
+        )
+        env = {
+            "GOOGLE_ADS_DEVELOPER_TOKEN": DEVELOPER,
+            "GOOGLE_ADS_REFRESH_TOKEN": "1//refresh",
+            "GOOGLE_ADS_CLIENT_ID": "client-id",
+            "GOOGLE_ADS_CLIENT_SECRET": "client-secret",
+        }
+        connector = GoogleCustomerMatchConnector.from_config(config, path="d.g", env=env)
+        connector.send([Change("add", 1, {"email": "ann@example.com"})])
+        assert fake.tokens_issued == 1
+        fake.access_token = "expired"  # the hour is over
+        connector.send([Change("add", 2, {"email": "bob@example.com"})])
+        connector.close()
+        assert fake.tokens_issued == 2
+        assert len(fake.user_lists["555"]) == 2
+
+        revoked = GoogleCustomerMatchConnector.from_config(
+            config, path="d.g", env={**env, "GOOGLE_ADS_REFRESH_TOKEN": "1//revoked"}
+        )
+        with pytest.raises(PermanentError) as error:
+            revoked.send([Change("add", 3, {"email": "cy@example.com"})])
+    assert "invalid_grant" in str(error.value)
+    assert "GOOGLE_ADS_REFRESH_TOKEN" in str(error.value)

@@ -61,12 +61,20 @@ class PlatformDestination(Strict):
         "api_key_env",
         "access_token_env",
         "developer_token_env",
+        "refresh_token_env",
+        "client_id_env",
+        "client_secret_env",
         mode="after",
         check_fields=False,
     )
     @classmethod
-    def _check_env(cls, value: str) -> str:
-        return _env_name(value)
+    def _check_env(cls, value: str | None) -> str | None:
+        return None if value is None else _env_name(value)
+
+    @field_validator("token_url", mode="after", check_fields=False)
+    @classmethod
+    def _check_token_url(cls, value: str) -> str:
+        return _base_url(value)
 
 
 def _attribute_names(value: dict[str, str], example: str) -> dict[str, str]:
@@ -166,8 +174,14 @@ class GoogleCustomerMatchDestination(PlatformDestination):
     #: the Customer Match user list's id (Audience manager > Your data segments), digits
     user_list_id: str
     developer_token_env: str = "GOOGLE_ADS_DEVELOPER_TOKEN"
-    #: an OAuth 2 access token with the ``adwords`` scope
+    #: an OAuth 2 access token with the ``adwords`` scope (it lasts an hour) …
     access_token_env: str = "GOOGLE_ADS_ACCESS_TOKEN"
+    #: … or a refresh token, which personae trades for access tokens with the OAuth
+    #: client's id and secret (the variables named below) whenever it needs one
+    refresh_token_env: str | None = None
+    client_id_env: str = "GOOGLE_ADS_CLIENT_ID"
+    client_secret_env: str = "GOOGLE_ADS_CLIENT_SECRET"
+    token_url: str = "https://oauth2.googleapis.com/token"
     #: the manager account the access goes through, when there is one
     login_customer_id: str | None = None
     #: the Google Ads API version, e.g. v19

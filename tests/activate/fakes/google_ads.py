@@ -80,6 +80,8 @@ class FakeGoogleAds(FakePlatform):
         return reply
 
     def handle(self, request: Request) -> Reply:
+        if request.path == "/token" and request.method == "POST":
+            return self.token(request)
         if request.headers.get("authorization") != f"Bearer {self.access_token}":
             raise ads_error(
                 401,
@@ -120,6 +122,31 @@ class FakeGoogleAds(FakePlatform):
                 return self.run(name)
             return self.add(name, body)
         raise ads_error(404, "NOT_FOUND", [], f"no route {request.method} {request.path}")
+
+    #: the OAuth client and the refresh token Google's token endpoint knows
+    oauth: tuple[str, str, str] = ("client-id", "client-secret", "1//refresh")
+    tokens_issued = 0
+
+    def token(self, request: Request) -> Reply:
+        """Google's OAuth 2 token endpoint (refresh token grant): a new access token."""
+        form = {k: v[0] for k, v in request.form().items()}
+        if form.get("grant_type") != "refresh_token":
+            return Reply(400, {"error": "unsupported_grant_type"})
+        if (form.get("client_id"), form.get("client_secret")) != self.oauth[:2]:
+            return Reply(401, {"error": "invalid_client", "error_description": "Unauthorized"})
+        if form.get("refresh_token") != self.oauth[2]:
+            return Reply(
+                400,
+                {
+                    "error": "invalid_grant",
+                    "error_description": "Token has been expired or revoked.",
+                },
+            )
+        self.tokens_issued += 1
+        self.access_token = f"ya29.issued-{self.tokens_issued}"
+        return Reply(
+            200, {"access_token": self.access_token, "expires_in": 3599, "token_type": "Bearer"}
+        )
 
     def create(self, body: dict[str, Any]) -> Reply:
         job = body.get("job") or {}

@@ -16,18 +16,26 @@
 * :meth:`close` runs the jobs (``POST /{version}/{job}:run``): Google applies them within
   hours;
 * auth: ``Authorization: Bearer`` (OAuth 2 access token), ``developer-token``, and
-  ``login-customer-id`` when access goes through a manager account.
+  ``login-customer-id`` when access goes through a manager account. With a refresh token,
+  the connector trades it for an access token at Google's token endpoint when it first
+  needs one, and again when the API answers 401 (access tokens last an hour).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+import urllib.parse
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from personae.activate.connectors import platform_http as http
-from personae.activate.connectors.base import BatchResult, Change, TransientError
+from personae.activate.connectors.base import (
+    BatchResult,
+    Change,
+    PermanentError,
+    TransientError,
+)
 from personae.activate.connectors.identifiers import first, hashed, texts
 from personae.config.platforms import GoogleCustomerMatchDestination
 
@@ -75,13 +83,15 @@ class GoogleCustomerMatchConnector:
         self,
         config: GoogleCustomerMatchDestination,
         *,
-        access_token: str,
+        access_token: str | None,
         developer_token: str,
         credential: str,
+        refresh: Callable[[], str] | None = None,
     ) -> None:
         self.config = config
+        self._refresh = refresh
+        self._access = access_token
         self._headers = {
-            "authorization": f"Bearer {access_token}",
             "developer-token": developer_token,
             "content-type": "application/json",
             "accept": "application/json",
@@ -101,25 +111,54 @@ class GoogleCustomerMatchConnector:
         path: str,
         env: Mapping[str, str] | None = None,
     ) -> GoogleCustomerMatchConnector:
-        access = http.secret(
-            env,
-            config.access_token_env,
-            path=f"{path}.access_token_env",
-            what="an OAuth 2 access token with the https://www.googleapis.com/auth/adwords scope",
-        )
         developer = http.secret(
             env,
             config.developer_token_env,
             path=f"{path}.developer_token_env",
             what="the Google Ads developer token (API Center of the manager account)",
         )
+        if config.refresh_token_env is None:
+            access = http.secret(
+                env,
+                config.access_token_env,
+                path=f"{path}.access_token_env",
+                what="an OAuth 2 access token with the https://www.googleapis.com/auth/adwords "
+                "scope (or name a refresh_token_env)",
+            )
+            return cls(
+                config,
+                access_token=access,
+                developer_token=developer,
+                credential=(
+                    f"environment variables {config.access_token_env} and "
+                    f"{config.developer_token_env}"
+                ),
+            )
+        form = {
+            "grant_type": "refresh_token",
+            "refresh_token": http.secret(
+                env,
+                config.refresh_token_env,
+                path=f"{path}.refresh_token_env",
+                what="an OAuth 2 refresh token with the adwords scope",
+            ),
+            "client_id": http.secret(
+                env, config.client_id_env, path=f"{path}.client_id_env", what="the OAuth client id"
+            ),
+            "client_secret": http.secret(
+                env,
+                config.client_secret_env,
+                path=f"{path}.client_secret_env",
+                what="the OAuth client secret",
+            ),
+        }
+        names = f"{config.refresh_token_env}, {config.client_id_env}, {config.client_secret_env}"
         return cls(
             config,
-            access_token=access,
+            access_token=None,
             developer_token=developer,
-            credential=(
-                f"environment variables {config.access_token_env} and {config.developer_token_env}"
-            ),
+            credential=f"environment variables {names} and {config.developer_token_env}",
+            refresh=lambda: access_token_from(config.token_url, form, names),
         )
 
     def send(self, changes: Sequence[Change]) -> BatchResult:
@@ -175,13 +214,20 @@ class GoogleCustomerMatchConnector:
         return str(answer["resourceName"])
 
     def _post(self, route: str, payload: dict[str, Any], *, what: str) -> Any:
+        fresh = False
+        if self._access is None and self._refresh is not None:
+            self._access, fresh = self._refresh(), True
         response = http.request(
             "POST",
             f"{self.api}/{route}",
-            headers=self._headers,
+            headers={**self._headers, "authorization": f"Bearer {self._access}"},
             body=json.dumps(payload).encode(),
             platform=_PLATFORM,
         )
+        if response.status == 401 and self._refresh is not None and not fresh:
+            # the access token expired: trade the refresh token for a new one, once
+            self._access = None
+            return self._post(route, payload, what=what)
         if response.status >= 300:
             self._fail(response, what)
         return response.json()
@@ -213,6 +259,34 @@ class GoogleCustomerMatchConnector:
             job = self.jobs.pop(direction, None)
             if job is not None:
                 self._post(f"{job}:run", {}, what=f"running {job}")
+
+
+def access_token_from(token_url: str, form: Mapping[str, str], names: str) -> str:
+    """An access token for a refresh token, from Google's OAuth 2 token endpoint."""
+    response = http.request(
+        "POST",
+        token_url,
+        headers={"content-type": "application/x-www-form-urlencoded"},
+        body=urllib.parse.urlencode(form).encode(),
+        platform="Google OAuth",
+    )
+    answer = response.json()
+    if response.status == 200 and isinstance(answer, dict) and answer.get("access_token"):
+        return str(answer["access_token"])
+    detail = (
+        f"{answer.get('error')}: {answer.get('error_description')}"
+        if isinstance(answer, dict)
+        else response.body[:200].decode("utf-8", "replace")
+    )
+    if response.status == 429 or response.status >= 500:
+        raise TransientError(
+            f"Google OAuth answered {response.status}: {detail}",
+            retry_after=http.retry_after(response),
+        )
+    raise PermanentError(
+        f"Google OAuth refused the refresh token ({response.status}, {detail}); check the "
+        f"environment variables {names}, or authorise personae again for a new refresh token"
+    )
 
 
 def _operation_index(error: Mapping[str, Any]) -> int | None:
