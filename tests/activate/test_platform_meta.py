@@ -58,6 +58,12 @@ def test_identifiers_are_normalised_the_meta_way_then_sha256() -> None:
         "DOBD": sha("02"),
         "GEN": sha("f"),
     }
+    # cities: a-z only; US zip codes: five digits
+    assert meta_row({"city": "Saint-Étienne", "postcode": "94025-1234", "country": "US"}) == {
+        "CT": sha("saintetienne"),
+        "ZIP": sha("94025"),
+        "COUNTRY": sha("us"),
+    }
     # values hashed upstream (a destination's pseudonymise) are sent as they are
     assert meta_row({"email": sha("a@b.c")}) == {"EMAIL": sha("a@b.c")}
 

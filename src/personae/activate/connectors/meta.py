@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 import urllib.parse
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -42,6 +43,12 @@ TOKEN_CODES = frozenset({102, 190})
 SCHEMA = ("EMAIL", "PHONE", "FN", "LN", "ZIP", "CT", "COUNTRY", "DOBY", "DOBM", "DOBD", "GEN")
 _PLATFORM = "Meta"
 _SPACES_DASHES = re.compile(r"[\s-]+")
+_NOT_A_TO_Z = re.compile(r"[^a-z]")
+
+
+def _unaccented(value: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", value)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def _plain(value: str, normalised: str) -> str:
@@ -57,17 +64,25 @@ def meta_row(fields: Mapping[str, Any]) -> dict[str, str]:
     phone = first(fields, "phone", "phones")
     if phone:
         row["PHONE"] = hashed("phone", phone, "meta")
-    for key, name in (("FN", "first_name"), ("LN", "last_name"), ("CT", "city")):
+    for key, name in (("FN", "first_name"), ("LN", "last_name")):
         value = first(fields, name)
         if value:
-            # names and cities: lower case, no punctuation nor spaces, accents kept
-            row[key] = hashed("first_name", value, "meta")
-    postcode = first(fields, "postcode")
-    if postcode:
-        row["ZIP"] = _plain(postcode, _SPACES_DASHES.sub("", postcode.lower()))
+            # names: lower case, no punctuation nor spaces, accented letters kept (UTF-8)
+            row[key] = hashed(name, value, "meta")
+    city = first(fields, "city")
+    if city:
+        # cities: a-z only, no punctuation, no special characters, no spaces
+        row["CT"] = _plain(city, _NOT_A_TO_Z.sub("", _unaccented(city.lower())))
     country = first(fields, "country")
     if country:
         row["COUNTRY"] = _plain(country, country.strip().lower())
+    postcode = first(fields, "postcode")
+    if postcode:
+        # lower case, no spaces nor dashes; in the US, the first five digits only
+        zip_code = _SPACES_DASHES.sub("", postcode.lower())
+        if country and country.strip().lower() in ("us", "usa"):
+            zip_code = zip_code[:5]
+        row["ZIP"] = _plain(postcode, zip_code)
     birth = first(fields, "birth_date")
     if birth and is_sha256(birth):
         row["DOBY"] = birth
