@@ -101,3 +101,17 @@ def test_every_platform_type_has_a_connector_and_a_place_in_the_union() -> None:
     for kind in PLATFORM_DESTINATIONS:
         assert kind in error_of("type: nope\nsegment: vip")
     assert FileDestination(segment="vip", path="x.csv").type == "file"
+
+
+def test_every_platform_setting_is_documented_with_an_example() -> None:
+    from pathlib import Path
+
+    docs = (Path(__file__).parents[2] / "docs" / "activation.md").read_text()
+    section = docs.split("## E-mail tools, ad platforms and SMS providers", 1)[1]
+    section = section.split("\n## ", 1)[0]
+    for model in (*PLATFORM_DESTINATIONS.values(), TwilioSms):
+        for name, field in model.model_fields.items():
+            key = field.alias or name
+            assert f"{key}:" in section or f"`{key}`" in section, (model.__name__, key)
+        kind = model.model_fields["type"].default
+        assert f"type: {kind}" in section, kind
