@@ -115,3 +115,16 @@ def test_every_platform_setting_is_documented_with_an_example() -> None:
             assert f"{key}:" in section or f"`{key}`" in section, (model.__name__, key)
         kind = model.model_fields["type"].default
         assert f"type: {kind}" in section, kind
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["", "plain", "a b+c&d=e", '{"schema": ["EMAIL"], "data": [["ab", ""]]}', "é€😀/?#%~._-"],
+)
+def test_form_encoding_is_urlencodes(value: str) -> None:
+    import urllib.parse
+
+    from personae.activate.connectors.platform_http import form_encode
+
+    fields = {"payload": value, "access_token": "EAAB 1/2"}
+    assert form_encode(fields) == urllib.parse.urlencode(fields).encode()

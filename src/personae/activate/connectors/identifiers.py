@@ -31,7 +31,12 @@ def texts(value: Any) -> list[str]:
 def first(fields: Mapping[str, Any], *names: str) -> str | None:
     """The first non-empty value of the first of ``names`` that has one."""
     for name in names:
-        values = texts(fields.get(name))
+        value = fields.get(name)
+        if isinstance(value, str):  # the usual case, without building a list
+            if value.strip():
+                return value.strip()
+            continue
+        values = texts(value)
         if values:
             return values[0]
     return None

@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-import urllib.parse
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -150,12 +149,12 @@ class MetaAudienceConnector:
     ) -> None:
         schema = [key for key in SCHEMA if any(key in row for _, row in rows)]
         data = [[row.get(key, "") for key in schema] for _, row in rows]
-        body = urllib.parse.urlencode(
+        body = http.form_encode(
             {
                 "payload": json.dumps({"schema": schema, "data": data}),
                 "access_token": self._token,
             }
-        ).encode()
+        )
         what = f"{'adding' if method == 'POST' else 'removing'} {len(rows)} users"
         response = http.request(
             method,

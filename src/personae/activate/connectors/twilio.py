@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import base64
-import urllib.parse
 from collections.abc import Mapping
 
 from personae.activate.connectors import platform_http as http
@@ -69,7 +68,7 @@ class TwilioConnector:
                 "content-type": "application/x-www-form-urlencoded",
                 "accept": "application/json",
             },
-            body=urllib.parse.urlencode(form).encode(),
+            body=http.form_encode(form),
             platform=_PLATFORM,
         )
         answer = response.json()
