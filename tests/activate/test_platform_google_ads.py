@@ -200,3 +200,17 @@ def test_a_refresh_token_is_traded_for_access_tokens_again_when_one_expires() ->
             revoked.send([Change("add", 3, {"email": "cy@example.com"})])
     assert "invalid_grant" in str(error.value)
     assert "GOOGLE_ADS_REFRESH_TOKEN" in str(error.value)
+
+
+def test_new_identifiers_replace_the_old_ones_removals_first(
+    google: tuple[FakeGoogleAds, GoogleCustomerMatchConnector],
+) -> None:
+    fake, connector = google
+    before = {"email": "ann@old.example", "phone": "+33612345678"}
+    after = {"email": "ann@new.example", "phone": "+33612345678"}
+    sync(connector, [Change("add", 1, before)])
+    assert "email" in connector.identity_fields
+    sync(connector, [Change("remove", 1, before), Change("add", 1, after)])
+    assert fake.user_lists["555"] == [
+        {ident(hashedEmail=sha("ann@new.example")), ident(hashedPhoneNumber=sha("+33612345678"))}
+    ]

@@ -156,3 +156,19 @@ def test_a_member_with_nothing_to_match_on_fails_alone(
     )
     assert list(result.failed) == [2]
     assert len(fake.audiences[AUDIENCE]) == 1
+
+
+def test_new_identifiers_replace_the_old_ones_in_one_batch(
+    meta: tuple[FakeMeta, MetaAudienceConnector],
+) -> None:
+    """A member whose e-mail changed (an identity field) is removed with the fields sent
+    last and added with the new ones; removals go first, so the phone they share stays."""
+    fake, connector = meta
+    before = {"email": "ann@old.example", "phone": "+33612345678"}
+    after = {"email": "ann@new.example", "phone": "+33612345678"}
+    sync(connector, [Change("add", 1, before)])
+    assert "email" in connector.identity_fields
+    sync(connector, [Change("remove", 1, before), Change("add", 1, after)])
+    assert fake.audiences[AUDIENCE] == [
+        {"EMAIL": sha("ann@new.example"), "PHONE": sha("33612345678")}
+    ]

@@ -30,6 +30,9 @@ _PLATFORM = "Brevo"
 
 class BrevoConnector:
     max_batch = MAX_BATCH
+    #: the fields that identify a member here: when they change, the old member must be
+    #: removed (with the fields sent last) and the new one added
+    identity_fields: tuple[str, ...] = ("email", "emails")
 
     def __init__(self, config: BrevoDestination, *, api_key: str, credential: str) -> None:
         self.config = config
@@ -62,6 +65,12 @@ class BrevoConnector:
                 removals.append(email.lower())
             else:
                 upserts.append({"email": email.lower(), "attributes": self._attributes(change)})
+        if removals:
+            self._post(
+                f"/contacts/lists/{self.config.list_id}/contacts/remove",
+                {"emails": removals},
+                what=f"the removal of {len(removals)} contacts from list {self.config.list_id}",
+            )
         if upserts:
             self._post(
                 "/contacts/import",
@@ -73,12 +82,6 @@ class BrevoConnector:
                     "disableNotification": True,
                 },
                 what=f"the import of {len(upserts)} contacts",
-            )
-        if removals:
-            self._post(
-                f"/contacts/lists/{self.config.list_id}/contacts/remove",
-                {"emails": removals},
-                what=f"the removal of {len(removals)} contacts from list {self.config.list_id}",
             )
         return result
 

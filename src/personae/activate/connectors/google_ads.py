@@ -78,6 +78,17 @@ def user_identifiers(fields: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 class GoogleCustomerMatchConnector:
     max_batch = MAX_BATCH
+    #: the fields a member is matched by (see MetaAudienceConnector.identity_fields)
+    identity_fields: tuple[str, ...] = (
+        "email",
+        "emails",
+        "phone",
+        "phones",
+        "first_name",
+        "last_name",
+        "postcode",
+        "country",
+    )
 
     def __init__(
         self,
@@ -163,7 +174,7 @@ class GoogleCustomerMatchConnector:
 
     def send(self, changes: Sequence[Change]) -> BatchResult:
         result = BatchResult()
-        operations: dict[str, list[tuple[int, dict[str, Any]]]] = {"create": [], "remove": []}
+        operations: dict[str, list[tuple[int, dict[str, Any]]]] = {"remove": [], "create": []}
         for change in changes:
             identifiers = user_identifiers(change.fields)
             if not identifiers:
@@ -254,8 +265,9 @@ class GoogleCustomerMatchConnector:
         )
 
     def close(self) -> None:
-        """Run the jobs this sync filled (additions first, then removals)."""
-        for direction in ("create", "remove"):
+        """Run the jobs this sync filled: removals first, so that a member removed with
+        its old identifiers and added with new ones that share some stays."""
+        for direction in ("remove", "create"):
             job = self.jobs.pop(direction, None)
             if job is not None:
                 self._post(f"{job}:run", {}, what=f"running {job}")

@@ -41,6 +41,8 @@ def subscriber_hash(email: str) -> str:
 
 class MailchimpConnector:
     max_batch = MAX_BATCH
+    #: the fields that identify a member here (see BrevoConnector.identity_fields)
+    identity_fields: tuple[str, ...] = ("email", "emails")
 
     def __init__(
         self, config: MailchimpDestination, *, api_key: str, credential: str, base_url: str
@@ -101,6 +103,14 @@ class MailchimpConnector:
                 if merge:
                     member["merge_fields"] = merge
                 members.append(member)
+        for email in archive:
+            self._request(
+                "DELETE",
+                f"/lists/{self.config.list_id}/members/{subscriber_hash(email)}",
+                None,
+                what="the archiving of a member",
+                gone_is_fine=True,
+            )
         if members:
             answer = self._request(
                 "POST",
@@ -114,14 +124,6 @@ class MailchimpConnector:
                     code = error.get("error_code")
                     reason = str(error.get("error") or "refused")
                     result.failed[person] = f"{reason} ({code})" if code else reason
-        for email in archive:
-            self._request(
-                "DELETE",
-                f"/lists/{self.config.list_id}/members/{subscriber_hash(email)}",
-                None,
-                what="the archiving of a member",
-                gone_is_fine=True,
-            )
         return result
 
     def _merge_fields(self, change: Change) -> dict[str, Any]:

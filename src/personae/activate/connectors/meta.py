@@ -101,6 +101,22 @@ def meta_row(fields: Mapping[str, Any]) -> dict[str, str]:
 
 class MetaAudienceConnector:
     max_batch = MAX_BATCH
+    #: the fields a member is matched by: when they change, the sync must remove the member
+    #: with the fields sent last, then add it with the new ones (an update re-adds it with
+    #: its current identifiers but cannot withdraw the old ones)
+    identity_fields: tuple[str, ...] = (
+        "email",
+        "emails",
+        "phone",
+        "phones",
+        "first_name",
+        "last_name",
+        "postcode",
+        "city",
+        "country",
+        "birth_date",
+        "gender",
+    )
 
     def __init__(
         self, config: MetaAudienceDestination, *, access_token: str, credential: str
@@ -139,7 +155,7 @@ class MetaAudienceConnector:
                 )
             else:
                 (removes if change.kind == "remove" else adds).append((change.person_id, row))
-        for method, rows in (("POST", adds), ("DELETE", removes)):
+        for method, rows in (("DELETE", removes), ("POST", adds)):
             if rows:
                 self._upload(method, rows, result)
         return result
