@@ -128,3 +128,18 @@ def test_form_encoding_is_urlencodes(value: str) -> None:
 
     fields = {"payload": value, "access_token": "EAAB 1/2"}
     assert form_encode(fields) == urllib.parse.urlencode(fields).encode()
+
+
+def test_retry_after_reads_seconds_dates_and_platform_headers() -> None:
+    import email.utils
+    import time
+
+    from personae.activate.connectors.platform_http import Response, retry_after
+
+    assert retry_after(Response(429, {"retry-after": "12"}, b"")) == 12
+    in_a_minute = email.utils.formatdate(time.time() + 60, usegmt=True)
+    assert 55 <= (retry_after(Response(429, {"Retry-After": in_a_minute}, b"")) or 0) <= 60
+    reset = {"x-sib-ratelimit-reset": "4"}
+    assert retry_after(Response(429, reset, b""), "x-sib-ratelimit-reset") == 4
+    assert retry_after(Response(429, {}, b"")) is None
+    assert retry_after(Response(429, {"Retry-After": "soon"}, b"")) is None

@@ -214,3 +214,26 @@ def test_new_identifiers_replace_the_old_ones_removals_first(
     assert fake.user_lists["555"] == [
         {ident(hashedEmail=sha("ann@new.example")), ident(hashedPhoneNumber=sha("+33612345678"))}
     ]
+
+
+def test_a_concurrent_modification_is_transient_with_googles_retry_delay(
+    google: tuple[FakeGoogleAds, GoogleCustomerMatchConnector],
+) -> None:
+    from activate.fakes.server import Reply
+
+    fake, connector = google
+    body = {
+        "error": {
+            "code": 409,
+            "message": "Multiple requests were attempting to modify the same resource.",
+            "status": "ABORTED",
+            "details": [
+                {"errors": [{"errorCode": {"databaseError": "CONCURRENT_MODIFICATION"}}]},
+                {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "45s"},
+            ],
+        }
+    }
+    fake.fail_next(Reply(409, body))
+    with pytest.raises(TransientError, match="CONCURRENT_MODIFICATION") as error:
+        connector.send([Change("add", 1, {"email": "ann@example.com"})])
+    assert error.value.retry_after == 45

@@ -172,3 +172,23 @@ def test_new_identifiers_replace_the_old_ones_in_one_batch(
     assert fake.audiences[AUDIENCE] == [
         {"EMAIL": sha("ann@new.example"), "PHONE": sha("33612345678")}
     ]
+
+
+def test_transient_graph_errors_and_5xx_are_retried_others_are_not(
+    meta: tuple[FakeMeta, MetaAudienceConnector],
+) -> None:
+    from activate.fakes.server import Reply
+
+    fake, connector = meta
+    change = Change("add", 1, {"email": "ann@example.com"})
+    unknown = {"error": {"message": "An unknown error occurred", "code": 1, "is_transient": True}}
+    fake.fail_next(Reply(500, unknown))
+    with pytest.raises(TransientError, match="code 1"):
+        connector.send([change])
+    fake.fail_next(Reply(502, None))
+    with pytest.raises(TransientError, match="502"):
+        connector.send([change])
+    invalid = {"error": {"message": "Invalid parameter", "code": 100, "error_subcode": 1870034}}
+    fake.fail_next(Reply(400, invalid))
+    with pytest.raises(PermanentError, match="Invalid parameter"):
+        connector.send([change])
