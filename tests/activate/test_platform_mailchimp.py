@@ -86,19 +86,23 @@ def test_members_mailchimp_refuses_are_the_batchs_failures(
 ) -> None:
     fake, url = mailchimp
     fake.compliance.add("gone@example.com")
+    fake.required_merge.add("LNAME")
     result = connect(url).send(
         [
-            add(1, "ann@example.com"),
-            add(2, "gone@example.com"),
-            add(3, "x@y"),
-            add(4, "cat@example.com", favourite_colour="red"),
+            add(1, "ann@example.com", last_name="Lee", favourite_colour="red"),
+            add(2, "gone@example.com", last_name="Gone"),
+            add(3, "x@y", last_name="Why"),
+            add(4, "cat@example.com"),  # no last name, which the audience requires
         ]
     )
     assert set(result.failed) == {2, 3, 4}
     assert "compliance state" in result.failed[2]
     assert "ERROR_CONTACT_EXISTS" in result.failed[2]
-    assert "merge fields" in result.failed[4]
-    assert set(fake.subscribed("a1b2c3")) == {"ann@example.com"}
+    assert result.failed[4] == (
+        "Your merge fields were invalid. LNAME: Please enter a value (ERROR_GENERIC)"
+    )
+    # a merge field the audience does not have is ignored, as Mailchimp does
+    assert fake.subscribed("a1b2c3") == {"ann@example.com": {"LNAME": "Lee"}}
 
 
 def test_429_is_transient_with_retry_after(mailchimp: tuple[FakeMailchimp, str]) -> None:

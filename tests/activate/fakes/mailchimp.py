@@ -42,6 +42,8 @@ class FakeMailchimp(FakePlatform):
         #: list id -> subscriber hash -> member
         self.lists: dict[str, dict[str, dict[str, Any]]] = {list_id: {} for list_id in lists}
         self.merge_tags = {"FNAME", "LNAME", "PHONE", "BIRTHDAY"}
+        #: merge fields the audience's settings make required
+        self.required_merge: set[str] = set()
         #: e-mails that unsubscribed themselves: the API may not resubscribe them
         self.compliance: set[str] = set()
 
@@ -110,16 +112,27 @@ class FakeMailchimp(FakePlatform):
             status = item.get("status") or item.get("status_if_new")
             merge = item.get("merge_fields") or {}
 
-            def refuse(message: str, code: str, email: str = email) -> None:
-                errors.append({"email_address": email, "error": message, "error_code": code})
+            def refuse(message: str, code: str, email: str = email, **field: str) -> None:
+                errors.append(
+                    {"email_address": email, "error": message, "error_code": code, **field}
+                )
+
+            missing = sorted(t for t in self.required_merge if not merge.get(t))
+            # tags the audience does not have are ignored
+            merge = {k: v for k, v in merge.items() if k in self.merge_tags}
 
             if not EMAIL.match(email):
                 refuse(
                     f"{email} looks fake or invalid, please enter a real email address.",
                     "ERROR_GENERIC",
                 )
-            elif set(merge) - self.merge_tags:
-                refuse("Your merge fields were invalid.", "ERROR_GENERIC")
+            elif missing and (status == "subscribed" or key not in members):
+                refuse(
+                    "Your merge fields were invalid.",
+                    "ERROR_GENERIC",
+                    field=missing[0],
+                    field_message="Please enter a value",
+                )
             elif status == "subscribed" and email in self.compliance:
                 refuse(
                     f"{email} is in a compliance state due to unsubscribe, bounce, or "

@@ -121,9 +121,7 @@ class MailchimpConnector:
             for error in (answer or {}).get("errors") or []:
                 person = person_of.get(str(error.get("email_address", "")).lower())
                 if person is not None:
-                    code = error.get("error_code")
-                    reason = str(error.get("error") or "refused")
-                    result.failed[person] = f"{reason} ({code})" if code else reason
+                    result.failed[person] = _refusal(error)
         return result
 
     def _merge_fields(self, change: Change) -> dict[str, Any]:
@@ -171,3 +169,12 @@ class MailchimpConnector:
 
     def close(self) -> None:
         """Nothing to finish: every request is complete when it returns."""
+
+
+def _refusal(error: Mapping[str, Any]) -> str:
+    """Mailchimp's reason for refusing a member, with the merge field at fault."""
+    reason = str(error.get("error") or "refused")
+    if error.get("field"):
+        reason += f" {error['field']}: {error.get('field_message') or 'invalid'}"
+    code = error.get("error_code")
+    return f"{reason} ({code})" if code else reason
