@@ -152,9 +152,13 @@ def test_a_member_with_nothing_to_match_on_fails_alone(
 ) -> None:
     fake, connector = meta
     result = connector.send(
-        [Change("add", 1, {"email": "ann@example.com"}), Change("add", 2, {"loyalty_id": "L1"})]
+        [
+            Change("add", 1, {"email": "ann@example.com"}),
+            Change("add", 2, {"loyalty_id": "L1"}),
+            Change("add", 3, {"postcode": "75011", "country": "FR", "first_name": "Ann"}),
+        ]
     )
-    assert list(result.failed) == [2]
+    assert list(result.failed) == [2, 3]
     assert len(fake.audiences[AUDIENCE]) == 1
 
 

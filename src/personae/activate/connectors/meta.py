@@ -148,10 +148,11 @@ class MetaAudienceConnector:
         removes: list[tuple[int, dict[str, str]]] = []
         for change in changes:
             row = meta_row(change.fields)
-            if not row:
+            if not ("EMAIL" in row or "PHONE" in row or ("FN" in row and "LN" in row)):
+                # a postcode, a city or a birth date alone matches nobody
                 result.failed[change.person_id] = (
-                    "no e-mail, phone, name or postcode to match on; send at least one of "
-                    "email, phone, first_name with last_name"
+                    "no e-mail, phone, or first and last name to match on; send at least "
+                    "email, phone, or first_name with last_name"
                 )
             else:
                 (removes if change.kind == "remove" else adds).append((change.person_id, row))
