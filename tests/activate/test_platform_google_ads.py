@@ -69,6 +69,10 @@ def test_identifiers_follow_googles_normalisation() -> None:
     # every e-mail of the person, never more than 20 identifiers
     many = user_identifiers({"emails": [f"p{i}@example.com" for i in range(30)]})
     assert len(many) == MAX_IDENTIFIERS
+    address = {"first_name": "Jane", "last_name": "Doe", "country": "FR", "postcode": "75011"}
+    many = user_identifiers({"emails": [f"p{i}@example.com" for i in range(30)], **address})
+    assert len(many) == MAX_IDENTIFIERS
+    assert "addressInfo" in many[-1]
 
 
 def test_the_list_changes_when_the_job_runs_at_the_end_of_the_sync(

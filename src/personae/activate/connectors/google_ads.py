@@ -62,18 +62,18 @@ def user_identifiers(fields: Mapping[str, Any]) -> list[dict[str, Any]]:
             out.append(identifier)
     first_name, last_name = first(fields, "first_name"), first(fields, "last_name")
     country, postcode = first(fields, "country"), first(fields, "postcode")
-    if first_name and last_name and country and postcode:
-        out.append(
-            {
-                "addressInfo": {
-                    "hashedFirstName": hashed("first_name", first_name, "google"),
-                    "hashedLastName": hashed("last_name", last_name, "google"),
-                    "countryCode": country.strip().upper(),
-                    "postalCode": postcode.strip(),
-                }
-            }
-        )
-    return out[:MAX_IDENTIFIERS]
+    if not (first_name and last_name and country and postcode):
+        return out[:MAX_IDENTIFIERS]
+    address = {
+        "addressInfo": {
+            "hashedFirstName": hashed("first_name", first_name, "google"),
+            "hashedLastName": hashed("last_name", last_name, "google"),
+            "countryCode": country.strip().upper(),
+            "postalCode": postcode.strip(),
+        }
+    }
+    # the address always fits: e-mails and phones give way to it past 20
+    return [*out[: MAX_IDENTIFIERS - 1], address]
 
 
 class GoogleCustomerMatchConnector:
