@@ -12,7 +12,7 @@ from pathlib import Path
 
 from personae.activate.audience import AudienceReport, write_audience
 from personae.activate.export import segment_members_sql
-from personae.config.destinations import Destination
+from personae.config.destinations import Destination, FileDestination
 from personae.config.models import ProjectConfig
 from personae.engine import Engine
 from personae.errors import ConfigError, NotFoundError, did_you_mean
@@ -38,6 +38,11 @@ def sync_destination(
             f"serves, one of {', '.join(config.consent.purposes)} (e.g. purpose: "
             "email_marketing)",
             path=f"{path}.purpose",
+        )
+    if not isinstance(destination, FileDestination):
+        raise ConfigError(
+            f"type {destination.type!r} is synced through its API, not written to a file",
+            path=f"{path}.type",
         )
     sql = segment_members_sql(
         engine, destination.segment, declared=list(config.segments), fields=destination.fields

@@ -8,6 +8,12 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from personae.config.base import Strict
+from personae.config.platforms import (
+    BrevoDestination,
+    GoogleCustomerMatchDestination,
+    MailchimpDestination,
+    MetaAudienceDestination,
+)
 
 #: how pseudonymised values are normalised before SHA-256: ``meta`` (Custom Audiences),
 #: ``google`` (Customer Match), ``generic`` (trimmed, lower case, E.164 phones)
@@ -37,4 +43,11 @@ class FileDestination(Strict):
     pseudonymise: Pseudonymise | None = None
 
 
-Destination = Annotated[FileDestination, Field(discriminator="type")]
+Destination = Annotated[
+    FileDestination
+    | BrevoDestination
+    | MailchimpDestination
+    | MetaAudienceDestination
+    | GoogleCustomerMatchDestination,
+    Field(discriminator="type"),
+]

@@ -97,12 +97,19 @@ def _config_error(exc: ValidationError, data: dict[str, Any], file: str) -> Conf
     error = exc.errors()[0]
     loc = [str(part) for part in error["loc"]]
     # pydantic adds the union member name into the location (e.g. 'AggregateTrait'); drop those
-    path_parts = [p for p in loc if not p[:1].isupper() and not p.startswith("function-")]
+    # pydantic adds the tag of a discriminated union too ('brevo' in destinations.news.brevo)
+    model_parts = [p for p in loc if not p[:1].isupper() and not p.startswith("function-")]
+    path_parts: list[str] = []
+    for part in model_parts:
+        parent = _lookup(data, path_parts)
+        if isinstance(parent, dict) and parent.get("type") == part and part not in parent:
+            continue
+        path_parts.append(part)
     path = ".".join(path_parts)
     message = error["msg"]
     if error["type"] == "extra_forbidden":
         parent = _lookup(data, path_parts[:-1])
-        siblings = _model_keys_at(path_parts[:-1])
+        siblings = _model_keys_at(model_parts[:-1])
         hint = did_you_mean(path_parts[-1], siblings) if siblings else ""
         message = "unknown key" + (
             hint or (f"; allowed keys: {', '.join(sorted(siblings))}" if siblings else "")
@@ -136,32 +143,44 @@ def _model_keys_at(parts: list[str]) -> list[str]:
     """The keys the model accepts at a location, for 'did you mean' hints."""
     from pydantic import BaseModel
 
-    model: Any = ProjectConfig
+    models: list[Any] = [ProjectConfig]
     for part in parts:
+        # the tag of a discriminated union picks its member (destinations.news.brevo)
+        tagged = [m for m in models if _type_tag(m) == part]
+        if tagged:
+            models = tagged
+            continue
+        model = models[0]
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
             return []
         field = model.model_fields.get(part)
         if field is None:
             # inside a dict[str, Model]: skip the user's key
             continue
-        model = _inner_model(field.annotation)
+        models = _inner_models(field.annotation) or [None]
+    model = models[0]
     if isinstance(model, type) and issubclass(model, BaseModel):
         return list(model.model_fields)
     return []
 
 
-def _inner_model(annotation: Any) -> Any:
+def _type_tag(model: Any) -> Any:
+    fields = getattr(model, "model_fields", None)
+    return fields["type"].default if fields and "type" in fields else None
+
+
+def _inner_models(annotation: Any) -> list[Any]:
+    """The models an annotation holds (every member of a union), outermost first."""
     from typing import get_args
 
     from pydantic import BaseModel
 
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
+        return [annotation]
+    out: list[Any] = []
     for arg in get_args(annotation):
-        inner = _inner_model(arg)
-        if inner is not None:
-            return inner
-    return None
+        out.extend(m for m in _inner_models(arg) if m not in out)
+    return out
 
 
 def _check_source_names(config: ProjectConfig, file: str) -> None:
