@@ -14,7 +14,7 @@ from helpers.smtp import Inbox, accept_login, require_aiosmtpd, self_signed, smt
 from personae.activate.connectors.base import PermanentError, TransientError
 from personae.activate.connectors.smtp import SmtpConnector
 from personae.activate.links import MessageLinks
-from personae.activate.templates import check_template, compose
+from personae.activate.templates import compose
 from personae.collect.signing import verify
 from personae.config.messages import EmailChannel, MessagesConfig
 from personae.errors import ConfigError
@@ -109,22 +109,6 @@ def test_values_cannot_inject_headers() -> None:
     assert got.rcpt_tos == ["eve@example.org"]
     assert got.message["Bcc"] is None
     assert got.message["Subject"].startswith("Eve Bcc: victim@example.org")
-
-
-def test_unknown_placeholders_are_named_with_a_fix() -> None:
-    config = messages_config(25)
-    with pytest.raises(ConfigError, match=r"\$\{frist_name\}.*did you mean 'first_name'"):
-        check_template(
-            "x",
-            config.templates["spring"].model_copy(update={"text": "Hi ${frist_name}"}),
-            ["first_name", "email"],
-        )
-    with pytest.raises(ValueError, match=r"\$\$ for a dollar"):
-        MessagesConfig.model_validate(
-            {"email": {"from": "a@b.fr"}, "templates": {"t": {"subject": "s", "text": "5 $"}}}
-        )
-    with pytest.raises(ValueError, match=r"messages.email is missing"):
-        MessagesConfig.model_validate({"templates": {"t": {"subject": "s", "text": "x"}}})
 
 
 def test_login_and_refused_login(monkeypatch: pytest.MonkeyPatch) -> None:

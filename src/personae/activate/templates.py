@@ -6,6 +6,9 @@ missing profile value is empty. In the HTML body every value is HTML-escaped, li
 (``href="http…"``) go through the signed click redirect when ``track_clicks`` is on, and a
 tracking pixel is added when ``track_opens`` is on.
 
+An SMS template marked commercial (the default) gets ``messages.sms.stop_text`` (``STOP au
+36xxx``) appended when its text lacks it.
+
 :func:`compose` turns a template, a profile and the ids the orchestrator decided into the
 :class:`~personae.activate.connectors.base.Message` a connector sends.
 """
@@ -108,7 +111,9 @@ def compose(
         "message_id": links.message_id,
     }
     email = config.email
-    extra: dict[str, Any] = {"unsubscribe_url": links.unsubscribe, "template": template_name}
+    extra: dict[str, Any] = {"template": template_name}
+    if template.channel == "email":  # an SMS is unsubscribed by answering STOP
+        extra["unsubscribe_url"] = links.unsubscribe
     if template.html is not None:
         extra["html"] = render_html(
             template.html,
@@ -117,6 +122,11 @@ def compose(
             clicks=email.track_clicks if email else False,
             opens=email.track_opens if email else False,
         )
+    body = render_text(template.text, values)
+    stop = config.sms.stop_text
+    if template.channel == "sms" and template.commercial and stop and stop not in body:
+        body = f"{body}\n{stop}"
+    extra["commercial"] = template.commercial
     return Message(
         message_id=links.message_id,
         campaign=links.campaign,
@@ -124,6 +134,6 @@ def compose(
         channel=template.channel,
         to=to,
         subject=None if template.subject is None else _one_line(template.subject, values),
-        body=render_text(template.text, values),
+        body=body,
         extra=extra,
     )

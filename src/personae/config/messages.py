@@ -88,6 +88,9 @@ class MessageTemplate(Strict):
     ``${unsubscribe_url}``, ``${campaign}`` and ``${message_id}``; ``$$`` is a dollar."""
 
     channel: str = "email"
+    #: a marketing message (the default): it keeps the channel's Sunday and holiday bans;
+    #: ``false`` for a transactional one (an order confirmation), which keeps quiet hours
+    commercial: bool = True
     subject: str | None = None
     #: the plain-text body (required: every e-mail has one; an SMS is only this)
     text: str
@@ -153,10 +156,17 @@ def _default_rules() -> dict[str, ChannelRule]:
     }
 
 
+class SmsChannel(Strict):
+    #: the opt-out text every commercial SMS must carry in France (``STOP au 36xxx``, the
+    #: short code your provider gives); appended to a commercial SMS that lacks it
+    stop_text: str | None = None
+
+
 class MessagesConfig(Strict):
     #: the event source that opens, clicks and unsubscribes are recorded under
     source: str = "messages"
     email: EmailChannel | None = None
+    sms: SmsChannel = Field(default_factory=SmsChannel)
     templates: dict[str, MessageTemplate] = Field(default_factory=dict)
     #: the time zone quiet hours, Sundays and holidays are read in
     timezone: str = "Europe/Paris"

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import smtplib
 import ssl
 from collections.abc import Mapping
@@ -77,7 +78,8 @@ class SmtpConnector:
             email["Reply-To"] = self.channel.reply_to
         email["Subject"] = message.subject or ""
         email["Date"] = formatdate(localtime=False, usegmt=True)
-        email["Message-ID"] = make_msgid(idstring=message.message_id, domain=self._domain)
+        token = re.sub(r"[^A-Za-z0-9._-]", "-", message.message_id)
+        email["Message-ID"] = make_msgid(idstring=token, domain=self._domain)
         email["X-Personae-Campaign"] = message.campaign
         email["X-Personae-Message-Id"] = message.message_id
         unsubscribe = message.extra.get("unsubscribe_url")
