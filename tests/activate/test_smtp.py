@@ -173,3 +173,32 @@ def test_smtp_answers_are_transient_or_permanent() -> None:
     down = SmtpConnector(email_channel(messages_config(port)))
     with pytest.raises(TransientError, match="cannot reach the SMTP server"):
         down.send(compose(config, "spring", PROFILE, links(), person_id=1, to="a@example.org"))
+
+
+def test_accents_survive_and_a_forged_recipient_is_refused() -> None:
+    inbox = Inbox()
+    with smtp_server(inbox) as port:
+        config = messages_config(port)
+        email = email_channel(config).model_copy(
+            update={"sender": "Boutique Élise <news@shop.example>"}
+        )
+        connector = SmtpConnector(email)
+        profile = {"first_name": "Hélène", "last_name": "Çelik"}
+        message = compose(config, "spring", profile, links(), person_id=1, to="h@example.org")
+        connector.send(message)
+        forged = compose(
+            config, "spring", profile, links(), person_id=1, to="h@example.org\r\nBcc: x@y.fr"
+        )
+        with pytest.raises(PermanentError, match="line break"):
+            connector.send(forged)
+        connector.close()
+    (got,) = inbox.received
+    mail = got.message
+    assert mail["Subject"] == "Hélène, -20% this spring"
+    assert mail["From"] == "Boutique Élise <news@shop.example>"
+    text = mail.get_body(("plain",))
+    html = mail.get_body(("html",))
+    assert text is not None and html is not None
+    assert "Hello Hélène," in text.get_content()
+    assert "Hello Hélène</p>" in html.get_content()
+    assert all(len(line) <= 998 for line in mail.as_string().splitlines())
