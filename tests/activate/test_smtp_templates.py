@@ -71,3 +71,14 @@ def test_a_commercial_sms_carries_the_stop_text_once() -> None:
     assert body("promo") == "Ana: -20% today\nSTOP au 36173"
     assert body("stopped") == "Sale! STOP au 36173"
     assert body("parcel") == "Parcel sent"
+
+
+def test_a_template_channel_must_be_a_consent_channel() -> None:
+    from personae.activate.templates import check_templates
+    from personae.config.models import ProjectConfig
+
+    config = ProjectConfig.model_validate(
+        {"messages": {"templates": {"t": {"channel": "smss", "text": "x"}}}}
+    )
+    with pytest.raises(ConfigError, match=r"templates.t.channel.*'smss'.*did you mean 'sms'"):
+        check_templates(config, ["first_name"])

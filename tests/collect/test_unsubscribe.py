@@ -12,7 +12,7 @@ from helpers.collect import Served, ServeFactory
 from helpers.smtp import Inbox, require_aiosmtpd, smtp_server
 from personae.activate.connectors.messages import message_connector
 from personae.activate.links import MessageLinks
-from personae.activate.templates import compose
+from personae.activate.outbox import Decision, compose_messages
 from personae.config.loader import load_config
 from personae.errors import ConfigError
 from personae.pipeline import run
@@ -59,23 +59,21 @@ def consent(served: Served) -> dict[str, Any]:
     return dict(rows)
 
 
-def send_spring(served: Served, port: int, email: str) -> str:
-    """Send the spring e-mail to ``email``; the path of its one-click URL."""
+def send_spring(served: Served, email: str) -> None:
+    """Send the spring e-mail to the person holding ``email``, as the orchestrator does."""
     config = load_config(served.root)
     with Project.load(served.root) as project:
-        profile = project.engine.query(
-            f"SELECT * FROM profiles WHERE email = '{email}'"
-        ).to_pylist()[0]
-    links = MessageLinks.of_project(
-        config, served.root, campaign="spring", message_id=f"m-{email}", email=email
-    )
-    message = compose(
-        config.messages, "spring", profile, links, person_id=profile["person_id"], to=email
-    )
+        ids = dict(project.engine.rows("SELECT email, person_id FROM profiles"))
+        decisions = [
+            Decision("m-1", "spring", ids[email], "spring"),
+            Decision("m-2", "spring", 999_999, "spring"),  # gone since the decision
+        ]
+        outbox = compose_messages(project.engine, config, served.root, decisions)
+    assert outbox.unaddressed == {"m-2": "person 999999 has no profile (erased or merged)"}
     connector = message_connector(config, served.root, "email")
-    connector.send(message)
+    for message in outbox.messages:
+        connector.send(message)
     connector.close()
-    return links.unsubscribe
 
 
 def test_one_click_unsubscribe_withdraws_email_consent(serve: ServeFactory) -> None:
@@ -85,7 +83,7 @@ def test_one_click_unsubscribe_withdraws_email_consent(serve: ServeFactory) -> N
         served = serve(CONFIG.replace("PORT", str(port)))
         (served.root / "crm.csv").write_text(CRM)
         assert consent(served) == {"jeanne@client.fr": True, "paul@client.fr": True}
-        send_spring(served, port, "jeanne@client.fr")
+        send_spring(served, "jeanne@client.fr")
     (received,) = inbox.received
     mail = received.message
     assert mail["Subject"] == "Jeanne, our spring sale"
@@ -141,3 +139,16 @@ def test_email_needs_the_unsubscribe_event_and_a_public_url(serve: ServeFactory)
         assert "collect.public_url" in str(exc)
     else:
         raise AssertionError("links need collect.public_url")
+
+
+def test_validate_names_an_unknown_template_field(serve: ServeFactory) -> None:
+    from personae.pipeline import validate
+
+    served = serve(CONFIG.replace("PORT", "2525").replace("Hello ${first_name}", "Hi ${frist}"))
+    try:
+        validate(load_config(served.root), served.root)
+    except ConfigError as exc:
+        assert "messages.templates.spring" in str(exc) and "${frist}" in str(exc)
+        assert "first_name" in str(exc)
+    else:
+        raise AssertionError("an unknown placeholder must be refused before sending")

@@ -24,6 +24,7 @@ from typing import Any
 from personae.activate.connectors.base import Message
 from personae.activate.links import MessageLinks
 from personae.config.messages import MessagesConfig, MessageTemplate
+from personae.config.models import ProjectConfig
 from personae.errors import ConfigError, did_you_mean
 
 BUILTINS = ("unsubscribe_url", "campaign", "message_id")
@@ -42,14 +43,31 @@ def template_of(config: MessagesConfig, name: str) -> MessageTemplate:
 def check_template(name: str, template: MessageTemplate, fields: Iterable[str]) -> None:
     """Raise a :class:`ConfigError` naming each placeholder that is neither a profile
     field nor a built-in."""
-    known = {*fields, *BUILTINS}
+    listed = [f for f in fields if "__" not in f and f != "person_id"]
+    known = {*listed, *BUILTINS}
     for placeholder in sorted(template.placeholders() - known):
+        shown = ", ".join(listed[:25]) + (", …" if len(listed) > 25 else "")
         raise ConfigError(
-            f"${{{placeholder}}} is not a profile field"
-            f"{did_you_mean(placeholder, known)}; use one of the profile's fields or "
+            f"${{{placeholder}}} is not a profile field or trait"
+            f"{did_you_mean(placeholder, known)}; use one of {shown} or "
             f"{', '.join(BUILTINS)}",
             path=f"messages.templates.{name}",
         )
+
+
+def check_templates(config: ProjectConfig, columns: Iterable[str]) -> None:
+    """Every template's placeholders name a profile field or trait (``columns``) or a
+    built-in, and its channel is a declared consent channel (``personae validate``)."""
+    known = list(columns)
+    channels = config.consent.channels
+    for name, template in config.messages.templates.items():
+        if template.channel not in channels:
+            raise ConfigError(
+                f"channel {template.channel!r} is not one of {', '.join(channels)}"
+                f"{did_you_mean(template.channel, channels)}",
+                path=f"messages.templates.{name}.channel",
+            )
+        check_template(name, template, known)
 
 
 def _text(value: Any) -> str:
