@@ -135,3 +135,35 @@ def test_utm_from_context_page_search() -> None:
     message = {"context": {"page": {"search": "?utm_term=shoes&utm_source=google"}}}
     assert utm_of(message) == {"utm_source": "google", "utm_term": "shoes"}
     assert utm_of({"properties": {"url": "not a url"}}) == {}
+
+
+def test_sign_url_carries_campaign_and_message_id(serve: ServeFactory) -> None:
+    from typer.testing import CliRunner
+
+    from personae.cli.main import app
+
+    served = serve(CONFIG)
+    result = CliRunner().invoke(
+        app,
+        [
+            "--project",
+            str(served.root),
+            "collect",
+            "sign-url",
+            "--source",
+            "messages",
+            "--anonymous-id",
+            "a1",
+            "--campaign",
+            "spring",
+            "--message-id",
+            "msg-7",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    url = result.output.strip()
+    assert url.startswith("http://testserver/v1/pixel.gif?")  # collect.public_url
+    assert served.client.get(_path(url)).status_code == 200
+    (row,) = served.rows()
+    properties = json.loads(row["payload"])["properties"]
+    assert properties == {"campaign": "spring", "message_id": "msg-7"}
