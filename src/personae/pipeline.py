@@ -165,7 +165,9 @@ def validate(config: ProjectConfig, root: Path | None = None) -> None:
     """Check every reference in ``personae.yml`` before any stage runs: traits and profile
     fields used by segments and expression traits, events named by traits and segments
     (when the project's event names are known), sources in survivorship rules, fields of
-    destinations; then compile every trait and segment. Raises ConfigError."""
+    destinations, placeholders of message templates; then compile every trait and segment.
+    Raises ConfigError."""
+    from personae.activate.templates import check_templates
     from personae.profile.consent import consent_columns
     from personae.profile.golden import validate_profiles_config
     from personae.profile.traits import compile_expressions, trait_columns
@@ -211,6 +213,7 @@ def validate(config: ProjectConfig, root: Path | None = None) -> None:
                 raise unknown_name_error(
                     field_name, "profile field", columns, f"destinations.{name}.fields.{i}"
                 )
+    check_templates(config, columns)
     compile_expressions(config, base)
     for name in config.segments:
         compile_segment(config, name)

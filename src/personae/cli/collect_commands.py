@@ -189,6 +189,12 @@ def sign_url(
     user_id: Annotated[str | None, typer.Option(help="userId of the recipient.")] = None,
     anonymous_id: Annotated[str | None, typer.Option(help="anonymousId instead.")] = None,
     email: Annotated[str | None, typer.Option(help="The recipient's email.")] = None,
+    campaign: Annotated[
+        str | None, typer.Option(help="The campaign, a property of the recorded event.")
+    ] = None,
+    message_id: Annotated[
+        str | None, typer.Option(help="The message's id, a property of the recorded event.")
+    ] = None,
     param: Annotated[
         list[str] | None, typer.Option(help="Extra property NAME=VALUE (repeatable).")
     ] = None,
@@ -207,6 +213,8 @@ def sign_url(
             params[name] = value
         identity = {"userId": user_id, "anonymousId": anonymous_id, "email": email}
         params.update({k: v for k, v in identity.items() if v})
+        ids = {"campaign": campaign, "message_id": message_id}
+        params.update({k: v for k, v in ids.items() if v})
         if "userId" not in params and "anonymousId" not in params:
             raise PersonaeError("give --user-id or --anonymous-id: an event needs an identity")
         public = base or _config().collect.public_url

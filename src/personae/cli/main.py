@@ -19,6 +19,7 @@ from personae.cli import (
     collect_commands,
     duplicates_command,
     identity_commands,
+    messages_commands,
     privacy_commands,
     protect_commands,
     render,
@@ -377,6 +378,7 @@ def export_segment_cmd(
 collect_commands.register(app, export_app)
 identity_commands.register(app)
 activate_commands.register(app)
+messages_commands.register(app)
 duplicates_command.register(app)
 audit_commands.register(app)
 privacy_commands.register(app)

@@ -28,10 +28,10 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from personae.collect import responses, signing, webhooks
+from personae.collect import responses, signing, unsubscribe, webhooks
 from personae.collect.bodies import parse_json, read_body
 from personae.collect.collector import Collector
 from personae.collect.errors import ApiError
@@ -253,6 +253,25 @@ class _Api:
         await _accept(self.collector, [message], "track", None, key, single=True)
         return RedirectResponse(url, 302)
 
+    async def unsubscribe_page(self, request: Request) -> Response:
+        """GET: a confirmation page; nothing is recorded (link scanners follow GETs)."""
+        params = dict(request.query_params)
+        unsubscribe.check(self.collector.secret, params)
+        action = f"{request.url.path}?{request.url.query}"
+        page = unsubscribe.landing_page(params["email"], action)
+        return HTMLResponse(page, headers={"Cache-Control": "no-store"})
+
+    async def unsubscribe(self, request: Request) -> Response:
+        """POST (RFC 8058 one-click, or the page's button): record the unsubscribe."""
+        params = dict(request.query_params)
+        key = unsubscribe.check(self.collector.secret, params)
+        await read_body(request, self.message_limit, self.timeout)
+        agent = request.headers.get("user-agent", "")
+        message = unsubscribe.message(params, "one-click", agent)
+        await _accept(self.collector, [message], "track", None, key, single=True)
+        page = unsubscribe.done_page(params["email"])
+        return HTMLResponse(page, headers={"Cache-Control": "no-store"})
+
     async def webhook(self, request: Request) -> Response:
         name = request.path_params["name"]
         mapping = self.collector.config.webhooks.get(name)
@@ -323,6 +342,8 @@ def create_app(collector: Collector, *, manage: bool = True) -> Starlette:
         Route("/v1/pixel.gif", api.pixel, methods=["GET"]),
         Route("/v1/r", api.click, methods=["GET"]),
         Route("/v1/webhook/{name}", api.webhook, methods=["POST"]),
+        Route("/v1/unsubscribe", api.unsubscribe_page, methods=["GET"]),
+        Route("/v1/unsubscribe", api.unsubscribe, methods=["POST"]),
         Route("/v1/{kind}", api.tracking, methods=["POST"]),
     ]
     middleware = [

@@ -10,8 +10,9 @@
   [1900-01-01, receivedAt] (an event cannot happen after it arrived), so nothing stored
   can break an export;
 * the stored payload is the message as received plus what was merged into it, without
-  the write key. A message nested too deeply to be written back (orjson writes at most
-  254 levels) is refused alone.
+  the write key; a page view's UTM parameters are added to its properties
+  (:mod:`personae.collect.utm`). A message nested too deeply to be written back (orjson
+  writes at most 254 levels) is refused alone.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import orjson
 from personae.collect.errors import ApiError
 from personae.collect.keys import WriteKey
 from personae.collect.plans import PlanChecker
+from personae.collect.utm import with_utm
 
 TYPES = ("identify", "track", "page", "screen", "group", "alias")
 SHORT_TYPES = {
@@ -130,6 +132,8 @@ def to_row(
             raise ApiError(400, "invalid_type", f"'{name}' must be a JSON object")
     merged = _merged(message, batch)
     merged["type"] = kind
+    if kind == "page":
+        merged = with_utm(merged)
     try:
         payload = orjson.dumps(merged)
     except orjson.JSONEncodeError as exc:  # nested deeper than orjson writes (254 levels)

@@ -22,6 +22,7 @@ from personae.config.destinations import Destination
 from personae.config.engine import DuckDBEngineConfig, EngineConfig
 from personae.config.fields import BUILTIN_FIELDS, FULL_NAME, IDENTITY_FIELDS
 from personae.config.identity import IdentityConfig
+from personae.config.messages import MessagesConfig
 from personae.config.profiles import ProfilesConfig
 from personae.config.protect import ProtectConfig
 from personae.config.segments import SegmentConfig
@@ -52,6 +53,7 @@ class ProjectConfig(Strict):
     collect: CollectConfig = Field(default_factory=CollectConfig)
     consent: ConsentConfig = Field(default_factory=ConsentConfig)
     protect: ProtectConfig = Field(default_factory=ProtectConfig)
+    messages: MessagesConfig = Field(default_factory=MessagesConfig)
 
     @field_validator(
         "sources", "traits", "segments", "destinations", "custom_fields", mode="before"
