@@ -4,6 +4,7 @@ E.164, body length, opted-out numbers, 429."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -103,3 +104,23 @@ def test_a_wrong_token_is_permanent_and_names_both_variables(
     assert "20003" in str(error.value)
     assert "TWILIO_ACCOUNT_SID" in str(error.value)
     assert "TWILIO_AUTH_TOKEN" in str(error.value)
+
+
+def test_the_sms_channel_sends_through_the_declared_provider(
+    twilio: tuple[FakeTwilio, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from personae.activate.connectors.messages import message_connector
+    from personae.config.models import ProjectConfig
+    from personae.errors import ConfigError
+
+    fake, url = twilio
+    for name, value in ENV.items():
+        monkeypatch.setenv(name, value)
+    config = ProjectConfig.model_validate(
+        {"messages": {"sms": {"provider": {"type": "twilio", "from": "+33700000000",
+                                            "base_url": url}}}}
+    )  # fmt: skip
+    message_connector(config, tmp_path, "sms").send(sms())
+    assert [m["to"] for m in fake.sent] == ["+33612345678"]
+    with pytest.raises(ConfigError, match="provider"):
+        message_connector(ProjectConfig(), tmp_path, "sms")

@@ -23,6 +23,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from personae.config.base import Strict
+from personae.config.platforms import TwilioSms
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
@@ -160,6 +161,8 @@ class SmsChannel(Strict):
     #: the opt-out text every commercial SMS must carry in France (``STOP au 36xxx``, the
     #: short code your provider gives); appended to a commercial SMS that lacks it
     stop_text: str | None = None
+    #: the provider SMS leave through (``type: twilio``, the Messages API)
+    provider: TwilioSms | None = None
 
 
 class MessagesConfig(Strict):

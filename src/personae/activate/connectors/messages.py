@@ -12,6 +12,7 @@ from pathlib import Path
 
 from personae.activate.connectors.base import MessageConnector
 from personae.activate.connectors.smtp import SmtpConnector
+from personae.activate.connectors.twilio import TwilioConnector
 from personae.collect.unsubscribe import UNSUBSCRIBE_EVENT
 from personae.config.models import ProjectConfig
 from personae.errors import ConfigError
@@ -38,8 +39,20 @@ def smtp_connector(config: ProjectConfig, root: Path) -> MessageConnector:
     return SmtpConnector(email)
 
 
+def sms_connector(config: ProjectConfig, root: Path) -> MessageConnector:
+    provider = config.messages.sms.provider
+    if provider is None:
+        raise ConfigError(
+            "has no provider; add the SMS provider, e.g. provider: {type: twilio, from: "
+            "'+33612345678'} with TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN in the environment",
+            path="messages.sms",
+        )
+    return TwilioConnector.from_config(provider, path="messages.sms.provider")
+
+
 MESSAGE_CONNECTORS: dict[str, MessageConnectorFactory] = {
     "email": smtp_connector,
+    "sms": sms_connector,
 }
 
 
