@@ -24,6 +24,7 @@ from personae.config.traits import ExpressionTrait
 from personae.errors import PersonaeError
 from personae.ingest.stage import INGEST
 from personae.lock import warehouse_lock
+from personae.privacy.erasure import compact_warehouse, compaction_pending
 from personae.profile.stage import PROFILE
 from personae.project import Project
 from personae.segment.stage import SEGMENT
@@ -63,6 +64,8 @@ class StageResult:
 class RunReport:
     run_id: str
     stages: list[StageResult] = field(default_factory=list)
+    #: seconds the closing compaction took (erasures were waiting for it), else None
+    compact_seconds: float | None = None
 
     def get(self, name: str) -> Report | None:
         """The report of the stage called ``name`` (or run by that command), if it ran."""
@@ -88,6 +91,8 @@ def run(
     """Run the named stages (default: all) in pipeline order and time each of them.
 
     ``full_matching`` scores every record pair again instead of only new and changed ones.
+    A whole run ends by compacting the warehouse when erasures wait for it (their rows are
+    gone; the compaction rewrites the file's freed blocks: :mod:`personae.privacy.erasure`).
     """
     wanted = {stage_named(name).name for name in stages} if stages is not None else None
     context = RunContext.start(project, full_matching=full_matching)
@@ -101,6 +106,8 @@ def run(
         result = stage.run(context)
         report.stages.append(StageResult(stage, time.perf_counter() - start, result))
     project.engine.checkpoint()
+    if wanted is None and compaction_pending(project.state_dir):
+        report.compact_seconds = compact_warehouse(project)
     return report
 
 

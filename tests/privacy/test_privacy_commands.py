@@ -131,7 +131,7 @@ def test_erase_from_file_compacts_once_and_reports_who_was_not_found(tmp_path: P
     )
     code, output = _invoke(root, "privacy", "erase", "--from-file", str(requests), "--dry-run")
     assert code == 0 and output.count("Would remove person") == 2, output
-    code, output = _invoke(root, "privacy", "erase", "--from-file", str(requests))
+    code, output = _invoke(root, "privacy", "erase", "--from-file", str(requests), "--compact")
     assert code == 0, output
     assert output.count("Removed person") == 2 and "Erased 2 of 4 requests" in output
     assert "line 5: no person found by email" in output and "line 6:" in output
@@ -174,4 +174,24 @@ def test_the_warehouse_is_compacted_only_when_rows_went(tmp_path: Path) -> None:
         assert not compaction_pending(project.state_dir)
     (compaction,) = AuditLog(root).entries("privacy.compact")
     erasures = [e["details"]["request_id"] for e in AuditLog(root).entries("privacy.erase")]
-    assert len(erasures) == 3 and compaction["details"]["request_ids"] == erasures[2:]
+    assert len(erasures) == 3 and compaction["details"]["request_ids"] == erasures[1:]
+
+
+def test_the_compaction_waits_for_the_next_run_unless_asked_for(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    code, output = _invoke(root, "privacy", "erase", "--email", "ann@x.org")
+    assert code == 0 and "1 erasure(s) wait for the warehouse to be compacted" in output
+    code, output = _invoke(root, "status")
+    assert "1 erasure waiting for the warehouse to be compacted" in output
+    assert _invoke(root, "run")[0] == 0  # a whole run ends with the compaction
+    with Project.load(root) as project:
+        assert not compaction_pending(project.state_dir)
+    assert "waiting for the warehouse" not in _invoke(root, "status")[1]
+    (compaction,) = AuditLog(root).entries("privacy.compact")
+    (erasure,) = AuditLog(root).entries("privacy.erase")
+    assert compaction["details"]["request_ids"] == [erasure["details"]["request_id"]]
+
+    code, output = _invoke(root, "privacy", "erase", "--email", "bob@x.org", "--compact")
+    assert code == 0 and "wait for the warehouse" not in output
+    code, output = _invoke(root, "privacy", "compact")
+    assert code == 0 and "0 erasure(s) were waiting" in output

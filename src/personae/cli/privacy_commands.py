@@ -70,10 +70,18 @@ def erase_cmd(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="List what would be removed; change nothing.")
     ] = False,
+    compact: Annotated[
+        bool,
+        typer.Option(
+            "--compact",
+            help="Rewrite the warehouse file now, so the deleted rows leave no bytes behind "
+            "(by default the next 'personae run' does it, or 'personae privacy compact').",
+        ),
+    ] = False,
 ) -> None:
     """Erase one person (or every person of --from-file) from every table and file, and
     suppress their identifiers."""
-    from personae.privacy.erasure import erase, erase_many, read_requests
+    from personae.privacy.erasure import erase, erase_many, pending_requests, read_requests
     from personae.privacy.person import PrivacyRequestError, Selector, find_person
 
     def go() -> None:
@@ -85,7 +93,8 @@ def erase_cmd(
                 )
             requests = read_requests(from_file)
             with open_project() as project:
-                batch = erase_many(project, requests, dry_run)
+                batch = erase_many(project, requests, dry_run, compact=compact)
+                waiting = pending_requests(project.state_dir)
             for report in batch.erasures:
                 _print_erasure(report)
             for line, why in batch.not_found:
@@ -93,15 +102,48 @@ def erase_cmd(
             verb = "Would erase" if dry_run else "Erased"
             console.print(
                 f"{verb} {len(batch.erasures)} of {len(requests)} requests"
-                + ("" if dry_run else f"; warehouse compacted in {batch.compact_seconds:.1f} s"),
+                + (f"; warehouse compacted in {batch.compact_seconds:.1f} s" if compact else ""),
                 highlight=False,
             )
+            _print_waiting(waiting)
             return
         with open_project() as project:
-            report = erase(project, find_person(project, selector), selector, dry_run)
+            person_ = find_person(project, selector)
+            report = erase(project, person_, selector, dry_run, compact=compact)
+            waiting = pending_requests(project.state_dir)
         _print_erasure(report)
+        _print_waiting(waiting)
 
     guard(go)
+
+
+@privacy_app.command("compact")
+def compact_cmd() -> None:
+    """Rewrite the warehouse file so the rows of past erasures leave no bytes behind (the
+    next 'personae run' does it too)."""
+    from personae.privacy.erasure import compact_warehouse, pending_requests
+
+    def go() -> None:
+        with open_project() as project:
+            waiting = pending_requests(project.state_dir)
+            seconds = compact_warehouse(project)
+        console.print(
+            f"Compacted the warehouse in {seconds:.1f} s; "
+            f"{len(waiting)} erasure(s) were waiting for it",
+            highlight=False,
+        )
+
+    guard(go)
+
+
+def _print_waiting(waiting: list[str]) -> None:
+    if waiting:
+        console.print(
+            f"{len(waiting)} erasure(s) wait for the warehouse to be compacted (their rows "
+            "are gone, the file's freed blocks are rewritten by the next 'personae run', or "
+            "now by 'personae privacy compact')",
+            highlight=False,
+        )
 
 
 def _print_erasure(report: ErasureReport) -> None:

@@ -147,6 +147,7 @@ def status(console: Console, project: Project) -> None:
         console.print(quarantine)
     data_quality(console, engine, only_invalid=True)
     _privacy_removals(console, engine)
+    _waiting_erasures(console, project)
     _collected(console, engine)
     stages(console, engine)
     if engine.table_exists(PERSONS):
@@ -166,6 +167,18 @@ def _privacy_removals(console: Console, engine: Engine) -> None:
     for source, reason, rows in removal_counts(engine):
         what = "of erased persons dropped" if reason == "suppressed" else "past retention removed"
         console.print(f"Privacy: {source}: {plural(rows, 'row')} {what}", highlight=False)
+
+
+def _waiting_erasures(console: Console, project: Project) -> None:
+    from personae.privacy.erasure import pending_requests
+
+    waiting = pending_requests(project.state_dir)
+    if waiting:
+        console.print(
+            f"Privacy: {plural(len(waiting), 'erasure')} waiting for the warehouse to be "
+            "compacted (the next 'personae run' does it, or 'personae privacy compact')",
+            highlight=False,
+        )
 
 
 def stages(console: Console, engine: Engine) -> None:

@@ -196,7 +196,7 @@ def erase(
     ids = ", ".join(str(i) for i in person.person_ids)
     pending = compaction_pending(state)
     if not dry_run:  # before any row goes: a crash from here on leaves it marked
-        _mark_pending(state)
+        _mark_pending(state, report.request_id)
     for table in engine.tables():
         if table in (KEYS_TABLE, VALUES_TABLE):
             continue
@@ -237,7 +237,7 @@ def erase(
     report.seconds["files"] = time.perf_counter() - started
     record(project.root, AUDIT_ACTION, report.to_json())
     if compact and not dry_run and compaction_pending(state):
-        report.seconds["compact"] = compact_warehouse(project, [report.request_id])
+        report.seconds["compact"] = compact_warehouse(project)
     return report
 
 
@@ -251,16 +251,33 @@ def compaction_pending(state_dir: Path) -> bool:
     return _pending_file(state_dir).exists()
 
 
-def _mark_pending(state_dir: Path) -> None:
+def _mark_pending(state_dir: Path, request_id: str) -> None:
     path = _pending_file(state_dir)
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        os.write(fd, f"{request_id}\n".encode())
+    finally:
+        os.close(fd)
 
 
-def compact_warehouse(project: Project, request_ids: list[str]) -> float:
+def pending_requests(state_dir: Path) -> list[str]:
+    """The erasures whose deleted rows still wait for the compaction (request ids)."""
+    path = _pending_file(state_dir)
+    if not path.exists():
+        return []
+    return [line for line in path.read_text(encoding="utf-8").split() if line]
+
+
+def compact_warehouse(project: Project, request_ids: list[str] | None = None) -> float:
     """Rewrite the warehouse so the erased rows leave no bytes behind
     (:meth:`Engine.compact`), recorded in the audit log as ``privacy.compact`` with the
-    erasures it completes; returns the seconds it took."""
+    erasures it completes (by default, every one waiting); returns the seconds it took.
+
+    ``personae run`` calls it at its end when erasures are waiting, and ``personae
+    privacy compact`` (or ``erase --compact``) at once."""
+    if request_ids is None:
+        request_ids = pending_requests(project.state_dir)
     started = time.perf_counter()
     project.engine.checkpoint()
     project.engine.compact()
@@ -285,7 +302,10 @@ class BatchReport:
 
 
 def erase_many(
-    project: Project, requests: list[tuple[int, Selector]], dry_run: bool = False
+    project: Project,
+    requests: list[tuple[int, Selector]],
+    dry_run: bool = False,
+    compact: bool = True,
 ) -> BatchReport:
     """Erase every person ``requests`` names (line number, selector), one after the
     other, then compact the warehouse once: the compaction rewrites the whole file, so
@@ -304,9 +324,8 @@ def erase_many(
                 continue
             batch.erasures.append(erase(project, person, selector, dry_run, compact=False))
     finally:  # what was erased is compacted, even when a later request fails
-        if batch.erasures and not dry_run and compaction_pending(project.state_dir):
-            ids = [e.request_id for e in batch.erasures]
-            batch.compact_seconds = compact_warehouse(project, ids)
+        if compact and batch.erasures and not dry_run and compaction_pending(project.state_dir):
+            batch.compact_seconds = compact_warehouse(project)
     return batch
 
 
