@@ -102,7 +102,7 @@ def test_a_destination_without_a_known_type_says_what_to_write() -> None:
     with pytest.raises(ConfigError) as err:
         parse_config("destinations:\n  a: {type: ftp, segment: b, path: x.csv}")
     assert str(err.value) == (
-        "personae.yml: destinations.a: needs 'type:' to say which kind it is; one of: file"
+        "personae.yml: destinations.a: needs 'type:' to say which kind it is; one of: file, webhook"
     )
 
 

@@ -97,7 +97,15 @@ def _config_error(exc: ValidationError, data: dict[str, Any], file: str) -> Conf
     error = exc.errors()[0]
     loc = [str(part) for part in error["loc"]]
     # pydantic adds the union member name into the location (e.g. 'AggregateTrait'); drop those
-    path_parts = [p for p in loc if not p[:1].isupper() and not p.startswith("function-")]
+    path_parts: list[str] = []
+    for p in loc:
+        if p[:1].isupper() or p.startswith(("function-", "literal[")):
+            continue
+        # a discriminated union (destinations) adds its tag, the value of 'type:'
+        parent = _lookup(data, path_parts)
+        if isinstance(parent, dict) and p not in parent and parent.get("type") == p:
+            continue
+        path_parts.append(p)
     path = ".".join(path_parts)
     message = error["msg"]
     if error["type"] == "extra_forbidden":
@@ -208,11 +216,11 @@ def _check_references(config: ProjectConfig, file: str) -> None:
                 path=f"destinations.{name}.channel",
             )
     for name, dest in config.destinations.items():
-        if dest.segment not in config.segments:
+        if dest.segment is not None and dest.segment not in config.segments:
             raise ConfigError(
                 f"unknown segment {dest.segment!r}{did_you_mean(dest.segment, config.segments)}",
                 file=file,
-                path=f"destinations.{name}.segment",
+                path=f"destinations.{name}.audience",
             )
 
 
