@@ -124,43 +124,25 @@ def status_cmd() -> None:
         if not found:
             console.print("No destinations in personae.yml.")
             return
-        table = render.titled_table(
-            "Destinations",
-            "destination",
-            "type",
-            "last run",
-            "added",
-            "updated",
-            "removed",
-            "failed",
-            "lag",
-            "members",
-            "dead letters",
-            "failed runs",
-            "due",
-        )
         for s in found:
-            started = (
-                f"{s.last_status} at {s.last_started:%Y-%m-%d %H:%M}" if s.last_started else "-"
+            last = "never run"
+            if s.last_started is not None:
+                last = (
+                    f"last run {s.last_status} at {s.last_started:%Y-%m-%d %H:%M}: "
+                    f"{s.added:,} added, {s.updated:,} updated, {s.removed:,} removed, "
+                    f"{s.failed:,} failed"
+                )
+            console.print(
+                f"{s.name} ({s.type}): {last}; lag {_ago(s.lag)}; holds "
+                f"{render.plural(s.members, 'member')}; "
+                f"{render.plural(s.dead_letters, 'dead letter')}; "
+                f"{render.plural(s.failed_runs, 'failed run')}; due: {'yes' if s.due else 'no'}",
+                highlight=False,
+                soft_wrap=True,
+                markup=False,
             )
-            table.add_row(
-                s.name,
-                s.type,
-                started,
-                f"{s.added:,}",
-                f"{s.updated:,}",
-                f"{s.removed:,}",
-                f"{s.failed:,}",
-                _ago(s.lag),
-                f"{s.members:,}",
-                f"{s.dead_letters:,}",
-                f"{s.failed_runs:,}",
-                "yes" if s.due else "no",
-            )
-        console.print(table)
-        for s in found:
             if s.error:
-                console.print(f"{s.name}: {s.error}", highlight=False, soft_wrap=True, markup=False)
+                console.print(f"  error: {s.error}", highlight=False, soft_wrap=True, markup=False)
 
     guard(go)
 
