@@ -7,13 +7,17 @@ The request::
     Idempotency-Key: <batch key>
     X-Personae-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">
 
-    {"destination": "crm_hook", "batch": "<batch key>",
+    {"destination": "crm_hook", "batch": "<batch key>", "sent_at": "<ISO time, UTC>",
      "changes": [{"type": "add", "person_id": 12, "key": "<member key>",
                   "fields": {"email": "ann@corp.fr"}}, ...]}
 
 The signature is the one personae's own collector checks for ``scheme: timestamped``
 webhooks (``collect/webhooks.py``): HMAC-SHA256 under the secret read from the
 environment variable ``secret_env`` names, over the timestamp, a dot and the body.
+
+``sent_at`` (to the microsecond) differs on every try, so a retry is never mistaken
+for a replay by a receiver that refuses a signature it has already seen (as personae's
+collector does).
 
 **Idempotency.** A batch can reach the receiver and its answer be lost; the sync then
 retries it. Each change carries a ``key`` (SHA-256 of the destination, the person, the
@@ -29,6 +33,7 @@ members are refused for good.
 
 from __future__ import annotations
 
+import datetime as dt
 import email.utils
 import hashlib
 import hmac
@@ -115,6 +120,7 @@ class WebhookConnector:
         payload = {
             "destination": self.name,
             "batch": batch,
+            "sent_at": dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
             "changes": [
                 {"type": c.kind, "person_id": c.person_id, "key": k, "fields": dict(c.fields)}
                 for c, k in zip(changes, keys, strict=True)

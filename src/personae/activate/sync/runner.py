@@ -30,9 +30,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.compute as pc
-
 from personae.activate.connectors.base import Change
 from personae.activate.connectors.registry import open_connector
 from personae.activate.sync import state
@@ -253,13 +250,12 @@ def _batches(
     pacer: Pacer,
     options: Options,
 ) -> None:
-    changes = engine.query(
-        f"SELECT kind, person_id, payload, fingerprint FROM {CHANGES} ORDER BY seq"
-    )
+    changes = engine.query(f"SELECT kind, person_id, payload FROM {CHANGES} ORDER BY seq")
     kinds = changes.column("kind").to_pylist()
     persons = changes.column("person_id").to_pylist()
     payloads = changes.column("payload").to_pylist()
     name = report.destination
+    had_dead_letters = state.has_dead_letters(engine, name)
     for start in range(0, changes.num_rows, max_batch):
         stop = min(start + max_batch, changes.num_rows)
         batch = [Change(kinds[i], persons[i], json.loads(payloads[i])) for i in range(start, stop)]
@@ -276,10 +272,7 @@ def _batches(
         else:
             refused = {c.person_id: outcome.reason for c in batch}
         now = options.now or utcnow()
-        part = changes.slice(start, stop - start)
         if refused:
-            keep = pc.invert(pc.is_in(part.column("person_id"), pa.array(list(refused))))
-            part = part.filter(keep)
             failures = [
                 (
                     c.kind,
@@ -292,9 +285,20 @@ def _batches(
                 if c.person_id in refused
             ]
             report.failed += state.dead_letter(engine, name, report.run_id, failures, now)
-        state.acknowledge(engine, name, report.run_id, part, now)
-        for kind in part.column("kind").to_pylist():
-            setattr(report, _FIELD[kind], getattr(report, _FIELD[kind]) + 1)
+        # seq is 1-based and follows the order of ``changes``
+        state.acknowledge(
+            engine,
+            name,
+            report.run_id,
+            CHANGES,
+            (start + 1, stop),
+            refused,
+            now,
+            had_dead_letters=had_dead_letters,
+        )
+        for c in batch:
+            if c.person_id not in refused:
+                setattr(report, _FIELD[c.kind], getattr(report, _FIELD[c.kind]) + 1)
         if not outcome.ok and not outcome.permanent:
             report.error = (
                 f"{outcome.reason}; stopped: {changes.num_rows - stop} changes wait for the "

@@ -26,8 +26,6 @@ _DDL = {
     DESTINATION_DEAD_LETTERS: "destination VARCHAR, run_id VARCHAR, person_id BIGINT, "
     "change VARCHAR, payload VARCHAR, reason VARCHAR, attempts BIGINT, failed_at TIMESTAMP",
 }
-#: scratch table of the members a batch acknowledged
-_ACK = "_activate_ack"
 _FAILED = "_activate_failed"
 
 
@@ -82,22 +80,41 @@ def acknowledge(
     engine: Engine,
     destination: str,
     run_id: str,
-    changes: pa.Table,
+    changes: str,
+    seqs: tuple[int, int],
+    refused: Iterable[int],
     now: dt.datetime,
+    *,
+    had_dead_letters: bool = True,
 ) -> None:
-    """Record that the destination holds ``changes`` (``kind``, ``person_id``,
-    ``payload``, ``fingerprint``): removals leave the state, additions and updates
-    replace the member's row; their dead letters are delivered at last."""
-    if changes.num_rows == 0:
-        return
-    engine.write_arrow(_ACK, changes, mode="replace")
-    where = f"destination = {literal(destination)} AND person_id IN (SELECT person_id FROM {_ACK})"
+    """Record that the destination holds the changes of table ``changes`` (``kind``,
+    ``person_id``, ``payload``, ``fingerprint``, ``seq``) with ``seq`` in ``seqs``
+    (inclusive), but the ``refused`` members: removals leave the state, additions and
+    updates replace the member's row; their dead letters are delivered at last."""
+    lo, hi = seqs
+    skip = ", ".join(str(int(p)) for p in refused)
+    acked = f"SELECT person_id FROM {changes} WHERE seq BETWEEN {int(lo)} AND {int(hi)}" + (
+        f" AND person_id NOT IN ({skip})" if skip else ""
+    )
+    where = f"destination = {literal(destination)} AND person_id IN ({acked})"
     engine.execute(f"DELETE FROM {DESTINATION_STATE} WHERE {where}")
-    engine.execute(f"DELETE FROM {DESTINATION_DEAD_LETTERS} WHERE {where}")
+    if had_dead_letters:
+        engine.execute(f"DELETE FROM {DESTINATION_DEAD_LETTERS} WHERE {where}")
     engine.execute(
         f"INSERT INTO {DESTINATION_STATE} SELECT {literal(destination)}, person_id, "
-        f"fingerprint, payload, ?, {literal(run_id)} FROM {_ACK} WHERE kind <> 'remove'",
+        f"fingerprint, payload, ?, {literal(run_id)} FROM {changes} "
+        f"WHERE seq BETWEEN {int(lo)} AND {int(hi)} AND kind <> 'remove'"
+        + (f" AND person_id NOT IN ({skip})" if skip else ""),
         [now],
+    )
+
+
+def has_dead_letters(engine: Engine, destination: str) -> bool:
+    return bool(
+        engine.scalar(
+            f"SELECT count(*) FROM {DESTINATION_DEAD_LETTERS} WHERE destination = ?",
+            [destination],
+        )
     )
 
 
@@ -170,5 +187,5 @@ def clear_dead_letters(engine: Engine, destination: str) -> int:
 
 
 def drop_scratch(engine: Engine) -> None:
-    for table in (_ACK, _FAILED):
+    for table in (_FAILED,):
         engine.drop_table(table)
