@@ -86,13 +86,18 @@ def build_audience(
         sql = f"SELECT p.person_id{columns} FROM ({view}) p"
     channel = resolve_channel(config, destination.purpose, destination.channel, f"{path}.purpose")
     total = int(engine.scalar(f"SELECT count(*) FROM ({sql})") or 0)
-    sql = consented_sql(engine, config, sql, consent_column(config, destination.purpose, channel))
+    sql = consented_sql(
+        engine,
+        config,
+        sql,
+        consent_column(config, destination.purpose, channel),
+        ordered=False,
+    )
     outputs = list(field_map)
     pseudonymised: list[str] = []
     raw = f"{table}_raw"
-    if destination.pseudonymise is None:
-        engine.create_table_as(raw, sql)
-    else:
+    source = f"({sql})"
+    if destination.pseudonymise is not None:
         # pseudonymise by profile field (its kind decides the normalisation), then rename
         data = engine.query(sql)
         by_field = data.rename_columns(["person_id", *field_map.values()])
@@ -104,11 +109,12 @@ def build_audience(
         )
         pseudonymised = [out for out, field in field_map.items() if field in fields]
         engine.write_arrow(raw, data, mode="replace")
+        source = raw
     pairs = ", ".join(f"{literal(out)}, {ident(out)}" for out in outputs)
     engine.create_table_as(
         table,
         f"SELECT *, md5(payload) AS fingerprint FROM (SELECT *, CAST(json_object({pairs}) "
-        f"AS VARCHAR) AS payload FROM {raw})",
+        f"AS VARCHAR) AS payload FROM {source})",
     )
     engine.drop_table(raw)
     return Audience(

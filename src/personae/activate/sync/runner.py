@@ -103,15 +103,21 @@ def destination_of(config: ProjectConfig, name: str) -> Any:
     return config.destinations[name]
 
 
-def diff(engine: Engine, name: str, audience: str, max_batch: int) -> dict[str, int]:
-    """Write the changes to send to :data:`CHANGES`; their count per kind."""
+def diff(engine: Engine, name: str, audience: str, *, numbered: bool = True) -> dict[str, int]:
+    """Write the changes to send to :data:`CHANGES` (``numbered``: with ``seq``, the
+    order they are sent in, removals first); their count per kind."""
     dest = literal(name)
+    seq = (
+        """, row_number() OVER (
+            ORDER BY CASE c.kind WHEN 'remove' THEN 0 WHEN 'update' THEN 1 ELSE 2 END,
+                     c.person_id) AS seq"""
+        if numbered
+        else ""
+    )
     engine.create_table_as(
         CHANGES,
         f"""
-        SELECT c.*, row_number() OVER (
-            ORDER BY CASE c.kind WHEN 'remove' THEN 0 WHEN 'update' THEN 1 ELSE 2 END,
-                     c.person_id) AS seq
+        SELECT c.*{seq}
         FROM (
             SELECT CASE WHEN s.person_id IS NULL THEN 'add' ELSE 'update' END AS kind,
                    a.person_id, a.payload, a.fingerprint
@@ -162,9 +168,10 @@ def run_destination(
             report.purpose, report.channel = audience.purpose, audience.channel
             report.pseudonymised = audience.pseudonymised
             max_batch = max(1, int(getattr(connector, "max_batch", 1)))
-            pending = diff(engine, name, AUDIENCE, max_batch)
+            snapshot = hasattr(connector, "write_snapshot")
+            pending = diff(engine, name, AUDIENCE, numbered=not snapshot)
             pacer = Pacer(destination.requests_per_second, sleep=options.sleep)
-            if hasattr(connector, "write_snapshot"):
+            if snapshot:
                 _snapshot(engine, destination, connector, audience, pending, report, pacer, options)
             else:
                 _batches(engine, destination, connector, max_batch, report, pacer, options)
