@@ -326,7 +326,7 @@ DESTINATION_STATE: Final = Table(
     owner="activate",
     columns=("destination", "person_id", "fingerprint", "payload", "synced_at", "run_id"),
     doc="what each audience destination holds and acknowledged: one row per member, its "
-    "payload (JSON text of the fields sent) and the payload's fingerprint",
+    "payload (JSON text of the fields sent) and the fingerprint of the field values",
 )
 DESTINATION_RUNS: Final = Table(
     "destination_runs",

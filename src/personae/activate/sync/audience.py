@@ -1,8 +1,8 @@
-"""A destination's audience as a scratch table: one row per member who may be sent
+"""A destination's audience as a scratch view: one row per member who may be sent
 (consent-gated for the destination's purpose), the fields under their output names
-(pseudonymised as declared), the ``payload`` (JSON text of those fields) and its
-``fingerprint`` (MD5 of the payload), which the diff compares with what the destination
-holds.
+(pseudonymised as declared) and their ``fingerprint`` (MD5 of the field values), which
+the diff compares with what the destination holds. The ``payload`` sent (JSON text of
+the fields, :func:`payload_sql`) is computed for the changed members only.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from personae.activate.audience import consented_sql, resolve_channel
 from personae.activate.export import checked_fields, profile_view
 from personae.activate.pseudonymise import pseudonymise_table, pseudonymised_fields
-from personae.catalog import SEGMENT_MEMBERSHIP
+from personae.catalog import CONSENT_FLAGS, SEGMENT_MEMBERSHIP
 from personae.config.destinations import DestinationBase
 from personae.config.models import ProjectConfig
 from personae.engine import Engine
@@ -29,7 +29,7 @@ RESERVED = ("person_id", "payload", "fingerprint", "kind", "batch")
 
 @dataclass
 class Audience:
-    #: the scratch table holding it: person_id, the output fields, payload, fingerprint
+    #: the scratch view of it: person_id, the output fields, fingerprint
     table: str
     #: the output field names, in order
     fields: list[str]
@@ -53,7 +53,8 @@ def build_audience(
     destination: DestinationBase,
     table: str,
 ) -> Audience:
-    """Write destination ``name``'s audience to scratch table ``table``."""
+    """Define destination ``name``'s audience as the scratch view ``table`` (dropped with
+    :func:`drop_audience`)."""
     path = f"destinations.{name}"
     if destination.purpose is None:
         raise ConfigError(
@@ -85,13 +86,13 @@ def build_audience(
     else:
         sql = f"SELECT p.person_id{columns} FROM ({view}) p"
     channel = resolve_channel(config, destination.purpose, destination.channel, f"{path}.purpose")
-    total = int(engine.scalar(f"SELECT count(*) FROM ({sql})") or 0)
-    sql = consented_sql(
-        engine,
-        config,
-        sql,
-        consent_column(config, destination.purpose, channel),
-        ordered=False,
+    column = consent_column(config, destination.purpose, channel)
+    base = sql
+    sql = consented_sql(engine, config, sql, column, ordered=False)
+    # members before and after the consent check, in one pass
+    ((total, members),) = engine.rows(
+        f"SELECT count(*), count(*) FILTER (WHERE c.{ident(column)}) FROM ({base}) a "
+        f"LEFT JOIN {CONSENT_FLAGS} c ON c.person_id = a.person_id"
     )
     outputs = list(field_map)
     pseudonymised: list[str] = []
@@ -110,19 +111,31 @@ def build_audience(
         pseudonymised = [out for out, field in field_map.items() if field in fields]
         engine.write_arrow(raw, data, mode="replace")
         source = raw
-    pairs = ", ".join(f"{literal(out)}, {ident(out)}" for out in outputs)
-    engine.create_table_as(
-        table,
-        f"SELECT *, md5(payload) AS fingerprint FROM (SELECT *, CAST(json_object({pairs}) "
-        f"AS VARCHAR) AS payload FROM {source})",
+    # a view, not a table: the diff reads it once, the snapshot reads the fields alone,
+    # and a million rows are never written to the warehouse but as state
+    values = ", ".join(f"coalesce(CAST({ident(out)} AS VARCHAR), chr(0))" for out in outputs)
+    engine.drop_relation(table)
+    engine.execute(
+        f"CREATE VIEW {table} AS SELECT *, md5(concat_ws(chr(31), {values})) AS fingerprint "
+        f"FROM {source}"
     )
-    engine.drop_table(raw)
     return Audience(
         table=table,
         fields=outputs,
-        total=total,
-        members=engine.count(table),
+        total=int(total),
+        members=int(members),
         purpose=destination.purpose,
         channel=channel,
         pseudonymised=pseudonymised,
     )
+
+
+def drop_audience(engine: Engine, table: str) -> None:
+    engine.drop_relation(table)
+    engine.drop_relation(f"{table}_raw")
+
+
+def payload_sql(fields: list[str], alias: str = "a") -> str:
+    """The JSON text of a member's fields, as sent and kept in ``destination_state``."""
+    pairs = ", ".join(f"{literal(out)}, {alias}.{ident(out)}" for out in fields)
+    return f"CAST(json_object({pairs}) AS VARCHAR)"

@@ -1,7 +1,7 @@
 """One sync of one destination: audience, diff against what it holds, delivery, records.
 
 1. The audience is built (:mod:`.audience`): consent-gated, pseudonymised, renamed, each
-   member's payload fingerprinted.
+   member's field values fingerprinted.
 2. The diff against ``destination_state``: **add** (a member the destination does not
    hold), **update** (its payload changed), **remove** (it holds a member who left the
    audience, lost consent or was erased). Changes a destination refused for good
@@ -33,7 +33,12 @@ from typing import Any
 from personae.activate.connectors.base import Change
 from personae.activate.connectors.registry import open_connector
 from personae.activate.sync import state
-from personae.activate.sync.audience import Audience, build_audience
+from personae.activate.sync.audience import (
+    Audience,
+    build_audience,
+    drop_audience,
+    payload_sql,
+)
 from personae.activate.sync.delivery import Outcome, Pacer, deliver
 from personae.catalog import DESTINATION_DEAD_LETTERS, DESTINATION_STATE
 from personae.config.destinations import DestinationBase
@@ -103,7 +108,7 @@ def destination_of(config: ProjectConfig, name: str) -> Any:
     return config.destinations[name]
 
 
-def diff(engine: Engine, name: str, audience: str, *, numbered: bool = True) -> dict[str, int]:
+def diff(engine: Engine, name: str, audience: Audience, *, numbered: bool = True) -> dict[str, int]:
     """Write the changes to send to :data:`CHANGES` (``numbered``: with ``seq``, the
     order they are sent in, removals first); their count per kind."""
     dest = literal(name)
@@ -120,8 +125,8 @@ def diff(engine: Engine, name: str, audience: str, *, numbered: bool = True) -> 
         SELECT c.*{seq}
         FROM (
             SELECT CASE WHEN s.person_id IS NULL THEN 'add' ELSE 'update' END AS kind,
-                   a.person_id, a.payload, a.fingerprint
-            FROM {audience} a
+                   a.person_id, {payload_sql(audience.fields)} AS payload, a.fingerprint
+            FROM {audience.table} a
             LEFT JOIN (SELECT person_id, fingerprint FROM {DESTINATION_STATE}
                        WHERE destination = {dest}) s ON s.person_id = a.person_id
             WHERE s.person_id IS NULL OR s.fingerprint <> a.fingerprint
@@ -129,13 +134,13 @@ def diff(engine: Engine, name: str, audience: str, *, numbered: bool = True) -> 
             SELECT 'remove' AS kind, s.person_id, s.payload, s.fingerprint
             FROM {DESTINATION_STATE} s
             WHERE s.destination = {dest}
-              AND NOT EXISTS (SELECT 1 FROM {audience} a WHERE a.person_id = s.person_id)
+              AND NOT EXISTS (SELECT 1 FROM {audience.table} a WHERE a.person_id = s.person_id)
         ) c
         WHERE NOT EXISTS (
             SELECT 1 FROM {DESTINATION_DEAD_LETTERS} d
             WHERE d.destination = {dest} AND d.person_id = c.person_id
               AND d.change = c.kind AND d.reason LIKE 'refused%'
-              AND md5(d.payload) = c.fingerprint)
+              AND d.payload = c.payload)
         """,
     )
     counts = dict.fromkeys(KINDS, 0)
@@ -169,7 +174,7 @@ def run_destination(
             report.pseudonymised = audience.pseudonymised
             max_batch = max(1, int(getattr(connector, "max_batch", 1)))
             snapshot = hasattr(connector, "write_snapshot")
-            pending = diff(engine, name, AUDIENCE, numbered=not snapshot)
+            pending = diff(engine, name, audience, numbered=not snapshot)
             pacer = Pacer(destination.requests_per_second, sleep=options.sleep)
             if snapshot:
                 _snapshot(engine, destination, connector, audience, pending, report, pacer, options)
@@ -198,8 +203,8 @@ def _finish(engine: Engine, report: SyncReport, started: float, options: Options
         error=report.error,
         now=options.now or utcnow(),
     )
-    for table in (AUDIENCE, CHANGES):
-        engine.drop_table(table)
+    drop_audience(engine, AUDIENCE)
+    engine.drop_table(CHANGES)
     state.drop_scratch(engine)
     report.seconds = time.perf_counter() - started
 
@@ -244,7 +249,7 @@ def _snapshot(
         report.status, report.error = "failed", outcome.reason
         return
     now = options.now or utcnow()
-    state.replace_state(engine, report.destination, report.run_id, AUDIENCE, now)
+    state.apply_changes(engine, report.destination, report.run_id, CHANGES, now)
     report.added, report.updated, report.removed = (pending[k] for k in KINDS)
 
 

@@ -118,15 +118,19 @@ def has_dead_letters(engine: Engine, destination: str) -> bool:
     )
 
 
-def replace_state(
-    engine: Engine, destination: str, run_id: str, audience: str, now: dt.datetime
+def apply_changes(
+    engine: Engine, destination: str, run_id: str, changes: str, now: dt.datetime
 ) -> None:
-    """The destination now holds exactly ``audience`` (a snapshot was written)."""
-    engine.execute(f"DELETE FROM {DESTINATION_STATE} WHERE destination = ?", [destination])
-    engine.execute(f"DELETE FROM {DESTINATION_DEAD_LETTERS} WHERE destination = ?", [destination])
+    """The destination now holds what it held with every change of table ``changes``
+    applied (a snapshot was written): only the changed members' rows are rewritten."""
+    where = (
+        f"destination = {literal(destination)} AND person_id IN (SELECT person_id FROM {changes})"
+    )
+    engine.execute(f"DELETE FROM {DESTINATION_STATE} WHERE {where}")
+    engine.execute(f"DELETE FROM {DESTINATION_DEAD_LETTERS} WHERE {where}")
     engine.execute(
         f"INSERT INTO {DESTINATION_STATE} SELECT {literal(destination)}, person_id, "
-        f"fingerprint, payload, ?, {literal(run_id)} FROM {audience}",
+        f"fingerprint, payload, ?, {literal(run_id)} FROM {changes} WHERE kind <> 'remove'",
         [now],
     )
 
