@@ -38,12 +38,13 @@ import email.utils
 import hashlib
 import hmac
 import http.client
-import json
 import os
 import time
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
+
+import orjson
 
 from personae.activate.connectors.base import (
     BatchResult,
@@ -59,9 +60,9 @@ _TRANSIENT = {408, 425, 429}
 
 def member_key(destination: str, change: Change) -> str:
     """The same for the same change of the same member, on every try and every run."""
-    fields = json.dumps(change.fields, sort_keys=True, separators=(",", ":"), default=str)
-    text = f"{destination}\x1f{change.person_id}\x1f{change.kind}\x1f{fields}"
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+    fields = orjson.dumps(change.fields, option=orjson.OPT_SORT_KEYS, default=str)
+    head = f"{destination}\x1f{change.person_id}\x1f{change.kind}\x1f".encode()
+    return hashlib.sha256(head + fields).hexdigest()[:32]
 
 
 def sign(secret: bytes, body: bytes, at: int) -> str:
@@ -126,7 +127,7 @@ class WebhookConnector:
                 for c, k in zip(changes, keys, strict=True)
             ],
         }
-        return batch, json.dumps(payload, separators=(",", ":"), default=str).encode()
+        return batch, orjson.dumps(payload, default=str)
 
     def send(self, changes: Sequence[Change]) -> BatchResult:
         batch, body = self.body(changes)
@@ -166,8 +167,8 @@ class WebhookConnector:
 
 def _refused(answer: bytes) -> dict[int, str]:
     try:
-        data: Any = json.loads(answer) if answer.strip() else {}
-    except ValueError:
+        data: Any = orjson.loads(answer) if answer.strip() else {}
+    except orjson.JSONDecodeError:
         return {}
     failed = data.get("failed") if isinstance(data, dict) else None
     if not isinstance(failed, dict):

@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from personae.activate.connectors.base import Change
 from personae.activate.connectors.registry import open_connector
 from personae.activate.sync import state
@@ -141,6 +143,7 @@ def diff(engine: Engine, name: str, audience: Audience, *, numbered: bool = True
             WHERE d.destination = {dest} AND d.person_id = c.person_id
               AND d.change = c.kind AND d.reason LIKE 'refused%'
               AND d.payload = c.payload)
+        {"ORDER BY seq" if numbered else ""}
         """,
     )
     counts = dict.fromkeys(KINDS, 0)
@@ -270,7 +273,9 @@ def _batches(
     had_dead_letters = state.has_dead_letters(engine, name)
     for start in range(0, changes.num_rows, max_batch):
         stop = min(start + max_batch, changes.num_rows)
-        batch = [Change(kinds[i], persons[i], json.loads(payloads[i])) for i in range(start, stop)]
+        batch = [
+            Change(kinds[i], persons[i], orjson.loads(payloads[i])) for i in range(start, stop)
+        ]
         outcome: Outcome = deliver(
             lambda batch=batch: connector.send(batch),  # type: ignore[misc]
             destination,
@@ -307,6 +312,7 @@ def _batches(
             refused,
             now,
             had_dead_letters=had_dead_letters,
+            only_adds=all(c.kind == "add" for c in batch),
         )
         for c in batch:
             if c.person_id not in refused:

@@ -86,18 +86,21 @@ def acknowledge(
     now: dt.datetime,
     *,
     had_dead_letters: bool = True,
+    only_adds: bool = False,
 ) -> None:
     """Record that the destination holds the changes of table ``changes`` (``kind``,
     ``person_id``, ``payload``, ``fingerprint``, ``seq``) with ``seq`` in ``seqs``
     (inclusive), but the ``refused`` members: removals leave the state, additions and
-    updates replace the member's row; their dead letters are delivered at last."""
+    updates replace the member's row; their dead letters are delivered at last.
+    ``only_adds``: the batch adds members only (none of which the state holds)."""
     lo, hi = seqs
     skip = ", ".join(str(int(p)) for p in refused)
     acked = f"SELECT person_id FROM {changes} WHERE seq BETWEEN {int(lo)} AND {int(hi)}" + (
         f" AND person_id NOT IN ({skip})" if skip else ""
     )
     where = f"destination = {literal(destination)} AND person_id IN ({acked})"
-    engine.execute(f"DELETE FROM {DESTINATION_STATE} WHERE {where}")
+    if not only_adds:  # an added member has no state row to replace
+        engine.execute(f"DELETE FROM {DESTINATION_STATE} WHERE {where}")
     if had_dead_letters:
         engine.execute(f"DELETE FROM {DESTINATION_DEAD_LETTERS} WHERE {where}")
     engine.execute(
