@@ -293,3 +293,30 @@ def test_rate_limits_and_audiences_are_validated(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match=r"sends people for advertising, but purpose says"):
         Project.load(clash)
+
+
+def test_the_cli_runs_due_destinations_and_replays_dead_letters(tmp_path: Path) -> None:
+    root = write_project(
+        tmp_path,
+        FILE_AND_DEAD_HOOK.replace(
+            "    fields: [email]\n", "    fields: [email]\n    schedule: on_change\n"
+        ),
+    )
+    with Project.load(root) as project:
+        set_people(project.engine, people(2))
+    runner = CliRunner()
+    due_only = runner.invoke(app, ["--project", str(root), "destinations", "run", "--due"])
+    assert due_only.exit_code == 0, due_only.output
+    assert due_only.output.startswith("export: ok; 2 added")
+    assert "crm" not in due_only.output  # no schedule: runs only when named or with all
+    nothing = runner.invoke(app, ["--project", str(root), "destinations", "retry"])
+    assert nothing.exit_code == 0 and "No dead letters to replay." in nothing.output
+    runner.invoke(app, ["--project", str(root), "destinations", "run", "crm"])
+    retried = runner.invoke(app, ["--project", str(root), "destinations", "retry"])
+    assert retried.exit_code == 1  # still nobody listening
+    assert "crm: failed; 0 added, 0 updated, 0 removed, 2 failed (2 dead letters replayed)" in (
+        retried.output
+    )
+    unknown = runner.invoke(app, ["--project", str(root), "destinations", "run", "crn"])
+    assert unknown.exit_code == 1
+    assert "no destination 'crn' in personae.yml; did you mean 'crm'?" in unknown.output

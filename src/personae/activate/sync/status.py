@@ -109,6 +109,8 @@ def retry_destinations(
             )
             if str(row[0]) in config.destinations
         ]
+    if not names:
+        return []
     for name in names:
         destination_of(config, name)
     replayed = {name: state.clear_dead_letters(engine, name) for name in names}
