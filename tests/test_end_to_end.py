@@ -31,6 +31,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
 
 def test_shared_tables_have_the_columns_the_catalog_declares(demo: Project) -> None:
     for table in catalog.TABLES:
+        if table.owner == "activate":  # written by activation commands, not by `run`
+            continue
         if not demo.engine.table_exists(table):
             assert table in (catalog.IDENTITY_OVERRIDE_RECORDS,), f"{table} was not built"
             continue

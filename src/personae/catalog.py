@@ -22,6 +22,8 @@ STAGE_COMMANDS: Final = {
     "segment": "segments",
 }
 STAGE_ORDER: Final = tuple(STAGE_COMMANDS)
+#: who may own a shared table: the stages, and activate (on demand, not a pipeline stage)
+OWNERS: Final = (*STAGE_ORDER, "activate")
 
 
 class Table(str):
@@ -35,7 +37,7 @@ class Table(str):
     def __new__(
         cls, name: str, *, owner: str, columns: tuple[str, ...], doc: str, dynamic: bool = False
     ) -> Table:
-        if owner not in STAGE_ORDER:
+        if owner not in OWNERS:
             raise ValueError(f"table {name}: unknown owner stage {owner!r}")
         table = super().__new__(cls, name)
         table.owner = owner
@@ -317,6 +319,50 @@ SEGMENT_HISTORY: Final = Table(
     doc="append-only log of entries into and exits from segments",
 )
 
+# --------------------------------------------------------------------------- activate: sync
+
+DESTINATION_STATE: Final = Table(
+    "destination_state",
+    owner="activate",
+    columns=("destination", "person_id", "fingerprint", "payload", "synced_at", "run_id"),
+    doc="what each audience destination holds and acknowledged: one row per member, its "
+    "payload (JSON text of the fields sent) and the fingerprint of the field values",
+)
+DESTINATION_RUNS: Final = Table(
+    "destination_runs",
+    owner="activate",
+    columns=(
+        "run_id",
+        "destination",
+        "started_at",
+        "finished_at",
+        "status",
+        "added",
+        "updated",
+        "removed",
+        "failed",
+        "error",
+    ),
+    doc="one row per sync of a destination: status (running, ok, partial, failed, "
+    "interrupted), changes acknowledged and members failed, and why",
+)
+DESTINATION_DEAD_LETTERS: Final = Table(
+    "destination_dead_letters",
+    owner="activate",
+    columns=(
+        "destination",
+        "run_id",
+        "person_id",
+        "change",
+        "payload",
+        "reason",
+        "attempts",
+        "failed_at",
+    ),
+    doc="changes a destination refused or that exhausted their retries, until "
+    "`personae destinations retry` delivers them",
+)
+
 #: every fixed-name shared table, in pipeline order
 TABLES: Final[tuple[Table, ...]] = (
     LOADS,
@@ -345,6 +391,9 @@ TABLES: Final[tuple[Table, ...]] = (
     CONSENT_FLAGS,
     SEGMENT_MEMBERSHIP,
     SEGMENT_HISTORY,
+    DESTINATION_STATE,
+    DESTINATION_RUNS,
+    DESTINATION_DEAD_LETTERS,
 )
 
 

@@ -215,10 +215,11 @@ def validate(config: ProjectConfig, root: Path | None = None) -> None:
             else:
                 _check_events(event_names(condition.event), events, f"{where}.event")
     for name, destination in config.destinations.items():
-        for i, field_name in enumerate(destination.fields or []):
+        for i, (output, field_name) in enumerate((destination.field_map or {}).items()):
             if field_name not in columns:
+                key = i if isinstance(destination.fields, list) else output
                 raise unknown_name_error(
-                    field_name, "profile field", columns, f"destinations.{name}.fields.{i}"
+                    field_name, "profile field", columns, f"destinations.{name}.fields.{key}"
                 )
     check_templates(config, columns)
     compile_expressions(config, base)

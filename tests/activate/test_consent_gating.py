@@ -132,8 +132,11 @@ def test_the_cli_says_how_many_were_held_back(serve: ServeFactory) -> None:
     runner = CliRunner()
     result = runner.invoke(app, ["--project", str(s.root), "activate", "meta_ads"])
     assert result.exit_code == 0, result.output
-    assert "meta_ads: Wrote 1 member to" in result.output
-    assert "1 person held back for lack of consent to advertising on ads" in result.output
+    assert "meta_ads: ok; 0 added, 0 updated, 0 removed, 0 failed" in result.output
+    assert (
+        "1 member consented to advertising on ads, 1 person held back for lack of consent"
+        in result.output
+    )
     out = s.root / "masked.csv"
     result = runner.invoke(
         app,

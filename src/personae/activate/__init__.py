@@ -10,9 +10,11 @@ from personae.activate.export import (
     profiles_sql,
     segment_members_sql,
 )
+from personae.activate.sync import SyncReport
 
 __all__ = [
     "AudienceReport",
+    "SyncReport",
     "export_identities",
     "export_profiles",
     "export_segment",

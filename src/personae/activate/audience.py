@@ -63,8 +63,11 @@ def resolve_channel(
     return channels[0]
 
 
-def consented_sql(engine: Engine, config: ProjectConfig, sql: str, column: str) -> str:
-    """The rows of ``sql`` (which has ``person_id``) whose person may be reached."""
+def consented_sql(
+    engine: Engine, config: ProjectConfig, sql: str, column: str, *, ordered: bool = True
+) -> str:
+    """The rows of ``sql`` (which has ``person_id``) whose person may be reached (in
+    person order unless ``ordered`` is false)."""
     require_tables(engine, [CONSENT_FLAGS])
     if column not in engine.columns(CONSENT_FLAGS):
         raise PersonaeError(
@@ -73,7 +76,7 @@ def consented_sql(engine: Engine, config: ProjectConfig, sql: str, column: str) 
         )
     return (
         f"SELECT a.* FROM ({sql}) a JOIN {CONSENT_FLAGS} c ON c.person_id = a.person_id "
-        f"WHERE c.{ident(column)} ORDER BY a.person_id"
+        f"WHERE c.{ident(column)}" + (" ORDER BY a.person_id" if ordered else "")
     )
 
 

@@ -1,17 +1,16 @@
-"""``personae activate``: send destinations their audiences, consent checked; and the
-consent and pseudonymisation options the ``export`` commands share.
+"""``personae activate`` (an alias of ``personae destinations run``), and the consent and
+pseudonymisation options the ``export`` commands share.
 
 Registered on the main app by ``register(app)``.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from personae.cli import render
-from personae.cli.context import console, guard, open_project
 
 if TYPE_CHECKING:
     from personae.activate import AudienceReport
@@ -76,15 +75,7 @@ def activate_cmd(
         list[str] | None, typer.Argument(help="Destinations to sync (default: all of them).")
     ] = None,
 ) -> None:
-    """Send each destination its segment's members who consented to its purpose."""
-    from personae.activate import sync_destinations
+    """Alias of `personae destinations run`: send each destination what changed."""
+    from personae.cli.destinations_commands import run_cmd
 
-    def go() -> Any:
-        with open_project() as project:
-            reports = sync_destinations(project.engine, project.config, project.root, names)
-        if not reports:
-            console.print("No destinations in personae.yml.")
-        for name, report in reports.items():
-            console.print(f"{name}: {describe(report, 'member')}", highlight=False, soft_wrap=True)
-
-    guard(go)
+    run_cmd(names)

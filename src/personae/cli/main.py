@@ -17,6 +17,7 @@ from personae.cli import (
     activate_commands,
     audit_commands,
     collect_commands,
+    destinations_commands,
     duplicates_command,
     identity_commands,
     messages_commands,
@@ -379,6 +380,7 @@ collect_commands.register(app, export_app)
 identity_commands.register(app)
 activate_commands.register(app)
 messages_commands.register(app)
+destinations_commands.register(app)
 duplicates_command.register(app)
 audit_commands.register(app)
 privacy_commands.register(app)

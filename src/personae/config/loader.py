@@ -98,7 +98,9 @@ def _config_error(exc: ValidationError, data: dict[str, Any], file: str) -> Conf
     loc = [str(part) for part in error["loc"]]
     # pydantic adds the union member name into the location (e.g. 'AggregateTrait'); drop those
     # pydantic adds the tag of a discriminated union too ('brevo' in destinations.news.brevo)
-    model_parts = [p for p in loc if not p[:1].isupper() and not p.startswith("function-")]
+    model_parts = [
+        p for p in loc if not p[:1].isupper() and not p.startswith(("function-", "literal["))
+    ]
     path_parts: list[str] = []
     for part in model_parts:
         parent = _lookup(data, path_parts)
@@ -227,11 +229,11 @@ def _check_references(config: ProjectConfig, file: str) -> None:
                 path=f"destinations.{name}.channel",
             )
     for name, dest in config.destinations.items():
-        if dest.segment not in config.segments:
+        if dest.segment is not None and dest.segment not in config.segments:
             raise ConfigError(
                 f"unknown segment {dest.segment!r}{did_you_mean(dest.segment, config.segments)}",
                 file=file,
-                path=f"destinations.{name}.segment",
+                path=f"destinations.{name}.audience",
             )
 
 

@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from personae.config.base import Strict
+from personae.config.destination_base import DestinationBase
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _ATTRIBUTE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -41,16 +42,12 @@ def _base_url(value: str) -> str:
     return value.rstrip("/")
 
 
-class PlatformDestination(Strict):
-    """What every platform destination says: the audience, the fields sent and the
-    purpose (consent is checked for it before anything reaches the platform)."""
-
-    segment: str
-    #: profile fields sent; the platform recognises ``email``, ``phone``, ``first_name``,
-    #: ``last_name``, ``postcode``, ``city``, ``country``, ``birth_date``, ``gender``
-    fields: list[str] | None = None
-    purpose: str | None = None
-    channel: str | None = None
+class PlatformDestination(DestinationBase):
+    """What every platform destination says: the common fields of a destination (the
+    audience, the fields sent, the purpose: consent is checked for it before anything
+    reaches the platform). The platform recognises the fields ``email``, ``phone``,
+    ``first_name``, ``last_name``, ``postcode``, ``city``, ``country``, ``birth_date``,
+    ``gender``."""
 
     @field_validator("base_url", mode="after", check_fields=False)
     @classmethod

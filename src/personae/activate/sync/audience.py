@@ -1,0 +1,141 @@
+"""A destination's audience as a scratch view: one row per member who may be sent
+(consent-gated for the destination's purpose), the fields under their output names
+(pseudonymised as declared) and their ``fingerprint`` (MD5 of the field values), which
+the diff compares with what the destination holds. The ``payload`` sent (JSON text of
+the fields, :func:`payload_sql`) is computed for the changed members only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from personae.activate.audience import consented_sql, resolve_channel
+from personae.activate.export import checked_fields, profile_view
+from personae.activate.pseudonymise import pseudonymise_table, pseudonymised_fields
+from personae.catalog import CONSENT_FLAGS, SEGMENT_MEMBERSHIP
+from personae.config.destinations import DestinationBase
+from personae.config.models import ProjectConfig
+from personae.engine import Engine
+from personae.errors import ConfigError
+from personae.profile.consent import consent_column
+from personae.query.tables import require_tables
+from personae.sql import ident, literal
+
+#: the fields sent when a destination lists none
+DEFAULT_FIELDS = ("email", "first_name", "last_name")
+#: names the sync uses for itself, so no output field may take them
+RESERVED = ("person_id", "payload", "fingerprint", "kind", "batch")
+
+
+@dataclass
+class Audience:
+    #: the scratch view of it: person_id, the output fields, fingerprint
+    table: str
+    #: the output field names, in order
+    fields: list[str]
+    #: members before the consent check
+    total: int
+    #: members who may be sent
+    members: int
+    purpose: str
+    channel: str
+    pseudonymised: list[str]
+
+    @property
+    def held_back(self) -> int:
+        return self.total - self.members
+
+
+def build_audience(
+    engine: Engine,
+    config: ProjectConfig,
+    name: str,
+    destination: DestinationBase,
+    table: str,
+) -> Audience:
+    """Define destination ``name``'s audience as the scratch view ``table`` (dropped with
+    :func:`drop_audience`)."""
+    path = f"destinations.{name}"
+    if destination.purpose is None:
+        raise ConfigError(
+            "says no purpose, so nobody's consent can be checked; add the purpose it "
+            f"serves, one of {', '.join(config.consent.purposes)} (e.g. purpose: "
+            "email_marketing)",
+            path=f"{path}.purpose",
+        )
+    field_map = destination.field_map or {f: f for f in DEFAULT_FIELDS}
+    for output in field_map:
+        if output in RESERVED:
+            raise ConfigError(
+                f"{output!r} is a name the sync uses itself; send the field under another "
+                f"name (fields: {{{output}_: {field_map[output]}}})",
+                path=f"{path}.fields",
+            )
+    view = profile_view(engine)
+    checked_fields(engine, view, [f for f in field_map.values() if f != "person_id"])
+    columns = "".join(f", p.{ident(field)} AS {ident(out)}" for out, field in field_map.items())
+    if destination.segment is not None:
+        if destination.segment not in config.segments:
+            raise ConfigError(f"unknown segment {destination.segment!r}", path=f"{path}.audience")
+        require_tables(engine, [SEGMENT_MEMBERSHIP])
+        sql = (
+            f"SELECT m.person_id{columns} FROM {SEGMENT_MEMBERSHIP} m "
+            f"JOIN ({view}) p ON p.person_id = m.person_id "
+            f"WHERE m.segment = {literal(destination.segment)}"
+        )
+    else:
+        sql = f"SELECT p.person_id{columns} FROM ({view}) p"
+    channel = resolve_channel(config, destination.purpose, destination.channel, f"{path}.purpose")
+    column = consent_column(config, destination.purpose, channel)
+    base = sql
+    sql = consented_sql(engine, config, sql, column, ordered=False)
+    # members before and after the consent check, in one pass
+    ((total, members),) = engine.rows(
+        f"SELECT count(*), count(*) FILTER (WHERE c.{ident(column)}) FROM ({base}) a "
+        f"LEFT JOIN {CONSENT_FLAGS} c ON c.person_id = a.person_id"
+    )
+    outputs = list(field_map)
+    pseudonymised: list[str] = []
+    raw = f"{table}_raw"
+    source = f"({sql})"
+    if destination.pseudonymise is not None:
+        # pseudonymise by profile field (its kind decides the normalisation), then rename
+        data = engine.query(sql)
+        by_field = data.rename_columns(["person_id", *field_map.values()])
+        fields = pseudonymised_fields(
+            destination.pseudonymise, by_field.column_names, f"{path}.pseudonymise"
+        )
+        data = pseudonymise_table(by_field, destination.pseudonymise, fields).rename_columns(
+            ["person_id", *outputs]
+        )
+        pseudonymised = [out for out, field in field_map.items() if field in fields]
+        engine.write_arrow(raw, data, mode="replace")
+        source = raw
+    # a view, not a table: the diff reads it once, the snapshot reads the fields alone,
+    # and a million rows are never written to the warehouse but as state
+    values = ", ".join(f"coalesce(CAST({ident(out)} AS VARCHAR), chr(0))" for out in outputs)
+    engine.drop_relation(table)
+    engine.execute(
+        f"CREATE VIEW {table} AS SELECT *, md5(concat_ws(chr(31), {values})) AS fingerprint "
+        f"FROM {source}"
+    )
+    return Audience(
+        table=table,
+        fields=outputs,
+        total=int(total),
+        members=int(members),
+        purpose=destination.purpose,
+        channel=channel,
+        pseudonymised=pseudonymised,
+    )
+
+
+def drop_audience(engine: Engine, table: str) -> None:
+    engine.drop_relation(table)
+    engine.drop_relation(f"{table}_raw")
+
+
+def payload_sql(fields: list[str], alias: str = "a") -> str:
+    """The JSON text of a member's fields, as sent and kept in ``destination_state``."""
+    pairs = ", ".join(f"{literal(out)}, {alias}.{ident(out)}" for out in fields)
+    return f"CAST(json_object({pairs}) AS VARCHAR)"
