@@ -22,6 +22,8 @@ STAGE_COMMANDS: Final = {
     "segment": "segments",
 }
 STAGE_ORDER: Final = tuple(STAGE_COMMANDS)
+#: the owner of activation's tables: not a pipeline stage, it runs on demand
+ACTIVATE: Final = "activate"
 
 
 class Table(str):
@@ -35,7 +37,7 @@ class Table(str):
     def __new__(
         cls, name: str, *, owner: str, columns: tuple[str, ...], doc: str, dynamic: bool = False
     ) -> Table:
-        if owner not in STAGE_ORDER:
+        if owner not in (*STAGE_ORDER, ACTIVATE):
             raise ValueError(f"table {name}: unknown owner stage {owner!r}")
         table = super().__new__(cls, name)
         table.owner = owner
@@ -317,6 +319,52 @@ SEGMENT_HISTORY: Final = Table(
     doc="append-only log of entries into and exits from segments",
 )
 
+# --------------------------------------------------------------------------- activate: journeys
+
+JOURNEY_STATE: Final = Table(
+    "journey_state",
+    owner="activate",
+    columns=(
+        "journey",
+        "person_id",
+        "step",
+        "status",
+        "entered_at",
+        "next_at",
+        "path",
+        "updated_at",
+    ),
+    doc="where each person is in each journey: step, status (active, waiting, done, exited), "
+    "when their wait ends, and the path of steps taken",
+)
+ACTIVATION_MESSAGES: Final = Table(
+    "activation_messages",
+    owner="activate",
+    columns=(
+        "message_id",
+        "campaign",
+        "journey",
+        "step",
+        "person_id",
+        "channel",
+        "destination",
+        "priority",
+        "decided_at",
+        "status",
+        "reason",
+        "provider_id",
+    ),
+    doc="every message decision of the orchestrator, sent or not: status (sent, failed, "
+    "suppressed, capped, deduped, outranked, conflict, quiet_hours, control) and why",
+)
+JOURNEY_AUDIENCE_MEMBERS: Final = Table(
+    "journey_audience_members",
+    owner="activate",
+    columns=("destination", "person_id", "journey", "added_at", "removed_at"),
+    doc="persons journeys added to (removed_at NULL) or removed from an ad audience "
+    "destination, for its sync to read",
+)
+
 #: every fixed-name shared table, in pipeline order
 TABLES: Final[tuple[Table, ...]] = (
     LOADS,
@@ -345,6 +393,9 @@ TABLES: Final[tuple[Table, ...]] = (
     CONSENT_FLAGS,
     SEGMENT_MEMBERSHIP,
     SEGMENT_HISTORY,
+    JOURNEY_STATE,
+    ACTIVATION_MESSAGES,
+    JOURNEY_AUDIENCE_MEMBERS,
 )
 
 

@@ -22,6 +22,7 @@ from personae.config.destinations import Destination
 from personae.config.engine import DuckDBEngineConfig, EngineConfig
 from personae.config.fields import BUILTIN_FIELDS, FULL_NAME, IDENTITY_FIELDS
 from personae.config.identity import IdentityConfig
+from personae.config.journeys import Journey, Orchestration
 from personae.config.profiles import ProfilesConfig
 from personae.config.segments import SegmentConfig
 from personae.config.sources import CustomField, SourceConfig
@@ -50,9 +51,17 @@ class ProjectConfig(Strict):
     destinations: dict[str, Destination] = Field(default_factory=dict)
     collect: CollectConfig = Field(default_factory=CollectConfig)
     consent: ConsentConfig = Field(default_factory=ConsentConfig)
+    journeys: dict[str, Journey] = Field(default_factory=dict)
+    orchestration: Orchestration = Field(default_factory=Orchestration)
 
     @field_validator(
-        "sources", "traits", "segments", "destinations", "custom_fields", mode="before"
+        "sources",
+        "traits",
+        "segments",
+        "destinations",
+        "custom_fields",
+        "journeys",
+        mode="before",
     )
     @classmethod
     def _none_is_empty(cls, value: Any) -> Any:
