@@ -56,17 +56,16 @@ class Entry(Strict):
 class Test(Strict):
     """What a branch or an exit tests for one person, exactly one of:
 
-    * ``event`` (with ``where``): the person did it since entering the journey (``since:
-      entry``, the default) or since reaching a step (``since: <step>``); ``message_of:
-      <send step>`` keeps only events carrying the message id that step sent (an open or a
-      click of that e-mail);
+    * ``event`` (with ``where``): the person did it since entering the journey (in a
+      ``wait_until``: since reaching that step); ``message_of: <send step>`` keeps only
+      events carrying the message id that step sent them (an open or a click of that
+      e-mail);
     * ``segment``: the person is a member (``member: false``: is not);
     * ``condition``: a segment condition over traits, profile fields, consent and events.
     """
 
     event: str | list[str] | None = None
     where: str | None = None
-    since: str = "entry"
     message_of: str | None = None
     segment: str | None = None
     member: bool = True
@@ -81,10 +80,8 @@ class Test(Strict):
                 "message_of: first_email}, {segment: vip, member: false} or {condition: "
                 "{trait: order_count, '>=': 2}}"
             )
-        if self.event is None and (
-            self.where is not None or self.message_of is not None or self.since != "entry"
-        ):
-            raise ValueError("'where', 'since' and 'message_of' go with an event test")
+        if self.event is None and (self.where is not None or self.message_of is not None):
+            raise ValueError("'where' and 'message_of' go with an event test")
         if self.segment is None and not self.member:
             raise ValueError("'member' goes with a segment test")
         return self
@@ -219,15 +216,13 @@ class Journey(Strict):
 
     def _check_refs(self, test: Test, where: str) -> None:
         names = self.step_names()
-        since = None if test.since == "entry" else test.since
-        for ref in (test.message_of, since):
-            if ref is not None and ref not in names:
-                raise ValueError(
-                    f"{where} refers to step {ref!r}, which is no step; use entry or one of "
-                    f"{', '.join(names)}"
-                )
-        if test.message_of is not None and self.steps[names.index(test.message_of)].send is None:
-            raise ValueError(f"{where}: message_of {test.message_of!r} must name a send step")
+        ref = test.message_of
+        if ref is not None and ref not in names:
+            raise ValueError(
+                f"{where}: message_of {ref!r} is no step; use one of {', '.join(names)}"
+            )
+        if ref is not None and self.steps[names.index(ref)].send is None:
+            raise ValueError(f"{where}: message_of {ref!r} must name a send step")
 
     def step_names(self) -> list[str]:
         return [step.name or f"{step.kind}_{i + 1}" for i, step in enumerate(self.steps)]
