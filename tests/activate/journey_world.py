@@ -110,8 +110,11 @@ class World:
             self.engine,
             "consent_flags",
             {"person_id": "BIGINT", "consent_email_marketing": "BOOLEAN",
-             "consent_sms_marketing": "BOOLEAN", "consent_advertising": "BOOLEAN"},
-            [(pid, p["email_ok"], p["sms_ok"], True) for pid, p in live],
+             "consent_sms_marketing": "BOOLEAN", "consent_advertising": "BOOLEAN",
+             "consent_promotions": "BOOLEAN", "consent_promotions_email": "BOOLEAN",
+             "consent_promotions_sms": "BOOLEAN"},
+            [(pid, p["email_ok"], p["sms_ok"], True, p["email_ok"] or p["sms_ok"], p["email_ok"],
+              p["sms_ok"]) for pid, p in live],
         )  # fmt: skip
         rows = [
             ("web", f"e{i}", name, at, json.dumps(props))
