@@ -15,6 +15,7 @@ from personae.config.journeys import Test
 from personae.config.models import ProjectConfig
 from personae.config.segments import SegmentConfig
 from personae.engine import Engine
+from personae.errors import ConfigError
 from personae.query.asof import timestamp_sql
 from personae.query.events import event_match_sql, event_names
 from personae.query.expressions import property_sql
@@ -59,7 +60,10 @@ def passing_sql(
                 "as_of": now.date(),
             }
         )
-        compiled = compile_segment(probe, name, prefix="jc")
+        try:
+            compiled = compile_segment(probe, name, prefix="jc")
+        except ConfigError as error:
+            raise _renamed(error, f"segments.{name}.all[0]", f"{name}.condition") from error
         counts = (
             f"(\n{event_counts_sql(probe, compiled.event_counts)}\n)"
             if compiled.event_counts
@@ -86,6 +90,12 @@ def passing_sql(
             f"AND {property_sql('message_id', 'e')} = am.message_id"
         )
     return sql + (f" WHERE {match}" if match else "")
+
+
+def _renamed(error: ConfigError, old: str, new: str) -> ConfigError:
+    """The compiler's error about the probe segment, placed where the user wrote it."""
+    message = str(error).removeprefix(f"{error.file}: {error.path}: ")
+    return ConfigError(message, file=error.file, path=error.path.replace(old, new, 1))
 
 
 def passing(

@@ -49,6 +49,8 @@ from personae.catalog import (
     EVENTS,
     JOURNEY_AUDIENCE_MEMBERS,
     JOURNEY_STATE,
+    PERSONS,
+    SEGMENT_MEMBERSHIP,
 )
 from personae.config.journeys import EXIT, Journey, Step, Test
 from personae.config.models import ProjectConfig
@@ -57,6 +59,7 @@ from personae.errors import ConfigError, NotFoundError, did_you_mean
 from personae.protect.suppression import Suppression
 from personae.query.asof import timestamp_sql, window_delta
 from personae.query.people import LIVE_PERSONS_SQL
+from personae.query.tables import require_tables
 from personae.sql import literal
 
 #: scratch tables of a tick
@@ -112,13 +115,14 @@ def journey_names(config: ProjectConfig, names: Sequence[str] | None) -> list[st
 
 def validate_journeys(config: ProjectConfig) -> None:
     """Check what journeys refer to elsewhere in personae.yml: segments, campaigns and
-    their channels, destinations. Raises ConfigError."""
+    their channels, destinations, and compile their conditions. Raises ConfigError."""
     for name, journey in config.journeys.items():
         base = f"journeys.{name}"
         if journey.entry.segment is not None:
             _check_segment(config, journey.entry.segment, f"{base}.entry.segment")
+        #: (test, where it is, relative to the journey)
         tests: list[tuple[Test, str]] = [
-            (t, f"{base}.exit_when[{i}]") for i, t in enumerate(journey.exit_when)
+            (t, f"exit_when[{i}]") for i, t in enumerate(journey.exit_when)
         ]
         for i, (step, step_name) in enumerate(
             zip(journey.steps, journey.step_names(), strict=True)
@@ -134,12 +138,15 @@ def validate_journeys(config: ProjectConfig) -> None:
                         f"no destination {target!r}; {hint or 'declare it under destinations'}",
                         path=f"{path}.audience",
                     )
-            tested: Test | None = step.branch or step.wait_until
-            if tested is not None:
-                tests.append((tested, path))
+            if step.branch is not None:
+                tests.append((step.branch, f"steps[{i}].branch"))
+            if step.wait_until is not None:
+                tests.append((step.wait_until, f"steps[{i}].wait_until"))
         for test, where in tests:
             if test.segment is not None:
-                _check_segment(config, test.segment, f"{where}.segment")
+                _check_segment(config, test.segment, f"{base}.{where}.segment")
+            # compiles conditions and event filters: their errors come before any run
+            passing_sql(config, name, test, "SELECT 1 AS person_id", dt.datetime(2000, 1, 1), where)
 
 
 def _check_segment(config: ProjectConfig, segment: str, path: str) -> None:
@@ -148,6 +155,13 @@ def _check_segment(config: ProjectConfig, segment: str, path: str) -> None:
             f"segments: {', '.join(config.segments) or 'none'}"
         )
         raise ConfigError(f"no segment {segment!r}; {hint}", path=path)
+
+
+def _uses_segments(journey: Journey) -> bool:
+    tests = [*journey.exit_when, *(s.branch or s.wait_until for s in journey.steps)]
+    return journey.entry.segment is not None or any(
+        t is not None and t.segment is not None for t in tests
+    )
 
 
 def _step_index(journey: Journey) -> dict[str, int]:
@@ -267,6 +281,9 @@ class Ticker:
     # ------------------------------------------------------------------ the machine
 
     def tick(self, names: Sequence[str]) -> TickReport:
+        require_tables(self.engine, [PERSONS])
+        if any(_uses_segments(self.config.journeys[name]) for name in names):
+            require_tables(self.engine, [SEGMENT_MEMBERSHIP])
         ensure_tables(self.engine)
         changed: dict[tuple[str, int], Row] = {}
         active: list[Row] = []
