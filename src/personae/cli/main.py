@@ -19,6 +19,7 @@ from personae.cli import (
     collect_commands,
     duplicates_command,
     identity_commands,
+    journeys_commands,
     privacy_commands,
     render,
 )
@@ -377,6 +378,7 @@ activate_commands.register(app)
 duplicates_command.register(app)
 audit_commands.register(app)
 privacy_commands.register(app)
+journeys_commands.register(app)
 
 
 def main() -> None:

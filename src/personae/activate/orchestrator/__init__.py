@@ -11,8 +11,13 @@ from personae.activate.orchestrator.decide import (
     in_control_group,
     message_id,
 )
-from personae.activate.orchestrator.rules import ChannelRule, default_channel_rule
-from personae.activate.orchestrator.send import Connectors, Delivery, deliver
+from personae.activate.orchestrator.rules import (
+    ChannelRule,
+    Connectors,
+    channel_rule_for,
+    connectors_for,
+)
+from personae.activate.orchestrator.send import Delivery, deliver
 from personae.activate.orchestrator.why import decisions_about
 
 __all__ = [
@@ -25,9 +30,10 @@ __all__ = [
     "FixedClock",
     "Orchestrator",
     "SystemClock",
+    "channel_rule_for",
     "check_send",
+    "connectors_for",
     "decisions_about",
-    "default_channel_rule",
     "deliver",
     "in_control_group",
     "message_id",

@@ -11,7 +11,7 @@ step and the next run sends it again under the same message id. A
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from personae.activate.connectors.base import (
@@ -21,13 +21,12 @@ from personae.activate.connectors.base import (
     TransientError,
 )
 from personae.activate.orchestrator.decide import Decision
+from personae.activate.orchestrator.rules import Connectors
 from personae.activate.orchestrator.tables import MESSAGES_SCHEMA, append_rows
 from personae.catalog import ACTIVATION_MESSAGES
 from personae.config.models import ProjectConfig
 from personae.engine import Engine
 
-#: channel -> the connector sending on it
-Connectors = Callable[[str], MessageConnector]
 #: the reason of a message failed for a reason worth retrying starts with this
 RETRIED = "temporary failure, retried at the next run: "
 
