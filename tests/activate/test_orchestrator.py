@@ -4,6 +4,8 @@ groups and channel rules; every decision is a row with its reason."""
 from __future__ import annotations
 
 import datetime as dt
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -242,3 +244,31 @@ def test_orchestration_config_is_checked_with_fixes() -> None:
         )
     with pytest.raises(ConfigError, match="needs the purpose it serves"):
         parse_config("orchestration: {campaigns: {a: {channel: email}}}")
+
+
+def test_the_channels_rules_and_connectors_are_found_when_installed(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from personae.activate.orchestrator import rules
+
+    cfg = config()
+    monkeypatch.setitem(sys.modules, rules.RULES_MODULE, None)  # not installed
+    assert rules.channel_rule_for(cfg)("sms", NOW) is None
+    monkeypatch.setitem(sys.modules, rules.CONNECTORS_MODULE, None)
+    with pytest.raises(ConfigError, match="no message connector is installed to send 'sms'"):
+        rules.connectors_for(cfg, tmp_path)("sms")
+
+    channels = types.ModuleType(rules.RULES_MODULE)
+    channels.channel_allows = lambda channel, at: (  # type: ignore[attr-defined]
+        (False, "no commercial sms on Sundays") if at.weekday() == 6 else (True, "fine")
+    )
+    monkeypatch.setitem(sys.modules, rules.RULES_MODULE, channels)
+    rule = rules.channel_rule_for(cfg)
+    assert rule("sms", D(2024, 6, 9, 12)) == "no commercial sms on Sundays"
+    assert rule("sms", D(2024, 6, 10, 12)) is None
+
+    fake = FakeConnector()
+    registry = types.ModuleType(rules.CONNECTORS_MODULE)
+    registry.message_connector = lambda config, root, channel: fake  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, rules.CONNECTORS_MODULE, registry)
+    assert rules.connectors_for(cfg, tmp_path)("email") is fake
