@@ -225,7 +225,12 @@ class Journey(Strict):
             raise ValueError(f"{where}: message_of {ref!r} must name a send step")
 
     def step_names(self) -> list[str]:
+        """Each step's name: its own, or ``<kind>_<position>``."""
         return [step.name or f"{step.kind}_{i + 1}" for i, step in enumerate(self.steps)]
+
+    def step_index(self) -> dict[str, int]:
+        """Step name -> position."""
+        return {name: i for i, name in enumerate(self.step_names())}
 
 
 class Cap(Strict):

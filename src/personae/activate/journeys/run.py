@@ -164,10 +164,6 @@ def _uses_segments(journey: Journey) -> bool:
     )
 
 
-def _step_index(journey: Journey) -> dict[str, int]:
-    return {name: i for i, name in enumerate(journey.step_names())}
-
-
 class Ticker:
     """Runs one tick of several journeys at ``now``."""
 
@@ -191,6 +187,9 @@ class Ticker:
         self.report = TickReport(now)
         self.events_exist = engine.table_exists(EVENTS)
         self.audience_rows: list[Row] = []
+        #: journey -> its step names and their positions (computed once per tick)
+        self.names = {name: j.step_names() for name, j in config.journeys.items()}
+        self.index = {name: j.step_index() for name, j in config.journeys.items()}
 
     # ------------------------------------------------------------------ loading
 
@@ -327,7 +326,7 @@ class Ticker:
         """A due waiting row: move on, or run its step again."""
         if row["status"] != "waiting":
             return
-        index = _step_index(journey)[row["step"]]
+        index = self.index[row["journey"]][row["step"]]
         step = journey.steps[index]
         if step.wait is not None:
             self._move(journey, row, index, None, "")
@@ -343,7 +342,7 @@ class Ticker:
         self, journey: Journey, row: Row, index: int, target: str | None, outcome: str
     ) -> None:
         """Complete step ``index`` with ``outcome`` and go to ``target`` (default: next)."""
-        names = journey.step_names()
+        names = self.names[row["journey"]]
         report = self.report.journeys[row["journey"]]
         report.moved[names[index]] += 1
         row["path"] = _append(row["path"], names[index] + (f":{outcome}" if outcome else ""))
@@ -366,7 +365,7 @@ class Ticker:
         sends: list[tuple[Row, Candidate]] = []
         for (name, step_name), rows in groups.items():
             journey = self.config.journeys[name]
-            index = _step_index(journey)[step_name]
+            index = self.index[name][step_name]
             self._run_step(name, journey, index, journey.steps[index], rows, sends)
         self._send(sends)
         return [row for rows in groups.values() for row in rows if row["status"] == "active"]
@@ -380,7 +379,7 @@ class Ticker:
         rows: list[Row],
         sends: list[tuple[Row, Candidate]],
     ) -> None:
-        step_name = journey.step_names()[index]
+        step_name = self.names[name][index]
         if step.exit is not None:
             for row in rows:
                 self.report.journeys[name].moved[step_name] += 1
@@ -474,7 +473,7 @@ class Ticker:
                 row["status"], row["next_at"] = "waiting", self.now
                 row["updated_at"] = self.now
                 continue
-            index = _step_index(journey)[row["step"]]
+            index = self.index[row["journey"]][row["step"]]
             self._move(journey, row, index, None, decision.status)
 
     # ------------------------------------------------------------------ saving

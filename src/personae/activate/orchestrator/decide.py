@@ -177,6 +177,17 @@ class Orchestrator:
         self.rules = config.orchestration
         self.suppression = suppression or Suppression(b"")
         self.channel_rule = channel_rule
+        #: channel -> (max, window, "1/1d") of each cap
+        self.caps = {
+            channel: [(cap.max, window_delta(cap.per), f"{cap.max}/{cap.per}") for cap in caps]
+            for channel, caps in self.rules.caps.items()
+        }
+        #: offer -> the offers contradicting it
+        self.against = {
+            c.offer: self.rules.contradicting(c.offer)
+            for c in self.rules.campaigns.values()
+            if c.offer is not None
+        }
 
     # ------------------------------------------------------------------ facts
 
@@ -336,7 +347,7 @@ class Orchestrator:
         if blocked[c.channel] is not None and not spec.transactional:
             return _status(decision, "quiet_hours", str(blocked[c.channel]))
         if not spec.transactional:
-            against = self.rules.contradicting(spec.offer)
+            against = self.against.get(spec.offer or "", set())
             for campaign, at in facts.today.get(c.person_id, []):
                 other = self.rules.campaigns.get(campaign)
                 if other is not None and other.offer in against:
@@ -385,10 +396,10 @@ class Orchestrator:
         """The first cap of ``channel`` that earlier sends (plus ``extra`` chosen now)
         already fill, as ``1/1d``; None when another message fits."""
         times = sends.get(channel, [])
-        for cap in self.rules.caps.get(channel, []):
-            start = now - window_delta(cap.per)
-            if sum(1 for t in times if t > start) + extra >= cap.max:
-                return f"{cap.max}/{cap.per}"
+        for most, window, label in self.caps.get(channel, ()):
+            start = now - window
+            if sum(1 for t in times if t > start) + extra >= most:
+                return label
         return None
 
     def _rank(
@@ -411,7 +422,7 @@ class Orchestrator:
                 )
                 continue
             if not spec.transactional:
-                against = self.rules.contradicting(spec.offer)
+                against = self.against.get(spec.offer or "", set())
                 clash = next(
                     (
                         d
