@@ -10,7 +10,7 @@ import pytest
 
 from activate.journey_world import D, FakeConnector, World, connectors_of
 from personae.activate.journeys import journey_status, run_journeys
-from personae.activate.orchestrator import FixedClock
+from personae.activate.orchestrator import FixedClock, Held
 from personae.config.loader import parse_config
 from personae.config.models import ProjectConfig
 from personae.engine import Engine
@@ -328,3 +328,90 @@ def test_an_unknown_journey_is_named(engine: Engine, world: World) -> None:
     cfg = config("  j: {entry: {segment: fans}, steps: [{wait: 1d}]}\n")
     with pytest.raises(NotFoundError, match="no journey 'k'"):
         run_journeys(engine, cfg, FixedClock(NOW), connectors_of(FakeConnector()), ["k"])
+
+
+def test_quiet_hours_hold_the_message_until_the_channel_opens(engine: Engine, world: World) -> None:
+    cfg = config("  texts: {entry: {segment: fans}, steps: [{send: {campaign: text}}]}\n")
+    engine.execute(
+        "CREATE TABLE segment_membership AS SELECT person_id, 'fans' AS segment, "
+        "TIMESTAMP '2024-06-09 00:00:00' AS since FROM persons WHERE person_id = 1"
+    )
+    opens = D(2024, 6, 11, 6)
+
+    def quiet(channel: str, when: dt.datetime) -> Held | None:
+        return Held("quiet hours on sms", opens) if when < opens else None
+
+    clock = FixedClock(D(2024, 6, 10, 21))
+    fake = FakeConnector()
+    for _ in range(3):  # hourly ticks in the night: one decision, no retry before 06:00
+        run_journeys(engine, cfg, clock, connectors_of(fake), channel_rule=quiet)
+        clock.advance(hours=1)
+    clock.set(opens)
+    run_journeys(engine, cfg, clock, connectors_of(fake), channel_rule=quiet)
+    rows = engine.rows("SELECT status, decided_at FROM activation_messages ORDER BY decided_at")
+    assert rows == [("quiet_hours", D(2024, 6, 10, 21)), ("sent", opens)]
+    assert fake.to("+33612345671") == ["text"]
+
+
+def test_a_merged_person_carries_on_and_is_not_sent_the_same_message_twice(
+    engine: Engine, world: World
+) -> None:
+    cfg = config(
+        """
+  welcome:
+    entry: {segment: fans}
+    steps:
+      - send: {campaign: thanks}
+      - name: pause
+        wait: 2d
+      - send: {campaign: reminder}
+"""
+    )
+    engine.execute(
+        "CREATE TABLE segment_membership AS SELECT person_id, 'fans' AS segment, "
+        "TIMESTAMP '2024-06-09 00:00:00' AS since FROM persons WHERE person_id IN (1, 2)"
+    )
+    clock = FixedClock(NOW)
+    fake = FakeConnector()
+    run_journeys(engine, cfg, clock, connectors_of(fake))
+    # person 2 turns out to be person 3 (not in the journey): 3 is who survives
+    engine.execute("UPDATE persons SET merged_into = 3 WHERE person_id = 2")
+    engine.execute("UPDATE segment_membership SET person_id = 3 WHERE person_id = 2")
+    clock.advance(days=1)
+    run_journeys(engine, cfg, clock, connectors_of(fake))
+    found = paths(engine, "welcome")
+    assert found[2] == "send_1:sent > exited:merged into person 3"
+    assert found[3] == "send_1:sent"  # waiting at pause, not back at the start
+    clock.advance(days=1)
+    run_journeys(engine, cfg, clock, connectors_of(fake))
+    assert [(m.person_id, m.campaign) for m in fake.sent] == [
+        (1, "thanks"),
+        (2, "thanks"),
+        (1, "reminder"),
+        (3, "reminder"),
+    ]
+    # a journey that sends "thanks" again treats 3 as having had it, as 2
+    again = config("  again: {entry: {segment: fans}, steps: [{send: {campaign: thanks}}]}\n")
+    report = run_journeys(engine, again, clock, connectors_of(fake))
+    assert report.journeys["again"].messages == {"deduped": 2}
+
+
+def test_a_temporary_failure_is_retried_after_the_time_the_provider_asked(
+    engine: Engine, world: World
+) -> None:
+    cfg = config("  mail: {entry: {segment: fans}, steps: [{send: {campaign: thanks}}]}\n")
+    engine.execute(
+        "CREATE TABLE segment_membership AS SELECT person_id, 'fans' AS segment, "
+        "TIMESTAMP '2024-06-09 00:00:00' AS since FROM persons WHERE person_id = 1"
+    )
+    fake = FakeConnector(fail={"p1@x.fr": "transient"})  # retry_after=1 (second)
+    clock = FixedClock(NOW)
+    run_journeys(engine, cfg, clock, connectors_of(fake))
+    state = engine.rows("SELECT status, next_at FROM journey_state")
+    assert state == [("waiting", NOW + dt.timedelta(seconds=1))]
+    fake.fail.clear()
+    run_journeys(engine, cfg, clock, connectors_of(fake))  # too early: nothing
+    assert fake.sent == []
+    clock.advance(seconds=1)
+    run_journeys(engine, cfg, clock, connectors_of(fake))
+    assert fake.to("p1@x.fr") == ["thanks"]

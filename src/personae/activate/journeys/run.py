@@ -42,7 +42,6 @@ from personae.activate.orchestrator import (
     message_id,
 )
 from personae.activate.orchestrator.rules import ChannelRule, always_allowed
-from personae.activate.orchestrator.send import RETRIED
 from personae.activate.orchestrator.tables import MESSAGES_SCHEMA, append_rows, ensure_table
 from personae.catalog import (
     ACTIVATION_MESSAGES,
@@ -228,12 +227,17 @@ class Ticker:
             )
         )
         live_steps = set(journey.step_names())
+        heirs = self._heirs(name, [r for r in gone if r["step"] in live_steps])
         for row in gone:
-            why = (
-                f"step {row['step']} no longer exists"
-                if row["step"] not in live_steps
-                else "person gone"
-            )
+            heir = heirs.get(row["person_id"])
+            if heir is not None and heir not in rows:
+                # merged into a live person who is not in this journey: they carry on
+                rows[heir] = {**row, "person_id": heir, "updated_at": self.now}
+                why = f"merged into person {heir}"
+            elif row["step"] not in live_steps:
+                why = f"step {row['step']} no longer exists"
+            else:
+                why = "person gone"
             self._leave(row, "exited", f"exited:{why}")
             report.exited += 1
             rows[row["person_id"]] = row
@@ -270,6 +274,27 @@ class Ticker:
                 if mine["status"] == "waiting" and mine["step"] == step_name:
                     mine["_happened"] = True
         return rows
+
+    def _heirs(self, name: str, gone: list[Row]) -> dict[int, int]:
+        """Gone person id -> the live person it was merged into, when that person is not
+        in journey ``name`` yet (the first one merged into them wins)."""
+        if not gone:
+            return {}
+        ids = ", ".join(str(int(r["person_id"])) for r in gone)
+        pairs = self.engine.rows(
+            f"SELECT p.person_id, p.merged_into FROM {PERSONS} p "
+            f"JOIN {PERSONS} heir ON heir.person_id = p.merged_into "
+            f"AND heir.merged_into IS NULL WHERE p.person_id IN ({ids}) "
+            f"AND NOT EXISTS (SELECT 1 FROM {JOURNEY_STATE} s WHERE s.journey = "
+            f"{literal(name)} AND s.person_id = p.merged_into) ORDER BY p.person_id"
+        )
+        heirs: dict[int, int] = {}
+        taken: set[int] = set()
+        for gone_id, heir in pairs:
+            if heir not in taken:
+                heirs[int(gone_id)] = int(heir)
+                taken.add(int(heir))
+        return heirs
 
     def _leave(self, row: Row, status: str, what: str) -> None:
         row["status"] = status
@@ -328,13 +353,16 @@ class Ticker:
             return
         index = self.index[row["journey"]][row["step"]]
         step = journey.steps[index]
-        if step.wait is not None:
-            self._move(journey, row, index, None, "")
-        elif step.wait_until is not None:
+        due = row["next_at"] is None or row["next_at"] <= self.now
+        if step.wait_until is not None:
             if row.pop("_happened", False):
                 self._move(journey, row, index, step.wait_until.then, "yes")
-            elif row["next_at"] is not None and row["next_at"] <= self.now:
+            elif due:
                 self._move(journey, row, index, step.wait_until.else_, "timeout")
+        elif not due:
+            return
+        elif step.wait is not None:
+            self._move(journey, row, index, None, "")
         else:  # a send held back for a while: try again
             row["status"], row["next_at"] = "active", None
 
@@ -466,11 +494,8 @@ class Ticker:
         for (row, _), decision in zip(sends, decisions, strict=True):
             journey = self.config.journeys[row["journey"]]
             self.report.journeys[row["journey"]].messages[decision.status] += 1
-            retry = decision.status == "quiet_hours" or (
-                decision.status == "failed" and decision.reason.startswith(RETRIED)
-            )
-            if retry:
-                row["status"], row["next_at"] = "waiting", self.now
+            if decision.retry:
+                row["status"], row["next_at"] = "waiting", decision.retry_at or self.now
                 row["updated_at"] = self.now
                 continue
             index = self.index[row["journey"]][row["step"]]

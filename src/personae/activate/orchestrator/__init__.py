@@ -14,6 +14,7 @@ from personae.activate.orchestrator.decide import (
 from personae.activate.orchestrator.rules import (
     ChannelRule,
     Connectors,
+    Held,
     channel_rule_for,
     connectors_for,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "Decision",
     "Delivery",
     "FixedClock",
+    "Held",
     "Orchestrator",
     "SystemClock",
     "channel_rule_for",

@@ -8,7 +8,8 @@ Every candidate gets one status (the first rule that stops it wins):
    (``consent_flags``), bounced or complained on the channel
    (``orchestration.suppress_events``), or their address is on the suppression list;
 2. ``deduped``: the person already got (or was held out of) the campaign, on any channel,
-   in an earlier run (``resend_after`` lets it go again after a while);
+   in an earlier run, also under a person id since merged into theirs (``resend_after``
+   lets it go again after a while);
 3. ``quiet_hours``: a channel rule forbids the channel now (the journey retries later);
 4. ``conflict``: the person got an offer today that contradicts this one;
 5. ``capped``: the channel's caps are already reached by earlier sends;
@@ -33,9 +34,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from personae.activate.orchestrator.rules import ChannelRule, always_allowed
+from personae.activate.orchestrator.rules import ChannelRule, Held, always_allowed
 from personae.activate.orchestrator.tables import MESSAGES_SCHEMA, ensure_table
-from personae.catalog import ACTIVATION_MESSAGES, CONSENT_FLAGS, EVENTS, PROFILES
+from personae.catalog import ACTIVATION_MESSAGES, CONSENT_FLAGS, EVENTS, PERSONS, PROFILES
 from personae.config.journeys import Campaign
 from personae.config.models import ProjectConfig
 from personae.engine import Engine
@@ -75,6 +76,10 @@ class Decision:
     address: str | None = None
     provider_id: str | None = None
     destination: str | None = None
+    #: held back for now (quiet hours, a temporary failure): when to try again (None:
+    #: at the next run)
+    retry_at: dt.datetime | None = None
+    retry: bool = False
 
     def row(self, now: dt.datetime) -> dict[str, Any]:
         c = self.candidate
@@ -269,9 +274,12 @@ class Orchestrator:
         midnight = dt.datetime.combine(now.date(), dt.time())
         since = min([now - w for w in windows] + [midnight])
         campaigns = ", ".join(literal(c) for c in sorted({c.campaign for c in candidates}))
+        # a person merged into another brings their history along
         rows = self.engine.rows(
-            f"SELECT m.person_id, m.campaign, m.channel, m.status, m.decided_at "
-            f"FROM {ACTIVATION_MESSAGES} m JOIN {_PERSONS} x ON x.person_id = m.person_id "
+            "SELECT coalesce(p.merged_into, m.person_id), m.campaign, m.channel, m.status, "
+            f"m.decided_at FROM {ACTIVATION_MESSAGES} m "
+            f"LEFT JOIN {PERSONS} p ON p.person_id = m.person_id "
+            f"JOIN {_PERSONS} x ON x.person_id = coalesce(p.merged_into, m.person_id) "
             f"WHERE m.status IN ('sent', 'control') AND (m.campaign IN ({campaigns}) "
             f"OR m.decided_at >= {timestamp_sql(since)}) ORDER BY m.decided_at"
         )
@@ -314,9 +322,7 @@ class Orchestrator:
         for c in candidates:
             campaign_of(self.config, c.campaign, "orchestration.campaigns")
         facts = self._facts(candidates, now)
-        blocked: dict[str, str | None] = {
-            ch: self.channel_rule(ch, now) for ch in {c.channel for c in candidates}
-        }
+        blocked = {ch: self.channel_rule(ch, now) for ch in {c.channel for c in candidates}}
         decisions = [self._alone(c, facts, now, blocked) for c in candidates]
         by_person: dict[int, list[Decision]] = defaultdict(list)
         for decision in decisions:
@@ -327,7 +333,11 @@ class Orchestrator:
         return decisions
 
     def _alone(
-        self, c: Candidate, facts: _Facts, now: dt.datetime, blocked: dict[str, str | None]
+        self,
+        c: Candidate,
+        facts: _Facts,
+        now: dt.datetime,
+        blocked: dict[str, str | Held | None],
     ) -> Decision:
         spec = self.rules.campaigns[c.campaign]
         decision = Decision(c, spec.priority)
@@ -344,8 +354,13 @@ class Orchestrator:
             if not again:
                 what = "was held out of it (control group)" if status == "control" else "got it"
                 return _status(decision, "deduped", f"already {what} on {at:%Y-%m-%d %H:%M}")
-        if blocked[c.channel] is not None and not spec.transactional:
-            return _status(decision, "quiet_hours", str(blocked[c.channel]))
+        held = blocked[c.channel]
+        if held is not None and not spec.transactional:
+            decision.retry = True
+            if isinstance(held, Held):
+                decision.retry_at = held.until
+                return _status(decision, "quiet_hours", held.reason)
+            return _status(decision, "quiet_hours", held)
         if not spec.transactional:
             against = self.against.get(spec.offer or "", set())
             for campaign, at in facts.today.get(c.person_id, []):

@@ -3,8 +3,9 @@ commercial SMS) and the connectors it sends through. Both belong to the channels
 messages side); the orchestrator only calls them, through two seams:
 
 * a rule is ``(channel, when) -> None`` when the channel may carry a marketing message at
-  ``when`` (naive UTC), or the reason it may not. :func:`channel_rule_for` uses
-  ``channel_allows`` of :data:`RULES_MODULE` with the project's ``messages:`` rules when
+  ``when`` (naive UTC), or the reason it may not (a text, or :class:`Held` with the time
+  the channel opens again). :func:`channel_rule_for` uses ``channel_allows`` (and
+  ``next_allowed``) of :data:`RULES_MODULE` with the project's ``messages:`` rules when
   that module is installed, and allows every time otherwise;
 * :func:`connectors_for` gives each channel's :class:`MessageConnector` from
   ``message_connector(config, root, channel)`` of :data:`CONNECTORS_MODULE`.
@@ -18,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -26,7 +28,17 @@ from personae.activate.connectors.base import MessageConnector
 from personae.config.models import ProjectConfig
 from personae.errors import ConfigError
 
-ChannelRule = Callable[[str, dt.datetime], str | None]
+
+@dataclass(frozen=True)
+class Held:
+    """A channel closed now: why, and when it opens again (None: unknown, ask again at
+    the next run)."""
+
+    reason: str
+    until: dt.datetime | None = None
+
+
+ChannelRule = Callable[[str, dt.datetime], "str | Held | None"]
 #: channel -> the connector sending on it
 Connectors = Callable[[str], MessageConnector]
 
@@ -76,9 +88,15 @@ def channel_rule_for(config: ProjectConfig) -> ChannelRule:
         else None
     )
 
-    def rule(channel: str, when: dt.datetime) -> str | None:
+    opens = None if module is None else getattr(module, "next_allowed", None)
+
+    def rule(channel: str, when: dt.datetime) -> str | Held | None:
         answer = hook(channel, when, rules) if rules is not None else hook(channel, when)
-        return _reason(answer, channel, when)
+        reason = _reason(answer, channel, when)
+        if reason is None or opens is None:
+            return reason
+        until = opens(channel, when, rules) if rules is not None else opens(channel, when)
+        return Held(reason, until if isinstance(until, dt.datetime) else None)
 
     return rule
 

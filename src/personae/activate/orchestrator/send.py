@@ -93,6 +93,9 @@ def deliver(
                 result = opened[channel].send(message_of(config, decision))
             except TransientError as error:
                 decision.status, decision.reason = "failed", f"{RETRIED}{error}"
+                decision.retry = True
+                if error.retry_after is not None:
+                    decision.retry_at = now + dt.timedelta(seconds=error.retry_after)
             except PermanentError as error:
                 decision.status, decision.reason = "failed", f"refused: {error}"
             else:
