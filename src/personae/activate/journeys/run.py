@@ -42,7 +42,13 @@ from personae.activate.orchestrator import (
     message_id,
 )
 from personae.activate.orchestrator.rules import ChannelRule, always_allowed
-from personae.activate.orchestrator.tables import MESSAGES_SCHEMA, append_rows, ensure_table
+from personae.activate.orchestrator.tables import (
+    MESSAGES_SCHEMA,
+    append_rows,
+    arrow,
+    dicts,
+    ensure_table,
+)
 from personae.catalog import (
     ACTIVATION_MESSAGES,
     EVENTS,
@@ -196,8 +202,7 @@ class Ticker:
         return f"SELECT * FROM {JOURNEY_STATE} WHERE journey = {literal(name)} AND {where}"
 
     def _load(self, sql: str) -> list[Row]:
-        rows: list[Row] = self.engine.query(sql).to_pylist()
-        return rows
+        return dicts(self.engine.query(sql))
 
     def _probe(self, name: str, test: Test, relation: str, path: str) -> set[int]:
         return passing(self.engine, self.config, name, test, relation, self.now, path)
@@ -509,7 +514,7 @@ class Ticker:
             return
         for row in rows:
             row.pop("_happened", None)
-        table = pa.Table.from_pylist(rows, schema=STATE_SCHEMA)
+        table = arrow(rows, STATE_SCHEMA)
         self.engine.write_arrow(_CHANGED, table, mode="replace")
         try:
             columns = ", ".join(STATE_SCHEMA.names)

@@ -35,7 +35,7 @@ from typing import Any
 import pyarrow as pa
 
 from personae.activate.orchestrator.rules import ChannelRule, Held, always_allowed
-from personae.activate.orchestrator.tables import MESSAGES_SCHEMA, ensure_table
+from personae.activate.orchestrator.tables import MESSAGES_SCHEMA, dicts, ensure_table
 from personae.catalog import ACTIVATION_MESSAGES, CONSENT_FLAGS, EVENTS, PERSONS, PROFILES
 from personae.config.journeys import Campaign
 from personae.config.models import ProjectConfig
@@ -187,6 +187,7 @@ class Orchestrator:
             channel: [(cap.max, window_delta(cap.per), f"{cap.max}/{cap.per}") for cap in caps]
             for channel, caps in self.rules.caps.items()
         }
+        self._consent: dict[tuple[str, str], str] = {}
         #: offer -> the offers contradicting it
         self.against = {
             c.offer: self.rules.contradicting(c.offer)
@@ -252,18 +253,24 @@ class Orchestrator:
             f"FROM {_PERSONS} x LEFT JOIN ({LIVE_PERSONS_SQL}) l ON l.person_id = x.person_id "
             f"{joins}"
         )
-        for row in table.to_pylist():
+        for row in dicts(table):
             person = int(row.pop("person_id"))
             if row.pop("live"):
                 facts.live.add(person)
             facts.values[person] = row
+
+    def _consent_column(self, purpose: str, channel: str) -> str:
+        key = (purpose, channel)
+        if key not in self._consent:
+            self._consent[key] = consent_column(self.config, purpose, channel)
+        return self._consent[key]
 
     def _consent_columns(self, candidates: Sequence[Candidate]) -> list[str]:
         columns: set[str] = set()
         for c in candidates:
             spec = self.rules.campaigns[c.campaign]
             if spec.purpose is not None and not spec.transactional:
-                columns.add(consent_column(self.config, spec.purpose, c.channel))
+                columns.add(self._consent_column(spec.purpose, c.channel))
         return sorted(columns)
 
     def _history_facts(
@@ -392,7 +399,7 @@ class Orchestrator:
         if address is None or not address.strip():
             return f"no {field_name} to reach them on {c.channel}"
         if spec.purpose is not None and not spec.transactional:
-            column = consent_column(self.config, spec.purpose, c.channel)
+            column = self._consent_column(spec.purpose, c.channel)
             if not facts.values.get(c.person_id, {}).get(column):
                 return (
                     f"no consent for {spec.purpose} on {c.channel} (unsubscribed or never granted)"

@@ -48,9 +48,23 @@ def ensure_table(engine: Engine, name: str, schema: pa.Schema) -> None:
         engine.write_arrow(name, schema.empty_table(), mode="replace")
 
 
+def dicts(table: pa.Table) -> list[dict[str, Any]]:
+    """The rows of ``table`` as dicts (column by column: faster than ``to_pylist``)."""
+    names = table.column_names
+    columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+
+
+def arrow(rows: Sequence[dict[str, Any]], schema: pa.Schema) -> pa.Table:
+    """Dicts as a table of ``schema`` (column by column: faster than ``from_pylist``)."""
+    return pa.table(
+        {f.name: pa.array([r.get(f.name) for r in rows], f.type) for f in schema}, schema=schema
+    )
+
+
 def append_rows(
     engine: Engine, name: str, schema: pa.Schema, rows: Sequence[dict[str, Any]]
 ) -> None:
     ensure_table(engine, name, schema)
     if rows:
-        engine.write_arrow(name, pa.Table.from_pylist(list(rows), schema=schema), mode="append")
+        engine.write_arrow(name, arrow(rows, schema), mode="append")
