@@ -415,3 +415,56 @@ def test_a_temporary_failure_is_retried_after_the_time_the_provider_asked(
     clock.advance(seconds=1)
     run_journeys(engine, cfg, clock, connectors_of(fake))
     assert fake.to("p1@x.fr") == ["thanks"]
+
+
+TWO_JOURNEYS = """
+consent: {categories: {}}
+segments:
+  fans: {all: [{trait: record_count, ">=": 1}]}
+orchestration:
+  caps: {email: ["1/16h"]}
+  contradictions: [[welcome_discount, full_price_preview]]
+  campaigns:
+    welcome_20: {channel: email, purpose: email_marketing, priority: 1, offer: welcome_discount}
+    vip_preview: {channel: sms, purpose: sms_marketing, priority: 9, offer: full_price_preview}
+    tips: {channel: email, purpose: email_marketing, priority: 2}
+journeys:
+  welcome:
+    entry: {segment: fans}
+    steps: [{send: {campaign: welcome_20}}]
+  vip:
+    entry: {segment: fans}
+    steps: [{send: {campaign: vip_preview}}]
+  tips:
+    entry: {segment: fans}
+    steps: [{wait: 1h}, {send: {campaign: tips}}]
+"""
+
+
+def test_journeys_share_one_orchestrator_so_offers_never_contradict(
+    engine: Engine, world: World
+) -> None:
+    cfg = parse_config(TWO_JOURNEYS)
+    engine.execute(
+        "CREATE TABLE segment_membership AS SELECT person_id, 'fans' AS segment, "
+        "TIMESTAMP '2024-06-09 00:00:00' AS since FROM persons WHERE person_id = 1"
+    )
+    fake = FakeConnector()
+    clock = FixedClock(NOW)
+    report = run_journeys(engine, cfg, clock, connectors_of(fake))
+    # the VIP preview (SMS, priority 9) wins; the -20% e-mail would contradict it today
+    assert [m.campaign for m in fake.sent] == ["vip_preview"]
+    assert report.journeys["welcome"].messages == {"conflict": 1}
+    clock.advance(hours=1)
+    run_journeys(engine, cfg, clock, connectors_of(fake))
+    assert [m.campaign for m in fake.sent] == ["vip_preview", "tips"]
+    rows = engine.rows(
+        "SELECT journey, status, reason FROM activation_messages ORDER BY decided_at, journey"
+    )
+    assert rows[0][:2] == ("vip", "sent")
+    assert rows[1] == (
+        "welcome",
+        "conflict",
+        "offer 'welcome_discount' contradicts campaign 'vip_preview' (priority 9) chosen today",
+    )
+    assert rows[2][:2] == ("tips", "sent")
