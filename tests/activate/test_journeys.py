@@ -11,6 +11,7 @@ import pytest
 from activate.journey_world import D, FakeConnector, World, connectors_of
 from personae.activate.journeys import journey_status, run_journeys
 from personae.activate.orchestrator import FixedClock, Held
+from personae.config.journeys import Orchestration
 from personae.config.loader import parse_config
 from personae.config.models import ProjectConfig
 from personae.engine import Engine
@@ -322,6 +323,20 @@ def test_references_are_checked_when_journeys_run(
     cfg = config(f"  j: {{entry: {{segment: fans}}, steps: {steps}}}\n")
     with pytest.raises(ConfigError, match=message):
         run_journeys(engine, cfg, FixedClock(NOW), connectors_of(FakeConnector()))
+
+
+def test_orchestration_names_known_channels_and_purposes(engine: Engine, world: World) -> None:
+    base = config("  j: {entry: {segment: fans}, steps: [{wait: 1d}]}\n")
+    for rules, message in [
+        ({"caps": {"pigeon": ["1/1d"]}}, "orchestration.caps.pigeon: channel 'pigeon' is not"),
+        (
+            {"campaigns": {"x": {"channel": "sms", "purpose": "email_marketing"}}},
+            "orchestration.campaigns.x: purpose 'email_marketing' does not reach people by 'sms'",
+        ),
+    ]:
+        cfg = base.model_copy(update={"orchestration": Orchestration.model_validate(rules)})
+        with pytest.raises(ConfigError, match=message):
+            run_journeys(engine, cfg, FixedClock(NOW), connectors_of(FakeConnector()))
 
 
 def test_an_unknown_journey_is_named(engine: Engine, world: World) -> None:

@@ -41,6 +41,7 @@ from personae.activate.orchestrator import (
     deliver,
     message_id,
 )
+from personae.activate.orchestrator.decide import validate_orchestration
 from personae.activate.orchestrator.rules import ChannelRule, always_allowed
 from personae.activate.orchestrator.tables import (
     MESSAGES_SCHEMA,
@@ -121,6 +122,7 @@ def journey_names(config: ProjectConfig, names: Sequence[str] | None) -> list[st
 def validate_journeys(config: ProjectConfig) -> None:
     """Check what journeys refer to elsewhere in personae.yml: segments, campaigns and
     their channels, destinations, and compile their conditions. Raises ConfigError."""
+    validate_orchestration(config)
     for name, journey in config.journeys.items():
         base = f"journeys.{name}"
         if journey.entry.segment is not None:

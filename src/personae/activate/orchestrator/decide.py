@@ -28,7 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -147,6 +147,29 @@ def check_send(config: ProjectConfig, campaign: str, channel: str | None, path: 
             path=f"{path}.channel",
         )
     return chosen
+
+
+def validate_orchestration(config: ProjectConfig) -> None:
+    """Check what ``orchestration:`` names elsewhere: channels, purposes. Raises
+    ConfigError."""
+    rules = config.orchestration
+    channels = config.consent.channels
+    declared: list[tuple[str, Collection[str]]] = [("caps", list(rules.caps))]
+    if "addresses" in rules.model_fields_set:  # the defaults name channels one may not use
+        declared.append(("addresses", list(rules.addresses)))
+    for section, named in declared:
+        for channel in named:
+            if channel not in channels:
+                raise ConfigError(
+                    f"channel {channel!r} is not one of {', '.join(channels)}; use one of "
+                    "them or declare it under consent.channels",
+                    path=f"orchestration.{section}.{channel}",
+                )
+    for name, campaign in rules.campaigns.items():
+        if campaign.purpose is not None:
+            problem = config.consent.problem(campaign.purpose, campaign.channel)
+            if problem:
+                raise ConfigError(problem, path=f"orchestration.campaigns.{name}")
 
 
 @dataclass
