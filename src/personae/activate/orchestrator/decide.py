@@ -28,7 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -512,10 +512,3 @@ def _status(decision: Decision, status: str, reason: str) -> Decision:
     decision.status = status
     decision.reason = reason
     return decision
-
-
-def decisions_by_status(decisions: Iterable[Decision]) -> dict[str, int]:
-    counts: dict[str, int] = defaultdict(int)
-    for decision in decisions:
-        counts[decision.status] += 1
-    return dict(counts)
