@@ -294,6 +294,11 @@ def test_persons_at_a_step_removed_from_the_journey_leave_it(engine: Engine, wor
             "message_of 'w' must name a send step",
         ),
         (
+            "{entry: {segment: fans}, steps: [{name: a, send: {campaign: thanks}}, "
+            "{name: b, branch: {segment: fans, then: a}}]}",
+            r"steps loop without waiting \(a > b > a\); add a wait step",
+        ),
+        (
             "{entry: {segment: fans}, reentry: sometimes, steps: [{wait: 1d}]}",
             "reentry 'sometimes': use never, always, or a cool-down such as 30d",
         ),

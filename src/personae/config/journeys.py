@@ -212,7 +212,40 @@ class Journey(Strict):
                 self._check_refs(tested, f"steps[{i}] ({names[i]})")
         for i, exit_test in enumerate(self.exit_when):
             self._check_refs(exit_test, f"exit_when[{i}]")
+        self._no_instant_loop()
         return self
+
+    def _no_instant_loop(self) -> None:
+        """A branch may jump back, but a loop must wait somewhere: otherwise a person
+        would go round it forever within one run."""
+        names = self.step_names()
+
+        def after(i: int) -> list[str]:
+            step = self.steps[i]
+            following = names[i + 1] if i + 1 < len(names) else EXIT
+            if step.branch is not None:
+                return [step.branch.then or following, step.branch.else_ or following]
+            if step.send is not None or step.audience is not None:
+                return [following]
+            return []  # wait, wait_until and exit stop the run here
+
+        for start in range(len(self.steps)):
+            seen: list[str] = []
+            todo = [(start, [names[start]])]
+            while todo:
+                i, trail = todo.pop()
+                for target in after(i):
+                    if target == EXIT:
+                        continue
+                    if target == names[start]:
+                        loop = " > ".join([*trail, target])
+                        raise ValueError(
+                            f"steps loop without waiting ({loop}); add a wait step to the "
+                            "loop, e.g. - wait: 1d"
+                        )
+                    if target not in seen:
+                        seen.append(target)
+                        todo.append((names.index(target), [*trail, target]))
 
     def _check_refs(self, test: Test, where: str) -> None:
         names = self.step_names()
