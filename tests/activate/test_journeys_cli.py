@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from activate.journey_world import D, FakeConnector, World, connectors_of
@@ -63,6 +64,7 @@ def test_run_status_and_why(tmp_path: Path) -> None:
     code, out = invoke(tmp_path, "journeys", "run", "ads", "--at", "2024-06-10T09:00")
     assert code == 0, out
     assert "ads: 2 persons entered, 0 finished, 0 exited; messages: none" in out
+    assert "audience add meta_fans: 2" in out
 
     with Project.load(tmp_path) as p:
         run_journeys(
@@ -91,3 +93,18 @@ def test_unknown_journey_and_bad_time_are_one_line_errors(tmp_path: Path) -> Non
     code, out = invoke(tmp_path, "journeys", "run", "--at", "tomorrow")
     assert code != 0
     assert "is not a date and time" in " ".join(out.replace("│", " ").split())
+
+
+def test_run_says_what_was_sent_and_why_the_rest_was_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from personae.activate import orchestrator
+
+    project(tmp_path)
+    fake = FakeConnector()
+    monkeypatch.setattr(orchestrator, "connectors_for", lambda config, root: connectors_of(fake))
+    code, out = invoke(tmp_path, "journeys", "run", "mail", "--at", "2024-06-10T09:00")
+    assert code == 0, out
+    assert "mail: 2 persons entered, 2 finished, 0 exited; messages: 1 sent, 1 suppressed" in out
+    assert "1 suppressed: no consent for email_marketing on email" in out
+    assert [m.to for m in fake.sent] == ["p2@x.fr"]

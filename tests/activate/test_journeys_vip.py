@@ -101,6 +101,9 @@ def test_the_vip_journey_over_simulated_days(engine: Engine) -> None:
     assert [m.to for m in fake.sent] == ["ann@x.fr", "bob@x.fr", "eve@x.fr"]
     assert {m.campaign for m in fake.sent} == {"vip_welcome"}
     assert report.journeys["vip"].messages == {"sent": 3, "suppressed": 1}
+    assert report.journeys["vip"].held == {
+        "suppressed: no consent for email_marketing on email (unsubscribed or never granted)": 1
+    }
     first = {m.to: m.message_id for m in fake.sent}
 
     # a second run the same day sends nothing again

@@ -81,6 +81,10 @@ def run_cmd(
                 f"messages: {messages or 'none'}",
                 highlight=False,
             )
+            for change, n in sorted(one.audience.items()):
+                console.print(f"  audience {escape(change)}: {n}", highlight=False)
+            for why, n in sorted(one.held.items(), key=lambda item: -item[1])[:10]:
+                console.print(f"  {n} {escape(why)}", highlight=False)
 
     guard(go)
 

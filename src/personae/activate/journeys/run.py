@@ -87,6 +87,8 @@ class JourneyReport:
     #: message decisions by status
     messages: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     audience: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    #: "status: reason" -> messages not sent for it
+    held: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
 @dataclass
@@ -500,7 +502,10 @@ class Ticker:
         deliver(self.engine, self.config, decisions, self.connectors, self.now)
         for (row, _), decision in zip(sends, decisions, strict=True):
             journey = self.config.journeys[row["journey"]]
-            self.report.journeys[row["journey"]].messages[decision.status] += 1
+            report = self.report.journeys[row["journey"]]
+            report.messages[decision.status] += 1
+            if decision.status != "sent":
+                report.held[f"{decision.status}: {decision.reason}"] += 1
             if decision.retry:
                 row["status"], row["next_at"] = "waiting", decision.retry_at or self.now
                 row["updated_at"] = self.now
