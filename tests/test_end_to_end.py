@@ -34,7 +34,11 @@ def test_shared_tables_have_the_columns_the_catalog_declares(demo: Project) -> N
         if table.owner == "activate":  # written by activation commands, not by `run`
             continue
         if not demo.engine.table_exists(table):
-            assert table in (catalog.IDENTITY_OVERRIDE_RECORDS,), f"{table} was not built"
+            # activation's tables are built on demand (journeys, destinations), not by a run
+            on_demand = table.owner == catalog.ACTIVATE
+            assert on_demand or table in (catalog.IDENTITY_OVERRIDE_RECORDS,), (
+                f"{table} was not built"
+            )
             continue
         actual = demo.engine.columns(table)
         if table.dynamic:

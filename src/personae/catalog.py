@@ -24,6 +24,8 @@ STAGE_COMMANDS: Final = {
 STAGE_ORDER: Final = tuple(STAGE_COMMANDS)
 #: who may own a shared table: the stages, and activate (on demand, not a pipeline stage)
 OWNERS: Final = (*STAGE_ORDER, "activate")
+#: the owner of activation's tables
+ACTIVATE: Final = "activate"
 
 
 class Table(str):
@@ -363,6 +365,53 @@ DESTINATION_DEAD_LETTERS: Final = Table(
     "`personae destinations retry` delivers them",
 )
 
+
+# --------------------------------------------------------------------------- activate: journeys
+
+JOURNEY_STATE: Final = Table(
+    "journey_state",
+    owner="activate",
+    columns=(
+        "journey",
+        "person_id",
+        "step",
+        "status",
+        "entered_at",
+        "next_at",
+        "path",
+        "updated_at",
+    ),
+    doc="where each person is in each journey: step, status (active, waiting, done, exited), "
+    "when their wait ends, and the path of steps taken",
+)
+ACTIVATION_MESSAGES: Final = Table(
+    "activation_messages",
+    owner="activate",
+    columns=(
+        "message_id",
+        "campaign",
+        "journey",
+        "step",
+        "person_id",
+        "channel",
+        "destination",
+        "priority",
+        "decided_at",
+        "status",
+        "reason",
+        "provider_id",
+    ),
+    doc="every message decision of the orchestrator, sent or not: status (sent, failed, "
+    "suppressed, capped, deduped, outranked, conflict, quiet_hours, control) and why",
+)
+JOURNEY_AUDIENCE_MEMBERS: Final = Table(
+    "journey_audience_members",
+    owner="activate",
+    columns=("destination", "person_id", "journey", "added_at", "removed_at"),
+    doc="persons journeys added to (removed_at NULL) or removed from an ad audience "
+    "destination, for its sync to read",
+)
+
 #: every fixed-name shared table, in pipeline order
 TABLES: Final[tuple[Table, ...]] = (
     LOADS,
@@ -394,6 +443,9 @@ TABLES: Final[tuple[Table, ...]] = (
     DESTINATION_STATE,
     DESTINATION_RUNS,
     DESTINATION_DEAD_LETTERS,
+    JOURNEY_STATE,
+    ACTIVATION_MESSAGES,
+    JOURNEY_AUDIENCE_MEMBERS,
 )
 
 

@@ -20,6 +20,7 @@ from personae.cli import (
     destinations_commands,
     duplicates_command,
     identity_commands,
+    journeys_commands,
     messages_commands,
     privacy_commands,
     protect_commands,
@@ -385,6 +386,7 @@ duplicates_command.register(app)
 audit_commands.register(app)
 privacy_commands.register(app)
 protect_commands.register(app)
+journeys_commands.register(app)
 
 
 def main() -> None:

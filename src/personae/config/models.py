@@ -22,6 +22,7 @@ from personae.config.destinations import Destination
 from personae.config.engine import DuckDBEngineConfig, EngineConfig
 from personae.config.fields import BUILTIN_FIELDS, FULL_NAME, IDENTITY_FIELDS
 from personae.config.identity import IdentityConfig
+from personae.config.journeys import Journey, Orchestration
 from personae.config.messages import MessagesConfig
 from personae.config.profiles import ProfilesConfig
 from personae.config.protect import ProtectConfig
@@ -54,9 +55,17 @@ class ProjectConfig(Strict):
     consent: ConsentConfig = Field(default_factory=ConsentConfig)
     protect: ProtectConfig = Field(default_factory=ProtectConfig)
     messages: MessagesConfig = Field(default_factory=MessagesConfig)
+    journeys: dict[str, Journey] = Field(default_factory=dict)
+    orchestration: Orchestration = Field(default_factory=Orchestration)
 
     @field_validator(
-        "sources", "traits", "segments", "destinations", "custom_fields", mode="before"
+        "sources",
+        "traits",
+        "segments",
+        "destinations",
+        "custom_fields",
+        "journeys",
+        mode="before",
     )
     @classmethod
     def _none_is_empty(cls, value: Any) -> Any:
