@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
+from personae.config.attribution import AttributionConfig
 from personae.config.base import Strict
 from personae.config.collect import CollectConfig
 from personae.config.consent import ConsentConfig
@@ -50,6 +51,7 @@ class ProjectConfig(Strict):
     destinations: dict[str, Destination] = Field(default_factory=dict)
     collect: CollectConfig = Field(default_factory=CollectConfig)
     consent: ConsentConfig = Field(default_factory=ConsentConfig)
+    attribution: AttributionConfig = Field(default_factory=AttributionConfig)
 
     @field_validator(
         "sources", "traits", "segments", "destinations", "custom_fields", mode="before"
