@@ -21,6 +21,7 @@ from personae.cli import (
     identity_commands,
     privacy_commands,
     render,
+    report_commands,
 )
 from personae.cli.activate_commands import (
     ChannelOption,
@@ -377,6 +378,7 @@ activate_commands.register(app)
 duplicates_command.register(app)
 audit_commands.register(app)
 privacy_commands.register(app)
+report_commands.register(app)
 
 
 def main() -> None:
