@@ -114,7 +114,8 @@ def main() -> None:
             low, high = uplift.interval or (0.0, 0.0)
             print(
                 f"  {uplift.campaign}: exposed {uplift.exposed:,}, control {uplift.control:,}, "
-                f"uplift {100 * (uplift.uplift or 0):+.2f} pts [{100 * low:+.2f}, {100 * high:+.2f}]"
+                f"uplift {100 * (uplift.uplift or 0):+.2f} pts "
+                f"[{100 * low:+.2f}, {100 * high:+.2f}]"
             )
     finally:
         engine.close()
