@@ -7,12 +7,14 @@ the tests (lookback 7 days, half-life 1 day).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
+import pyarrow as pa
+
 from personae.catalog import EVENTS, IDENTITY_MAP, PERSONS
 from personae.engine import Engine
-from personae.sql import literal
 
 MESSAGES = (
     # message_id, campaign, person_id, channel, status, decided_at
@@ -51,20 +53,30 @@ EVENT_ROWS: tuple[tuple[str, str, int, str, str, dict[str, Any]], ...] = (
 )
 
 
+def _at(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text)
+
+
 def create_messages(engine: Engine, rows: tuple[tuple[Any, ...], ...] = MESSAGES) -> None:
-    engine.execute(
-        "CREATE OR REPLACE TABLE activation_messages (message_id VARCHAR, campaign VARCHAR, "
-        "journey VARCHAR, step VARCHAR, person_id BIGINT, channel VARCHAR, destination VARCHAR, "
-        "priority INTEGER, decided_at TIMESTAMP, status VARCHAR, reason VARCHAR, "
-        "provider_id VARCHAR)"
+    """``activation_messages`` with the journeys engineer's columns, one batch (one job
+    on Spark)."""
+    table = pa.table(
+        {
+            "message_id": pa.array([r[0] for r in rows], pa.string()),
+            "campaign": pa.array([r[1] for r in rows], pa.string()),
+            "journey": pa.array(["j"] * len(rows), pa.string()),
+            "step": pa.array(["s"] * len(rows), pa.string()),
+            "person_id": pa.array([r[2] for r in rows], pa.int64()),
+            "channel": pa.array([r[3] for r in rows], pa.string()),
+            "destination": pa.array(["d"] * len(rows), pa.string()),
+            "priority": pa.array([1] * len(rows), pa.int32()),
+            "decided_at": pa.array([_at(r[5]) for r in rows], pa.timestamp("us")),
+            "status": pa.array([r[4] for r in rows], pa.string()),
+            "reason": pa.array([""] * len(rows), pa.string()),
+            "provider_id": pa.array([None] * len(rows), pa.string()),
+        }
     )
-    for message_id, campaign, person, channel, status, at in rows:
-        engine.execute(
-            "INSERT INTO activation_messages VALUES "
-            f"({literal(message_id)}, {literal(campaign)}, 'j', 's', {person}, "
-            f"{literal(channel)}, 'd', 1, CAST({literal(at)} AS TIMESTAMP), {literal(status)}, "
-            "'', NULL)"
-        )
+    engine.write_arrow("activation_messages", table, mode="replace")
 
 
 def create_warehouse(
@@ -73,29 +85,32 @@ def create_warehouse(
     *,
     messages: bool = True,
 ) -> None:
-    engine.execute(
-        f"CREATE OR REPLACE TABLE {PERSONS} (person_id BIGINT, created_at TIMESTAMP, "
-        "merged_into BIGINT, records BIGINT)"
+    persons = pa.table(
+        {
+            "person_id": pa.array([1, 2, 3, 4, 5], pa.int64()),
+            "created_at": pa.array([None] * 5, pa.timestamp("us")),
+            "merged_into": pa.array([None, None, None, None, 1], pa.int64()),
+            "records": pa.array([1] * 5, pa.int64()),
+        }
     )
-    engine.execute(
-        f"INSERT INTO {PERSONS} VALUES (1, NULL, NULL, 1), (2, NULL, NULL, 1), "
-        "(3, NULL, NULL, 1), (4, NULL, NULL, 1), (5, NULL, 1, 1)"
+    engine.write_arrow(PERSONS, persons, mode="replace")
+    identity_map = pa.table(
+        {
+            "source": pa.array([e[0] for e in events], pa.string()),
+            "record_id": pa.array([e[1] for e in events], pa.string()),
+            "person_id": pa.array([e[2] for e in events], pa.int64()),
+        }
     )
-    engine.execute(
-        f"CREATE OR REPLACE TABLE {IDENTITY_MAP} (source VARCHAR, record_id VARCHAR, "
-        "person_id BIGINT)"
+    engine.write_arrow(IDENTITY_MAP, identity_map, mode="replace")
+    rows = pa.table(
+        {
+            "source": pa.array([e[0] for e in events], pa.string()),
+            "record_id": pa.array([e[1] for e in events], pa.string()),
+            "event": pa.array([e[3] for e in events], pa.string()),
+            "timestamp": pa.array([_at(e[4]) for e in events], pa.timestamp("us")),
+            "properties": pa.array([json.dumps(e[5]) for e in events], pa.string()),
+        }
     )
-    engine.execute(
-        f"CREATE OR REPLACE TABLE {EVENTS} (source VARCHAR, record_id VARCHAR, event VARCHAR, "
-        "timestamp TIMESTAMP, properties VARCHAR)"
-    )
-    for source, record, person, event, at, props in events:
-        engine.execute(
-            f"INSERT INTO {IDENTITY_MAP} VALUES ({literal(source)}, {literal(record)}, {person})"
-        )
-        engine.execute(
-            f"INSERT INTO {EVENTS} VALUES ({literal(source)}, {literal(record)}, "
-            f"{literal(event)}, CAST({literal(at)} AS TIMESTAMP), {literal(json.dumps(props))})"
-        )
+    engine.write_arrow(EVENTS, rows, mode="replace")
     if messages:
         create_messages(engine)
