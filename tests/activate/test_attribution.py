@@ -17,6 +17,7 @@ from helpers.attribution import create_warehouse
 from personae.activate.attribution import CampaignReport, campaign_report
 from personae.config.models import ProjectConfig
 from personae.engine import Engine
+from personae.errors import NotFoundError
 
 CONFIG = ProjectConfig.model_validate(
     {"attribution": {"lookback": "7d", "half_life": "1d", "control_groups": {"welcome": "10%"}}}
@@ -157,3 +158,10 @@ def test_without_activation_messages_tracked_visits_still_count(engine: Engine) 
     assert rows["welcome", "email"].model("linear").revenue == pytest.approx(50.0)
     assert rows["summer", "cpc"].model("last").revenue == pytest.approx(100.0)
     assert rows["welcome", "email"].sends == 0
+
+
+def test_a_messages_table_without_the_contracts_columns_is_named(engine: Engine) -> None:
+    create_warehouse(engine, messages=False)
+    engine.execute("CREATE TABLE activation_messages AS SELECT 'm1' AS message_id, 1 AS x")
+    with pytest.raises(NotFoundError, match="lacks the columns campaign, channel, decided_at"):
+        campaign_report(engine, CONFIG)

@@ -50,6 +50,7 @@ def test_every_setting_is_documented() -> None:
         ("models: [first, u_shaped]", "attribution.models", "use some of first, last"),
         ("models: []", "attribution.models", "list some of"),
         ("lookback: 7 months", "attribution.lookback", ""),
+        ("half_life: 0d", "attribution.half_life", "such as 7d or 12h"),
         ("conversions: {events: []}", "attribution.conversions", "events: [Order Completed]"),
         ("confidence: 95", "attribution.confidence", "e.g. 0.95"),
         ("lookbak: 7d", "attribution.lookbak", "did you mean 'lookback'"),

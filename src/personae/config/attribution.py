@@ -125,6 +125,13 @@ class AttributionConfig(Strict):
             out[campaign] = number
         return out
 
+    @field_validator("lookback", "half_life")
+    @classmethod
+    def _not_zero(cls, value: str) -> str:
+        if not any(ch in "123456789" for ch in value):
+            raise ValueError(f"{value!r} is no time at all: write a window such as 7d or 12h")
+        return value
+
     @field_validator("confidence")
     @classmethod
     def _confidence(cls, value: float) -> float:

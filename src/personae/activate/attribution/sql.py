@@ -35,19 +35,14 @@ from personae.sql import literal
 #: the journeys engineer's ``activation_messages`` table (``catalog.ACTIVATION_MESSAGES``
 #: once it is declared there): one row per message decision
 ACTIVATION_MESSAGES: Final = "activation_messages"
+#: the columns of it the report reads
 MESSAGE_COLUMNS: Final = (
     "message_id",
     "campaign",
-    "journey",
-    "step",
     "person_id",
     "channel",
-    "destination",
-    "priority",
     "decided_at",
     "status",
-    "reason",
-    "provider_id",
 )
 #: touch kinds, in the order that breaks ties between touches at the same time
 KINDS: Final = ("delivered", "open", "click", "visit")
