@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers.attribution import create_warehouse
+from helpers.attribution import EVENT_ROWS, create_warehouse
 from personae.activate.attribution import CampaignReport, campaign_report
 from personae.config.models import ProjectConfig
 from personae.engine import Engine
@@ -165,3 +165,12 @@ def test_a_messages_table_without_the_contracts_columns_is_named(engine: Engine)
     engine.execute("CREATE TABLE activation_messages AS SELECT 'm1' AS message_id, 1 AS x")
     with pytest.raises(NotFoundError, match="lacks the columns campaign, channel, decided_at"):
         campaign_report(engine, CONFIG)
+
+
+def test_only_the_first_open_of_a_message_is_a_touch(engine: Engine) -> None:
+    reopened = ("web", "e9", 1, "Email Opened", "2026-01-04 12:00:00", {"message_id": "m1"})
+    create_warehouse(engine, (*EVENT_ROWS, reopened))
+    rows = {(r.campaign, r.channel): r for r in campaign_report(engine, CONFIG).rows}
+    # the pixel loaded again: o1 still has four touches, welcome/email still gets half
+    assert rows["welcome", "email"].model("linear").revenue == pytest.approx(100.0)
+    assert rows["welcome", "email"].opens == 1

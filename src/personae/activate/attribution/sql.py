@@ -4,7 +4,8 @@ dialect; the Spark engine transpiles it).
 * **Touches** (``person_id, campaign, channel, kind, touched_at``): ``delivered`` (an
   ``activation_messages`` row ``sent``, at ``decided_at``), ``open`` and ``click`` (the
   tracking events, tied to their campaign by the ``campaign`` property or by
-  ``message_id`` to the message's row, whose person and channel they take), ``visit``
+  ``message_id`` to the message's row, whose person and channel they take; only the
+  first open of a message counts, since mail clients reload the pixel), ``visit``
   (any other event carrying ``utm_campaign``; its channel is ``utm_medium``, else ``web``).
 * **Conversions** (``person_id, conversion_id, converted_at, revenue``): the events named in
   ``attribution.conversions.events`` of every source, revenue read from the revenue
@@ -92,7 +93,7 @@ def touches_sql(config: AttributionConfig, messages: bool = True) -> str:
     if tracked:
         opens = f"e.event IN ({_names(touches.opens)})" if touches.opens else "FALSE"
         events = person_events_sql(f"e.event IN ({_names(tracked)})")
-        parts.append(
+        tied = (
             "SELECT coalesce(mm.person_id, ev.person_id) AS person_id, "
             "coalesce(ev.campaign, mm.campaign) AS campaign, "
             "coalesce(mm.channel, ev.channel, 'email') AS channel, ev.kind, ev.touched_at, "
@@ -104,6 +105,13 @@ def touches_sql(config: AttributionConfig, messages: bool = True) -> str:
             f"FROM ({events}) e) ev "
             f"LEFT JOIN ({messages_sql(messages)}) mm ON mm.message_id = ev.message_id "
             "WHERE coalesce(ev.campaign, mm.campaign) IS NOT NULL"
+        )
+        # a message's first open only: mail clients reload the pixel
+        parts.append(
+            "SELECT person_id, campaign, channel, kind, touched_at, message_id FROM ("
+            "SELECT *, row_number() OVER (PARTITION BY kind, person_id, campaign, channel, "
+            f"message_id ORDER BY touched_at) AS nth FROM ({tied}) t) o "
+            "WHERE kind = 'click' OR message_id IS NULL OR nth = 1"
         )
     if touches.visits:
         where = f"{property_sql('utm_campaign')} IS NOT NULL"
