@@ -99,7 +99,10 @@ def campaign_report(engine: Engine, config: ProjectConfig) -> CampaignReport:
     rows: dict[tuple[str, str], dict[str, object]] = {}
     for found in engine.query(sql.engagement_sql(settings, has_messages)).to_pylist():
         rows[(found["campaign"], found["channel"])] = {c: int(found[c] or 0) for c in COUNTS}
+    attributed, attributed_revenue = 0.0, 0.0
     for found in engine.query(sql.campaign_credit_sql(settings, has_messages)).to_pylist():
+        attributed += _number(found["conversions_first"])
+        attributed_revenue += _number(found["revenue_first"])
         entry = rows.setdefault((found["campaign"], found["channel"]), {})
         entry["conversions"] = int(found["conversions"])
         entry["revenue"] = _number(found["revenue"])
@@ -112,7 +115,7 @@ def campaign_report(engine: Engine, config: ProjectConfig) -> CampaignReport:
         for (campaign, channel), values in sorted(rows.items(), key=lambda kv: _key(kv[0]))
         if campaign is not None
     ]
-    totals = engine.rows(sql.conversion_totals_sql(settings, has_messages))[0]
+    totals = engine.rows(sql.conversion_totals_sql(settings))[0]
     return CampaignReport(
         rows=report_rows,
         uplifts=_uplifts(engine, config, has_messages),
@@ -121,8 +124,8 @@ def campaign_report(engine: Engine, config: ProjectConfig) -> CampaignReport:
         half_life=settings.half_life,
         conversions=int(totals[0]),
         revenue=_number(totals[1]),
-        attributed_conversions=int(totals[2]),
-        attributed_revenue=_number(totals[3]),
+        attributed_conversions=round(attributed),
+        attributed_revenue=attributed_revenue,
         has_messages=has_messages,
     )
 

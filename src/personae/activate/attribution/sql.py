@@ -203,17 +203,12 @@ def campaign_credit_sql(config: AttributionConfig, messages: bool = True) -> str
     )
 
 
-def conversion_totals_sql(config: AttributionConfig, messages: bool = True) -> str:
-    """``conversions, revenue, attributed, attributed_revenue``: every conversion, and
-    those with at least one touch in their window."""
-    credited = f"SELECT DISTINCT person_id, conversion_id FROM ({credited_sql(config, messages)}) w"
+def conversion_totals_sql(config: AttributionConfig) -> str:
+    """``conversions, revenue``: every conversion. (Those attributed are the sum of
+    first-touch weights: each has exactly one first touch.)"""
     return (
-        "SELECT count(*) AS conversions, coalesce(sum(c.revenue), 0) AS revenue, "
-        "count(a.conversion_id) AS attributed, "
-        "coalesce(sum(CASE WHEN a.conversion_id IS NOT NULL THEN c.revenue END), 0) "
-        f"AS attributed_revenue FROM ({conversions_sql(config)}) c "
-        f"LEFT JOIN ({credited}) a "
-        "ON a.person_id = c.person_id AND a.conversion_id = c.conversion_id"
+        "SELECT count(*) AS conversions, coalesce(sum(revenue), 0) AS revenue "
+        f"FROM ({conversions_sql(config)}) c"
     )
 
 
