@@ -110,13 +110,6 @@ def main() -> None:
             f"{report.conversions:,} conversions ({report.attributed_conversions:,} "
             f"attributed), {len(report.uplifts)} control groups"
         )
-        for uplift in report.uplifts[:2]:
-            low, high = uplift.interval or (0.0, 0.0)
-            print(
-                f"  {uplift.campaign}: exposed {uplift.exposed:,}, control {uplift.control:,}, "
-                f"uplift {100 * (uplift.uplift or 0):+.2f} pts "
-                f"[{100 * low:+.2f}, {100 * high:+.2f}]"
-            )
     finally:
         engine.close()
         if not args.keep and args.dir is None:
