@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from personae.activate.attribution import sql
+from personae.activate.attribution.sql import Relations
 from personae.activate.attribution.uplift import Uplift
 from personae.catalog import EVENTS, IDENTITY_MAP, PERSONS
 from personae.config.attribution import MODELS, Model
@@ -95,12 +96,19 @@ def campaign_report(engine: Engine, config: ProjectConfig) -> CampaignReport:
                 "it was written by another version of personae; run the journeys again to "
                 "rebuild it"
             )
+    inputs = Relations.inline(config.attribution, has_messages)
+    return _report(engine, config, inputs, has_messages)
+
+
+def _report(
+    engine: Engine, config: ProjectConfig, inputs: Relations, has_messages: bool
+) -> CampaignReport:
     settings = config.attribution
     rows: dict[tuple[str, str], dict[str, object]] = {}
-    for found in engine.query(sql.engagement_sql(settings, has_messages)).to_pylist():
+    for found in engine.query(sql.engagement_sql(inputs)).to_pylist():
         rows[(found["campaign"], found["channel"])] = {c: int(found[c] or 0) for c in COUNTS}
     attributed, attributed_revenue = 0.0, 0.0
-    for found in engine.query(sql.campaign_credit_sql(settings, has_messages)).to_pylist():
+    for found in engine.query(sql.campaign_credit_sql(settings, inputs)).to_pylist():
         attributed += _number(found["conversions_first"])
         attributed_revenue += _number(found["revenue_first"])
         entry = rows.setdefault((found["campaign"], found["channel"]), {})
@@ -115,10 +123,10 @@ def campaign_report(engine: Engine, config: ProjectConfig) -> CampaignReport:
         for (campaign, channel), values in sorted(rows.items(), key=lambda kv: _key(kv[0]))
         if campaign is not None
     ]
-    totals = engine.rows(sql.conversion_totals_sql(settings))[0]
+    totals = engine.rows(sql.conversion_totals_sql(inputs))[0]
     return CampaignReport(
         rows=report_rows,
-        uplifts=_uplifts(engine, config, has_messages),
+        uplifts=_uplifts(engine, config, inputs if has_messages else None),
         models=settings.models,
         lookback=settings.lookback,
         half_life=settings.half_life,
@@ -134,12 +142,12 @@ def _key(key: tuple[str | None, str | None]) -> tuple[str, str]:
     return (key[0] or "", key[1] or "")
 
 
-def _uplifts(engine: Engine, config: ProjectConfig, has_messages: bool) -> list[Uplift]:
+def _uplifts(engine: Engine, config: ProjectConfig, inputs: Relations | None) -> list[Uplift]:
     """One uplift per campaign with a control group (declared, or control rows found)."""
     settings = config.attribution
     groups: dict[str, dict[str, tuple[int, int]]] = {}
-    if has_messages:
-        for campaign, grp, persons, converted in engine.rows(sql.groups_sql(settings)):
+    if inputs is not None:
+        for campaign, grp, persons, converted in engine.rows(sql.groups_sql(settings, inputs)):
             groups.setdefault(campaign, {})[grp] = (int(persons), int(converted))
     for campaign in settings.control_groups:
         groups.setdefault(campaign, {})

@@ -24,6 +24,7 @@ Person ids of ``activation_messages`` are followed to their survivor through ``p
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Final
 
 from personae.catalog import EVENTS, PERSONS
@@ -82,13 +83,14 @@ def person_events_sql(where: str) -> str:
     )
 
 
-def touches_sql(config: AttributionConfig, messages: bool = True) -> str:
-    """Every touch: ``person_id, campaign, channel, kind, touched_at, message_id``."""
+def touches_sql(config: AttributionConfig, messages: str) -> str:
+    """Every touch: ``person_id, campaign, channel, kind, touched_at, message_id``, from
+    the ``messages`` relation (:func:`messages_sql`, or a table holding it)."""
     touches = config.touches
     tracked = (*touches.opens, *touches.clicks)
     parts = [
         "SELECT person_id, campaign, channel, 'delivered' AS kind, decided_at AS touched_at, "
-        f"message_id FROM ({messages_sql(messages)}) d WHERE status = 'sent'"
+        f"message_id FROM {messages} d WHERE status = 'sent'"
     ]
     if tracked:
         opens = f"e.event IN ({_names(touches.opens)})" if touches.opens else "FALSE"
@@ -103,7 +105,7 @@ def touches_sql(config: AttributionConfig, messages: bool = True) -> str:
             f"{property_sql('channel')} AS channel, "
             f"CASE WHEN {opens} THEN 'open' ELSE 'click' END AS kind, e.timestamp AS touched_at "
             f"FROM ({events}) e) ev "
-            f"LEFT JOIN ({messages_sql(messages)}) mm ON mm.message_id = ev.message_id "
+            f"LEFT JOIN {messages} mm ON mm.message_id = ev.message_id "
             "WHERE coalesce(ev.campaign, mm.campaign) IS NOT NULL"
         )
         # a message's first open only: mail clients reload the pixel
@@ -147,11 +149,26 @@ def conversions_sql(config: AttributionConfig) -> str:
     )
 
 
+@dataclass(frozen=True)
+class Relations:
+    """What the report's queries read: each a query in parentheses or a table name."""
+
+    messages: str
+    touches: str
+    conversions: str
+
+    @classmethod
+    def inline(cls, config: AttributionConfig, messages: bool = True) -> Relations:
+        """Every input as a subquery (``messages`` false: no ``activation_messages``)."""
+        sent = f"({messages_sql(messages)})"
+        return cls(sent, f"({touches_sql(config, sent)})", f"({conversions_sql(config)})")
+
+
 def seconds(window: str) -> int:
     return int(window_delta(window).total_seconds())
 
 
-def credited_sql(config: AttributionConfig, messages: bool = True) -> str:
+def credited_sql(config: AttributionConfig, inputs: Relations) -> str:
     """One row per (conversion, touch) in the lookback window with every model's weight:
     ``person_id, conversion_id, revenue, converted_at, campaign, channel, kind, touched_at,
     w_first, w_last, w_linear, w_time_decay``."""
@@ -165,7 +182,7 @@ def credited_sql(config: AttributionConfig, messages: bool = True) -> str:
         "SELECT c.person_id, c.conversion_id, c.revenue, c.converted_at, t.campaign, "
         f"t.channel, t.kind, t.touched_at, {rank} AS kind_rank, "
         "date_diff('second', t.touched_at, c.converted_at) AS age "
-        f"FROM ({conversions_sql(config)}) c JOIN ({touches_sql(config, messages)}) t "
+        f"FROM {inputs.conversions} c JOIN {inputs.touches} t "
         "ON t.person_id = c.person_id AND t.touched_at <= c.converted_at "
         f"AND date_diff('second', t.touched_at, c.converted_at) <= {lookback}), "
         "ranked AS (SELECT *, "
@@ -185,7 +202,7 @@ def credited_sql(config: AttributionConfig, messages: bool = True) -> str:
     )
 
 
-def campaign_credit_sql(config: AttributionConfig, messages: bool = True) -> str:
+def campaign_credit_sql(config: AttributionConfig, inputs: Relations) -> str:
     """Per (campaign, channel): ``conversions`` and ``revenue`` it touched in their
     window (each conversion once), then ``conversions_<model>`` (fractional) and
     ``revenue_<model>`` attributed by each model."""
@@ -197,22 +214,22 @@ def campaign_credit_sql(config: AttributionConfig, messages: bool = True) -> str
         "SELECT campaign, channel, count(*) AS conversions, sum(revenue) AS revenue, "
         f"{totals} FROM ("
         f"SELECT campaign, channel, person_id, conversion_id, max(revenue) AS revenue, "
-        f"{weights} FROM ({credited_sql(config, messages)}) w "
+        f"{weights} FROM ({credited_sql(config, inputs)}) w "
         "GROUP BY campaign, channel, person_id, conversion_id) pc "
         "GROUP BY campaign, channel"
     )
 
 
-def conversion_totals_sql(config: AttributionConfig) -> str:
+def conversion_totals_sql(inputs: Relations) -> str:
     """``conversions, revenue``: every conversion. (Those attributed are the sum of
     first-touch weights: each has exactly one first touch.)"""
     return (
         "SELECT count(*) AS conversions, coalesce(sum(revenue), 0) AS revenue "
-        f"FROM ({conversions_sql(config)}) c"
+        f"FROM {inputs.conversions} c"
     )
 
 
-def engagement_sql(config: AttributionConfig, messages: bool = True) -> str:
+def engagement_sql(inputs: Relations) -> str:
     """Per (campaign, channel): ``sends`` (messages sent or failed), ``delivered``
     (sent), ``failed``, ``held`` (not sent: suppressed, capped, deduped…, control
     excepted), ``control``, ``opens`` and ``clicks`` (distinct messages, or events
@@ -226,7 +243,7 @@ def engagement_sql(config: AttributionConfig, messages: bool = True) -> str:
         "AS held, "
         "sum(CASE WHEN status = 'control' THEN 1 ELSE 0 END) AS control, "
         "0 AS opens, 0 AS clicks, 0 AS visits "
-        f"FROM ({messages_sql(messages)}) m GROUP BY campaign, channel"
+        f"FROM {inputs.messages} m GROUP BY campaign, channel"
     )
     key = "coalesce(message_id, CAST(person_id AS VARCHAR) || '@' || CAST(touched_at AS VARCHAR))"
     events = (
@@ -235,7 +252,7 @@ def engagement_sql(config: AttributionConfig, messages: bool = True) -> str:
         f"count(DISTINCT CASE WHEN kind = 'open' THEN {key} END) AS opens, "
         f"count(DISTINCT CASE WHEN kind = 'click' THEN {key} END) AS clicks, "
         "sum(CASE WHEN kind = 'visit' THEN 1 ELSE 0 END) AS visits "
-        f"FROM ({touches_sql(config, messages)}) t WHERE kind <> 'delivered' "
+        f"FROM {inputs.touches} t WHERE kind <> 'delivered' "
         "GROUP BY campaign, channel"
     )
     sums = ", ".join(
@@ -248,7 +265,7 @@ def engagement_sql(config: AttributionConfig, messages: bool = True) -> str:
     )
 
 
-def groups_sql(config: AttributionConfig, messages: bool = True) -> str:
+def groups_sql(config: AttributionConfig, inputs: Relations) -> str:
     """Per campaign and group (``exposed``: sent the message; ``control``: held out):
     ``persons`` and ``converted`` (with a conversion in the lookback window after the
     campaign's first decision about them). A person sent the message once is exposed."""
@@ -259,7 +276,7 @@ def groups_sql(config: AttributionConfig, messages: bool = True) -> str:
         "THEN 'exposed' ELSE 'control' END AS grp, "
         "min(CASE WHEN status = 'sent' THEN decided_at END) AS sent_at, "
         "min(decided_at) AS first_at "
-        f"FROM ({messages_sql(messages)}) m WHERE status IN ('sent', 'control') "
+        f"FROM {inputs.messages} m WHERE status IN ('sent', 'control') "
         "GROUP BY campaign, person_id"
     )
     starts = (
@@ -269,7 +286,7 @@ def groups_sql(config: AttributionConfig, messages: bool = True) -> str:
     )
     converted = (
         "SELECT DISTINCT s.campaign, s.person_id FROM "
-        f"({starts}) s JOIN ({conversions_sql(config)}) c ON c.person_id = s.person_id "
+        f"({starts}) s JOIN {inputs.conversions} c ON c.person_id = s.person_id "
         "AND c.converted_at >= s.started_at "
         f"AND date_diff('second', s.started_at, c.converted_at) <= {lookback}"
     )
