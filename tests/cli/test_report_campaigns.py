@@ -9,7 +9,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from helpers.attribution import create_warehouse
+from helpers.attribution import EVENT_ROWS, create_warehouse
 from personae.cli.main import app
 from personae.project import Project
 
@@ -121,3 +121,12 @@ def test_before_the_pipeline_ran_the_error_names_the_command(tmp_path: Path) -> 
     result = runner.invoke(app, ["--project", str(tmp_path), "report", "campaigns"])
     assert result.exit_code == 1
     assert "Error:" in result.output and "personae" in result.output and "first" in result.output
+
+
+def test_no_campaign_yet_is_said_in_words(tmp_path: Path) -> None:
+    (tmp_path / "personae.yml").write_text(CONFIG, encoding="utf-8")
+    with Project.load(tmp_path) as loaded:
+        create_warehouse(loaded.engine, EVENT_ROWS[-4:], messages=False)  # orders only
+    out = report(tmp_path)
+    assert "No campaign touched anyone yet" in out
+    assert "4 conversions in the data" in out

@@ -39,6 +39,15 @@ def _money(value: float) -> str:
 def print_campaigns(report: CampaignReport, model: str) -> None:
     """The report's rows and totals, attributed by ``model``, as rich tables."""
     label = MODEL_LABELS[model]
+    if not report.rows:
+        console.print(
+            "No campaign touched anyone yet: no message sent (activation_messages), no open "
+            "or click carrying a campaign, no event tagged with utm_campaign. "
+            f"{render.plural(report.conversions, 'conversion')} in the data.",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return
     table = render.titled_table(
         f"Campaigns (attribution: {label}, lookback {report.lookback})",
         "campaign",
