@@ -45,11 +45,12 @@ def invoke(root: Path, *args: str) -> tuple[int, str]:
     from personae.cli.context import console
 
     # the console is made once per process: its width is whatever the first test saw
-    width, console.width = console.width, 200
+    width = console._width
+    console.width = 200
     try:
         result = CliRunner().invoke(app, ["--project", str(root), *args])
     finally:
-        console.width = width
+        console._width = width
     return result.exit_code, result.output
 
 

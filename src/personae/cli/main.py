@@ -25,6 +25,7 @@ from personae.cli import (
     privacy_commands,
     protect_commands,
     render,
+    report_commands,
 )
 from personae.cli.activate_commands import (
     ChannelOption,
@@ -387,6 +388,7 @@ audit_commands.register(app)
 privacy_commands.register(app)
 protect_commands.register(app)
 journeys_commands.register(app)
+report_commands.register(app)
 
 
 def main() -> None:

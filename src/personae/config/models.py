@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
+from personae.config.attribution import AttributionConfig
 from personae.config.base import Strict
 from personae.config.collect import CollectConfig
 from personae.config.consent import ConsentConfig
@@ -57,6 +58,7 @@ class ProjectConfig(Strict):
     messages: MessagesConfig = Field(default_factory=MessagesConfig)
     journeys: dict[str, Journey] = Field(default_factory=dict)
     orchestration: Orchestration = Field(default_factory=Orchestration)
+    attribution: AttributionConfig = Field(default_factory=AttributionConfig)
 
     @field_validator(
         "sources",

@@ -34,6 +34,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from personae.activate.attribution.control import in_control_group as held_out_by_hash
 from personae.activate.orchestrator.rules import ChannelRule, Held, always_allowed
 from personae.activate.orchestrator.tables import MESSAGES_SCHEMA, dicts, ensure_table
 from personae.catalog import ACTIVATION_MESSAGES, CONSENT_FLAGS, EVENTS, PERSONS, PROFILES
@@ -106,12 +107,16 @@ def message_id(*parts: object) -> str:
 
 
 def in_control_group(campaign: str, person_id: int, share: float) -> bool:
-    """Whether a person is held out of a campaign: a stable hash of both, so the same
-    persons are held out on every run and every channel."""
-    if share <= 0:
-        return False
-    digest = hashlib.sha256(f"control|{campaign}|{person_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64 < share
+    """Whether a person is held out of a campaign holding out ``share`` (0 to 1) of its
+    audience: the hash of :mod:`personae.activate.attribution.control`, so the same
+    persons are held out on every run and channel, and the report agrees."""
+    return held_out_by_hash(campaign, person_id, share * 100)
+
+
+def control_share(config: ProjectConfig, campaign: str, spec: Campaign) -> float:
+    """The share of ``campaign``'s audience held out: its ``control_share``, or the
+    percent ``attribution.control_groups`` gives it (the larger when both do)."""
+    return max(spec.control_share, config.attribution.holdout(campaign) / 100)
 
 
 def campaign_of(config: ProjectConfig, name: str, path: str) -> Campaign:
@@ -405,11 +410,12 @@ class Orchestrator:
             full = self._full_cap(c.channel, facts.sends.get(c.person_id, {}), now, 0)
             if full is not None:
                 return _status(decision, "capped", f"cap {full} on {c.channel} already reached")
-        if in_control_group(c.campaign, c.person_id, spec.control_share):
+        share = control_share(self.config, c.campaign, spec)
+        if in_control_group(c.campaign, c.person_id, share):
             return _status(
                 decision,
                 "control",
-                f"held out: control group of {spec.control_share:.0%} of campaign {c.campaign!r}",
+                f"held out: control group of {share:.0%} of campaign {c.campaign!r}",
             )
         return decision
 
