@@ -161,6 +161,11 @@ def _print_erasure(report: ErasureReport) -> None:
         console.print(f"  {path}: {rows:,} messages", highlight=False)
     for path, values in sorted(report.models.items()):
         console.print(f"  {path}: {values:,} values", highlight=False)
+    for name, members in sorted(report.destinations.items()):
+        verb = "would be told" if dry_run else "told"
+        console.print(
+            f"  destination {name}: {verb} to remove {members:,} member(s)", highlight=False
+        )
     console.print(
         f"{'Would suppress' if dry_run else 'Suppressed'} {report.suppressed} identifier "
         f"hashes; {report.shared} identifiers shared with other persons kept",

@@ -45,6 +45,8 @@ from personae.collect.paths import CollectPaths
 from personae.engine import Engine
 from personae.errors import NotFoundError
 from personae.ingest.privacy import COLLECTED_IDENTIFIERS, identity_columns
+from personae.privacy.destinations import TABLES as DESTINATION_TABLES
+from personae.privacy.destinations import forget_in_destinations
 from personae.privacy.files import erase_from_parquet, erase_from_segments, message_filter
 from personae.privacy.models import erase_from_models
 from personae.privacy.person import (
@@ -84,6 +86,8 @@ class ErasureReport:
     files: dict[str, int] = field(default_factory=dict)
     #: values removed per term-frequency file of the matching model
     models: dict[str, int] = field(default_factory=dict)
+    #: destinations told to remove the person: members each held
+    destinations: dict[str, int] = field(default_factory=dict)
     #: identifiers hashed into the suppression list; those kept out (shared with others)
     suppressed: int = 0
     shared: int = 0
@@ -106,6 +110,8 @@ class ErasureReport:
             "tables": self.tables,
             "files": self.files,
             "models": self.models,
+            "destinations": self.destinations,
+            "warnings": len(self.warnings),
             "suppressed_identifiers": self.suppressed,
             "shared_identifiers_kept": self.shared,
         }
@@ -198,7 +204,7 @@ def erase(
     if not dry_run:  # before any row goes: a crash from here on leaves it marked
         _mark_pending(state, report.request_id)
     for table in engine.tables():
-        if table in (KEYS_TABLE, VALUES_TABLE):
+        if table in (KEYS_TABLE, VALUES_TABLE, *DESTINATION_TABLES):
             continue
         columns = set(engine.columns(table))
         condition = table_condition(table, columns, ids)
@@ -214,6 +220,10 @@ def erase(
             report.tables[table] = count
     if not dry_run:
         _raw_by_identifier(project, this_person, own, report)
+    # last: the person has left every audience, so each destination holding them is told
+    destinations = forget_in_destinations(project, person.person_ids, dry_run)
+    report.destinations = destinations.removed
+    report.warnings += destinations.warnings
     engine.drop_table(KEYS_TABLE)
     engine.drop_table(VALUES_TABLE)
     if not dry_run and not report.tables and not pending:
