@@ -116,7 +116,7 @@ class FileConnector:
 
 def _filesystem(path: str, options: dict[str, Any]) -> tuple[Any, str]:
     try:
-        import fsspec  # type: ignore[import-not-found, unused-ignore]
+        import fsspec  # type: ignore[import-not-found, import-untyped, unused-ignore]
     except ImportError as exc:
         raise PersonaeError(
             f"writing to {path} needs fsspec and the storage's driver; install "
