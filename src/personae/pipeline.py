@@ -172,8 +172,10 @@ def validate(config: ProjectConfig, root: Path | None = None) -> None:
     """Check every reference in ``personae.yml`` before any stage runs: traits and profile
     fields used by segments and expression traits, events named by traits and segments
     (when the project's event names are known), sources in survivorship rules, fields of
-    destinations, placeholders of message templates; then compile every trait and segment.
+    destinations, placeholders of message templates; then compile every trait and segment,
+    and check the journeys and the orchestration.
     Raises ConfigError."""
+    from personae.activate.journeys.run import validate_journeys
     from personae.activate.templates import check_templates
     from personae.profile.consent import consent_columns
     from personae.profile.golden import validate_profiles_config
@@ -225,6 +227,7 @@ def validate(config: ProjectConfig, root: Path | None = None) -> None:
     compile_expressions(config, base)
     for name in config.segments:
         compile_segment(config, name)
+    validate_journeys(config)
 
 
 def _check_events(named: Iterable[str], known: list[str] | None, path: str) -> None:

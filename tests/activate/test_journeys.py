@@ -488,3 +488,15 @@ def test_journeys_share_one_orchestrator_so_offers_never_contradict(
         "offer 'welcome_discount' contradicts campaign 'vip_preview' (priority 9) chosen today",
     )
     assert rows[2][:2] == ("tips", "sent")
+
+
+def test_validate_checks_the_journeys_before_any_stage() -> None:
+    from personae.pipeline import validate
+
+    orders = (
+        "sources:\n  orders: {kind: events, path: orders.csv, record_id: id, fields: "
+        "{email: email}, event: {name: Order Completed, timestamp: {column: at}}}\n"
+    )
+    journeys = "journeys:\n  j: {entry: {segment: fans}, steps: [{send: {campaign: thank}}]}\n"
+    with pytest.raises(ConfigError, match="no campaign 'thank'; did you mean 'thanks'"):
+        validate(parse_config(orders + BASE + journeys))
