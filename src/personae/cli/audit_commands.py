@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from personae.cli.context import guard, project_root
+from personae.cli.context import guard, project_root, since_option
 
 
 def audit(
@@ -31,7 +31,6 @@ def audit(
     ] = False,
 ) -> None:
     """Show who did what: CLI commands, key changes, config changes, privacy requests."""
-    import datetime as dt
 
     from personae.errors import PersonaeError
     from personae.protect.audit import AuditLog
@@ -49,14 +48,7 @@ def audit(
             count = sum(1 for _ in log.entries())
             typer.echo(f"Audit log intact: {count} entries; head {head}")
             return
-        start = None
-        if since:
-            try:
-                start = dt.datetime.fromisoformat(since)
-            except ValueError:
-                raise PersonaeError(f"--since: not an ISO date or time: {since!r}") from None
-            if start.tzinfo is not None:
-                start = start.astimezone(dt.UTC).replace(tzinfo=None)
+        start = since_option(since)
         entries = list(log.entries(action=action, actor=actor, since=start))
         if limit > 0:
             entries = entries[-limit:]

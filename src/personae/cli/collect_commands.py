@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from personae.cli import render
-from personae.cli.context import err_console, guard, project_root
+from personae.cli.context import err_console, guard, project_root, since_option
 
 keys_app = typer.Typer(
     help="API keys (stored only as hashes): write keys per source, read and admin keys."
@@ -255,22 +255,13 @@ def export_events_cmd(
     ] = None,
 ) -> None:
     """Export collected events with original payloads and corrected timestamps."""
-    import datetime as dt
 
     from personae.activate.events import export_events
-    from personae.errors import PersonaeError
     from personae.lock import warehouse_lock
     from personae.project import Project
 
     def go() -> None:
-        start = None
-        if since:
-            try:
-                start = dt.datetime.fromisoformat(since)
-            except ValueError:
-                raise PersonaeError(f"--since: not an ISO date or time: {since!r}") from None
-            if start.tzinfo is not None:
-                start = start.astimezone(dt.UTC).replace(tzinfo=None)
+        start = since_option(since)
         with warehouse_lock(_root()), Project.load(_root()) as project:
             rows = export_events(project, out, start)
         typer.echo(f"Wrote {render.plural(rows, 'event')} to {out}")

@@ -3,6 +3,7 @@ project under the warehouse lock and the per-stage progress lines."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -126,6 +127,19 @@ def audit_command() -> None:
         log.record_config(root / "personae.yml")
     except (PersonaeError, OSError) as exc:
         err_console.print(f"Warning: not recorded in the audit log: {escape(str(exc))}")
+
+
+def since_option(since: str | None) -> dt.datetime | None:
+    """``--since``: an ISO date or time, as naive UTC (None when not given)."""
+    if not since:
+        return None
+    try:
+        start = dt.datetime.fromisoformat(since)
+    except ValueError:
+        raise PersonaeError(f"--since: not an ISO date or time: {since!r}") from None
+    if start.tzinfo is not None:
+        start = start.astimezone(dt.UTC).replace(tzinfo=None)
+    return start
 
 
 def guard(fn: Callable[[], T]) -> T:
