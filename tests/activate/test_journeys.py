@@ -30,10 +30,10 @@ destinations:
   meta_fans: {type: file, segment: fans, path: out/fans.csv, purpose: advertising}
 orchestration:
   campaigns:
-    thanks: {channel: email, purpose: email_marketing}
-    reminder: {channel: email, purpose: email_marketing}
-    big_spender: {channel: email, purpose: email_marketing}
-    text: {channel: sms, purpose: sms_marketing}
+    thanks: {channel: email, purpose: email_marketing, body: "Hello"}
+    reminder: {channel: email, purpose: email_marketing, body: "Hello"}
+    big_spender: {channel: email, purpose: email_marketing, body: "Hello"}
+    text: {channel: sms, purpose: sms_marketing, body: "Hello"}
 """
 
 
@@ -445,9 +445,9 @@ orchestration:
   caps: {email: ["1/16h"]}
   contradictions: [[welcome_discount, full_price_preview]]
   campaigns:
-    welcome_20: {channel: email, purpose: email_marketing, priority: 1, offer: welcome_discount}
-    vip_preview: {channel: sms, purpose: sms_marketing, priority: 9, offer: full_price_preview}
-    tips: {channel: email, purpose: email_marketing, priority: 2}
+    welcome_20: {channel: email, purpose: email_marketing, priority: 1, offer: welcome_discount, body: "Hello"}
+    vip_preview: {channel: sms, purpose: sms_marketing, priority: 9, offer: full_price_preview, body: "Hello"}
+    tips: {channel: email, purpose: email_marketing, priority: 2, body: "Hello"}
 journeys:
   welcome:
     entry: {segment: fans}

@@ -26,7 +26,7 @@ destinations:
   meta_fans: {type: file, segment: fans, path: out/fans.csv, purpose: advertising}
 orchestration:
   campaigns:
-    thanks: {channel: email, purpose: email_marketing}
+    thanks: {channel: email, purpose: email_marketing, body: "Hello"}
 journeys:
   ads:
     entry: {segment: fans}

@@ -32,9 +32,9 @@ orchestration:
     email: ["1/1d", "3/7d"]
   campaigns:
     vip_welcome: {channel: email, purpose: email_marketing, priority: 10,
-                  subject: "Welcome to VIP tier 1"}
+                  subject: "Welcome to VIP tier 1", body: "Welcome"}
     vip_recommendations: {channel: email, purpose: email_marketing, priority: 5,
-                          subject: "Picked for you"}
+                          subject: "Picked for you", body: "Picked for you"}
 journeys:
   vip:
     entry: {segment: vip_tier_1}

@@ -38,13 +38,13 @@ orchestration:
     email: ["1/1d", "3/7d"]
   contradictions: [[welcome_discount, full_price]]
   campaigns:
-    welcome: {channel: email, purpose: email_marketing, priority: 1, offer: welcome_discount}
-    vip_preview: {channel: email, purpose: email_marketing, priority: 9, offer: full_price}
-    sms_preview: {channel: sms, purpose: sms_marketing, priority: 9, offer: full_price}
-    newsletter: {channel: email, purpose: email_marketing, priority: 3}
+    welcome: {channel: email, purpose: email_marketing, priority: 1, offer: welcome_discount, body: "Hello"}
+    vip_preview: {channel: email, purpose: email_marketing, priority: 9, offer: full_price, body: "Hello"}
+    sms_preview: {channel: sms, purpose: sms_marketing, priority: 9, offer: full_price, body: "Hello"}
+    newsletter: {channel: email, purpose: email_marketing, priority: 3, body: "Hello"}
     promo: {purpose: promotions, priority: 4}
-    receipt: {channel: email, transactional: true}
-    holdout: {channel: email, purpose: email_marketing, control_share: 0.25}
+    receipt: {channel: email, transactional: true, body: "Hello"}
+    holdout: {channel: email, purpose: email_marketing, control_share: 0.25, body: "Hello"}
 """
 
 NOW = D(2024, 6, 10, 9)

@@ -70,6 +70,7 @@ def run_cmd(
                 [name] if name else None,
                 suppression=Suppression.load(project.state_dir),
                 channel_rule=channel_rule_for(project.config),
+                root=project.root,
             )
         if not report.journeys:
             console.print("No journeys declared in personae.yml (journeys:).")

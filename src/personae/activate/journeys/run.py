@@ -25,6 +25,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -43,6 +44,7 @@ from personae.activate.orchestrator import (
 )
 from personae.activate.orchestrator.decide import validate_orchestration
 from personae.activate.orchestrator.rules import ChannelRule, always_allowed
+from personae.activate.orchestrator.send import check_message
 from personae.activate.orchestrator.tables import (
     MESSAGES_SCHEMA,
     append_rows,
@@ -138,7 +140,8 @@ def validate_journeys(config: ProjectConfig) -> None:
         ):
             path = f"{base}.steps[{i}] ({step_name})"
             if step.send is not None:
-                check_send(config, step.send.campaign, step.send.channel, f"{path}.send")
+                channel = check_send(config, step.send.campaign, step.send.channel, f"{path}.send")
+                check_message(config, step.send.campaign, channel, f"{path}.send")
             if step.audience is not None:
                 target = step.audience.add or step.audience.remove or ""
                 if target not in config.destinations:
@@ -185,11 +188,13 @@ class Ticker:
         *,
         suppression: Suppression | None = None,
         channel_rule: ChannelRule = always_allowed,
+        root: Path | None = None,
     ) -> None:
         self.engine = engine
         self.config = config
         self.now = now
         self.connectors = connectors
+        self.root = root
         self.orchestrator = Orchestrator(
             engine, config, suppression=suppression, channel_rule=channel_rule
         )
@@ -499,7 +504,7 @@ class Ticker:
         if not sends:
             return
         decisions = self.orchestrator.decide([c for _, c in sends], self.now)
-        deliver(self.engine, self.config, decisions, self.connectors, self.now)
+        deliver(self.engine, self.config, decisions, self.connectors, self.now, self.root)
         for (row, _), decision in zip(sends, decisions, strict=True):
             journey = self.config.journeys[row["journey"]]
             report = self.report.journeys[row["journey"]]
@@ -548,8 +553,10 @@ def run_journeys(
     *,
     suppression: Suppression | None = None,
     channel_rule: ChannelRule = always_allowed,
+    root: Path | None = None,
 ) -> TickReport:
-    """One tick of the named journeys (default: all) at ``clock.now()``."""
+    """One tick of the named journeys (default: all) at ``clock.now()``; ``root``, the
+    project folder, signs the links of templated messages."""
     wanted = journey_names(config, names)
     validate_journeys(config)
     ticker = Ticker(
@@ -559,5 +566,6 @@ def run_journeys(
         connectors,
         suppression=suppression,
         channel_rule=channel_rule,
+        root=root,
     )
     return ticker.tick(wanted)

@@ -10,9 +10,11 @@ step and the next run sends it again under the same message id. A
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from personae.activate.connectors.base import (
     Message,
@@ -23,9 +25,13 @@ from personae.activate.connectors.base import (
 from personae.activate.orchestrator.decide import Decision
 from personae.activate.orchestrator.rules import Connectors
 from personae.activate.orchestrator.tables import MESSAGES_SCHEMA, append_rows
+from personae.activate.outbox import Decision as Composed
+from personae.activate.outbox import compose_messages
+from personae.activate.templates import template_of
 from personae.catalog import ACTIVATION_MESSAGES
 from personae.config.models import ProjectConfig
 from personae.engine import Engine
+from personae.errors import ConfigError
 
 #: the reason of a message failed for a reason worth retrying starts with this
 RETRIED = "temporary failure, retried at the next run: "
@@ -73,16 +79,94 @@ def message_of(config: ProjectConfig, decision: Decision) -> Message:
     )
 
 
+def template_name(config: ProjectConfig, campaign: str) -> str | None:
+    """The template campaign ``campaign`` is rendered with: its ``template``, else the
+    template named like it, else None (its ``subject`` and ``body`` are sent as written)."""
+    spec = config.orchestration.campaigns[campaign]
+    if spec.template is not None:
+        return spec.template
+    return campaign if campaign in config.messages.templates else None
+
+
+def check_message(config: ProjectConfig, campaign: str, channel: str, path: str) -> None:
+    """A send of ``campaign`` on ``channel`` has something to send: a template of that
+    channel, or a body. Raises ConfigError."""
+    name = template_name(config, campaign)
+    spec = config.orchestration.campaigns[campaign]
+    if name is None:
+        if not spec.body and channel in ("email", "sms"):
+            raise ConfigError(
+                f"campaign {campaign!r} has nothing to send on {channel}: declare "
+                f"messages.templates.{campaign}, or name one (template: <name>), or give "
+                "it a body",
+                path=f"orchestration.campaigns.{campaign}",
+            )
+        return
+    template = template_of(config.messages, name)
+    if template.channel != channel:
+        raise ConfigError(
+            f"template {name!r} is a {template.channel} message, but campaign {campaign!r} "
+            f"is sent on {channel}; use a {channel} template or send it on "
+            f"{template.channel}",
+            path=path,
+        )
+
+
+def _messages(
+    engine: Engine, config: ProjectConfig, root: Path | None, decisions: Sequence[Decision]
+) -> dict[str, Message]:
+    """message id -> the message of each decision to send; a person the template cannot
+    reach (no address, no profile any more) is suppressed with the reason."""
+    messages: dict[str, Message] = {}
+    templated: list[tuple[Decision, str]] = []
+    for decision in decisions:
+        name = template_name(config, decision.candidate.campaign)
+        if name is None:
+            messages[decision.candidate.message_id] = message_of(config, decision)
+        else:
+            templated.append((decision, name))
+    if not templated:
+        return messages
+    if root is None:
+        raise ConfigError(
+            "templates link back to the project (unsubscribe, opens, clicks): pass the "
+            "project folder to the journeys run",
+            path="messages.templates",
+        )
+    outbox = compose_messages(
+        engine,
+        config,
+        root,
+        [
+            Composed(d.candidate.message_id, d.candidate.campaign, d.candidate.person_id, name)
+            for d, name in templated
+        ],
+    )
+    composed = {m.message_id: m for m in outbox.messages}
+    for decision, _ in templated:
+        mid = decision.candidate.message_id
+        if mid in outbox.unaddressed:
+            decision.status, decision.reason = "suppressed", outbox.unaddressed[mid]
+            continue
+        plain = message_of(config, decision)
+        message = composed[mid]
+        messages[mid] = dataclasses.replace(message, extra={**plain.extra, **message.extra})
+    return messages
+
+
 def deliver(
     engine: Engine,
     config: ProjectConfig,
     decisions: Sequence[Decision],
     connectors: Connectors,
     now: dt.datetime,
+    root: Path | None = None,
 ) -> Delivery:
-    """Send every decision still ``send``, then record all of them."""
+    """Send every decision still ``send`` (rendering its template, when it has one, with
+    links signed for the project at ``root``), then record all of them."""
     opened: dict[str, MessageConnector] = {}
     try:
+        messages = _messages(engine, config, root, [d for d in decisions if d.status == "send"])
         for decision in decisions:
             if decision.status != "send":
                 continue
@@ -90,7 +174,7 @@ def deliver(
             if channel not in opened:
                 opened[channel] = connectors(channel)
             try:
-                result = opened[channel].send(message_of(config, decision))
+                result = opened[channel].send(messages[decision.candidate.message_id])
             except TransientError as error:
                 decision.status, decision.reason = "failed", f"{RETRIED}{error}"
                 decision.retry = True
