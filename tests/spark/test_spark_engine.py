@@ -163,6 +163,18 @@ def test_same_answer_as_duckdb(spark: SparkEngine, duck: DuckDBEngine, sql: str)
                 "SELECT v FROM {t} ORDER BY v",
             ],
         ),
+        # update_as_rewrite: the assigned columns take values computed from the old row,
+        # where the condition holds (NULL: unchanged); the others and the order stay
+        (
+            "update_as_rewrite",
+            [
+                "CREATE TABLE {t} AS SELECT * FROM (VALUES (1, 'a', 10), (2, 'b', 20), "
+                "(NULL, 'c', 30)) AS x(k, s, n)",
+                "UPDATE {t} SET s = s || '!', n = n + k WHERE k >= 2",
+                "SELECT concat_ws(':', CAST(k AS VARCHAR), s, CAST(n AS VARCHAR)) AS v FROM {t} "
+                "ORDER BY n",
+            ],
+        ),
         # unordered_row_number: unique ids from 1 (not the same numbering)
         (
             "unordered_row_number",

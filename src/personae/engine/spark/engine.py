@@ -112,7 +112,7 @@ class SparkEngine(Engine):
 
     def _translate(self, sql: str, params: Sequence[Any] | None) -> list[str]:
         try:
-            statements = to_spark_sql(sql, params)
+            statements = to_spark_sql(sql, params, self.columns)
         except sqlglot.errors.SqlglotError as exc:
             raise EngineError(f"cannot translate to Spark SQL: {exc}", sql=sql) from exc
         if not statements:

@@ -10,6 +10,7 @@ Statement rewrites (one statement may become several):
 
 * :func:`bind_parameters`: ``?`` parameters bound as SQL literals before transpiling;
 * :func:`delete_as_rewrite`: ``DELETE`` rebuilds the table without the rows;
+* :func:`update_as_rewrite`: ``UPDATE`` rebuilds the table with the new values;
 * :func:`create_with_columns_as_select`: ``CREATE TABLE t (columns)`` as an empty CTAS;
 * :func:`replace_by_rename`: ``CREATE OR REPLACE TABLE`` built aside, then renamed;
 * :func:`parquet_tables`: every table is Parquet.
@@ -37,8 +38,13 @@ SPARK_DIALECT = "spark"
 NEXT = "__next"
 
 
-def to_spark_sql(sql: str, params: Sequence[Any] | None = None) -> list[str]:
-    """Spark SQL statements for one statement written in DuckDB's dialect."""
+def to_spark_sql(
+    sql: str,
+    params: Sequence[Any] | None = None,
+    columns_of: Callable[[str], list[str]] | None = None,
+) -> list[str]:
+    """Spark SQL statements for one statement written in DuckDB's dialect;
+    ``columns_of(table)`` gives a table's columns, which an ``UPDATE`` needs."""
     if params:
         sql = bind_parameters(sql, params)
     statements: list[str] = []
@@ -47,6 +53,7 @@ def to_spark_sql(sql: str, params: Sequence[Any] | None = None) -> list[str]:
             continue
         tree = cast(exp.Expression, parsed)
         tree = delete_as_rewrite(create_with_columns_as_select(tree))
+        tree = update_as_rewrite(tree, columns_of)
         for rewrite in EXPRESSION_REWRITES:
             tree = tree.transform(rewrite)
         replaced = replace_by_rename(tree)
@@ -91,6 +98,43 @@ def delete_as_rewrite(tree: exp.Expression) -> exp.Expression:
         kind="TABLE",
         replace=True,
         expression=query,
+    )
+
+
+def update_as_rewrite(
+    tree: exp.Expression, columns_of: Callable[[str], list[str]] | None
+) -> exp.Expression:
+    """DuckDB updates rows in place; Spark's Parquet tables cannot.
+    ``UPDATE t SET a = x WHERE c`` -> ``CREATE OR REPLACE TABLE t AS SELECT CASE WHEN
+    coalesce(c, false) THEN x ELSE a END AS a, b, … FROM t``: every column in the table's
+    order, the assigned ones computed from the row's old values as UPDATE does."""
+    if not isinstance(tree, exp.Update):
+        return tree
+    target = tree.this
+    if columns_of is None:
+        raise EngineError("an UPDATE needs the table's columns to be rewritten for Spark")
+    assigned: dict[str, exp.Expression] = {}
+    for assignment in tree.expressions:
+        assigned[assignment.this.name.lower()] = assignment.expression
+    where = tree.args.get("where")
+    condition = (
+        exp.true()
+        if where is None
+        else exp.func("coalesce", exp.paren(where.this.copy()), exp.false())
+    )
+    select = []
+    for column in columns_of(target.name):
+        value = assigned.get(column.lower())
+        if value is None:
+            select.append(exp.column(column))
+            continue
+        case = exp.Case(ifs=[exp.If(this=condition.copy(), true=value.copy())])
+        select.append(exp.alias_(case.else_(exp.column(column)), column))
+    return exp.Create(
+        this=exp.to_table(target.name),
+        kind="TABLE",
+        replace=True,
+        expression=exp.select(*select).from_(exp.to_table(target.name)),
     )
 
 
