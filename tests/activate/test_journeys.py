@@ -30,10 +30,10 @@ destinations:
   meta_fans: {type: file, segment: fans, path: out/fans.csv, purpose: advertising}
 orchestration:
   campaigns:
-    thanks: {channel: email, purpose: email_marketing, body: "Hello"}
-    reminder: {channel: email, purpose: email_marketing, body: "Hello"}
-    big_spender: {channel: email, purpose: email_marketing, body: "Hello"}
-    text: {channel: sms, purpose: sms_marketing, body: "Hello"}
+    thanks: {channel: email, purpose: email_marketing, body: Hi}
+    reminder: {channel: email, purpose: email_marketing, body: Hi}
+    big_spender: {channel: email, purpose: email_marketing, body: Hi}
+    text: {channel: sms, purpose: sms_marketing, body: Hi}
 """
 
 
@@ -445,9 +445,11 @@ orchestration:
   caps: {email: ["1/16h"]}
   contradictions: [[welcome_discount, full_price_preview]]
   campaigns:
-    welcome_20: {channel: email, purpose: email_marketing, priority: 1, offer: welcome_discount, body: "Hello"}
-    vip_preview: {channel: sms, purpose: sms_marketing, priority: 9, offer: full_price_preview, body: "Hello"}
-    tips: {channel: email, purpose: email_marketing, priority: 2, body: "Hello"}
+    welcome_20: {channel: email, purpose: email_marketing, priority: 1, offer: welcome_discount,
+               body: Hi}
+    vip_preview: {channel: sms, purpose: sms_marketing, priority: 9, offer: full_price_preview,
+                 body: Hi}
+    tips: {channel: email, purpose: email_marketing, priority: 2, body: Hi}
 journeys:
   welcome:
     entry: {segment: fans}

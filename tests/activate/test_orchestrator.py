@@ -38,13 +38,15 @@ orchestration:
     email: ["1/1d", "3/7d"]
   contradictions: [[welcome_discount, full_price]]
   campaigns:
-    welcome: {channel: email, purpose: email_marketing, priority: 1, offer: welcome_discount, body: "Hello"}
-    vip_preview: {channel: email, purpose: email_marketing, priority: 9, offer: full_price, body: "Hello"}
-    sms_preview: {channel: sms, purpose: sms_marketing, priority: 9, offer: full_price, body: "Hello"}
-    newsletter: {channel: email, purpose: email_marketing, priority: 3, body: "Hello"}
+    welcome: {channel: email, purpose: email_marketing, priority: 1, offer: welcome_discount,
+               body: Hi}
+    vip_preview: {channel: email, purpose: email_marketing, priority: 9, offer: full_price,
+                  body: Hi}
+    sms_preview: {channel: sms, purpose: sms_marketing, priority: 9, offer: full_price, body: Hi}
+    newsletter: {channel: email, purpose: email_marketing, priority: 3, body: Hi}
     promo: {purpose: promotions, priority: 4}
-    receipt: {channel: email, transactional: true, body: "Hello"}
-    holdout: {channel: email, purpose: email_marketing, control_share: 0.25, body: "Hello"}
+    receipt: {channel: email, transactional: true, body: Hi}
+    holdout: {channel: email, purpose: email_marketing, control_share: 0.25, body: Hi}
 """
 
 NOW = D(2024, 6, 10, 9)

@@ -122,7 +122,7 @@ def update_as_rewrite(
         if where is None
         else exp.func("coalesce", exp.paren(where.this.copy()), exp.false())
     )
-    select = []
+    select: list[exp.Expr] = []
     for column in columns_of(target.name):
         value = assigned.get(column.lower())
         if value is None:
