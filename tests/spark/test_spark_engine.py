@@ -124,6 +124,12 @@ def test_same_answer_as_duckdb(spark: SparkEngine, duck: DuckDBEngine, sql: str)
     assert spark.query(sql).column("v").to_pylist() == duck.query(sql).column("v").to_pylist()
 
 
+#: (script, statement index) -> the parameters that statement is run with
+STATEMENT_PARAMS = {
+    ("timestamp_parameters", 1): [dt.datetime(2024, 3, 1, 12, 34, 56), dt.date(2024, 3, 1)],
+}
+
+
 @pytest.mark.parametrize(
     ("name", "script"),
     [
@@ -175,6 +181,15 @@ def test_same_answer_as_duckdb(spark: SparkEngine, duck: DuckDBEngine, sql: str)
                 "ORDER BY n",
             ],
         ),
+        # bind_parameters: a datetime parameter is inserted into a TIMESTAMP column
+        (
+            "timestamp_parameters",
+            [
+                "CREATE TABLE {t} (ts TIMESTAMP, d DATE)",
+                "INSERT INTO {t} VALUES (?, ?)",
+                "SELECT CAST(ts AS VARCHAR) || ' ' || CAST(d AS VARCHAR) AS v FROM {t}",
+            ],
+        ),
         # unordered_row_number: unique ids from 1 (not the same numbering)
         (
             "unordered_row_number",
@@ -196,8 +211,8 @@ def test_rewritten_statements_give_duckdbs_answer(
     answers = []
     for engine in (spark, duck):
         *statements, query = [line.format(t=f"same_{name}") for line in script]
-        for statement in statements:
-            engine.execute(statement)
+        for i, statement in enumerate(statements):
+            engine.execute(statement, STATEMENT_PARAMS.get((name, i)))
         answers.append(engine.query(query, params).column("v").to_pylist())
         engine.drop_table(f"same_{name}")
     assert answers[0] == answers[1]

@@ -20,6 +20,7 @@ Expression rewrites, applied to every node in the order of :data:`EXPRESSION_REW
 
 from __future__ import annotations
 
+import datetime as dt
 import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Any, cast
@@ -70,14 +71,27 @@ def to_spark_sql(
 def bind_parameters(sql: str, params: Sequence[Any]) -> str:
     """DuckDB binds ``?`` parameters itself; Spark SQL has no positional parameters, so
     each ``?`` becomes the SQL literal of its value (None as NULL, booleans as TRUE/FALSE,
-    numbers as written, anything else as a quoted string)."""
+    numbers as written, datetimes and dates as TIMESTAMP and DATE, anything else as a
+    quoted string)."""
     parts = sql.split("?")
     if len(parts) - 1 != len(params):
         raise EngineError(f"{len(params)} parameters for {len(parts) - 1} placeholders", sql=sql)
     out = [parts[0]]
     for value, rest in zip(params, parts[1:], strict=True):
-        out.append(literal(value) + rest)
+        out.append(_parameter(value) + rest)
     return "".join(out)
+
+
+def _parameter(value: Any) -> str:
+    """A parameter as a literal of its own type: a datetime as a TIMESTAMP (naive UTC, as
+    DuckDB binds it), a date as a DATE, anything else as :func:`literal` writes it."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC).replace(tzinfo=None)
+        return f"CAST('{value.isoformat(sep=' ')}' AS TIMESTAMP)"
+    if isinstance(value, dt.date):
+        return f"CAST('{value.isoformat()}' AS DATE)"
+    return literal(value)
 
 
 def delete_as_rewrite(tree: exp.Expression) -> exp.Expression:
