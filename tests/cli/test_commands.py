@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import mailbox
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -85,6 +86,23 @@ def test_demo_tells_the_story(tmp_path: Path) -> None:
     assert invoke(*explain[1:])[0] == 0  # the suggested command runs as printed
     assert " export segment " in after and " serve" in after
     assert "vip_accessories" in out and "champions" in out
+
+    # the demo activates: destinations synced, journeys run, with reasons for what was not sent
+    activation = text[text.index("Activation") :]
+    for destination in ("vip_csv", "crm_winback", "facebook_vip"):
+        assert destination in activation
+    assert "failed" not in activation
+    assert "vip_welcome" in activation and "sent" in activation
+    assert "no consent for email_marketing on email" in activation
+    assert "first_email:" in activation and "facebook:added" in activation
+    project = tmp_path / "demo"
+    mails = mailbox.mbox(project / "received" / "mail.mbox")
+    assert len(mails) > 0
+    assert all(m["Subject"] and m["List-Unsubscribe"] for m in mails)
+    hashed = (project / "exports" / "facebook_vip.csv").read_text().splitlines()
+    assert hashed[0] == "person_id,email,phone,first_name,last_name,postcode"
+    assert all(len(line.split(",")[1]) in (0, 64) for line in hashed[1:])
+    assert " journeys why " in after and " destinations status" in after
 
 
 def test_the_engine_option_overrides_the_project_engine(tmp_path: Path) -> None:

@@ -26,6 +26,10 @@ def test_demo_runs_on_spark_and_its_project_stays_on_spark(tmp_path: Path) -> No
     assert result.exit_code == 0, result.output
     for expected in ("persons found", "precision", "vip_accessories"):
         assert expected in result.output
+    # the activation ran on Spark too: every destination synced, the journeys sent
+    activation = " ".join(result.output[result.output.index("Activation") :].split())
+    assert "Destinations" in activation and "failed" not in activation
+    assert "Messages by campaign" in activation
     # the generated personae.yml names Spark, so later commands in the folder use it too
     assert Project.load(folder).config.engine.type == "spark"
     status = runner.invoke(app, ["--project", str(folder), "status"])

@@ -165,13 +165,23 @@ def demo(
     generate_only: Annotated[
         bool, typer.Option("--generate-only", help="Write the data but do not run.")
     ] = False,
+    activation: Annotated[
+        bool,
+        typer.Option(
+            "--activation/--no-activation",
+            help="After the pipeline, sync the destinations and run the journeys against "
+            "local receivers (SMTP on 127.0.0.1:2525, a webhook on 127.0.0.1:8787).",
+        ),
+    ] = True,
     engine: Annotated[
         str | None,
         _engine_option("The engine the demo's personae.yml names (and runs on)."),
     ] = None,
 ) -> None:
     """Generate a messy multi-source dataset with ground truth, then run the whole pipeline."""
-    from personae.cli.story import tell_story
+    from personae.cli.story import next_steps, tell_story
+    from personae.cli.story_activation import tell_activation
+    from personae.demo.activation import activate_demo
     from personae.demo.generator import generate_demo
     from personae.engine.registry import engine_names
 
@@ -188,6 +198,12 @@ def demo(
         report = _run_stages(directory=directory)
         with open_project(directory) as project:
             tell_story(console, project, report)
+            if activation:
+                with spinner() as start:
+                    start("syncing the destinations and running the journeys")
+                    activated = activate_demo(project)
+                tell_activation(console, activated)
+            next_steps(console, project)
 
     guard(go)
 

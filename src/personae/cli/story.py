@@ -11,6 +11,8 @@ import pyarrow as pa
 from rich.console import Console
 
 from personae.catalog import (
+    ACTIVATION_MESSAGES,
+    DESTINATION_RUNS,
     IDENTITY_GUARDS,
     IDENTITY_HISTORY,
     IDENTITY_MAP,
@@ -48,10 +50,9 @@ def tell_story(console: Console, project: Project, report: RunReport) -> None:
         f"Whole pipeline: {report.seconds:.1f}s — "
         + ", ".join(f"{s.command} {s.seconds:.1f}s" for s in report.stages)
     )
-    _next_steps(console, project)
 
 
-def _next_steps(console: Console, project: Project) -> None:
+def next_steps(console: Console, project: Project) -> None:
     """Three commands to try on the demo project, with a real person and segment."""
     engine = project.engine
     folder = project.root
@@ -83,6 +84,20 @@ def _next_steps(console: Console, project: Project) -> None:
                     f"the members of {segment}, with their e-mail and name",
                 )
             )
+    if engine.table_exists(ACTIVATION_MESSAGES):
+        decided = engine.rows(
+            f"SELECT person_id, count(*) FROM {ACTIVATION_MESSAGES} "
+            "GROUP BY 1 ORDER BY count(DISTINCT status) DESC, 2 DESC, 1 LIMIT 1"
+        )
+        if decided:
+            steps.append(
+                (
+                    f"{base} journeys why {decided[0][0]}",
+                    "every message decided for that person, and why it was sent or not",
+                )
+            )
+    if engine.table_exists(DESTINATION_RUNS):
+        steps.append((f"{base} destinations status", "each destination's last runs and lag"))
     steps.append(
         (
             f"{base} keys create web && {base} serve",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +21,9 @@ from personae.demo.rates import (
     DAY,
     NEVER,
     ONLINE_HOURS,
+    OPTIN_EMAIL_SHARE_AUDIENCE,
+    OPTIN_EMAIL_SHARE_OTHER,
+    OPTIN_PARTNERS_SHARE,
 )
 from personae.demo.render import (
     cities_of,
@@ -111,3 +115,22 @@ def build_crm(
     )
     accounts = Accounts(per_person(pop, persons, ids), np.isin(np.arange(pop.size), persons))
     return SourceData("crm", "crm.csv", table, "customer_id", persons), accounts
+
+
+def with_consent_flags(rng: Rng, crm: SourceData, who: Memberships) -> SourceData:
+    """The CRM with its sign-up check boxes, ``optin_email`` (the newsletter) and
+    ``optin_partenaires`` (partners' offers), as ``oui``/``non``, given when the account
+    was last updated. Drawn from their own ``rng`` so that adding them changes no other
+    value of the demo."""
+    size = crm.rows
+    email_share = np.where(
+        who.email_audience[crm.persons], OPTIN_EMAIL_SHARE_AUDIENCE, OPTIN_EMAIL_SHARE_OTHER
+    )
+    answers = words(["non", "oui"])
+    table = crm.table.append_column(
+        "optin_email", take(answers, chance(rng, size, email_share).astype(np.int64))
+    ).append_column(
+        "optin_partenaires",
+        take(answers, chance(rng, size, OPTIN_PARTNERS_SHARE).astype(np.int64)),
+    )
+    return dataclasses.replace(crm, table=table)

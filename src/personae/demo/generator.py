@@ -66,7 +66,7 @@ import numpy as np
 
 from personae.config import CONFIG_FILE, parse_config
 from personae.demo.config_file import config_text
-from personae.demo.crm import build_crm
+from personae.demo.crm import build_crm, with_consent_flags
 from personae.demo.engagement import build_email_events, build_web_events
 from personae.demo.files import add_broken_rows, write_source
 from personae.demo.memberships import draw_memberships
@@ -126,6 +126,8 @@ def generate_demo(
         build_support_tickets(rng, pop, who, anchor_day),
         build_nps_survey(rng, pop, who, anchor_day),
     ]
+    # consent check boxes come last, from their own stream: the other values stay as they were
+    sources[0] = with_consent_flags(np.random.default_rng([seed, 1]), crm, who)
     text = config_text(anchor, engine)
     parse_config(text)  # the generated configuration must always be valid
     (out_dir / "data").mkdir(parents=True, exist_ok=True)

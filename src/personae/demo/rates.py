@@ -44,6 +44,11 @@ LAST_NAME_SKEW = (0.85, 15.0)
 
 #: what they do
 CRM_HISTORY_DAYS = 6 * 365
+#: CRM accounts ticking "newsletter" at sign-up: most of the e-mail tool's audience, few
+#: of the others; and "offers from our partners" (advertising)
+OPTIN_EMAIL_SHARE_AUDIENCE = 0.85
+OPTIN_EMAIL_SHARE_OTHER = 0.20
+OPTIN_PARTNERS_SHARE = 0.35
 CRM_SHOWS_OLD_ADDRESS_SHARE = 0.75
 ORDER_HISTORY_DAYS = 730
 ORDERS_GEOMETRIC_P = 0.45
