@@ -125,6 +125,7 @@ def validate_journeys(config: ProjectConfig) -> None:
     """Check what journeys refer to elsewhere in personae.yml: segments, campaigns and
     their channels, destinations, and compile their conditions. Raises ConfigError."""
     validate_orchestration(config)
+    _check_fed_destinations(config)
     for name, journey in config.journeys.items():
         base = f"journeys.{name}"
         if journey.entry.segment is not None:
@@ -147,6 +148,16 @@ def validate_journeys(config: ProjectConfig) -> None:
                         f"no destination {target!r}; {hint or 'declare it under destinations'}",
                         path=f"{path}.audience",
                     )
+                fed = config.destinations[target].journeys
+                if name not in fed:
+                    fix = [*fed, name] if fed else name
+                    raise ConfigError(
+                        f"puts persons in destination {target!r}, whose sync does not read "
+                        f"journey {name!r}'s audience steps; write audience: {{journey: "
+                        f"{fix if isinstance(fix, str) else '[' + ', '.join(fix) + ']'}}} "
+                        f"under destinations.{target} (a destination sends one audience)",
+                        path=f"{path}.audience",
+                    )
             if step.branch is not None:
                 tests.append((step.branch, f"steps[{i}].branch"))
             if step.wait_until is not None:
@@ -156,6 +167,20 @@ def validate_journeys(config: ProjectConfig) -> None:
                 _check_segment(config, test.segment, f"{base}.{where}.segment")
             # compiles conditions and event filters: their errors come before any run
             passing_sql(config, name, test, "SELECT 1 AS person_id", dt.datetime(2000, 1, 1), where)
+
+
+def _check_fed_destinations(config: ProjectConfig) -> None:
+    """``audience: {journey: J}`` of a destination names declared journeys."""
+    for target, destination in config.destinations.items():
+        for journey in destination.journeys:
+            if journey not in config.journeys:
+                hint = did_you_mean(journey, list(config.journeys), prefix="") or (
+                    f"journeys: {', '.join(config.journeys) or 'none'}"
+                )
+                raise ConfigError(
+                    f"no journey {journey!r}; {hint}",
+                    path=f"destinations.{target}.audience.journey",
+                )
 
 
 def _check_segment(config: ProjectConfig, segment: str, path: str) -> None:
