@@ -51,6 +51,8 @@ from personae.sql import ident, literal
 
 AUDIENCE = "_activate_audience"
 CHANGES = "_activate_changes"
+#: the changed members with the payload the destination holds (identifier changes)
+REPLACED = "_activate_replaced"
 KINDS = ("add", "update", "remove")
 
 
@@ -133,38 +135,39 @@ def diff(
         else ""
     )
     fields = [f for f in audience.fields if f in set(identity)]
-    replaced = (
-        " OR ".join(
+    held = ", s.payload AS held, s.fingerprint AS held_fingerprint" if fields else ""
+    changed = f"""
+        SELECT CASE WHEN s.person_id IS NULL THEN 'add' ELSE 'update' END AS kind,
+               a.person_id, {payload_sql(audience.fields)} AS payload, a.fingerprint{held}
+        FROM {audience.table} a
+        LEFT JOIN (SELECT person_id, fingerprint{", payload" if fields else ""}
+                   FROM {DESTINATION_STATE} WHERE destination = {dest}) s
+               ON s.person_id = a.person_id
+        WHERE s.person_id IS NULL OR s.fingerprint <> a.fingerprint"""
+    if fields:
+        # an update of an identifier: the held payload removed, the new one added
+        replaced = " OR ".join(
             f"json_extract_string(u.payload, {literal('$.' + json.dumps(f))}) IS DISTINCT "
             f"FROM json_extract_string(u.held, {literal('$.' + json.dumps(f))})"
             for f in fields
         )
-        if fields
-        else "false"
-    )
+        engine.create_table_as(
+            REPLACED,
+            f"SELECT u.*, u.kind = 'update' AND ({replaced}) AS replaced FROM ({changed}) u",
+        )
+        changed = f"""
+            SELECT CASE WHEN replaced THEN 'add' ELSE kind END AS kind, person_id, payload,
+                   fingerprint
+            FROM {REPLACED}
+            UNION ALL
+            SELECT 'remove' AS kind, person_id, held AS payload, held_fingerprint AS fingerprint
+            FROM {REPLACED} WHERE replaced"""
     engine.create_table_as(
         CHANGES,
         f"""
-        WITH u AS (
-            SELECT CASE WHEN s.person_id IS NULL THEN 'add' ELSE 'update' END AS kind,
-                   a.person_id, {payload_sql(audience.fields)} AS payload, a.fingerprint,
-                   s.payload AS held, s.fingerprint AS held_fingerprint
-            FROM {audience.table} a
-            LEFT JOIN (SELECT person_id, fingerprint, payload FROM {DESTINATION_STATE}
-                       WHERE destination = {dest}) s ON s.person_id = a.person_id
-            WHERE s.person_id IS NULL OR s.fingerprint <> a.fingerprint
-        ), r AS (
-            SELECT u.*, u.kind = 'update' AND ({replaced}) AS replaced FROM u
-        )
         SELECT c.*{seq}
         FROM (
-            SELECT CASE WHEN r.replaced THEN 'add' ELSE r.kind END AS kind,
-                   r.person_id, r.payload, r.fingerprint
-            FROM r
-            UNION ALL
-            SELECT 'remove' AS kind, r.person_id, r.held AS payload,
-                   r.held_fingerprint AS fingerprint
-            FROM r WHERE r.replaced
+            {changed}
             UNION ALL
             SELECT 'remove' AS kind, s.person_id, s.payload, s.fingerprint
             FROM {DESTINATION_STATE} s
@@ -179,6 +182,7 @@ def diff(
         {"ORDER BY seq" if numbered else ""}
         """,
     )
+    engine.drop_table(REPLACED)
     counts = dict.fromkeys(KINDS, 0)
     for kind, count in engine.rows(f"SELECT kind, count(*) FROM {CHANGES} GROUP BY kind"):
         counts[str(kind)] = int(count)
@@ -247,6 +251,7 @@ def _finish(engine: Engine, report: SyncReport, started: float, options: Options
     )
     drop_audience(engine, AUDIENCE)
     engine.drop_table(CHANGES)
+    engine.drop_table(REPLACED)
     state.drop_scratch(engine)
     report.seconds = time.perf_counter() - started
 
