@@ -5,6 +5,7 @@ a later remove step, a consent withdrawal or a merge makes the next sync send re
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 from pathlib import Path
 
@@ -65,6 +66,15 @@ journeys:
 
 def sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def paths(engine: Engine) -> dict[int, str]:
+    return {
+        int(p): str(path)
+        for p, path in engine.rows(
+            "SELECT person_id, path FROM journey_state WHERE journey = 'ads'"
+        )
+    }
 
 
 def file_members(root: Path) -> list[str]:
@@ -196,3 +206,69 @@ journeys:
         validate_journeys(config)
     assert config.destinations["ads_file"].journeys == ["j"]
     assert config.destinations["ads_file"].purpose == "advertising"
+
+
+EXITS = """
+consent: {categories: {}}
+traits:
+  vip_score: {aggregate: count, event: Order Completed}
+segments:
+  fans:
+    all: [{trait: vip_score, ">=": 20}]
+destinations:
+  fans_file:
+    type: file
+    audience: {journey: [ads, other]}
+    path: out/fans.csv
+    fields: [email]
+    purpose: advertising
+journeys:
+  ads:
+    entry: {segment: fans}
+    exit_when: [{segment: fans, member: false}]
+    steps:
+      - audience: {add: fans_file}
+      - wait: 30d
+  other:
+    entry: {event: Order Completed, lookback: 30d}
+    steps:
+      - audience: {add: fans_file}
+"""
+
+
+def test_an_exit_test_takes_persons_out_of_the_journeys_audiences(
+    engine: Engine, tmp_path: Path
+) -> None:
+    world = World(engine)
+    for pid in range(1, 5):
+        world.person(pid, f"p{pid}@x.fr")
+    world.event(4, "Order Completed", NOW - dt.timedelta(days=1))
+    world.build()
+    engine.execute(
+        "CREATE TABLE segment_membership AS SELECT person_id, 'fans' AS segment, "
+        "TIMESTAMP '2024-06-09 00:00:00' AS since FROM persons WHERE person_id IN (2, 3, 4)"
+    )
+    cfg = parse_config(EXITS)
+    clock = FixedClock(NOW)
+
+    def sync() -> tuple[int, int, int]:
+        report = run_destination(engine, cfg, tmp_path, "fans_file", Options(now=clock.now()))
+        return (report.added, report.updated, report.removed)
+
+    run_journeys(engine, cfg, clock, connectors_of(FakeConnector()))
+    assert sync() == (3, 0, 0)
+    # persons 3 and 4 leave the segment: the exit test ends their journey and their
+    # membership; for person 4, whom journey "other" added too, the latest row of the
+    # destination's journeys (the removal) decides
+    engine.execute("DELETE FROM segment_membership WHERE person_id IN (3, 4)")
+    clock.advance(days=1)
+    tick = run_journeys(engine, cfg, clock, connectors_of(FakeConnector()))
+    assert dict(tick.journeys["ads"].audience) == {"remove fans_file": 2}
+    assert paths(engine)[3] == "audience_1:added > exited:not in segment fans"
+    assert sync() == (0, 0, 2)
+    assert file_members(tmp_path) == ["p2@x.fr"]
+    # a later tick removes nobody twice
+    clock.advance(days=1)
+    tick = run_journeys(engine, cfg, clock, connectors_of(FakeConnector()))
+    assert dict(tick.journeys["ads"].audience) == {}
+    assert sync() == (0, 0, 0)
