@@ -19,6 +19,8 @@ from activate.fakes.meta import FakeMeta
 from activate.fakes.server import serve
 from helpers.audience import Person, Recorder, set_people, write_project
 from personae.activate.connectors.base import BatchResult, Change
+from personae.activate.connectors.google_ads import GoogleCustomerMatchConnector, user_identifiers
+from personae.activate.connectors.meta import MetaAudienceConnector, meta_row
 from personae.activate.connectors.registry import open_connector
 from personae.activate.sync import Options, run_destination
 from personae.project import Project
@@ -251,3 +253,21 @@ def test_only_declared_identity_fields_turn_an_update_into_a_replacement(
             engine, config, platforms.root, "crm", Options(now=T0, connectors={"crm": plain})
         )
         assert plain.kinds() == [("update", 3)]
+
+
+def test_identity_fields_are_what_each_platform_matches_on() -> None:
+    # Meta's customer file has a city key (CT); Google's Customer Match takes no city
+    assert "CT" in meta_row({"email": "a@b.fr", "city": "Lyon"})
+    assert "city" in MetaAudienceConnector.identity_fields
+    person = {
+        "email": "a@b.fr",
+        "first_name": "Ann",
+        "last_name": "Lee",
+        "country": "FR",
+        "postcode": "69001",
+    }
+    assert user_identifiers({**person, "city": "Lyon"}) == user_identifiers(person)
+    assert "city" not in GoogleCustomerMatchConnector.identity_fields
+    for name in person:
+        assert name in GoogleCustomerMatchConnector.identity_fields
+        assert name in MetaAudienceConnector.identity_fields
