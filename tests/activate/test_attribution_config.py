@@ -28,7 +28,7 @@ def test_the_documented_example_loads() -> None:
     assert config.lookback == "7d"
     assert config.models[0] == "linear"
     assert config.conversions.order_id == "order_id"
-    assert config.holdout("welcome") == 10.0
+    assert config.holdout("partner_mailing") == 10.0
 
 
 def test_every_setting_is_documented() -> None:

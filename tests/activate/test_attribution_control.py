@@ -7,6 +7,8 @@ import pytest
 
 from helpers.attribution import create_warehouse
 from personae.activate.attribution import Uplift, campaign_report, held_out, in_control_group
+from personae.activate.orchestrator import in_control_group as orchestrator_holds_out
+from personae.activate.orchestrator.decide import control_share, validate_orchestration
 from personae.config.loader import parse_config
 from personae.config.models import ProjectConfig
 from personae.engine import Engine
@@ -82,3 +84,61 @@ def test_report_compares_exposed_and_control_persons_over_the_window(engine: Eng
     )
     # over 20 days the control person's order counts too; found from the control rows alone
     assert [(u.campaign, u.control_converted) for u in longer.uplifts] == [("welcome", 1)]
+
+
+ONE_DECLARATION = """
+consent: {categories: {}}
+orchestration:
+  campaigns:
+    welcome: {channel: email, purpose: email_marketing, control_share: 0.1}
+    vip: {channel: email, purpose: email_marketing}
+attribution:
+  control_groups:
+"""
+
+
+@pytest.mark.parametrize(
+    ("groups", "message"),
+    [
+        (
+            "    welcome: 10%",
+            r"attribution.control_groups.welcome: campaign 'welcome' is sent by the "
+            r"orchestrator \(orchestration.campaigns.welcome\), so its control group is "
+            r"declared there \(it says control_share: 0.1 there too\); remove "
+            r"attribution.control_groups.welcome and keep control_share: 0.1",
+        ),
+        (
+            "    vip: 20%",
+            r"attribution.control_groups.vip: .*remove attribution.control_groups.vip and "
+            r"keep control_share: 0.2 under orchestration.campaigns.vip",
+        ),
+    ],
+)
+def test_a_campaign_the_orchestrator_sends_declares_its_control_group_once(
+    engine: Engine, groups: str, message: str
+) -> None:
+    config = parse_config(ONE_DECLARATION + groups + "\n")
+    with pytest.raises(ConfigError, match=message):
+        validate_orchestration(config)
+    create_warehouse(engine)
+    with pytest.raises(ConfigError, match=message):
+        campaign_report(engine, config)
+
+
+def test_control_groups_name_the_campaigns_other_tools_send(engine: Engine) -> None:
+    config = parse_config(ONE_DECLARATION + "    partner_mailing: 5%\n")
+    validate_orchestration(config)
+    assert held_out(config.attribution, "partner_mailing", 3) == in_control_group(
+        "partner_mailing", 3, 5
+    )
+    # the orchestrator holds out control_share with the same hash: a campaign moved from
+    # control_groups: {welcome: 10%} to control_share: 0.1 holds out the same persons
+    spec = config.orchestration.campaigns["welcome"]
+    share = control_share(config, "welcome", spec)
+    legacy = parse_config("attribution:\n  control_groups:\n    welcome: 10%\n").attribution
+    ids = range(1, 2_001)
+    assert [p for p in ids if orchestrator_holds_out("welcome", p, share)] == [
+        p for p in ids if held_out(legacy, "welcome", p)
+    ]
+    # and only control_share: the vip campaign holds out nobody
+    assert control_share(config, "vip", config.orchestration.campaigns["vip"]) == 0

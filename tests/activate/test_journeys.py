@@ -37,8 +37,12 @@ orchestration:
 """
 
 
-def config(journeys: str) -> ProjectConfig:
-    return parse_config(BASE + "journeys:\n" + journeys)
+def config(journeys: str, *, fans_of: str | None = None) -> ProjectConfig:
+    """``fans_of``: the journey whose audience steps feed destination meta_fans."""
+    base = BASE
+    if fans_of is not None:
+        base = base.replace("segment: fans, path:", f"audience: {{journey: {fans_of}}}, path:")
+    return parse_config(base + "journeys:\n" + journeys)
 
 
 def paths(engine: Engine, journey: str) -> dict[int, str]:
@@ -179,7 +183,8 @@ def test_a_branch_on_a_trait_condition_and_an_audience_step(engine: Engine, worl
       - name: later
         wait: 1d
       - audience: {remove: meta_fans}
-"""
+""",
+        fans_of="sort",
     )
     engine.execute(
         "CREATE TABLE segment_membership AS SELECT person_id, 'fans' AS segment, "

@@ -23,7 +23,7 @@ segments:
   fans:
     all: [{trait: vip_score, ">=": 20}]
 destinations:
-  meta_fans: {type: file, segment: fans, path: out/fans.csv, purpose: advertising}
+  meta_fans: {type: file, audience: {journey: ads}, path: out/fans.csv, purpose: advertising}
 orchestration:
   campaigns:
     thanks: {channel: email, purpose: email_marketing, body: "Hello"}

@@ -24,7 +24,7 @@ segments:
 destinations:
   facebook_vip:
     type: file
-    segment: vip_tier_1
+    audience: {journey: vip}
     path: out/facebook.csv
     purpose: advertising
 orchestration:

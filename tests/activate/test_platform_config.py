@@ -148,3 +148,23 @@ def test_retry_after_reads_seconds_dates_and_platform_headers() -> None:
     assert retry_after(Response(429, reset, b""), "x-sib-ratelimit-reset") == 4
     assert retry_after(Response(429, {}, b"")) is None
     assert retry_after(Response(429, {"Retry-After": "soon"}, b"")) is None
+
+
+@pytest.mark.parametrize(
+    "platform",
+    [
+        'type: meta_audience\naudience_id: "123"',
+        'type: google_customer_match\ncustomer_id: 123-456-7890\nuser_list_id: "555"',
+    ],
+)
+@pytest.mark.parametrize(
+    "pseudonymise", ["{mode: hash, platform: meta}", "{mode: hash}", "{mode: mask}"]
+)
+def test_an_ad_platform_is_never_pseudonymised_first(platform: str, pseudonymise: str) -> None:
+    message = error_of(
+        f"{platform}\nsegment: vip\npurpose: advertising\npseudonymise: {pseudonymise}"
+    )
+    assert "destinations.out.pseudonymise: an ad platform's connector hashes" in message
+    assert "remove pseudonymise: from this destination" in message
+    # without it, the identifiers are hashed once, by the connector
+    assert load(f"{platform}\nsegment: vip\npurpose: advertising") is not None

@@ -8,10 +8,12 @@ with UTM parameters (``utm_campaign``). A *conversion* is an order: any event na
 A conversion is attributed to the touches of the same person in the ``lookback`` window
 before it, by each model of ``models``.
 
-A control group holds out ``control_groups.<campaign>`` percent of the campaign's
-audience: :func:`personae.activate.attribution.control.in_control_group` picks them from
-a hash of the campaign and the person id, and the orchestrator records them as
-``control`` rows of ``activation_messages`` instead of sending them the message.
+A control group holds out ``control_groups.<campaign>`` percent of the audience of a
+campaign another tool sends: :func:`personae.activate.attribution.control.held_out` picks
+them from a hash of the campaign and the person id. A campaign the orchestrator sends
+declares its control group as ``orchestration.campaigns.<c>.control_share`` (the same
+hash) and may not appear here
+(:func:`personae.activate.attribution.control.check_control_groups`).
 """
 
 from __future__ import annotations
@@ -79,7 +81,8 @@ class AttributionConfig(Strict):
     half_life: Window = "1d"
     conversions: Conversions = Field(default_factory=Conversions)
     touches: Touches = Field(default_factory=Touches)
-    #: campaign -> percent of its audience held out as a control group (0 < x < 100)
+    #: campaign -> percent of its audience held out as a control group (0 < x < 100), for
+    #: campaigns not sent by the orchestrator (those declare ``control_share``)
     control_groups: dict[str, float] = Field(default_factory=dict)
     #: the confidence level of the uplift's interval
     confidence: float = 0.95

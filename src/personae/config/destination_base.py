@@ -50,6 +50,25 @@ class ConsentAudience(Strict):
     consent: str
 
 
+class JourneyAudience(Strict):
+    """``audience: {journey: vip}`` (or ``{journey: [vip, winback]}``): the persons those
+    journeys' ``audience: {add: <this destination>}`` steps put in, until a ``remove``
+    step takes them out (``journey_audience_members``)."""
+
+    journey: str | list[str]
+
+    @field_validator("journey")
+    @classmethod
+    def _named(cls, value: str | list[str]) -> str | list[str]:
+        if isinstance(value, list) and not value:
+            raise ValueError("names no journey; write journey: <name> or journey: [a, b]")
+        return value
+
+    @property
+    def journeys(self) -> list[str]:
+        return [self.journey] if isinstance(self.journey, str) else list(self.journey)
+
+
 class Schedule(Strict):
     """``schedule: {every: 1h}``; ``schedule: on_change`` is written as a plain string."""
 
@@ -69,8 +88,9 @@ class Schedule(Strict):
 class DestinationBase(Strict):
     """The fields every destination has."""
 
-    #: who is sent: a segment's name, or ``{consent: <purpose>}`` for everyone with it
-    audience: str | ConsentAudience | None = None
+    #: who is sent: a segment's name, ``{consent: <purpose>}`` for everyone with it, or
+    #: ``{journey: <name>}`` for those journeys' audience steps put in
+    audience: str | ConsentAudience | JourneyAudience | None = None
     #: the older spelling of ``audience: <segment>``
     segment: str | None = None
     #: the profile fields sent: a list (sent under their own names) or a mapping
@@ -107,8 +127,9 @@ class DestinationBase(Strict):
             data.pop("segment")
         if isinstance(data, dict) and "audience" not in data:
             raise ValueError(
-                "needs 'audience:': a segment's name (audience: vip) or everyone with a "
-                "consent (audience: {consent: email_marketing})"
+                "needs 'audience:': a segment's name (audience: vip), everyone with a "
+                "consent (audience: {consent: email_marketing}) or the persons a journey's "
+                "audience steps add (audience: {journey: vip})"
             )
         return data
 
@@ -155,6 +176,11 @@ class DestinationBase(Strict):
             self, "segment", self.audience if isinstance(self.audience, str) else None
         )
         return self
+
+    @property
+    def journeys(self) -> list[str]:
+        """The journeys whose audience steps feed it (``audience: {journey: …}``)."""
+        return self.audience.journeys if isinstance(self.audience, JourneyAudience) else []
 
     @property
     def field_map(self) -> dict[str, str] | None:

@@ -18,6 +18,7 @@ from pydantic import Field, field_validator
 from personae.config.destination_base import (
     ConsentAudience,
     DestinationBase,
+    JourneyAudience,
     Platform,
     Pseudonymise,
     Schedule,
@@ -35,6 +36,7 @@ __all__ = [
     "Destination",
     "DestinationBase",
     "FileDestination",
+    "JourneyAudience",
     "Platform",
     "Pseudonymise",
     "Schedule",

@@ -284,7 +284,8 @@ class Campaign(Strict):
     #: the offer it makes; see ``orchestration.contradictions``
     offer: str | None = None
     #: share of persons held out as a control group (0.1: 10%), chosen by a hash of the
-    #: campaign and the person id, recorded as ``control`` and never sent
+    #: campaign and the person id, recorded as ``control`` and never sent; the one place
+    #: a campaign the orchestrator sends declares it (not ``attribution.control_groups``)
     control_share: float = Field(default=0.0, ge=0.0, lt=1.0)
     #: a transactional message (an order confirmation) ignores caps and marketing consent
     transactional: bool = False

@@ -138,7 +138,26 @@ class MailchimpDestination(PlatformDestination):
         return value
 
 
-class MetaAudienceDestination(PlatformDestination):
+class AdAudienceDestination(PlatformDestination):
+    """An ad platform's audience: its connector hashes every identifier itself, after the
+    platform's own normalisation, so nothing leaves in clear and ``pseudonymise:`` is
+    refused (hashing first would hash twice, or after the wrong rules, and match
+    nobody)."""
+
+    @field_validator("pseudonymise", mode="before")
+    @classmethod
+    def _no_double_hashing(cls, value: object) -> object:
+        if value is not None:
+            raise ValueError(
+                "an ad platform's connector hashes the identifiers itself (SHA-256 after "
+                "the platform's normalisation; nothing leaves in clear), so pseudonymising "
+                "them first would hash them twice, or under the wrong rules, and match "
+                "nobody; remove pseudonymise: from this destination"
+            )
+        return value
+
+
+class MetaAudienceDestination(AdAudienceDestination):
     """A Meta (Facebook, Instagram) customer-file Custom Audience: members added and
     removed by SHA-256 hashes of their normalised identifiers, 10,000 per request."""
 
@@ -161,7 +180,7 @@ class MetaAudienceDestination(PlatformDestination):
         return _matching(value, r"v[0-9]+\.[0-9]+", "a Graph API version such as v21.0")
 
 
-class GoogleCustomerMatchDestination(PlatformDestination):
+class GoogleCustomerMatchDestination(AdAudienceDestination):
     """A Google Ads Customer Match user list, fed through offline user data jobs: one job
     per sync for additions and one for removals, run when the sync ends."""
 

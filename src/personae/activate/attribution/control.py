@@ -6,6 +6,11 @@ campaign's holdout percent. The choice is deterministic (the same person stays i
 across runs and machines), independent between campaigns, and uniform, so x% of any
 audience is held out whatever its ids look like. The orchestrator records held-out
 persons as ``control`` rows of ``activation_messages`` instead of sending them anything.
+
+A campaign's control group is declared once: ``orchestration.campaigns.<c>.control_share``
+for a campaign the orchestrator sends, ``attribution.control_groups.<c>`` only for one
+it does not (sent by another tool, which asks :func:`held_out`); a campaign named in both
+is refused (:func:`check_control_groups`).
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ from __future__ import annotations
 import hashlib
 
 from personae.config.attribution import AttributionConfig
+from personae.config.models import ProjectConfig
+from personae.errors import ConfigError
 
 
 def control_fraction(campaign: str, person_id: int) -> float:
@@ -27,5 +34,29 @@ def in_control_group(campaign: str, person_id: int, percent: float) -> bool:
 
 
 def held_out(config: AttributionConfig, campaign: str, person_id: int) -> bool:
-    """Whether ``attribution.control_groups`` holds this person out of ``campaign``."""
+    """Whether ``attribution.control_groups`` holds this person out of ``campaign`` (a
+    campaign another tool sends: the orchestrator decides its own campaigns)."""
     return in_control_group(campaign, person_id, config.holdout(campaign))
+
+
+def check_control_groups(config: ProjectConfig) -> None:
+    """``attribution.control_groups`` names only campaigns the orchestrator does not send:
+    those it sends declare their control group as ``control_share``. Raises ConfigError."""
+    for campaign, percent in config.attribution.control_groups.items():
+        spec = config.orchestration.campaigns.get(campaign)
+        if spec is None:
+            continue
+        where = f"orchestration.campaigns.{campaign}"
+        also = (
+            f" (it says control_share: {spec.control_share:g} there too)"
+            if spec.control_share > 0
+            else ""
+        )
+        share = spec.control_share if spec.control_share > 0 else percent / 100
+        raise ConfigError(
+            f"campaign {campaign!r} is sent by the orchestrator ({where}), so its control "
+            f"group is declared there{also}; remove attribution.control_groups.{campaign} "
+            f"and keep control_share: {share:g} under {where} (control_groups is for "
+            "campaigns other tools send)",
+            path=f"attribution.control_groups.{campaign}",
+        )

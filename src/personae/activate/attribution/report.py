@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from personae.activate.attribution import sql
+from personae.activate.attribution.control import check_control_groups
 from personae.activate.attribution.sql import Relations
 from personae.activate.attribution.uplift import Uplift
 from personae.catalog import ACTIVATION_MESSAGES, EVENTS, IDENTITY_MAP, PERSONS
@@ -86,6 +87,7 @@ def _number(value: object) -> float:
 
 def campaign_report(engine: Engine, config: ProjectConfig) -> CampaignReport:
     """Compute the campaign report from the warehouse."""
+    check_control_groups(config)
     require_tables(engine, (EVENTS, IDENTITY_MAP, PERSONS))
     has_messages = engine.table_exists(ACTIVATION_MESSAGES)
     if has_messages:

@@ -91,6 +91,13 @@ class AudienceConnector(Protocol):
 
     #: the most changes the destination takes in one request (its documented limit)
     max_batch: int
+    #: the sent fields the destination knows a member by and cannot update in place (the
+    #: hashed keys of an ad platform, the e-mail of a contact list). When one of them
+    #: changes, the sync sends no ``update`` but a ``remove`` with the fields sent last,
+    #: then an ``add`` with the new ones, in separate batches. Empty (the default, see
+    #: :func:`identity_fields`): an update is applied in place, by the member's key
+    #: (files, webhooks).
+    identity_fields: tuple[str, ...]
 
     def send(self, changes: Sequence[Change]) -> BatchResult:
         """Apply ``changes`` at the destination; raise :class:`TransientError` or
@@ -100,6 +107,12 @@ class AudienceConnector(Protocol):
     def close(self) -> None:
         """Finish the sync (a file destination writes its file here) and release."""
         ...
+
+
+def identity_fields(connector: object) -> tuple[str, ...]:
+    """The connector's :attr:`AudienceConnector.identity_fields` (none when it declares
+    none: its updates are applied in place)."""
+    return tuple(getattr(connector, "identity_fields", ()))
 
 
 class MessageConnector(Protocol):

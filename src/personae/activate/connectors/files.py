@@ -58,6 +58,8 @@ class FileConnector:
 
     #: a file takes the whole audience at once
     max_batch = 1_000_000_000
+    #: a snapshot holds each member once, by person id: a changed e-mail is an update
+    identity_fields: tuple[str, ...] = ()
 
     def __init__(self, destination: FileDestination, root: Path) -> None:
         self.destination = destination

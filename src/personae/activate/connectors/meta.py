@@ -1,6 +1,7 @@
 """Meta (Facebook, Instagram) customer-file Custom Audiences, through the Marketing API.
 
-* additions (and updates, which re-add the member with its current identifiers):
+* additions (and updates, which re-add the member with its current identifiers; a
+  changed identifier comes as a removal with the old fields, then an addition):
   ``POST /{version}/{audience_id}/users``; removals: ``DELETE`` on the same edge;
 * the body is form-encoded: ``payload`` is ``{"schema": [...], "data": [[...], ...]}``, one
   row per member, one column per key of the schema (``EMAIL``, ``PHONE``, ``FN``, ``LN``,

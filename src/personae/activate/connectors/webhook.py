@@ -87,6 +87,9 @@ def retry_after(value: str | None, now: float | None = None) -> float | None:
 class WebhookConnector:
     """POSTs batches of changes to one URL over a kept-alive connection."""
 
+    #: the receiver keys members by person id: a changed e-mail is an update
+    identity_fields: tuple[str, ...] = ()
+
     def __init__(self, name: str, destination: WebhookDestination) -> None:
         self.name = name
         self.destination = destination

@@ -127,6 +127,7 @@ def validate_journeys(config: ProjectConfig) -> None:
     """Check what journeys refer to elsewhere in personae.yml: segments, campaigns and
     their channels, destinations, and compile their conditions. Raises ConfigError."""
     validate_orchestration(config)
+    _check_fed_destinations(config)
     for name, journey in config.journeys.items():
         base = f"journeys.{name}"
         if journey.entry.segment is not None:
@@ -150,6 +151,16 @@ def validate_journeys(config: ProjectConfig) -> None:
                         f"no destination {target!r}; {hint or 'declare it under destinations'}",
                         path=f"{path}.audience",
                     )
+                fed = config.destinations[target].journeys
+                if name not in fed:
+                    fix = [*fed, name] if fed else name
+                    raise ConfigError(
+                        f"puts persons in destination {target!r}, whose sync does not read "
+                        f"journey {name!r}'s audience steps; write audience: {{journey: "
+                        f"{fix if isinstance(fix, str) else '[' + ', '.join(fix) + ']'}}} "
+                        f"under destinations.{target} (a destination sends one audience)",
+                        path=f"{path}.audience",
+                    )
             if step.branch is not None:
                 tests.append((step.branch, f"steps[{i}].branch"))
             if step.wait_until is not None:
@@ -159,6 +170,20 @@ def validate_journeys(config: ProjectConfig) -> None:
                 _check_segment(config, test.segment, f"{base}.{where}.segment")
             # compiles conditions and event filters: their errors come before any run
             passing_sql(config, name, test, "SELECT 1 AS person_id", dt.datetime(2000, 1, 1), where)
+
+
+def _check_fed_destinations(config: ProjectConfig) -> None:
+    """``audience: {journey: J}`` of a destination names declared journeys."""
+    for target, destination in config.destinations.items():
+        for journey in destination.journeys:
+            if journey not in config.journeys:
+                hint = did_you_mean(journey, list(config.journeys), prefix="") or (
+                    f"journeys: {', '.join(config.journeys) or 'none'}"
+                )
+                raise ConfigError(
+                    f"no journey {journey!r}; {hint}",
+                    path=f"destinations.{target}.audience.journey",
+                )
 
 
 def _check_segment(config: ProjectConfig, segment: str, path: str) -> None:
@@ -258,12 +283,15 @@ class Ticker:
         # exit tests
         in_flight = self._state_sql(name, f"status IN ({flight})")
         relation = f"SELECT person_id, entered_at, entered_at AS since_at FROM ({in_flight}) s"
+        exited: list[int] = []
         for i, test in enumerate(journey.exit_when):
             for row in self._passing_rows(name, test, in_flight, relation, f"exit_when[{i}]"):
                 if row["person_id"] not in rows:
                     self._leave(row, "exited", f"exited:{describe(test)}")
                     report.exited += 1
                     rows[row["person_id"]] = row
+                    exited.append(row["person_id"])
+        self._withdraw(name, journey, exited)
         # waits over, retries due
         for row in self._load(
             self._state_sql(
@@ -288,6 +316,41 @@ class Ticker:
                 if mine["status"] == "waiting" and mine["step"] == step_name:
                     mine["_happened"] = True
         return rows
+
+    def _withdraw(self, name: str, journey: Journey, persons: list[int]) -> None:
+        """Persons an ``exit_when`` test took out leave the audiences this journey put them
+        in (a removal row for each destination whose latest row from this journey is
+        their addition): they no longer qualify. An ``exit`` step or the journey's end
+        keeps them there."""
+        targets = {s.audience.add for s in journey.steps if s.audience and s.audience.add}
+        if not persons or not targets:
+            return
+        ids = ", ".join(str(int(p)) for p in persons)
+        held = self.engine.rows(
+            f"""
+            SELECT destination, person_id FROM (
+                SELECT destination, person_id, removed_at, row_number() OVER (
+                    PARTITION BY destination, person_id
+                    ORDER BY coalesce(removed_at, added_at) DESC,
+                             CASE WHEN removed_at IS NULL THEN 1 ELSE 0 END) AS latest
+                FROM {JOURNEY_AUDIENCE_MEMBERS}
+                WHERE journey = {literal(name)} AND person_id IN ({ids})
+            ) r
+            WHERE latest = 1 AND removed_at IS NULL
+            ORDER BY destination, person_id"""
+        )
+        for destination, person in held:
+            if destination in targets:
+                self.audience_rows.append(
+                    {
+                        "destination": destination,
+                        "person_id": int(person),
+                        "journey": name,
+                        "added_at": None,
+                        "removed_at": self.now,
+                    }
+                )
+                self.report.journeys[name].audience[f"remove {destination}"] += 1
 
     def _heirs(self, name: str, gone: list[Row]) -> dict[int, int]:
         """Gone person id -> the live person it was merged into, when that person is not

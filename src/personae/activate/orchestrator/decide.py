@@ -34,6 +34,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from personae.activate.attribution.control import check_control_groups
 from personae.activate.attribution.control import in_control_group as held_out_by_hash
 from personae.activate.orchestrator.rules import ChannelRule, Held, always_allowed
 from personae.activate.orchestrator.tables import MESSAGES_SCHEMA, dicts, ensure_table
@@ -114,9 +115,10 @@ def in_control_group(campaign: str, person_id: int, share: float) -> bool:
 
 
 def control_share(config: ProjectConfig, campaign: str, spec: Campaign) -> float:
-    """The share of ``campaign``'s audience held out: its ``control_share``, or the
-    percent ``attribution.control_groups`` gives it (the larger when both do)."""
-    return max(spec.control_share, config.attribution.holdout(campaign) / 100)
+    """The share of ``campaign``'s audience held out: its ``control_share``, the one
+    declaration of a campaign the orchestrator sends (``attribution.control_groups``
+    may not name it: :func:`check_control_groups`)."""
+    return spec.control_share
 
 
 def campaign_of(config: ProjectConfig, name: str, path: str) -> Campaign:
@@ -155,8 +157,8 @@ def check_send(config: ProjectConfig, campaign: str, channel: str | None, path: 
 
 
 def validate_orchestration(config: ProjectConfig) -> None:
-    """Check what ``orchestration:`` names elsewhere: channels, purposes. Raises
-    ConfigError."""
+    """Check what ``orchestration:`` names elsewhere: channels, purposes, and that no
+    campaign's control group is declared twice. Raises ConfigError."""
     rules = config.orchestration
     channels = config.consent.channels
     declared: list[tuple[str, Collection[str]]] = [("caps", list(rules.caps))]
@@ -175,6 +177,7 @@ def validate_orchestration(config: ProjectConfig) -> None:
             problem = config.consent.problem(campaign.purpose, campaign.channel)
             if problem:
                 raise ConfigError(problem, path=f"orchestration.campaigns.{name}")
+    check_control_groups(config)
 
 
 @dataclass

@@ -11,12 +11,14 @@ from dataclasses import dataclass
 
 from personae.activate.audience import consented_sql, resolve_channel
 from personae.activate.export import checked_fields, profile_view
+from personae.activate.journeys.tables import AUDIENCE_SCHEMA
+from personae.activate.orchestrator.tables import ensure_table
 from personae.activate.pseudonymise import pseudonymise_table, pseudonymised_fields
-from personae.catalog import CONSENT_FLAGS, SEGMENT_MEMBERSHIP
+from personae.catalog import CONSENT_FLAGS, JOURNEY_AUDIENCE_MEMBERS, PERSONS, SEGMENT_MEMBERSHIP
 from personae.config.destinations import DestinationBase
 from personae.config.models import ProjectConfig
 from personae.engine import Engine
-from personae.errors import ConfigError
+from personae.errors import ConfigError, did_you_mean
 from personae.profile.consent import consent_column
 from personae.query.tables import require_tables
 from personae.sql import ident, literal
@@ -83,6 +85,19 @@ def build_audience(
             f"JOIN ({view}) p ON p.person_id = m.person_id "
             f"WHERE m.segment = {literal(destination.segment)}"
         )
+    elif destination.journeys:
+        for journey in destination.journeys:
+            if journey not in config.journeys:
+                hint = did_you_mean(journey, list(config.journeys), prefix="")
+                raise ConfigError(
+                    f"no journey {journey!r}; {hint or 'declare it under journeys:'}",
+                    path=f"{path}.audience.journey",
+                )
+        members = journey_members_sql(engine, name, destination.journeys)
+        sql = (
+            f"SELECT p.person_id{columns} FROM ({members}) m "
+            f"JOIN ({view}) p ON p.person_id = m.person_id"
+        )
     else:
         sql = f"SELECT p.person_id{columns} FROM ({view}) p"
     channel = resolve_channel(config, destination.purpose, destination.channel, f"{path}.purpose")
@@ -128,6 +143,31 @@ def build_audience(
         channel=channel,
         pseudonymised=pseudonymised,
     )
+
+
+def journey_members_sql(engine: Engine, destination: str, journeys: list[str]) -> str:
+    """The persons ``journeys`` put in ``destination``: those whose latest row of
+    ``journey_audience_members`` for it (from those journeys; by ``coalesce(removed_at,
+    added_at)``, a removal winning a tie) is an addition. A person merged into another
+    counts as the survivor; persons gone (erased, merged into nobody live) are not."""
+    ensure_table(engine, JOURNEY_AUDIENCE_MEMBERS, AUDIENCE_SCHEMA)
+    require_tables(engine, [PERSONS])
+    names = ", ".join(literal(j) for j in journeys)
+    return f"""
+        SELECT person_id FROM (
+            SELECT live.person_id, j.removed_at,
+                   row_number() OVER (
+                       PARTITION BY live.person_id
+                       ORDER BY coalesce(j.removed_at, j.added_at) DESC,
+                                CASE WHEN j.removed_at IS NULL THEN 1 ELSE 0 END,
+                                j.journey) AS latest
+            FROM {JOURNEY_AUDIENCE_MEMBERS} j
+            JOIN {PERSONS} p ON p.person_id = j.person_id
+            JOIN {PERSONS} live ON live.person_id = coalesce(p.merged_into, j.person_id)
+                 AND live.merged_into IS NULL
+            WHERE j.destination = {literal(destination)} AND j.journey IN ({names})
+        ) r
+        WHERE latest = 1 AND removed_at IS NULL"""
 
 
 def drop_audience(engine: Engine, table: str) -> None:

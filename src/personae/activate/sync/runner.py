@@ -25,14 +25,14 @@ import json
 import random
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from personae.activate.connectors.base import Change
+from personae.activate.connectors.base import Change, identity_fields
 from personae.activate.connectors.registry import open_connector
 from personae.activate.sync import state
 from personae.activate.sync.audience import (
@@ -51,6 +51,8 @@ from personae.sql import ident, literal
 
 AUDIENCE = "_activate_audience"
 CHANGES = "_activate_changes"
+#: the changed members with the payload the destination holds (identifier changes)
+REPLACED = "_activate_replaced"
 KINDS = ("add", "update", "remove")
 
 
@@ -110,9 +112,20 @@ def destination_of(config: ProjectConfig, name: str) -> Any:
     return config.destinations[name]
 
 
-def diff(engine: Engine, name: str, audience: Audience, *, numbered: bool = True) -> dict[str, int]:
+def diff(
+    engine: Engine,
+    name: str,
+    audience: Audience,
+    *,
+    numbered: bool = True,
+    identity: Sequence[str] = (),
+) -> dict[str, int]:
     """Write the changes to send to :data:`CHANGES` (``numbered``: with ``seq``, the
-    order they are sent in, removals first); their count per kind."""
+    order they are sent in, removals first); their count per kind.
+
+    ``identity``: the sent fields the destination knows members by (the connector's
+    ``identity_fields``): a member one of whose values changed is not updated but
+    removed with the payload the destination holds, then added with the new one."""
     dest = literal(name)
     seq = (
         """, row_number() OVER (
@@ -121,17 +134,40 @@ def diff(engine: Engine, name: str, audience: Audience, *, numbered: bool = True
         if numbered
         else ""
     )
+    fields = [f for f in audience.fields if f in set(identity)]
+    held = ", s.payload AS held, s.fingerprint AS held_fingerprint" if fields else ""
+    changed = f"""
+        SELECT CASE WHEN s.person_id IS NULL THEN 'add' ELSE 'update' END AS kind,
+               a.person_id, {payload_sql(audience.fields)} AS payload, a.fingerprint{held}
+        FROM {audience.table} a
+        LEFT JOIN (SELECT person_id, fingerprint{", payload" if fields else ""}
+                   FROM {DESTINATION_STATE} WHERE destination = {dest}) s
+               ON s.person_id = a.person_id
+        WHERE s.person_id IS NULL OR s.fingerprint <> a.fingerprint"""
+    if fields:
+        # an update of an identifier: the held payload removed, the new one added
+        replaced = " OR ".join(
+            f"json_extract_string(u.payload, {literal('$.' + json.dumps(f))}) IS DISTINCT "
+            f"FROM json_extract_string(u.held, {literal('$.' + json.dumps(f))})"
+            for f in fields
+        )
+        engine.create_table_as(
+            REPLACED,
+            f"SELECT u.*, u.kind = 'update' AND ({replaced}) AS replaced FROM ({changed}) u",
+        )
+        changed = f"""
+            SELECT CASE WHEN replaced THEN 'add' ELSE kind END AS kind, person_id, payload,
+                   fingerprint
+            FROM {REPLACED}
+            UNION ALL
+            SELECT 'remove' AS kind, person_id, held AS payload, held_fingerprint AS fingerprint
+            FROM {REPLACED} WHERE replaced"""
     engine.create_table_as(
         CHANGES,
         f"""
         SELECT c.*{seq}
         FROM (
-            SELECT CASE WHEN s.person_id IS NULL THEN 'add' ELSE 'update' END AS kind,
-                   a.person_id, {payload_sql(audience.fields)} AS payload, a.fingerprint
-            FROM {audience.table} a
-            LEFT JOIN (SELECT person_id, fingerprint FROM {DESTINATION_STATE}
-                       WHERE destination = {dest}) s ON s.person_id = a.person_id
-            WHERE s.person_id IS NULL OR s.fingerprint <> a.fingerprint
+            {changed}
             UNION ALL
             SELECT 'remove' AS kind, s.person_id, s.payload, s.fingerprint
             FROM {DESTINATION_STATE} s
@@ -146,6 +182,7 @@ def diff(engine: Engine, name: str, audience: Audience, *, numbered: bool = True
         {"ORDER BY seq" if numbered else ""}
         """,
     )
+    engine.drop_table(REPLACED)
     counts = dict.fromkeys(KINDS, 0)
     for kind, count in engine.rows(f"SELECT kind, count(*) FROM {CHANGES} GROUP BY kind"):
         counts[str(kind)] = int(count)
@@ -177,7 +214,13 @@ def run_destination(
             report.pseudonymised = audience.pseudonymised
             max_batch = max(1, int(getattr(connector, "max_batch", 1)))
             snapshot = hasattr(connector, "write_snapshot")
-            pending = diff(engine, name, audience, numbered=not snapshot)
+            pending = diff(
+                engine,
+                name,
+                audience,
+                numbered=not snapshot,
+                identity=() if snapshot else identity_fields(connector),
+            )
             pacer = Pacer(destination.requests_per_second, sleep=options.sleep)
             if snapshot:
                 _snapshot(engine, destination, connector, audience, pending, report, pacer, options)
@@ -208,6 +251,7 @@ def _finish(engine: Engine, report: SyncReport, started: float, options: Options
     )
     drop_audience(engine, AUDIENCE)
     engine.drop_table(CHANGES)
+    engine.drop_table(REPLACED)
     state.drop_scratch(engine)
     report.seconds = time.perf_counter() - started
 
@@ -271,8 +315,8 @@ def _batches(
     payloads = changes.column("payload").to_pylist()
     name = report.destination
     had_dead_letters = state.has_dead_letters(engine, name)
-    for start in range(0, changes.num_rows, max_batch):
-        stop = min(start + max_batch, changes.num_rows)
+    removed = {p for k, p in zip(kinds, persons, strict=True) if k == "remove"}
+    for start, stop in _ranges(kinds, max_batch, identity_fields(connector)):
         batch = [
             Change(kinds[i], persons[i], orjson.loads(payloads[i])) for i in range(start, stop)
         ]
@@ -312,7 +356,9 @@ def _batches(
             refused,
             now,
             had_dead_letters=had_dead_letters,
-            only_adds=all(c.kind == "add" for c in batch),
+            # an addition whose removal came first (a changed identifier) may have
+            # left a state row behind when that removal was refused
+            only_adds=all(c.kind == "add" and c.person_id not in removed for c in batch),
         )
         for c in batch:
             if c.person_id not in refused:
@@ -324,6 +370,22 @@ def _batches(
             )
             report.status = "failed" if start == 0 else "partial"
             return
+
+
+def _ranges(kinds: Sequence[str], max_batch: int, identity: Sequence[str]) -> list[tuple[int, int]]:
+    """The ``[start, stop)`` of each batch, in ``seq`` order. With ``identity`` fields, a
+    batch holds removals only or none: a member replaced (removed with its old
+    identifiers, added with the new ones) then has its removal and its addition in two
+    requests, each acknowledged (or refused) on its own, so a crash between them resumes
+    with the addition alone."""
+    total = len(kinds)
+    removals = sum(1 for k in kinds if k == "remove") if identity else 0
+    cuts = [(0, removals), (removals, total)] if 0 < removals < total else [(0, total)]
+    return [
+        (start, min(start + max_batch, stop))
+        for lo, stop in cuts
+        for start in range(lo, stop, max_batch)
+    ]
 
 
 _FIELD = {"add": "added", "update": "updated", "remove": "removed"}

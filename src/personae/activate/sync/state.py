@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from personae.catalog import DESTINATION_DEAD_LETTERS, DESTINATION_RUNS, DESTINATION_STATE
 from personae.engine import Engine
+from personae.query.asof import timestamp_sql
 from personae.sql import literal
 
 _DDL = {
@@ -38,15 +39,23 @@ def ensure_tables(engine: Engine) -> None:
 def start_run(engine: Engine, destination: str, run_id: str, now: dt.datetime) -> None:
     """Record the run as ``running``; a run of the destination still ``running`` was cut
     short (a crash): it becomes ``interrupted``."""
+    running = f"destination = {literal(destination)} AND status = 'running'"
+    if engine.scalar(f"SELECT count(*) FROM {DESTINATION_RUNS} WHERE {running}"):
+        _update_runs(
+            engine,
+            running,
+            {
+                "status": "'interrupted'",
+                "error": literal(
+                    "the process stopped before the run finished; acknowledged changes "
+                    "were kept and the next run sent the rest"
+                ),
+            },
+        )
     engine.execute(
-        f"UPDATE {DESTINATION_RUNS} SET status = 'interrupted', error = "
-        "'the process stopped before the run finished; acknowledged changes were kept and "
-        "the next run sent the rest' WHERE destination = ? AND status = 'running'",
-        [destination],
-    )
-    engine.execute(
-        f"INSERT INTO {DESTINATION_RUNS} VALUES (?, ?, ?, NULL, 'running', 0, 0, 0, 0, NULL)",
-        [run_id, destination, now],
+        f"INSERT INTO {DESTINATION_RUNS} VALUES ({literal(run_id)}, {literal(destination)}, "
+        f"{timestamp_sql(now)}, CAST(NULL AS TIMESTAMP), 'running', 0, 0, 0, 0, "
+        "CAST(NULL AS VARCHAR))"
     )
 
 
@@ -60,20 +69,33 @@ def finish_run(
     error: str | None,
     now: dt.datetime,
 ) -> None:
-    engine.execute(
-        f"UPDATE {DESTINATION_RUNS} SET finished_at = ?, status = ?, added = ?, updated = ?, "
-        "removed = ?, failed = ?, error = ? WHERE run_id = ?",
-        [
-            now,
-            status,
-            counts.get("add", 0),
-            counts.get("update", 0),
-            counts.get("remove", 0),
-            failed,
-            error,
-            run_id,
-        ],
+    _update_runs(
+        engine,
+        f"run_id = {literal(run_id)}",
+        {
+            "finished_at": timestamp_sql(now),
+            "status": literal(status),
+            "added": str(int(counts.get("add", 0))),
+            "updated": str(int(counts.get("update", 0))),
+            "removed": str(int(counts.get("remove", 0))),
+            "failed": str(int(failed)),
+            "error": "CAST(NULL AS VARCHAR)" if error is None else literal(error),
+        },
     )
+
+
+def _update_runs(engine: Engine, where: str, values: dict[str, str]) -> None:
+    """``UPDATE destination_runs SET <values> WHERE <where>``, written as a rewrite of
+    the table (it holds a row per run), which every engine runs: Spark's Parquet tables
+    have no UPDATE. The rows keep their order."""
+    kinds = dict(column.split(" ") for column in _DDL[DESTINATION_RUNS].split(", "))
+    select = ", ".join(
+        f"CAST(CASE WHEN {where} THEN {values[c]} ELSE {c} END AS {kinds[c]}) AS {c}"
+        if c in values
+        else c
+        for c in DESTINATION_RUNS.columns
+    )
+    engine.create_table_as(DESTINATION_RUNS, f"SELECT {select} FROM {DESTINATION_RUNS}")
 
 
 def acknowledge(
@@ -105,10 +127,9 @@ def acknowledge(
         engine.execute(f"DELETE FROM {DESTINATION_DEAD_LETTERS} WHERE {where}")
     engine.execute(
         f"INSERT INTO {DESTINATION_STATE} SELECT {literal(destination)}, person_id, "
-        f"fingerprint, payload, ?, {literal(run_id)} FROM {changes} "
+        f"fingerprint, payload, {timestamp_sql(now)}, {literal(run_id)} FROM {changes} "
         f"WHERE seq BETWEEN {int(lo)} AND {int(hi)} AND kind <> 'remove'"
-        + (f" AND person_id NOT IN ({skip})" if skip else ""),
-        [now],
+        + (f" AND person_id NOT IN ({skip})" if skip else "")
     )
 
 
@@ -133,8 +154,8 @@ def apply_changes(
     engine.execute(f"DELETE FROM {DESTINATION_DEAD_LETTERS} WHERE {where}")
     engine.execute(
         f"INSERT INTO {DESTINATION_STATE} SELECT {literal(destination)}, person_id, "
-        f"fingerprint, payload, ?, {literal(run_id)} FROM {changes} WHERE kind <> 'remove'",
-        [now],
+        f"fingerprint, payload, {timestamp_sql(now)}, {literal(run_id)} FROM {changes} "
+        "WHERE kind <> 'remove'"
     )
 
 
@@ -173,8 +194,8 @@ def dead_letter(
     )
     engine.execute(
         f"INSERT INTO {DESTINATION_DEAD_LETTERS} SELECT {literal(destination)}, "
-        f"{literal(run_id)}, person_id, change, payload, reason, total, ? FROM {_FAILED}",
-        [now],
+        f"{literal(run_id)}, person_id, change, payload, reason, total, "
+        f"{timestamp_sql(now)} FROM {_FAILED}"
     )
     return len(rows)
 
