@@ -10,6 +10,8 @@ from personae.activate.sync import SyncReport
 from personae.cli.render import plural, titled_table
 from personae.demo.activation import DemoActivation
 
+#: a webhook change's type, as the summary says it
+CHANGE_NAMES = {"add": "added", "update": "updated", "remove": "removed"}
 #: the most frequent paths shown per journey
 PATHS_SHOWN = 4
 #: the message decisions, in the order they are shown
@@ -100,7 +102,9 @@ def _received(console: Console, activation: DemoActivation) -> None:
     if activation.emails_received:
         parts.append(f"{plural(activation.emails_received, 'e-mail')} in {folder / 'mail.mbox'}")
     for name, changes in activation.webhook_changes.items():
-        counted = ", ".join(f"{n:,} {kind}" for kind, n in sorted(changes.items()))
+        counted = ", ".join(
+            f"{n:,} {CHANGE_NAMES.get(kind, kind)}" for kind, n in sorted(changes.items())
+        )
         parts.append(f"{counted or 'nothing'} in {folder / (name + '.jsonl')}")
     if parts:
         console.print("Local receivers got " + "; ".join(parts) + ".", highlight=False)
