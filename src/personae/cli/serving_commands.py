@@ -33,6 +33,7 @@ def publish_command() -> None:
             f"{report.links:,} merged ids in {report.total_seconds:.1f} s "
             f"({report.bytes / 1e6:,.1f} MB{', encrypted' if report.encrypted else ''})",
             highlight=False,
+            soft_wrap=True,
         )
 
     guard(go)
