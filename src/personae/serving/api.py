@@ -165,6 +165,10 @@ def _id_position(item: dict[str, Any]) -> list[str]:
     return [str(item.get("type")), digest]
 
 
+def _event_position(event: dict[str, Any]) -> list[str]:
+    return [event["timestamp"], event["source_id"], event["message_id"]]
+
+
 # --------------------------------------------------------------------------- routes
 
 
@@ -192,11 +196,8 @@ def _answer(store: ProfileStore, request: Request) -> Response:
         body = {"traits": {n: traits[n] for n in page}, "cursor": cursor}
     elif kind == "events":
         events = [e for e in store.events(person) if include is None or e.get("event") in include]
-        page, cursor = _page(events, lambda e: [e["timestamp"], e["eid"]], request, kind, True)
-        body = {
-            "data": [{k: v for k, v in e.items() if k != "eid"} for e in page],
-            "cursor": cursor,
-        }
+        page, cursor = _page(events, _event_position, request, kind, descending=True)
+        body = {"data": page, "cursor": cursor}
     elif kind == "external_ids":
         ids = [
             {"collection": "users", "encoding": "none", **item}

@@ -81,6 +81,7 @@ class ProfileStore:
         self.keys = keys
         self.meta: dict[str, str] = {}
         self.codec = Codec()
+        self.trait_names: list[str] = []
         self._db: sqlite3.Connection | None = None
         self._stamp: tuple[int, int] | None = None
 
@@ -139,6 +140,7 @@ class ProfileStore:
         else:
             codec = Codec()
         old, self._db, self._stamp, self.meta, self.codec = self._db, db, stamp, meta, codec
+        self.trait_names = [str(n) for n in orjson.loads(meta.get("trait_names", "[]"))]
         if old is not None:
             old.close()
 
@@ -177,15 +179,30 @@ class ProfileStore:
 
     def traits(self, person: int) -> dict[str, Any]:
         found = self._document("traits", person)
-        return found if isinstance(found, dict) else {}
+        return dict(zip(self.trait_names, found, strict=True)) if isinstance(found, list) else {}
 
     def external_ids(self, person: int) -> list[dict[str, Any]]:
-        found = self._document("external_ids", person)
-        return found if isinstance(found, list) else []
+        """``{type, id, source_id, created_at}`` per external id."""
+        found = self._document("external_ids", person) or []
+        return [
+            {"type": t, "id": i, "source_id": source, "created_at": created}
+            for t, i, source, created in found
+        ]
 
     def events(self, person: int) -> list[dict[str, Any]]:
-        found = self._document("events", person)
-        return found if isinstance(found, list) else []
+        """The person's kept events, newest first, in Segment's shape."""
+        found = self._document("events", person) or []
+        return [
+            {
+                "event": event,
+                "type": "track",
+                "timestamp": at,
+                "properties": properties if properties is not None else {},
+                "source_id": source,
+                "message_id": message,
+            }
+            for at, event, source, message, properties in found
+        ]
 
     def segments(self, person: int) -> list[dict[str, Any]]:
         rows = self.db().execute(

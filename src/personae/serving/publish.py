@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 import os
 import secrets
 import sqlite3
@@ -79,18 +80,25 @@ def _iso(column: str) -> str:
     return f"strftime({column}, {literal(_TIME)})"
 
 
-def _traits_sql(engine: Engine) -> str:
-    """``person_id, doc``: the golden fields (no lineage) and the traits of each person."""
+def trait_names(engine: Engine) -> list[str]:
+    """The names of a person's traits document: the golden fields (no lineage), then the
+    traits (a trait wins over a profile column of the same name)."""
+    traits = [c for c in engine.columns(TRAITS) if c != "person_id"]
     profile = [
         c
         for c in engine.columns(PROFILES)
-        if c != "person_id" and not c.endswith(("__source", "__record_id"))
+        if c != "person_id" and not c.endswith(("__source", "__record_id")) and c not in traits
     ]
-    traits = [c for c in engine.columns(TRAITS) if c != "person_id"]
-    pairs = [f"{literal(c)}, p.{ident(c)}" for c in profile if c not in traits]
-    pairs += [f"{literal(c)}, t.{ident(c)}" for c in traits]
+    return [*profile, *traits]
+
+
+def _traits_sql(engine: Engine, names: list[str]) -> str:
+    """``person_id, doc``: the values of ``names`` as a JSON array (the names are written
+    once, in ``meta``, not once per person)."""
+    traits = set(engine.columns(TRAITS))
+    values = ", ".join(f"{'t' if n in traits else 'p'}.{ident(n)}" for n in names)
     return (
-        f"SELECT p.person_id, CAST(json_object({', '.join(pairs)}) AS VARCHAR) AS doc "
+        f"SELECT p.person_id, CAST(json_array({values}) AS VARCHAR) AS doc "
         f"FROM {PROFILES} p LEFT JOIN {TRAITS} t USING (person_id)"
     )
 
@@ -135,14 +143,11 @@ def _events_sql(config: ProjectConfig, now: dt.datetime) -> str:
         start = now - dt.timedelta(days=config.serving.events_days)
         since = f"AND e.timestamp >= CAST({literal(start.isoformat(sep=' '))} AS TIMESTAMP)"
     return f"""
-        SELECT person_id, ts, eid, doc FROM (
-            SELECT m.person_id, {_iso("e.timestamp")} AS ts,
-                   substr(md5(e.source || '/' || e.record_id), 1, 16) AS eid,
-                   CAST(json_object(
-                       'event', e.event, 'type', 'track', 'timestamp', {_iso("e.timestamp")},
-                       'properties', CAST(e.properties AS JSON),
-                       'source_id', e.source, 'message_id', e.record_id,
-                       'eid', substr(md5(e.source || '/' || e.record_id), 1, 16)
+        SELECT person_id, ts, source, record_id, doc FROM (
+            SELECT m.person_id, {_iso("e.timestamp")} AS ts, e.source, e.record_id,
+                   CAST(json_array(
+                       {_iso("e.timestamp")}, e.event, e.source, e.record_id,
+                       CAST(e.properties AS JSON)
                    ) AS VARCHAR) AS doc,
                    row_number() OVER (PARTITION BY m.person_id
                                       ORDER BY e.timestamp DESC, e.source DESC,
@@ -195,13 +200,11 @@ def _documents(
     yield from _sliced(engine, grouped, slices)
 
 
-def _write(
-    db: sqlite3.Connection, table: str, rows: Iterator[list[Any]], codec: Codec, seal: bool
-) -> int:
+def _write(db: sqlite3.Connection, table: str, rows: Iterator[list[Any]], codec: Codec) -> int:
+    """Insert ``(person_id, document)`` rows, each document sealed when encrypted."""
     count = 0
     for chunk in rows:
-        if seal:
-            chunk = [(p, codec.seal(d.encode())) for p, d in chunk]
+        chunk = [(p, codec.seal(d.encode())) for p, d in chunk]
         db.executemany(f"INSERT INTO {table} VALUES (?, ?)", chunk)
         count += len(chunk)
     return count
@@ -277,17 +280,16 @@ def _build(
     db.execute("BEGIN")
 
     started = time.perf_counter()
-    report.persons = _write(db, "traits", _sliced(engine, _traits_sql(engine), slices), codec, True)
+    names = trait_names(engine)
+    traits = _sliced(engine, _traits_sql(engine, names), slices)
+    report.persons = _write(db, "traits", traits, codec)
     report.seconds["traits"] = time.perf_counter() - started
 
     started = time.perf_counter()
     engine.create_table_as(_IDS, _identifiers_sql(engine, config))
-    item = (
-        "CAST(json_object('type', id_type, 'id', id_value, 'source_id', source_id, "
-        f"'created_at', {_iso('created_at')}) AS VARCHAR)"
-    )
+    item = f"CAST(json_array(id_type, id_value, source_id, {_iso('created_at')}) AS VARCHAR)"
     docs = f"(SELECT person_id, id_type, id_value, {item} AS doc FROM {_IDS})"
-    _write(db, "external_ids", _documents(engine, docs, slices, "id_type, id_value"), codec, True)
+    _write(db, "external_ids", _documents(engine, docs, slices, "id_type, id_value"), codec)
     report.external_ids = _lookups(engine, db, codec)
     report.seconds["external_ids"] = time.perf_counter() - started
 
@@ -295,8 +297,8 @@ def _build(
     if engine.table_exists(EVENTS) and config.serving.events_per_person > 0:
         engine.create_table_as(_EVENTS, _events_sql(config, now))
         report.events = engine.count(_EVENTS)
-        order = "ts DESC, eid DESC"
-        _write(db, "events", _documents(engine, _EVENTS, slices, order), codec, True)
+        order = "ts DESC, source DESC, record_id DESC"
+        _write(db, "events", _documents(engine, _EVENTS, slices, order), codec)
     report.seconds["events"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -316,6 +318,7 @@ def _build(
         "encrypted": "1" if codec.encrypted else "0",
         "key_id": codec.key_id,
         "id_types": ",".join(t.name for t in identity_types(config)),
+        "trait_names": json.dumps(names),
         "phone_region": config.defaults.phone_region,
         "events_per_person": str(config.serving.events_per_person),
         "events_days": str(config.serving.events_days or ""),

@@ -6,9 +6,12 @@ reader sees the old generation or the new one, never a half-written one) and rem
 older generations. A reader re-reads ``CURRENT`` when it changes and reopens.
 
 One row per person in each of ``traits``, ``external_ids`` and ``events`` (a JSON
-document each), so updating a person is one upsert per table; ``segments`` holds one row
-per membership, ``lookup`` maps each external id to its person, ``links`` each retired
-person id to the person it was merged into, ``meta`` the publish's facts.
+array each: the traits' values in the order of ``meta.trait_names``; ``[type, id,
+source_id, created_at]`` per external id; ``[timestamp, event, source_id, message_id,
+properties]`` per event, newest first), so updating a person is one upsert per table;
+``segments`` holds one row per membership, ``lookup`` maps each external id to its
+person, ``links`` each retired person id to the person it was merged into, ``meta`` the
+publish's facts.
 
 With ``protect.encryption`` on, nothing readable lands on disk: the documents are sealed
 with AES-256-GCM under the ``serving`` key (``nonce | ciphertext and tag``) and the
@@ -50,11 +53,9 @@ SCHEMA = (
     "CREATE TABLE lookup (key BLOB PRIMARY KEY, person_id INTEGER NOT NULL) WITHOUT ROWID",
     "CREATE TABLE links (person_id INTEGER PRIMARY KEY, merged_into INTEGER NOT NULL)",
 )
-#: created after the bulk load (cheaper than maintaining them row by row)
-INDEXES = (
-    "CREATE INDEX lookup_person ON lookup (person_id)",
-    "CREATE INDEX links_into ON links (merged_into)",
-)
+#: created after the bulk load (cheaper than maintaining them row by row); ``lookup`` has
+#: no index by person: only an erasure looks for a person's keys, and it scans
+INDEXES = ("CREATE INDEX links_into ON links (merged_into)",)
 #: every table holding a person's rows, with its person column(s)
 PERSON_TABLES = {
     "traits": ("person_id",),
