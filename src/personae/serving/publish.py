@@ -257,7 +257,7 @@ def publish(project: Project, now: dt.datetime | None = None) -> PublishReport:
             engine.drop_table(scratch)
     db.close()
     started = time.perf_counter()
-    _swap(paths, path, live)
+    swap_in(paths, path, live)
     report.seconds["swap"] = time.perf_counter() - started
     report.bytes = path.stat().st_size
     return report
@@ -362,7 +362,7 @@ def _lookups(engine: Engine, db: sqlite3.Connection, codec: Codec) -> int:
     return count
 
 
-def _swap(paths: ServingPaths, path: Path, live: Path | None) -> None:
+def swap_in(paths: ServingPaths, path: Path, live: Path | None) -> None:
     """Make ``path`` the live generation (durably), then remove the old one."""
     fd = os.open(path, os.O_RDONLY)
     try:
