@@ -38,9 +38,14 @@ import orjson
 
 SERVER = """
 import sys, uvicorn
+sys.path.insert(0, sys.argv[3])
+uvicorn.run("bench_profile_app:app", host="127.0.0.1", port=int(sys.argv[1]),
+            workers=int(sys.argv[4]), log_level="warning", access_log=False)
+"""
+#: the app module each uvicorn worker imports
+APP_MODULE = """
 from personae.serving.api import profile_app
-uvicorn.run(profile_app(sys.argv[2]), host="127.0.0.1", port=int(sys.argv[1]),
-            log_level="warning", access_log=False)
+app = profile_app({root!r})
 """
 ROUTES = ("traits", "events", "external_ids", "segments", "traits")
 TARGET_P99_MS = 10.0
@@ -92,22 +97,23 @@ def synthetic_store(root: Path, persons: int, seed: int = 7) -> None:
     base = dt.datetime(2026, 1, 1)
     # documents of realistic size drawn from pools: their bytes, not their variety, count
     trait_pool = [
-        codec.seal(orjson.dumps([rng.choice([rng.randint(0, 500), round(rng.random() * 900, 2),
-                                             None, f"value-{rng.randint(0, 9999)}"])
-                                 for _ in names]))
+        codec.seal(orjson.dumps({str(i): rng.choice([rng.randint(0, 500), None,
+                                                      round(rng.random() * 900, 2),
+                                                      f"value-{rng.randint(0, 9999)}"])
+                                 for i in range(len(names))}))
         for _ in range(5000)
     ]  # fmt: skip
     event_pool = []
     for pool in range(2000):
-        times = sorted((rng.randint(0, 300 * 86400) for _ in range(20)), reverse=True)
-        docs = [
-            [
-                (base + dt.timedelta(seconds=t)).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-                rng.choice(events),
-                "web",
-                f"m-{pool}-{n}",
-                {"path": f"/product/{rng.randint(1, 5000)}", "revenue": 42.5},
-            ]
+        times = sorted(rng.randint(0, 300 * 86400) for _ in range(20))
+        docs = [  # oldest first, as published
+            {
+                "t": str(base + dt.timedelta(seconds=t)),
+                "s": "web",
+                "m": f"m-{pool}-{n:02d}",
+                "e": rng.choice(events),
+                "p": f'{{"path":"/product/{rng.randint(1, 5000)}","revenue":42.5}}',
+            }
             for n, t in enumerate(times)
         ]
         event_pool.append(codec.seal(orjson.dumps(docs)))
@@ -124,23 +130,24 @@ def synthetic_store(root: Path, persons: int, seed: int = 7) -> None:
         for person in range(low, min(low + 50_000, persons + 1)):
             traits.append((person, trait_pool[person % len(trait_pool)]))
             own = [
-                ["user_id", f"u-{person}", "web", "2025-01-01T00:00:00.000Z"],
-                ["email", f"person{person}@example.com", "crm", "2024-06-01T00:00:00.000Z"],
-                ["anonymous_id", f"a-{person}-0", "web", "2025-01-01T00:00:00.000Z"],
+                ("user_id", f"u-{person}", "web"),
+                ("email", f"person{person}@example.com", "crm"),
+                ("anonymous_id", f"a-{person}-0", "web"),
             ]
             draw = rng.random()
             if draw < 0.8:
-                own.append(["phone", f"+336{person:08d}", "crm", "2024-06-01T00:00:00.000Z"])
+                own.append(("phone", f"+336{person:08d}", "crm"))
             if draw < 0.6:
-                own.append(["customer_id", f"C{person}", "crm", "2024-06-01T00:00:00.000Z"])
+                own.append(("customer_id", f"C{person}", "crm"))
             if draw < 0.4:
-                own.append(["anonymous_id", f"a-{person}-1", "app", "2025-03-01T00:00:00.000Z"])
-            ids.append((person, codec.seal(orjson.dumps(own))))
-            lookups += [(f"{kind}:{value}", person) for kind, value, _, _ in own]
+                own.append(("anonymous_id", f"a-{person}-1", "app"))
+            docs = [{"t": t, "i": i, "s": s, "c": "2025-01-01 00:00:00"} for t, i, s in own]
+            ids.append((person, codec.seal(orjson.dumps(docs))))
+            lookups += [(f"{kind}:{value}", person) for kind, value, _ in own]
             stream.append((person, event_pool[person % len(event_pool)]))
             first, count = person % len(segments), 3 + int(draw * 3)  # 3 to 5 segments
             held = sorted(segments[(first + i) % len(segments)] for i in range(count))
-            members += [(person, segment, "2026-01-02T03:04:05.000Z") for segment in held]
+            members += [(person, segment, "2026-01-02 03:04:05") for segment in held]
         db.executemany("INSERT INTO traits VALUES (?, ?)", traits)
         db.executemany("INSERT INTO external_ids VALUES (?, ?)", ids)
         db.executemany("INSERT INTO events VALUES (?, ?)", stream)
@@ -153,7 +160,7 @@ def synthetic_store(root: Path, persons: int, seed: int = 7) -> None:
         "persons": str(persons),
         "encrypted": "0",
         "key_id": "",
-        "id_types": "email,phone,customer_id,user_id,anonymous_id",
+        "id_types": "email,phone,customer_id,user_id,anonymous_id",  # as the demo's
         "trait_names": json.dumps(names),
         "phone_region": "FR",
         "events_per_person": "20",
@@ -191,7 +198,8 @@ def sample_paths(root: Path, count: int, seed: int = 11) -> list[str]:
         if row is None:
             continue
         person, data = row
-        choices = [f"person_id:{person}", *(f"{t}:{v}" for t, v, *_ in orjson.loads(data))]
+        owned = orjson.loads(data)
+        choices = [f"person_id:{person}", *(f"{x['t']}:{x['i']}" for x in owned)]
         external = rng.choice(choices)
         if external.startswith("email:") and rng.random() < 0.5:
             external = external.upper().replace("EMAIL:", "email:")  # normalised on lookup
@@ -267,6 +275,7 @@ def main() -> None:
     parser.add_argument("--no-publish", action="store_true", help="serve the store as it is")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     args = parser.parse_args()
     from personae.protect.keys import KeyStore, keys_file
 
@@ -279,7 +288,9 @@ def main() -> None:
         key = KeyStore(keys_file(root)).create(scope="read")[1]
         paths = sample_paths(root, 20_000)
         port = free_port()
-        server = subprocess.Popen([sys.executable, "-c", SERVER, str(port), str(root)])
+        (Path(folder) / "bench_profile_app.py").write_text(APP_MODULE.format(root=str(root)))
+        command = [sys.executable, "-c", SERVER, str(port), str(root), folder, str(args.workers)]
+        server = subprocess.Popen(command)
         try:
             for _ in range(200):
                 try:
@@ -287,7 +298,10 @@ def main() -> None:
                     break
                 except httpx.TransportError:
                     time.sleep(0.1)
-            print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; one uvicorn")
+            print(
+                f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; "
+                f"uvicorn with {args.workers} worker(s)"
+            )
             measure(port, key, paths[:2000], 2.0, 4)  # warm up
             for concurrency in args.concurrency:
                 measure(port, key, paths, args.seconds, concurrency)

@@ -165,10 +165,6 @@ def _id_position(item: dict[str, Any]) -> list[str]:
     return [str(item.get("type")), digest]
 
 
-def _event_position(event: dict[str, Any]) -> list[str]:
-    return [event["timestamp"], event["source_id"], event["message_id"]]
-
-
 # --------------------------------------------------------------------------- routes
 
 
@@ -195,9 +191,9 @@ def _answer(store: ProfileStore, request: Request) -> Response:
         page, cursor = _page(names, lambda n: n, request, kind)
         body = {"traits": {n: traits[n] for n in page}, "cursor": cursor}
     elif kind == "events":
-        events = [e for e in store.events(person) if include is None or e.get("event") in include]
-        page, cursor = _page(events, _event_position, request, kind, descending=True)
-        body = {"data": page, "cursor": cursor}
+        events = [e for e in store.events(person) if include is None or e[1]["event"] in include]
+        page, cursor = _page(events, lambda e: e[0], request, kind, descending=True)
+        body = {"data": [event for _, event in page], "cursor": cursor}
     elif kind == "external_ids":
         ids = [
             {"collection": "users", "encoding": "none", **item}

@@ -26,6 +26,15 @@ from personae.serving.store import Codec, ServingError, ServingPaths, read_meta
 PERSON_ID = "person_id"
 
 
+def iso(text: str | None) -> str | None:
+    """``2026-03-01 10:00:00[.ffffff]`` (as published) -> ``2026-03-01T10:00:00.000Z``."""
+    if not text:
+        return text
+    day, _, time = text.partition(" ")
+    whole, _, fraction = time.partition(".")
+    return f"{day}T{whole}.{(fraction + '000')[:3]}Z"
+
+
 class BadExternalId(PersonaeError):
     """A path's external id is not ``type:value`` of a known type."""
 
@@ -178,37 +187,40 @@ class ProfileStore:
         return orjson.loads(self.codec.open(row[0], f"serving store {table} of {person}"))
 
     def traits(self, person: int) -> dict[str, Any]:
-        found = self._document("traits", person)
-        return dict(zip(self.trait_names, found, strict=True)) if isinstance(found, list) else {}
+        found = self._document("traits", person) or {}
+        names = self.trait_names
+        return {names[int(i)]: value for i, value in found.items()}
 
     def external_ids(self, person: int) -> list[dict[str, Any]]:
         """``{type, id, source_id, created_at}`` per external id."""
-        found = self._document("external_ids", person) or []
         return [
-            {"type": t, "id": i, "source_id": source, "created_at": created}
-            for t, i, source, created in found
+            {"type": x["t"], "id": x["i"], "source_id": x["s"], "created_at": iso(x["c"])}
+            for x in self._document("external_ids", person) or []
         ]
 
-    def events(self, person: int) -> list[dict[str, Any]]:
-        """The person's kept events, newest first, in Segment's shape."""
-        found = self._document("events", person) or []
+    def events(self, person: int) -> list[tuple[list[str], dict[str, Any]]]:
+        """The person's kept events, newest first: each its position (time as stored,
+        source, record id: what orders them) and the event in Segment's shape."""
         return [
-            {
-                "event": event,
-                "type": "track",
-                "timestamp": at,
-                "properties": properties if properties is not None else {},
-                "source_id": source,
-                "message_id": message,
-            }
-            for at, event, source, message, properties in found
+            (
+                [x["t"], x["s"], x["m"]],
+                {
+                    "event": x["e"],
+                    "type": "track",
+                    "timestamp": iso(x["t"]),
+                    "properties": orjson.loads(x["p"]) if x.get("p") else {},
+                    "source_id": x["s"],
+                    "message_id": x["m"],
+                },
+            )
+            for x in reversed(self._document("events", person) or [])
         ]
 
     def segments(self, person: int) -> list[dict[str, Any]]:
         rows = self.db().execute(
             "SELECT segment, since FROM segments WHERE person_id = ? ORDER BY segment", (person,)
         )
-        return [{"segment": s, "since": since} for s, since in rows]
+        return [{"segment": s, "since": iso(since)} for s, since in rows]
 
     def links(self, person: int) -> list[int]:
         """The retired person ids merged into ``person``."""

@@ -56,7 +56,6 @@ from personae.unify.rules import identity_types
 SLICE = 200_000
 _IDS = "_serving_ids"
 _EVENTS = "_serving_events"
-_TIME = "%Y-%m-%dT%H:%M:%S.%gZ"
 
 
 @dataclass
@@ -76,8 +75,10 @@ class PublishReport:
         return sum(self.seconds.values())
 
 
-def _iso(column: str) -> str:
-    return f"strftime({column}, {literal(_TIME)})"
+def _text(column: str) -> str:
+    """A timestamp as text, ``2026-03-01 10:00:00[.ffffff]`` on every engine (sorts as
+    time does); the API shows it as ISO 8601 UTC."""
+    return f"CAST({column} AS VARCHAR)"
 
 
 def trait_names(engine: Engine) -> list[str]:
@@ -93,12 +94,14 @@ def trait_names(engine: Engine) -> list[str]:
 
 
 def _traits_sql(engine: Engine, names: list[str]) -> str:
-    """``person_id, doc``: the values of ``names`` as a JSON array (the names are written
-    once, in ``meta``, not once per person)."""
+    """``person_id, doc``: a JSON object keyed by each name's position in ``names`` (the
+    names are written once, in ``meta``, not once per person)."""
     traits = set(engine.columns(TRAITS))
-    values = ", ".join(f"{'t' if n in traits else 'p'}.{ident(n)}" for n in names)
+    pairs = ", ".join(
+        f"{literal(str(i))}, {'t' if n in traits else 'p'}.{ident(n)}" for i, n in enumerate(names)
+    )
     return (
-        f"SELECT p.person_id, CAST(json_array({values}) AS VARCHAR) AS doc "
+        f"SELECT p.person_id, CAST(json_object({pairs}) AS VARCHAR) AS doc "
         f"FROM {PROFILES} p LEFT JOIN {TRAITS} t USING (person_id)"
     )
 
@@ -144,10 +147,10 @@ def _events_sql(config: ProjectConfig, now: dt.datetime) -> str:
         since = f"AND e.timestamp >= CAST({literal(start.isoformat(sep=' '))} AS TIMESTAMP)"
     return f"""
         SELECT person_id, ts, source, record_id, doc FROM (
-            SELECT m.person_id, {_iso("e.timestamp")} AS ts, e.source, e.record_id,
-                   CAST(json_array(
-                       {_iso("e.timestamp")}, e.event, e.source, e.record_id,
-                       CAST(e.properties AS JSON)
+            SELECT m.person_id, e.timestamp AS ts, e.source, e.record_id,
+                   CAST(json_object(
+                       't', {_text("e.timestamp")}, 's', e.source, 'm', e.record_id,
+                       'e', e.event, 'p', e.properties
                    ) AS VARCHAR) AS doc,
                    row_number() OVER (PARTITION BY m.person_id
                                       ORDER BY e.timestamp DESC, e.source DESC,
@@ -193,7 +196,7 @@ def _documents(
 ) -> Iterator[list[Any]]:
     """``person_id, '[doc, …]'`` per person from ``sql`` (``person_id, doc`` and the
     ``order`` columns)."""
-    grouped = (
+    grouped = (  # (on Spark, string_agg orders by the documents' text: the same order)
         f"SELECT person_id, '[' || string_agg(doc, ',' ORDER BY {order}) || ']' AS docs "
         f"FROM {sql} GROUP BY person_id"
     )
@@ -287,7 +290,10 @@ def _build(
 
     started = time.perf_counter()
     engine.create_table_as(_IDS, _identifiers_sql(engine, config))
-    item = f"CAST(json_array(id_type, id_value, source_id, {_iso('created_at')}) AS VARCHAR)"
+    item = (
+        "CAST(json_object('t', id_type, 'i', id_value, 's', source_id, "
+        f"'c', {_text('created_at')}) AS VARCHAR)"
+    )
     docs = f"(SELECT person_id, id_type, id_value, {item} AS doc FROM {_IDS})"
     _write(db, "external_ids", _documents(engine, docs, slices, "id_type, id_value"), codec)
     report.external_ids = _lookups(engine, db, codec)
@@ -297,13 +303,13 @@ def _build(
     if engine.table_exists(EVENTS) and config.serving.events_per_person > 0:
         engine.create_table_as(_EVENTS, _events_sql(config, now))
         report.events = engine.count(_EVENTS)
-        order = "ts DESC, source DESC, record_id DESC"
+        order = "ts, source, record_id"  # oldest first: the reader reverses
         _write(db, "events", _documents(engine, _EVENTS, slices, order), codec)
     report.seconds["events"] = time.perf_counter() - started
 
     started = time.perf_counter()
     members = engine.rows(
-        f"SELECT person_id, segment, {_iso('since')} FROM {SEGMENT_MEMBERSHIP} "
+        f"SELECT person_id, segment, {_text('since')} FROM {SEGMENT_MEMBERSHIP} "
         "ORDER BY person_id, segment"
     )
     db.executemany("INSERT INTO segments VALUES (?, ?, ?)", members)

@@ -5,10 +5,12 @@ A publish writes a whole new generation, then replaces ``CURRENT`` (``os.replace
 reader sees the old generation or the new one, never a half-written one) and removes the
 older generations. A reader re-reads ``CURRENT`` when it changes and reopens.
 
-One row per person in each of ``traits``, ``external_ids`` and ``events`` (a JSON
-array each: the traits' values in the order of ``meta.trait_names``; ``[type, id,
-source_id, created_at]`` per external id; ``[timestamp, event, source_id, message_id,
-properties]`` per event, newest first), so updating a person is one upsert per table;
+One row per person in each of ``traits``, ``external_ids`` and ``events``, a JSON
+document each, so updating a person is one upsert per table: traits as an object keyed
+by each name's position in ``meta.trait_names`` (``{"0": …, "1": …}``: the names are not
+repeated per person); a list of ``{"t": type, "i": id, "s": source, "c": first seen}``;
+a list of events oldest first, ``{"t": timestamp, "s": source, "m": record id, "e":
+event, "p": properties as JSON text}`` (timestamps as ``2026-03-01 10:00:00[.ffffff]``);
 ``segments`` holds one row per membership, ``lookup`` maps each external id to its
 person, ``links`` each retired person id to the person it was merged into, ``meta`` the
 publish's facts.
