@@ -179,6 +179,8 @@ def test_cli_publishes_and_says_when(shop: Path) -> None:
     assert status.exit_code == 0, status.output
     assert "Serving store: published" in status.output
     assert "4 persons, last 100 events per person" in status.output
+    overall = runner.invoke(app, ["--project", str(shop), "status"])
+    assert "Serving store: published" in overall.output
 
 
 @pytest.fixture
