@@ -35,7 +35,13 @@ from starlette.routing import Route
 from personae.errors import PersonaeError
 from personae.project import Project
 from personae.protect.keys import KeyRefused, KeyStore, keys_file
-from personae.serving.profiles import BadExternalId, ProfileStore, parse_external_id
+from personae.serving.profiles import (
+    BadExternalId,
+    ProfileStore,
+    event,
+    event_position,
+    parse_external_id,
+)
 from personae.serving.store import ServingError
 
 #: each kind of route -> (default page size, largest page size), as Segment's
@@ -191,9 +197,9 @@ def _answer(store: ProfileStore, request: Request) -> Response:
         page, cursor = _page(names, lambda n: n, request, kind)
         body = {"traits": {n: traits[n] for n in page}, "cursor": cursor}
     elif kind == "events":
-        events = [e for e in store.events(person) if include is None or e[1]["event"] in include]
-        page, cursor = _page(events, lambda e: e[0], request, kind, descending=True)
-        body = {"data": [event for _, event in page], "cursor": cursor}
+        events = [e for e in store.events(person) if include is None or e["e"] in include]
+        page, cursor = _page(events, event_position, request, kind, descending=True)
+        body = {"data": [event(e) for e in page], "cursor": cursor}
     elif kind == "external_ids":
         ids = [
             {"collection": "users", "encoding": "none", **item}
@@ -234,6 +240,7 @@ def profile_app(root: Path | str) -> Starlette:
     async def handle(request: Request) -> Response:
         try:
             _authenticate(keys, request)
+            store.refresh()
             return _answer(store, request)
         except ApiError as error:
             return error_response(error)

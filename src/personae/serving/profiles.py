@@ -35,6 +35,23 @@ def iso(text: str | None) -> str | None:
     return f"{day}T{whole}.{(fraction + '000')[:3]}Z"
 
 
+def event_position(stored: dict[str, Any]) -> list[str]:
+    """What orders a stored event: its time as stored, its source and record id."""
+    return [stored["t"], stored["s"], stored["m"]]
+
+
+def event(stored: dict[str, Any]) -> dict[str, Any]:
+    """A stored event in Segment's shape."""
+    return {
+        "event": stored["e"],
+        "type": "track",
+        "timestamp": iso(stored["t"]),
+        "properties": orjson.loads(stored["p"]) if stored.get("p") else {},
+        "source_id": stored["s"],
+        "message_id": stored["m"],
+    }
+
+
 class BadExternalId(PersonaeError):
     """A path's external id is not ``type:value`` of a known type."""
 
@@ -87,6 +104,7 @@ class ProfileStore:
     def __init__(self, state_dir: Path, keys: Keyring | None) -> None:
         self.state_dir = Path(state_dir)
         self.paths = ServingPaths.of(self.state_dir)
+        self._current = str(self.paths.current)
         self.keys = keys
         self.meta: dict[str, str] = {}
         self.codec = Codec()
@@ -101,10 +119,14 @@ class ProfileStore:
             self._stamp = None
 
     def db(self) -> sqlite3.Connection:
-        """The live generation's connection (``CURRENT`` is checked on every call: one
-        ``stat``)."""
+        """The connection :meth:`refresh` last opened (opened now if none)."""
+        return self._db if self._db is not None else self.refresh()
+
+    def refresh(self) -> sqlite3.Connection:
+        """The live generation's connection, reopened when ``CURRENT`` changed (one
+        ``stat``): the API calls it once per request."""
         try:
-            status = os.stat(self.paths.current)
+            status = os.stat(self._current)
         except FileNotFoundError:
             raise ServingError(
                 "no profiles are published yet: run 'personae run' (or 'personae serving "
@@ -198,23 +220,9 @@ class ProfileStore:
             for x in self._document("external_ids", person) or []
         ]
 
-    def events(self, person: int) -> list[tuple[list[str], dict[str, Any]]]:
-        """The person's kept events, newest first: each its position (time as stored,
-        source, record id: what orders them) and the event in Segment's shape."""
-        return [
-            (
-                [x["t"], x["s"], x["m"]],
-                {
-                    "event": x["e"],
-                    "type": "track",
-                    "timestamp": iso(x["t"]),
-                    "properties": orjson.loads(x["p"]) if x.get("p") else {},
-                    "source_id": x["s"],
-                    "message_id": x["m"],
-                },
-            )
-            for x in reversed(self._document("events", person) or [])
-        ]
+    def events(self, person: int) -> list[dict[str, Any]]:
+        """The person's kept events as stored, newest first (:func:`event` shapes one)."""
+        return list(reversed(self._document("events", person) or []))
 
     def segments(self, person: int) -> list[dict[str, Any]]:
         rows = self.db().execute(
