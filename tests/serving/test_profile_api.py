@@ -266,3 +266,28 @@ def test_before_any_publish_the_api_says_how_to_publish(tmp_path: Path) -> None:
         response = client.get("/user_id:u-1/traits", headers=basic(read))
     assert response.status_code == 503
     assert "personae run" in response.json()["error"]
+
+
+def test_mounted_at_both_paths_as_personae_serve_mounts_it(shop: Shop) -> None:
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    profiles = profile_app(shop.root)
+    server = Starlette(
+        routes=[
+            Mount("/v1/profiles", profiles),
+            Mount("/v1/spaces/{space}/collections/users/profiles", profiles),
+        ]
+    )
+    with TestClient(server) as client:
+        for prefix in ("/v1/profiles", "/v1/spaces/my-space/collections/users/profiles"):
+            response = client.get(f"{prefix}/user_id:u-1/events?limit=2", headers=basic(shop.read))
+            assert response.status_code == 200, response.text
+            cursor = response.json()["cursor"]
+            assert cursor["url"] == f"{prefix}/user_id:u-1/events?limit=2"
+            following = client.get(
+                f"{prefix}/user_id:u-1/events",
+                params={"limit": 2, "next": cursor["next"]},
+                headers=basic(shop.read),
+            )
+            assert following.json()["data"][0]["message_id"] == "m-view-24"
