@@ -226,3 +226,27 @@ def test_a_real_server_answers_and_follows_a_new_publish(shop: Path, uvicorn_ser
     merged = httpx.get(f"{uvicorn_server}/person_id:4/traits", auth=(key, ""))
     assert merged.status_code == 200 and merged.headers["x-personae-person-id"] == "2"
     assert merged.headers["x-personae-merged-from"] == "4"
+
+
+def test_a_reader_holding_the_file_during_erasure_is_reported(
+    shop: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from personae.serving import store
+
+    monkeypatch.setattr(store, "BUSY_MS", 10)
+    monkeypatch.setattr(store, "CHECKPOINT_TRIES", 1)
+    live = ServingPaths.of(shop / ".personae").live()
+    assert live is not None
+    reader = store.connect(live)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM traits").fetchone()  # holds its snapshot
+    try:
+        with Project.load(shop) as project:
+            selector = Selector(user_id="u-1")
+            report = erase(project, find_person(project, selector), selector)
+    finally:
+        reader.close()
+    assert any("personae serving publish" in w for w in report.warnings)
+    with TestClient(profile_app(shop)) as client:  # the rows are gone all the same
+        response = client.get("/user_id:u-1/traits", headers=basic(read_key(shop)))
+    assert response.status_code == 404

@@ -62,7 +62,7 @@ from personae.project import Project
 from personae.protect.audit import os_actor, record
 from personae.protect.hashing import load_key, phone_tail
 from personae.protect.suppression import Suppression, entries, message_identifiers, suppress
-from personae.serving.store import SERVING_DIR, erase_persons
+from personae.serving.store import SERVING_DIR, ServingError, erase_persons
 from personae.sql import ident, literal
 
 VALUES_TABLE = "_privacy_values"
@@ -224,7 +224,11 @@ def erase(
             report.tables[table] = count
     if not dry_run:
         _raw_by_identifier(project, this_person, own, report)
-    served = erase_persons(state, person.person_ids, dry_run)
+    try:
+        served = erase_persons(state, person.person_ids, dry_run)
+    except ServingError as exc:  # the rows are gone; only rewriting the file is left
+        served = 0
+        report.warnings.append(str(exc))
     if served:
         report.files[SERVING_FILES] = served
     # last: the person has left every audience, so each destination holding them is told

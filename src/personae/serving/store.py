@@ -44,6 +44,9 @@ PREFIX = "profiles-"
 SUFFIX = ".sqlite"
 SCHEMA_VERSION = "1"
 _NONCE = 12
+#: how long a writer waits for readers (ms), and how many times a checkpoint tries
+BUSY_MS = 5000
+CHECKPOINT_TRIES = 5
 
 SCHEMA = (
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
@@ -156,7 +159,7 @@ class Codec:
 def connect(path: Path) -> sqlite3.Connection:
     """A connection to a generation; ``check_same_thread`` is off, the caller serialises."""
     connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-    connection.execute("PRAGMA busy_timeout = 5000")
+    connection.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
     return connection
 
 
@@ -194,10 +197,25 @@ def erase_persons(state_dir: Path, person_ids: Iterable[int], dry_run: bool = Fa
                 removed += max(cursor.rowcount, 0)
         connection.execute("ROLLBACK" if dry_run else "COMMIT")
         if not dry_run:
-            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            _checkpoint(connection, live)
     finally:
         connection.close()
     return removed
+
+
+def _checkpoint(connection: sqlite3.Connection, path: Path) -> None:
+    """Copy the WAL into the database file and empty it: until then the file's old pages
+    still hold the deleted rows. A reader mid-query can hold it back (each try waits up
+    to the busy timeout); an erasure is not done until it went through."""
+    for _ in range(CHECKPOINT_TRIES):
+        busy = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        if not busy:
+            return
+    raise ServingError(
+        f"{path}: the person's rows are deleted (the Profile API answers 404) but readers "
+        "kept SQLite from rewriting the file's old pages; run 'personae serving publish' "
+        "to replace the file"
+    )
 
 
 def describe(state_dir: Path) -> str:
