@@ -209,6 +209,8 @@ class ProfileStore:
         return orjson.loads(self.codec.open(row[0], f"serving store {table} of {person}"))
 
     def traits(self, person: int) -> dict[str, Any]:
+        """Trait name -> value; a trait without a value is null, or absent from a store
+        a Spark engine published (its ``to_json`` leaves nulls out)."""
         found = self._document("traits", person) or {}
         names = self.trait_names
         return {names[int(i)]: value for i, value in found.items()}
@@ -216,7 +218,7 @@ class ProfileStore:
     def external_ids(self, person: int) -> list[dict[str, Any]]:
         """``{type, id, source_id, created_at}`` per external id."""
         return [
-            {"type": x["t"], "id": x["i"], "source_id": x["s"], "created_at": iso(x["c"])}
+            {"type": x["t"], "id": x["i"], "source_id": x["s"], "created_at": iso(x.get("c"))}
             for x in self._document("external_ids", person) or []
         ]
 
