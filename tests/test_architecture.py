@@ -39,6 +39,7 @@ LAYERS = (
     "profile",
     "segment",
     "activate",
+    "serving",
     "privacy",
     "pipeline",
     "demo",

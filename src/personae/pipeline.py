@@ -28,6 +28,7 @@ from personae.privacy.erasure import compact_warehouse, compaction_pending
 from personae.profile.stage import PROFILE
 from personae.project import Project
 from personae.segment.stage import SEGMENT
+from personae.serving.publish import PublishReport, publish
 from personae.stage import Report, RunContext, Stage, command_of
 from personae.unify.stage import UNIFY
 
@@ -66,6 +67,8 @@ class RunReport:
     stages: list[StageResult] = field(default_factory=list)
     #: seconds the closing compaction took (erasures were waiting for it), else None
     compact_seconds: float | None = None
+    #: the serving store published at the end of a run that built segments, else None
+    published: PublishReport | None = None
 
     def get(self, name: str) -> Report | None:
         """The report of the stage called ``name`` (or run by that command), if it ran."""
@@ -91,6 +94,8 @@ def run(
     """Run the named stages (default: all) in pipeline order and time each of them.
 
     ``full_matching`` scores every record pair again instead of only new and changed ones.
+    A run that builds segments then publishes the serving store the Profile API reads
+    (:mod:`personae.serving`; ``serving.publish: false`` skips it).
     A whole run ends by compacting the warehouse when erasures wait for it (their rows are
     gone; the compaction rewrites the file's freed blocks: :mod:`personae.privacy.erasure`).
     """
@@ -106,6 +111,8 @@ def run(
         result = stage.run(context)
         report.stages.append(StageResult(stage, time.perf_counter() - start, result))
     project.engine.checkpoint()
+    if project.config.serving.publish and (wanted is None or SEGMENT.name in wanted):
+        report.published = publish(project, context.now)
     if wanted is None and compaction_pending(project.state_dir):
         report.compact_seconds = compact_warehouse(project)
     return report

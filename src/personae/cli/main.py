@@ -26,6 +26,7 @@ from personae.cli import (
     protect_commands,
     render,
     report_commands,
+    serving_commands,
 )
 from personae.cli.activate_commands import (
     ChannelOption,
@@ -405,6 +406,7 @@ privacy_commands.register(app)
 protect_commands.register(app)
 journeys_commands.register(app)
 report_commands.register(app)
+serving_commands.register(app)
 
 
 def main() -> None:

@@ -66,7 +66,8 @@ def rotate_key(
         console.print(
             f"Re-encrypted under key {new.key_id}: "
             f"{'the warehouse, ' if report.warehouse else ''}{report.segments} WAL "
-            f"segment(s), {report.files} file(s) ({report.unchanged} already done)."
+            f"segment(s), {report.files} file(s) ({report.unchanged} already done)"
+            + ("; the serving store republished." if report.serving else ".")
         )
         err_console.print(
             "Now give the new key to personae (PERSONAE_ENCRYPTION_KEY or protect.key_file); "

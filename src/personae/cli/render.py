@@ -158,6 +158,9 @@ def status(console: Console, project: Project) -> None:
             f"SELECT segment, count(*) FROM {SEGMENT_MEMBERSHIP} GROUP BY 1 ORDER BY 1"
         ):
             console.print(f"Segment {segment}: {plural(members, 'member')}")
+    from personae.serving.store import describe
+
+    console.print(describe(project.state_dir), highlight=False, soft_wrap=True)
 
 
 def _privacy_removals(console: Console, engine: Engine) -> None:

@@ -28,6 +28,7 @@ from personae.config.messages import MessagesConfig
 from personae.config.profiles import ProfilesConfig
 from personae.config.protect import ProtectConfig
 from personae.config.segments import SegmentConfig
+from personae.config.serving import ServingConfig
 from personae.config.sources import CustomField, SourceConfig
 from personae.config.traits import Trait
 
@@ -59,6 +60,7 @@ class ProjectConfig(Strict):
     journeys: dict[str, Journey] = Field(default_factory=dict)
     orchestration: Orchestration = Field(default_factory=Orchestration)
     attribution: AttributionConfig = Field(default_factory=AttributionConfig)
+    serving: ServingConfig = Field(default_factory=ServingConfig)
 
     @field_validator(
         "sources",

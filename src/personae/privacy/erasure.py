@@ -11,8 +11,9 @@
    lookup tables' ``raw``/``value``), a raw value quoted in ``quarantine.raw``, and in raw
    tables any row carrying a suppressed identifier (rows loaded since the last run);
 3. the collector's WAL segments and Parquet files are rewritten without its messages,
-   and the matching model's term-frequency files without its values
-   (:mod:`personae.privacy.models`);
+   the matching model's term-frequency files without its values
+   (:mod:`personae.privacy.models`), and the serving store the Profile API reads without
+   its rows (:func:`personae.serving.store.erase_persons`);
 4. the erasure is recorded in the project's audit log (:mod:`personae.protect.audit`)
    without PII: request id, who (the OS user), how the person was named (the kind,
    never the value), counts per table and file. Dry runs are recorded too;
@@ -61,9 +62,12 @@ from personae.project import Project
 from personae.protect.audit import os_actor, record
 from personae.protect.hashing import load_key, phone_tail
 from personae.protect.suppression import Suppression, entries, message_identifiers, suppress
+from personae.serving.store import SERVING_DIR, ServingError, erase_persons
 from personae.sql import ident, literal
 
 VALUES_TABLE = "_privacy_values"
+#: how the report names the serving store (the Profile API's), in ``files``
+SERVING_FILES = f".personae/{SERVING_DIR}"
 #: the audit log's action of an erasure (``details.dry_run`` tells a dry run)
 AUDIT_ACTION = "privacy.erase"
 #: the audit log's action of the compaction that completes erasures
@@ -220,6 +224,13 @@ def erase(
             report.tables[table] = count
     if not dry_run:
         _raw_by_identifier(project, this_person, own, report)
+    try:
+        served = erase_persons(state, person.person_ids, dry_run)
+    except ServingError as exc:  # the rows are gone; only rewriting the file is left
+        served = 0
+        report.warnings.append(str(exc))
+    if served:
+        report.files[SERVING_FILES] = served
     # last: the person has left every audience, so each destination holding them is told
     destinations = forget_in_destinations(project, person.person_ids, dry_run)
     report.destinations = destinations.removed

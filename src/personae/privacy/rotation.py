@@ -8,7 +8,8 @@ new one. ``.personae/rotation.json`` is written first and removed last: while it
 there, no other command opens the project (its files are under two keys), and running
 the rotation again with the same two keys finishes it, skipping what is done. After it,
 the old key opens nothing: each sealed file names its key, and the warehouse's key check
-refuses it.
+refuses it. The serving store (:mod:`personae.serving`) is published again under the new
+key from the re-keyed warehouse.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ from personae.protect.encryption import (
     sealed_key_id,
 )
 from personae.protect.files import write_private
+from personae.serving.publish import publish
+from personae.serving.store import ServingPaths
 
 
 @dataclass
@@ -44,6 +47,8 @@ class RotationReport:
     files: int = 0
     segments: int = 0
     unchanged: int = 0
+    #: the serving store was published again, sealed under the new key
+    serving: bool = False
 
 
 def rotate_keys(project: Project, old: Keyring | None, new: Keyring) -> RotationReport:
@@ -110,7 +115,20 @@ def _rotate(
         plain = open_any(old, kind, data, where=str(path)) if is_sealed(data) else data
         write_private(path, new.seal(kind, plain), durable=True)
         report.files += 1
+    report.serving = _republish_serving(project, new)
     return report
+
+
+def _republish_serving(project: Project, new: Keyring) -> bool:
+    """Publish the serving store again from the re-keyed warehouse, sealed and hashed
+    under ``new`` (its values were sealed under the old key, or plain); nothing when it
+    was never published."""
+    if ServingPaths.of(project.state_dir).live() is None:
+        return False
+    project.close()
+    with Project(project.root, project.config, _keys=new) as keyed:
+        publish(keyed)
+    return True
 
 
 def _under(segment: bytes, keys: Keyring) -> bool:

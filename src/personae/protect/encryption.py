@@ -13,6 +13,7 @@ kind           protects
 ``wal``        each record of the collector's write-ahead log
 ``events``     the collected Parquet files
 ``models``     the matching model's term-frequency tables
+``serving``    each value of the serving store the Profile API reads (``personae.serving``)
 =============  ============================================================
 
 Sealed bytes are AES-256-GCM with a random 96-bit nonce, tagged with the key's id (an
@@ -43,7 +44,7 @@ KEY_ENV = "PERSONAE_ENCRYPTION_KEY"
 #: the new master key during ``personae protect rotate-key``
 NEW_KEY_ENV = "PERSONAE_NEW_ENCRYPTION_KEY"
 
-Kind = Literal["warehouse", "wal", "events", "models"]
+Kind = Literal["warehouse", "wal", "events", "models", "serving"]
 
 #: first bytes of a sealed file, and of a sealed WAL record (a plain record is JSON: "{")
 MAGIC = b"PRSNENC1"

@@ -1,0 +1,23 @@
+"""``serving:``: the serving store the Profile API reads (``personae.serving``).
+
+.. code-block:: yaml
+
+    serving:
+      events_per_person: 100    # the newest events kept per person (0: none)
+      events_days: 365          # and only those of the last 365 days (omit: no age limit)
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from personae.config.base import Strict
+
+
+class ServingConfig(Strict):
+    #: publish the serving store at the end of every run that builds segments
+    publish: bool = True
+    #: the newest events kept per person in the store (``/events`` shows no older ones)
+    events_per_person: int = Field(default=100, ge=0, le=10_000)
+    #: keep only events of the last N days before the run (or ``as_of``); None: no limit
+    events_days: int | None = Field(default=None, gt=0)
