@@ -28,7 +28,7 @@ from personae.privacy.erasure import compact_warehouse, compaction_pending
 from personae.profile.stage import PROFILE
 from personae.project import Project
 from personae.segment.stage import SEGMENT
-from personae.serving.publish import PublishReport, publish
+from personae.serving.publish import PublishReport, publish, publish_wanted
 from personae.stage import Report, RunContext, Stage, command_of
 from personae.unify.stage import UNIFY
 
@@ -95,7 +95,8 @@ def run(
 
     ``full_matching`` scores every record pair again instead of only new and changed ones.
     A run that builds segments then publishes the serving store the Profile API reads
-    (:mod:`personae.serving`; ``serving.publish: false`` skips it).
+    (:mod:`personae.serving`) when ``serving.publish`` says so (``auto``: once a read key
+    exists or a store was published).
     A whole run ends by compacting the warehouse when erasures wait for it (their rows are
     gone; the compaction rewrites the file's freed blocks: :mod:`personae.privacy.erasure`).
     """
@@ -111,7 +112,7 @@ def run(
         result = stage.run(context)
         report.stages.append(StageResult(stage, time.perf_counter() - start, result))
     project.engine.checkpoint()
-    if project.config.serving.publish and (wanted is None or SEGMENT.name in wanted):
+    if (wanted is None or SEGMENT.name in wanted) and publish_wanted(project):
         report.published = publish(project, context.now)
     if wanted is None and compaction_pending(project.state_dir):
         report.compact_seconds = compact_warehouse(project)

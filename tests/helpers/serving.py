@@ -9,6 +9,7 @@ from pathlib import Path
 
 from personae.pipeline import RunReport, run
 from personae.project import Project
+from personae.protect.keys import KeyStore, keys_file
 
 CONFIG = """
 name: shop
@@ -78,9 +79,14 @@ WEB_2 = (
 )
 
 
-def build_shop(root: Path, extra: str = "", second_run: bool = True) -> list[RunReport]:
-    """Write the shop into ``root`` and run the pipeline (twice: the second run merges)."""
+def build_shop(
+    root: Path, extra: str = "", second_run: bool = True, read_key: bool = True
+) -> list[RunReport]:
+    """Write the shop into ``root`` and run the pipeline (twice: the second run merges).
+    With ``read_key``, a read key exists before the runs, so they publish the store."""
     (root / "data").mkdir(parents=True, exist_ok=True)
+    if read_key:
+        KeyStore(keys_file(root)).create(scope="read")
     (root / "personae.yml").write_text(textwrap.dedent(CONFIG) + extra, encoding="utf-8")
     (root / "data" / "crm.csv").write_text(CRM, encoding="utf-8")
     (root / "data" / "web_1.csv").write_text(_web_1(), encoding="utf-8")

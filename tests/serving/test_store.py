@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from helpers.collect import basic, free_port
 from helpers.serving import PAGE_VIEWS, build_shop
 from personae.cli.main import app
+from personae.pipeline import run
 from personae.privacy.erasure import SERVING_FILES, erase
 from personae.privacy.person import Selector, find_person
 from personae.project import Project
@@ -250,3 +251,16 @@ def test_a_reader_holding_the_file_during_erasure_is_reported(
     with TestClient(profile_app(shop)) as client:  # the rows are gone all the same
         response = client.get("/user_id:u-1/traits", headers=basic(read_key(shop)))
     assert response.status_code == 404
+
+
+def test_auto_publishes_once_someone_can_read_the_store(tmp_path: Path) -> None:
+    """serving.publish: auto (the default): no read key, no store (a run pays nothing for
+    an API nobody can call); once a read key exists, every run publishes."""
+    (first,) = build_shop(tmp_path, second_run=False, read_key=False)
+    assert first.published is None
+    assert ServingPaths.of(tmp_path / ".personae").live() is None
+    KeyStore(keys_file(tmp_path)).create(scope="read")
+    with Project.load(tmp_path) as project:
+        again = run(project)
+    assert again.published is not None
+    assert ServingPaths.of(tmp_path / ".personae").live() is not None

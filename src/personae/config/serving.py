@@ -3,11 +3,14 @@
 .. code-block:: yaml
 
     serving:
+      publish: auto             # auto: once a read key exists (the API needs one); true; false
       events_per_person: 100    # the newest events kept per person (0: none)
       events_days: 365          # and only those of the last 365 days (omit: no age limit)
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 from pydantic import Field
 
@@ -15,8 +18,10 @@ from personae.config.base import Strict
 
 
 class ServingConfig(Strict):
-    #: publish the serving store at the end of every run that builds segments
-    publish: bool = True
+    #: publish the serving store at the end of every run that builds segments: ``true``,
+    #: ``false``, or ``auto``: once someone can read it (a read key exists, or a store was
+    #: published before), so projects without the Profile API pay nothing for it
+    publish: bool | Literal["auto"] = "auto"
     #: the newest events kept per person in the store (``/events`` shows no older ones)
     events_per_person: int = Field(default=100, ge=0, le=10_000)
     #: keep only events of the last N days before the run (or ``as_of``); None: no limit

@@ -38,6 +38,7 @@ from personae.catalog import (
 from personae.config.models import ProjectConfig
 from personae.engine import Engine
 from personae.project import Project
+from personae.protect.keys import KeyStore, keys_file
 from personae.query.tables import require_tables
 from personae.serving.store import (
     INDEXES,
@@ -229,6 +230,18 @@ def _links(engine: Engine) -> list[tuple[int, int]]:
             target = merged[target]
         out.append((retired, target))
     return sorted(out)
+
+
+def publish_wanted(project: Project) -> bool:
+    """Does a run publish the store? ``serving.publish``, where ``auto`` means: a read key
+    exists (the Profile API can be called), or a store was published before (keep it
+    fresh)."""
+    wanted = project.config.serving.publish
+    if wanted != "auto":
+        return bool(wanted)
+    if ServingPaths.of(project.state_dir).live() is not None:
+        return True
+    return any(key.scope == "read" for key in KeyStore(keys_file(project.root)).list())
 
 
 def publish(project: Project, now: dt.datetime | None = None) -> PublishReport:
