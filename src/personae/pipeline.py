@@ -18,6 +18,9 @@ from personae.config.segments import (
     Condition,
     EventCondition,
     NotCondition,
+    OccurrenceCondition,
+    SequenceCondition,
+    SequenceStep,
     TraitCondition,
 )
 from personae.config.traits import ExpressionTrait
@@ -132,11 +135,14 @@ def _user_columns(config: ProjectConfig) -> list[str]:
 
 def _conditions(
     conditions: Iterable[Condition], path: str
-) -> Iterator[tuple[TraitCondition | EventCondition, str]]:
+) -> Iterator[tuple[TraitCondition | EventCondition | OccurrenceCondition | SequenceStep, str]]:
     for i, condition in enumerate(conditions):
         where = f"{path}[{i}]"
-        if isinstance(condition, TraitCondition | EventCondition):
+        if isinstance(condition, TraitCondition | EventCondition | OccurrenceCondition):
             yield condition, where
+        elif isinstance(condition, SequenceCondition):
+            for j, step in enumerate(condition.steps):
+                yield step, f"{where}.sequence[{j}]"
         elif isinstance(condition, AllOf):
             yield from _conditions(condition.all, f"{where}.all")
         elif isinstance(condition, AnyOf):
