@@ -142,7 +142,8 @@ def _conditions(
             yield condition, where
         elif isinstance(condition, SequenceCondition):
             for j, step in enumerate(condition.steps):
-                yield step, f"{where}.sequence[{j}]"
+                absent = condition.abandoned and j == len(condition.steps) - 1
+                yield step, f"{where}.sequence[{j}]" + (".not" if absent else "")
         elif isinstance(condition, AllOf):
             yield from _conditions(condition.all, f"{where}.all")
         elif isinstance(condition, AnyOf):
@@ -221,7 +222,8 @@ def validate(config: ProjectConfig, root: Path | None = None) -> None:
                         condition.trait, "trait or profile field", columns, f"{where}.trait"
                     )
             else:
-                _check_events(event_names(condition.event), events, f"{where}.event")
+                key_name = condition.key if isinstance(condition, OccurrenceCondition) else "event"
+                _check_events(event_names(condition.event), events, f"{where}.{key_name}")
     for name, destination in config.destinations.items():
         for i, (output, field_name) in enumerate((destination.field_map or {}).items()):
             if field_name not in columns:

@@ -30,6 +30,7 @@ from personae.config.journeys import Test as JourneyTest
 from personae.config.models import ProjectConfig
 from personae.engine import Engine
 from personae.errors import ConfigError
+from personae.pipeline import validate
 from personae.segment import evaluate_segments
 from personae.segment.compile import segment_members_sql
 
@@ -231,3 +232,33 @@ def test_journey_conditions_gain_the_new_conditions(engine: Engine) -> None:
 
 def test_segments_of_wraps_conditions() -> None:
     assert segments_of({"x": ({"segment": "y"}, [])}) == {"x": {"all": [{"segment": "y"}]}}
+
+
+@pytest.mark.parametrize(
+    ("condition", "path"),
+    [
+        (
+            {"sequence": [{"event": "Ticket"}, {"not": {"event": "Tiket"}}]},
+            r"all\[0\]\.sequence\[1\]\.not\.event",
+        ),
+        ({"last": "Tickets", "within": "7d"}, r"all\[0\]\.last"),
+        ({"event": "Tcket", "distinct_count": "topic", ">": 1}, r"all\[0\]\.event"),
+    ],
+)
+def test_validate_checks_the_events_of_new_conditions(condition: dict[str, Any], path: str) -> None:
+    """``personae validate`` names an event no source produces, wherever it stands."""
+    config = ProjectConfig.model_validate(
+        {
+            "sources": {
+                "support": {
+                    "kind": "events",
+                    "path": "support.csv",
+                    "fields": {"email": "email"},
+                    "event": {"name": "Ticket", "timestamp": {"column": "at"}},
+                }
+            },
+            "segments": {"s": {"all": [condition]}},
+        }
+    )
+    with pytest.raises(ConfigError, match=f"segments\\.s\\.{path}: no source produces event"):
+        validate(config)

@@ -206,6 +206,11 @@ class OccurrenceCondition(Strict):
         return self
 
     @property
+    def key(self) -> str:
+        """``first`` or ``last``: the key naming the event."""
+        return "first" if self.first is not None else "last"
+
+    @property
     def event(self) -> str | list[str]:
         value = self.first if self.first is not None else self.last
         assert value is not None
