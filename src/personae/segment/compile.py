@@ -401,10 +401,7 @@ def person_events(
 ) -> str:
     """The live persons' named events up to the end of the reference date, optionally
     only of the persons of the relation ``persons`` (a parenthesised relation)."""
-    sql = person_events_sql(timestamp_sql(as_of_end(config)), events=events)
-    if persons is not None:
-        sql = f"SELECT * FROM ({sql}) pe WHERE pe.person_id IN (SELECT person_id FROM {persons})"
-    return sql
+    return person_events_sql(timestamp_sql(as_of_end(config)), events=events, persons=persons)
 
 
 def event_counts_sql(
@@ -417,10 +414,19 @@ def event_counts_sql(
     return f"SELECT e.person_id, {select}\nFROM ({events}) e\nGROUP BY e.person_id"
 
 
-def sequence_sql(config: ProjectConfig, join: SequenceJoin, persons: str | None = None) -> str:
-    """The ``person_id`` of the persons a sequence condition holds for."""
-    events = person_events(config, tuple(sorted(set(join.events))), persons)
-    return join.sequence.sql(f"({events})")
+def sequence_sql(
+    config: ProjectConfig,
+    join: SequenceJoin,
+    persons: str | None = None,
+    *,
+    events: str | None = None,
+) -> str:
+    """The ``person_id`` of the persons a sequence condition holds for; ``events``, when
+    given, is a relation of the persons' events holding at least the sequence's (a
+    table the caller filled once with :func:`person_events`), else they are read here."""
+    if events is None:
+        events = f"({person_events(config, tuple(sorted(set(join.events))), persons)})"
+    return join.sequence.sql(events)
 
 
 def members_sql(

@@ -39,6 +39,7 @@ from personae.segment.compile import (
     compile_segment,
     event_counts_sql,
     members_sql,
+    person_events,
     sequence_sql,
 )
 from personae.sql import literal
@@ -47,6 +48,7 @@ _COUNTS = "_segment_event_counts"
 _CURRENT = "_segment_current"
 _NEXT = "_segment_next"
 _SEQUENCE = "_segment_sequence_{}"
+_SEQUENCE_EVENTS = "_segment_sequence_events"
 _NO_MEMBERS = (
     "SELECT CAST(NULL AS BIGINT) AS person_id, CAST(NULL AS VARCHAR) AS segment WHERE FALSE"
 )
@@ -118,10 +120,18 @@ def evaluate_segments(engine: Engine, config: ProjectConfig, now: dt.datetime) -
         # share theirs)
         tables: dict[str, str] = {}
         relations: list[dict[str, str]] = []
+        named = sorted({n for c in compiled for join in c.sequences for n in join.events})
+        if named:
+            # the sequences' events, matched to live persons once: each step reads them
+            temporary.append(_SEQUENCE_EVENTS)
+            engine.execute(
+                f"CREATE OR REPLACE TEMP TABLE {_SEQUENCE_EVENTS} AS "
+                f"{person_events(config, tuple(named))}"
+            )
         for c in compiled:
             relations.append({})
             for join in c.sequences:
-                sql = sequence_sql(config, join)
+                sql = sequence_sql(config, join, events=_SEQUENCE_EVENTS)
                 if sql not in tables:
                     tables[sql] = _SEQUENCE.format(len(tables))
                     temporary.append(tables[sql])
