@@ -11,7 +11,9 @@ persons). With ``--project`` it opens that project's warehouse read only (the de
 no Product Added: the cart segments then run on Page Viewed -> Order Completed).
 
 Each segment's standalone SQL (``segment_members_sql``) is counted; it prints the
-seconds, the members, the restricted run's seconds, and the machine's load.
+seconds, the members, the restricted run's seconds, and the machine's load. On the
+synthetic warehouse it then times ``evaluate_segments`` (every segment, as a run does:
+one pass for the event aggregates, the sequences' events matched to persons once).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import Any
 from personae.config.models import ProjectConfig
 from personae.engine import ENGINES, Engine
 from personae.project import Project
+from personae.segment import evaluate_segments
 from personae.segment.compile import segment_members_sql
 
 AS_OF = dt.date(2026, 11, 1)
@@ -133,6 +136,12 @@ def main() -> None:
             f"{name:<24} {statistics.median(timings):>8.2f} {members:>10,} "
             f"{statistics.median(part_timings):>16.2f} {part:>8,}"
         )
+    if args.project is None:
+        t = time.perf_counter()
+        report = evaluate_segments(engine, config, now)
+        sizes = ", ".join(f"{r.segment} {r.size:,}" for r in report.segments)
+        print(f"evaluate_segments, all {len(report.segments)}: {time.perf_counter() - t:.2f} s")
+        print(f"  ({sizes})")
     print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}, {os.cpu_count()} cpus")
     engine.close()
 

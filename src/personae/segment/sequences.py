@@ -53,6 +53,9 @@ class CompiledSequence:
         chain = start
         for i, step in enumerate(self.steps[1:], start=1):
             last = i == len(self.steps) - 1
+            if self.started is not None:
+                # a later step follows a start, so it is in the window too
+                step = f"{step} AND e.timestamp >= {timestamp_sql(self.started)}"
             chain = _next_step(chain, step, events, keep_missing=self.abandoned and last)
             if not (self.abandoned and last) and self.within is not None:
                 chain = f"SELECT * FROM ({chain}) c WHERE c.tp <= {_plus('c.t0', self.within)}"
