@@ -56,6 +56,14 @@ JOURNEYS: dict[int, list[tuple[str, dt.datetime, str]]] = {
     15: [(ADD, day(10), "{}"), (ORDER, day(10, 10), "{}"), (CHECKOUT, day(10, 20), "{}")],
     # the order is 65 minutes after the cart
     16: [(ADD, day(10), "{}"), (CHECKOUT, day(10, 30), "{}"), (ORDER, day(11, 5), "{}")],
+    # two carts reach the same checkout: the later one orders in time, the earlier one
+    # was abandoned
+    17: [
+        (ADD, day(9, 30), "{}"),
+        (ADD, day(10), "{}"),
+        (CHECKOUT, day(10, 20), "{}"),
+        (ORDER, day(10, 50), "{}"),
+    ],
 }
 PEOPLE = sorted(JOURNEYS)
 
@@ -89,20 +97,20 @@ ABANDONED = [{"event": ADD}, {"not": {"event": ORDER}}]
 
 #: sequences, judged at the end of the reference date: segment -> (definition, members)
 SEQUENCES: dict[str, tuple[dict[str, Any], list[int]]] = {
-    "a_then_b_1h": ({"sequence": A_THEN_B, "within": "1h"}, [1, 2, 8, 13, 14, 15]),
+    "a_then_b_1h": ({"sequence": A_THEN_B, "within": "1h"}, [1, 2, 8, 13, 14, 15, 17]),
     "a_then_big_b_1h": (
         {"sequence": [{"event": ADD}, {"event": ORDER, "where": "revenue > 10"}], "within": "1h"},
         [1, 2, 8],
     ),
-    "a_then_b_ever": ({"sequence": A_THEN_B}, [1, 2, 3, 8, 13, 14, 15, 16]),
+    "a_then_b_ever": ({"sequence": A_THEN_B}, [1, 2, 3, 8, 13, 14, 15, 16, 17]),
     "three_steps_1h": (
         {"sequence": [{"event": ADD}, {"event": CHECKOUT}, {"event": ORDER}], "within": "1h"},
-        [14],
+        [14, 17],
     ),
-    "abandoned_1h": ({"sequence": ABANDONED, "within": "1h"}, [3, 4, 5, 8, 9, 11, 12, 16]),
+    "abandoned_1h": ({"sequence": ABANDONED, "within": "1h"}, [3, 4, 5, 8, 9, 11, 12, 16, 17]),
     "abandoned_1h_today": (
         {"sequence": ABANDONED, "within": "1h", "started_within": "1d"},
-        [3, 4, 5, 8, 9, 12, 16],
+        [3, 4, 5, 8, 9, 12, 16, 17],
     ),
     "abandoned_ever": ({"sequence": ABANDONED}, [4, 5, 7, 9, 11, 12]),
     "not_abandoned_1h": (

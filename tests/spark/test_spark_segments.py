@@ -57,7 +57,7 @@ def test_sequences_on_spark(spark: SparkEngine) -> None:
     # judged at 10:45: only carts of 09:45 or earlier are abandoned
     live = sequence_config({"abandoned": ({"sequence": ABANDONED, "within": "1h"}, [])})
     sql = segment_members_sql(live, "abandoned", now=day(10, 45))
-    assert sorted(int(r[0]) for r in spark.rows(sql)) == [8, 11, 12]
+    assert sorted(int(r[0]) for r in spark.rows(sql)) == [8, 11, 12, 17]
 
 
 def test_occurrences_aggregates_and_references_on_spark(spark: SparkEngine) -> None:

@@ -8,7 +8,8 @@ follow it):
 * ``[A, B, C…]``: the greedy chain, next B after the A, next C after that B, …; the
   person matches when one chain completes with its last event at most ``within`` after
   its A (inclusive). Taking the earliest next event at each step finds a chain whenever
-  any chain exists.
+  any chain exists; starts that reach the same event go on as one (the latest of them,
+  which has the most time left), so a step carries at most one row per event.
 * ``[A, {not: B}]`` (abandonment): the person matches when there is an A whose ``within``
   has passed by the reference time (``A + within <= reference time``) with no B in
   ``(A, A + within]``. Without ``within``: an A never followed by a B.
@@ -57,8 +58,17 @@ class CompiledSequence:
                 # a later step follows a start, so it is in the window too
                 step = f"{step} AND e.timestamp >= {timestamp_sql(self.started)}"
             chain = _next_step(chain, step, events, keep_missing=self.abandoned and last)
-            if not (self.abandoned and last) and self.within is not None:
+            if self.abandoned and last:
+                continue
+            if self.within is not None:
                 chain = f"SELECT * FROM ({chain}) c WHERE c.tp <= {_plus('c.t0', self.within)}"
+            if not last:
+                # starts that reached the same event go on alike: keep the latest start,
+                # which has the most time left
+                chain = (
+                    f"SELECT c.person_id, max(c.t0) AS t0, c.tp FROM ({chain}) c "
+                    "GROUP BY c.person_id, c.tp"
+                )
         if not self.abandoned:
             return f"SELECT DISTINCT c.person_id FROM ({chain}) c"
         if self.within is None:
