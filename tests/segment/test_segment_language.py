@@ -75,19 +75,28 @@ def test_segment_references(engine: Engine) -> None:
     assert run(engine, orders_config(REFERENCES)) == expected_of(REFERENCES)
 
 
+def set_order_count(engine: Engine, person: int, count: int) -> None:
+    """Change one trait on every engine (Spark has no UPDATE)."""
+    engine.create_table_as(
+        "traits",
+        f"SELECT person_id, CASE WHEN person_id = {person} THEN {count} ELSE order_count END "
+        "AS order_count, revenue, newsletter FROM traits",
+    )
+
+
 def test_since_of_a_segment_referring_to_another(engine: Engine) -> None:
     """A referring segment enters and leaves in the run its reference changes, and its
     members who stay keep their ``since``."""
     load_warehouse(engine)
     config = orders_config({k: REFERENCES[k] for k in ("fr_buyers", "buyers", "fr")})
     run(engine, config, T1)
-    engine.execute("UPDATE traits SET order_count = 2 WHERE person_id = 2")
+    set_order_count(engine, person=2, count=2)
     assert run(engine, config, T2)["fr_buyers"] == [1, 2]
     rows = engine.rows(
         "SELECT person_id, since FROM segment_membership WHERE segment = 'fr_buyers' ORDER BY 1"
     )
     assert rows == [(1, T1), (2, T2)]
-    engine.execute("UPDATE traits SET order_count = 0 WHERE person_id = 1")
+    set_order_count(engine, person=1, count=0)
     run(engine, config, dt.datetime(2024, 7, 3))
     exits = engine.rows(
         "SELECT person_id FROM segment_history WHERE segment = 'fr_buyers' AND action = 'exit'"
