@@ -271,3 +271,12 @@ def test_validate_checks_the_events_of_new_conditions(condition: dict[str, Any],
     )
     with pytest.raises(ConfigError, match=f"segments\\.s\\.{path}: no source produces event"):
         validate(config)
+
+
+def test_persons_may_be_a_query(engine: Engine) -> None:
+    load_journeys(engine)
+    config = sequence_config(SEQUENCES)
+    sql = segment_members_sql(
+        config, "abandoned_1h", persons="(SELECT 4 AS person_id UNION ALL SELECT 6)"
+    )
+    assert [int(r[0]) for r in engine.rows(sql)] == [4]

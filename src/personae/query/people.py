@@ -39,7 +39,8 @@ def person_events_sql(
         where += f" AND e.event IN ({names})"
     live = f"({live_map_sql()})"
     if persons is not None:
-        live = f"(SELECT * FROM {live} lm WHERE lm.person_id IN (SELECT person_id FROM {persons}))"
+        wanted = f"SELECT touched.person_id FROM {persons} touched"
+        live = f"(SELECT * FROM {live} lm WHERE lm.person_id IN ({wanted}))"
     return (
         "SELECT m.person_id, e.source, e.record_id, e.event, e.timestamp, e.properties "
         f"FROM {EVENTS} e JOIN {live} m "

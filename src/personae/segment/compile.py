@@ -458,7 +458,7 @@ def members_sql(
         joins.append(f"LEFT JOIN {relation} {join.alias} ON {join.alias}.person_id = l.person_id")
     live = LIVE_PERSONS_SQL
     if persons is not None:
-        live += f" AND person_id IN (SELECT person_id FROM {persons})"
+        live += f" AND person_id IN (SELECT touched.person_id FROM {persons} touched)"
     return (
         f"SELECT l.person_id\nFROM ({live}) l\n"
         + "".join(f"{j}\n" for j in joins)
