@@ -58,6 +58,10 @@ def test_sequences_on_spark(spark: SparkEngine) -> None:
     live = sequence_config({"abandoned": ({"sequence": ABANDONED, "within": "1h"}, [])})
     sql = segment_members_sql(live, "abandoned", now=day(10, 45))
     assert sorted(int(r[0]) for r in spark.rows(sql)) == [8, 11, 12, 17]
+    # for persons given by a query
+    persons = "(SELECT 8 AS person_id UNION ALL SELECT 9)"
+    sql = segment_members_sql(live, "abandoned", now=day(10, 45), persons=persons)
+    assert [int(r[0]) for r in spark.rows(sql)] == [8]
 
 
 def test_occurrences_aggregates_and_references_on_spark(spark: SparkEngine) -> None:
