@@ -28,6 +28,7 @@ from helpers.segment_cases import (
     orders_config,
     sequence_config,
 )
+from helpers.sequence_oracle import CASES, END, expected, load, oracle_config, random_events
 from personae.engine.duckdb import DuckDBEngine
 from personae.engine.spark import SparkEngine
 from personae.segment import evaluate_segments
@@ -103,3 +104,14 @@ def test_restricted_evaluation_on_spark_matches_duckdb(spark: SparkEngine) -> No
             for name, members in expected_of(cases).items()
         }
     )
+
+
+def test_sequences_match_the_oracle_on_spark(spark: SparkEngine) -> None:
+    _reset(spark)
+    events = random_events(2)
+    load(spark, events)
+    evaluate_segments(spark, oracle_config(), END + dt.timedelta(hours=8))
+    found = membership(spark)
+    assert {name: found.get(name, []) for name in CASES} == {
+        name: expected(events, case, END) for name, case in CASES.items()
+    }
