@@ -18,6 +18,9 @@ from personae.config.segments import (
     Condition,
     EventCondition,
     NotCondition,
+    OccurrenceCondition,
+    SequenceCondition,
+    SequenceStep,
     TraitCondition,
 )
 from personae.config.traits import ExpressionTrait
@@ -140,11 +143,15 @@ def _user_columns(config: ProjectConfig) -> list[str]:
 
 def _conditions(
     conditions: Iterable[Condition], path: str
-) -> Iterator[tuple[TraitCondition | EventCondition, str]]:
+) -> Iterator[tuple[TraitCondition | EventCondition | OccurrenceCondition | SequenceStep, str]]:
     for i, condition in enumerate(conditions):
         where = f"{path}[{i}]"
-        if isinstance(condition, TraitCondition | EventCondition):
+        if isinstance(condition, TraitCondition | EventCondition | OccurrenceCondition):
             yield condition, where
+        elif isinstance(condition, SequenceCondition):
+            for j, step in enumerate(condition.steps):
+                absent = condition.abandoned and j == len(condition.steps) - 1
+                yield step, f"{where}.sequence[{j}]" + (".not" if absent else "")
         elif isinstance(condition, AllOf):
             yield from _conditions(condition.all, f"{where}.all")
         elif isinstance(condition, AnyOf):
@@ -223,7 +230,8 @@ def validate(config: ProjectConfig, root: Path | None = None) -> None:
                         condition.trait, "trait or profile field", columns, f"{where}.trait"
                     )
             else:
-                _check_events(event_names(condition.event), events, f"{where}.event")
+                key_name = condition.key if isinstance(condition, OccurrenceCondition) else "event"
+                _check_events(event_names(condition.event), events, f"{where}.{key_name}")
     for name, destination in config.destinations.items():
         for i, (output, field_name) in enumerate((destination.field_map or {}).items()):
             if field_name not in columns:

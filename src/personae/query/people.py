@@ -25,17 +25,25 @@ def live_map_sql() -> str:
     )
 
 
-def person_events_sql(before: str, *, events: tuple[str, ...] | None = None) -> str:
+def person_events_sql(
+    before: str, *, events: tuple[str, ...] | None = None, persons: str | None = None
+) -> str:
     """Events of live persons (``person_id, source, record_id, event, timestamp,
     properties``) strictly before the SQL timestamp ``before``, optionally only the
-    named events."""
+    named events, optionally only of the persons of the relation ``persons`` (a table
+    name or a parenthesised query with ``person_id``; the map is restricted before it
+    meets the events, so few persons read little)."""
     where = f"e.timestamp < {before}"
     if events:
         names = ", ".join(literal(name) for name in sorted(events))
         where += f" AND e.event IN ({names})"
+    live = f"({live_map_sql()})"
+    if persons is not None:
+        wanted = f"SELECT touched.person_id FROM {persons} touched"
+        live = f"(SELECT * FROM {live} lm WHERE lm.person_id IN ({wanted}))"
     return (
         "SELECT m.person_id, e.source, e.record_id, e.event, e.timestamp, e.properties "
-        f"FROM {EVENTS} e JOIN ({live_map_sql()}) m "
+        f"FROM {EVENTS} e JOIN {live} m "
         "ON m.source = e.source AND m.record_id = e.record_id "
         f"WHERE {where}"
     )

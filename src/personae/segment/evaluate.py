@@ -2,8 +2,10 @@
 
 One run:
 
-1. the event conditions of all segments are counted in one pass over the events
-   (a temporary table);
+1. the event conditions of all segments are aggregated in one pass over the events
+   (a temporary table), and each distinct sequence condition is evaluated once (a
+   temporary table each); a segment referring to another compiles that segment's
+   condition in place, so it sees this run's answer;
 2. the current members of every segment are selected (a temporary table); only live
    persons can be members, so a person id merged away since the previous run leaves;
 3. compared with the previous ``segment_membership``: new members are appended to
@@ -37,12 +39,16 @@ from personae.segment.compile import (
     compile_segment,
     event_counts_sql,
     members_sql,
+    person_events,
+    sequence_sql,
 )
 from personae.sql import literal
 
 _COUNTS = "_segment_event_counts"
 _CURRENT = "_segment_current"
 _NEXT = "_segment_next"
+_SEQUENCE = "_segment_sequence_{}"
+_SEQUENCE_EVENTS = "_segment_sequence_events"
 _NO_MEMBERS = (
     "SELECT CAST(NULL AS BIGINT) AS person_id, CAST(NULL AS VARCHAR) AS segment WHERE FALSE"
 )
@@ -87,7 +93,7 @@ def _check_inputs(engine: Engine, compiled: list[CompiledSegment]) -> None:
         required.append(PROFILES)
     if any(c.uses_consent for c in compiled):
         required.append(CONSENT_FLAGS)
-    if any(c.event_counts for c in compiled):
+    if any(c.event_counts or c.sequences for c in compiled):
         required += [IDENTITY_MAP, EVENTS]
     require_tables(engine, required)
 
@@ -95,7 +101,8 @@ def _check_inputs(engine: Engine, compiled: list[CompiledSegment]) -> None:
 def evaluate_segments(engine: Engine, config: ProjectConfig, now: dt.datetime) -> SegmentsReport:
     """Recompute every segment's members as of ``now`` and record entries and exits."""
     compiled = [
-        compile_segment(config, name, prefix=f"s{i}_") for i, name in enumerate(config.segments)
+        compile_segment(config, name, prefix=f"s{i}_", now=now)
+        for i, name in enumerate(config.segments)
     ]
     _check_inputs(engine, compiled)
     _ensure_tables(engine)
@@ -109,10 +116,31 @@ def evaluate_segments(engine: Engine, config: ProjectConfig, now: dt.datetime) -
             engine.execute(
                 f"CREATE OR REPLACE TEMP TABLE {_COUNTS} AS {event_counts_sql(config, counts)}"
             )
+        # one table per distinct sequence (a segment and the segments referring to it
+        # share theirs)
+        tables: dict[str, str] = {}
+        relations: list[dict[str, str]] = []
+        named = sorted({n for c in compiled for join in c.sequences for n in join.events})
+        if named:
+            # the sequences' events, matched to live persons once: each step reads them
+            temporary.append(_SEQUENCE_EVENTS)
+            engine.execute(
+                f"CREATE OR REPLACE TEMP TABLE {_SEQUENCE_EVENTS} AS "
+                f"{person_events(config, tuple(named))}"
+            )
+        for c in compiled:
+            relations.append({})
+            for join in c.sequences:
+                sql = sequence_sql(config, join, events=_SEQUENCE_EVENTS)
+                if sql not in tables:
+                    tables[sql] = _SEQUENCE.format(len(tables))
+                    temporary.append(tables[sql])
+                    engine.execute(f"CREATE OR REPLACE TEMP TABLE {tables[sql]} AS {sql}")
+                relations[-1][join.alias] = tables[sql]
         selects = [
             f"SELECT m.person_id, {literal(c.name)} AS segment FROM (\n"
-            f"{members_sql(c, _COUNTS if c.event_counts else None)}\n) m"
-            for c in compiled
+            f"{members_sql(c, _COUNTS if c.event_counts else None, sequences=r)}\n) m"
+            for c, r in zip(compiled, relations, strict=True)
         ] or [
             "SELECT CAST(NULL AS BIGINT) AS person_id, CAST(NULL AS VARCHAR) AS segment WHERE FALSE"
         ]

@@ -20,7 +20,7 @@ from personae.query.asof import timestamp_sql
 from personae.query.events import event_match_sql, event_names
 from personae.query.expressions import property_sql
 from personae.query.people import person_events_sql
-from personae.segment.compile import compile_segment, event_counts_sql, members_sql
+from personae.segment.compile import segment_members_sql
 from personae.sql import literal
 
 
@@ -61,18 +61,10 @@ def passing_sql(
             }
         )
         try:
-            compiled = compile_segment(probe, name, prefix="jc")
+            members = segment_members_sql(probe, name, now=now, prefix="jc")
         except ConfigError as error:
             raise _renamed(error, f"segments.{name}.all[0]", f"{name}.condition") from error
-        counts = (
-            f"(\n{event_counts_sql(probe, compiled.event_counts)}\n)"
-            if compiled.event_counts
-            else None
-        )
-        return (
-            f"SELECT x.person_id FROM {source} "
-            f"WHERE x.person_id IN ({members_sql(compiled, counts)})"
-        )
+        return f"SELECT x.person_id FROM {source} WHERE x.person_id IN ({members})"
     if not events_exist:
         return f"SELECT x.person_id FROM {source} WHERE FALSE"
     match = event_match_sql(config, event=test.event, where=test.where, within=None, path=path)
