@@ -16,9 +16,11 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import importlib
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,12 +31,13 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import ASGIApp
 
 from personae.collect import responses, signing, unsubscribe, webhooks
 from personae.collect.bodies import parse_json, read_body
 from personae.collect.collector import Collector
-from personae.collect.errors import ApiError
+from personae.collect.errors import ApiError, CollectError
 from personae.collect.keys import KeyRefused, WriteKey
 from personae.collect.messages import SHORT_TYPES, TYPES, now_us, to_row
 
@@ -322,8 +325,34 @@ async def _crash(request: Request, exc: Exception) -> Response:
     return responses.error(ApiError(500, "internal_error", "unexpected server error"))
 
 
-def create_app(collector: Collector, *, manage: bool = True) -> Starlette:
-    """The ASGI app. With ``manage`` the app starts and closes the collector itself."""
+def load_mounts(specs: Mapping[str, str], project_root: Path) -> dict[str, ASGIApp]:
+    """Each prefix's ASGI app: ``"module:factory"`` imported, called with the project
+    folder. A wrong spec raises a :class:`CollectError` naming the prefix."""
+    apps: dict[str, ASGIApp] = {}
+    for prefix, spec in specs.items():
+        if not prefix.startswith("/") or prefix.endswith("/"):
+            raise CollectError(
+                f"mount prefix {prefix!r}: a prefix starts with '/' and does not end with "
+                "one, like '/v1/profiles'"
+            )
+        module_name, _, attribute = spec.partition(":")
+        if not module_name or not attribute:
+            raise CollectError(
+                f"mount {prefix!r}: {spec!r} is not an import string; write 'module:factory'"
+            )
+        try:
+            factory = getattr(importlib.import_module(module_name), attribute)
+        except (ImportError, AttributeError) as exc:
+            raise CollectError(f"mount {prefix!r}: cannot import {spec!r}: {exc}") from exc
+        apps[prefix] = factory(project_root)
+    return apps
+
+
+def create_app(
+    collector: Collector, *, manage: bool = True, mounts: Mapping[str, ASGIApp] | None = None
+) -> Starlette:
+    """The ASGI app. With ``manage`` the app starts and closes the collector itself;
+    ``mounts`` (prefix → ASGI app) are routed before the collector's own routes."""
     api = _Api(collector)
 
     @contextlib.asynccontextmanager
@@ -336,7 +365,8 @@ def create_app(collector: Collector, *, manage: bool = True) -> Starlette:
             if manage:
                 collector.close()
 
-    routes = [
+    routes: list[BaseRoute] = [Mount(prefix, app) for prefix, app in (mounts or {}).items()]
+    routes += [
         Route("/health", api.health, methods=["GET"]),
         Route("/v1/projects/{write_key}/settings", api.settings, methods=["GET"]),
         Route("/v1/pixel.gif", api.pixel, methods=["GET"]),

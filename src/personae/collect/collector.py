@@ -33,6 +33,21 @@ from personae.protect.suppression import SuppressionWatch, message_identifiers
 log = logging.getLogger(__name__)
 
 
+def claim_id(wal_dir: Path, collector_id: str) -> int:
+    """Lock ``collector_id`` in ``wal_dir`` for this process (the descriptor to close to
+    release it); a :class:`CollectError` when another process holds it."""
+    fd = os.open(wal_dir / f"{collector_id}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise CollectError(
+            f"collector {collector_id!r} is already running on this project; "
+            "give each collector its own id: personae serve --collector-id c1"
+        ) from None
+    return fd
+
+
 class Collector:
     def __init__(
         self,
@@ -114,19 +129,8 @@ class Collector:
         """Hold the collector id (idempotent): two live collectors with one id would write
         the same segments, so the second one raises a :class:`CollectError`. ``serve``
         claims it before it announces anything."""
-        if self._id_lock is not None:
-            return
-        path = self.paths.wal / f"{self.collector_id}.lock"
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise CollectError(
-                f"collector {self.collector_id!r} is already running on this project; "
-                "give each collector its own id: personae serve --collector-id c1"
-            ) from None
-        self._id_lock = fd
+        if self._id_lock is None:
+            self._id_lock = claim_id(self.paths.wal, self.collector_id)
 
     def _release_id(self) -> None:
         if self._id_lock is not None:
