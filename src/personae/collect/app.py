@@ -38,6 +38,7 @@ from personae.collect import responses, signing, unsubscribe, webhooks
 from personae.collect.bodies import parse_json, read_body
 from personae.collect.collector import Collector
 from personae.collect.errors import ApiError, CollectError
+from personae.collect.fastlane import batch_columns
 from personae.collect.keys import KeyRefused, WriteKey
 from personae.collect.messages import SHORT_TYPES, TYPES, now_us, to_row
 
@@ -114,6 +115,19 @@ async def _accept(
 ) -> Response:
     received = now_us()
     collector.rate_check(key.key_id, len(messages))
+    if batch is not None and type_ is None and not collector.plans:
+        columns = batch_columns(
+            messages,
+            batch,
+            received,
+            key.key_id,
+            key.source,
+            collector.collector_id,
+            collector.limits,
+        )
+        if columns is not None:  # every message well formed: stored without a dict each
+            await collector.store_columns(columns)
+            return responses.success()
     rows: list[dict[str, Any]] = []
     rejected: list[dict[str, Any]] = []
     count = 0

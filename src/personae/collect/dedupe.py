@@ -71,8 +71,9 @@ class DedupeWindow:
         found: list[tuple[int, MessageKey]] = []
         for segment in list_segments(wal_dir):
             for record in read_segment(segment, keys).records:
-                row = stored.decode(record)
-                found.append((row["received_at"], (row["source"], row["message_id"])))
+                columns = stored.decode_columns(record)
+                ids = zip(columns["source"], columns["message_id"], strict=True)
+                found.extend(zip(columns["received_at"], ids, strict=True))
         first_day = dt.datetime.fromtimestamp(cutoff / 1e6, dt.UTC).date().isoformat()
         for path in parquet_files(events_dir):
             if path.parent.name.removeprefix("date=") < first_day:

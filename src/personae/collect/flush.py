@@ -62,22 +62,31 @@ def flush_segment(segment: Path, events_dir: Path, keys: Keyring | None = None) 
         raise ValueError(f"not a WAL segment: {segment}")
     collector, seq = parsed
     read = read_segment(segment, keys)
-    by_date: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    by_date: dict[str, list[dict[str, list[Any]]]] = defaultdict(list)
     for record in read.records:
-        row = stored.decode(record)
-        received = dt.datetime.fromtimestamp(row["received_at"] / 1e6, dt.UTC)
-        by_date[received.date().isoformat()].append(row)
+        columns = stored.decode_columns(record)
+        days = {_day(at) for at in set(columns["received_at"])}
+        if len(days) == 1:  # one request's rows: received together
+            by_date[days.pop()].append(columns)
+            continue
+        for index, at in enumerate(columns["received_at"]):
+            by_date[_day(at)].append({k: v[index : index + 1] for k, v in columns.items()})
     result = FlushResult(segments=1, torn_bytes=read.torn_bytes)
-    for day, rows in sorted(by_date.items()):
+    for day, parts in sorted(by_date.items()):
         folder = events_dir / f"date={day}"
         private_dir(folder)
         final = folder / f"part-{collector}-{seq:012d}.parquet"
-        write_events_file(final, stored.to_arrow(rows), keys)
-        result.rows += len(rows)
+        table = stored.columns_to_arrow(parts)
+        write_events_file(final, table, keys)
+        result.rows += table.num_rows
         result.files += 1
     segment.unlink()
     fsync_dir(segment.parent)
     return result
+
+
+def _day(received_us: int) -> str:
+    return dt.datetime.fromtimestamp(received_us / 1e6, dt.UTC).date().isoformat()
 
 
 def flush_segments(

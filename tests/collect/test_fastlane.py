@@ -1,0 +1,140 @@
+"""The fast lane stores exactly what the exact path stores, or declines."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from helpers.collect import ServeFactory
+from personae.collect import stored
+from personae.collect.errors import ApiError
+from personae.collect.fastlane import batch_columns
+from personae.collect.keys import WriteKey
+from personae.collect.messages import Limits, to_row
+from personae.collect.plans import PlanChecker
+
+FIXTURES = Path(__file__).resolve().parents[2] / "benchmarks" / "fixtures" / "sdk_payloads.json"
+KEY = WriteKey(key_id="k1", source="web", created_at="")
+RECEIVED = 1_764_000_000_000_000
+LIMITS = Limits(2_000)
+
+
+def sdk_messages() -> list[dict[str, Any]]:
+    shapes = json.loads(FIXTURES.read_text())
+    return [v for k, v in shapes.items() if not k.startswith("_")]
+
+
+def exact(messages: list[Any], batch: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """The rows of the exact path, or None when it refuses a message."""
+    rows = []
+    for message in messages:
+        try:
+            rows.append(to_row(message, None, batch, KEY, RECEIVED, "c1", LIMITS, PlanChecker({})))
+        except ApiError:
+            return None
+    return rows
+
+
+def fast(messages: list[Any], batch: dict[str, Any]) -> list[dict[str, Any]] | None:
+    columns = batch_columns(messages, batch, RECEIVED, "k1", "web", "c1", LIMITS)
+    return None if columns is None else stored.columns_to_rows(columns)
+
+
+def same(messages: list[Any], batch: dict[str, Any] | None = None) -> list[dict[str, Any]] | None:
+    batch = {"batch": messages} if batch is None else batch
+    expected = exact(copy.deepcopy(messages), copy.deepcopy(batch))
+    got = fast(messages, batch)
+    if got is not None:  # the fast lane only takes what the exact path stores, unchanged
+        assert expected is not None
+        for a, b in zip(got, expected, strict=True):
+            if a["message_id"].startswith("personae-"):  # generated: random
+                b["message_id"] = a["message_id"]
+        assert got == expected
+    return got
+
+
+def test_sdk_batches_take_the_fast_lane_and_store_the_same_rows() -> None:
+    messages = sdk_messages() * 3
+    rows = same(messages)
+    assert rows is not None and len(rows) == len(messages)
+    page = next(r for r in rows if r["type"] == "page")
+    assert json.loads(page["payload"])["properties"]["utm_source"] == "facebook"
+
+
+def test_anything_unusual_declines() -> None:
+    good = {"type": "track", "userId": "u", "event": "E", "messageId": "m"}
+    assert same([good]) is not None
+    for bad in (
+        {**good, "userId": 7},  # a number the exact path turns into "7"
+        {**good, "writeKey": "k"},
+        {**good, "type": "bogus"},
+        {"type": "track", "event": "E"},
+        {**good, "timestamp": "yesterday"},
+        {**good, "properties": {"x": "y" * 3_000}},
+        "not an object",
+    ):
+        assert same([good, bad]) is None, bad
+    assert same([good], {"batch": [good], "context": {"ip": "1.2.3.4"}}) is None
+    assert same([good], {"batch": [good], "sentAt": "2026-01-01T00:00:00Z"}) is None
+
+
+SCALAR = st.none() | st.booleans() | st.integers() | st.text(max_size=12)
+TIMES = st.sampled_from(
+    ["2026-03-01T10:00:00Z", "2026-03-01T10:00:05+02:00", "", "x", "1850-01-01"]
+)
+WORD = st.text(min_size=1, max_size=8)
+#: mostly well formed, so the fast lane takes many of them
+VALID = st.fixed_dictionaries(
+    {
+        "type": st.sampled_from(["track", "page", "screen", "identify", "group", "alias"]),
+        "userId": WORD,
+        "event": WORD,
+        "previousId": WORD,
+        "groupId": WORD,
+    },
+    optional={
+        "anonymousId": WORD,
+        "name": WORD,
+        "timestamp": TIMES,
+        "originalTimestamp": TIMES,
+        "sentAt": TIMES,
+        "messageId": st.text(max_size=6),
+        "properties": st.dictionaries(
+            st.sampled_from(["url", "search", "utm_source", "a"]),
+            st.sampled_from(["?utm_source=x&utm_medium=y", "https://a.b/?utm_term=z", " v "]),
+        ),
+        "context": st.fixed_dictionaries(
+            {}, optional={"campaign": st.fixed_dictionaries({"source": st.text(max_size=5)})}
+        ),
+    },
+)
+#: and now and then one field out of the ordinary
+ODD = st.sampled_from(
+    ["type", "userId", "anonymousId", "event", "name", "previousId", "groupId", "messageId",
+     "timestamp", "sentAt", "properties", "context", "writeKey"]
+)  # fmt: skip
+MESSAGE = st.builds(
+    lambda base, odd: {**base, **odd}, VALID, st.dictionaries(ODD, SCALAR, max_size=1)
+)
+
+
+@settings(max_examples=300, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(messages=st.lists(MESSAGE, min_size=1, max_size=4))
+def test_fast_lane_equals_the_exact_path(messages: list[dict[str, Any]]) -> None:
+    same(messages)
+
+
+def test_fast_lane_batches_dedupe_and_survive_a_restart(serve: ServeFactory) -> None:
+    s = serve()
+    batch = [{**m, "messageId": f"m{i}"} for i, m in enumerate(sdk_messages())]
+    assert s.post("/v1/batch", {"batch": batch}).json() == {"success": True}
+    assert s.post("/v1/batch", {"batch": batch}).json() == {"success": True}
+    assert s.collector.duplicates == len(batch)
+    rows = s.rows()
+    assert sorted(r["message_id"] for r in rows) == [f"m{i}" for i in range(len(batch))]
+    assert {r["source"] for r in rows} == {"web"}
