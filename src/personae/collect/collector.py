@@ -17,7 +17,7 @@ from typing import Any
 from personae.collect import stored
 from personae.collect.dedupe import DedupeWindow
 from personae.collect.errors import ApiError, CollectError
-from personae.collect.flush import FlushResult, flush_segments, last_flushed_seq
+from personae.collect.flush import FlushResult, flush_segments, last_flushed_seq, warm_up
 from personae.collect.keys import KeyStore
 from personae.collect.messages import Limits, now_us
 from personae.collect.paths import CollectPaths
@@ -95,6 +95,7 @@ class Collector:
     def start(self) -> None:
         """Recover what a previous run left, rebuild the dedupe window, start writing."""
         self.claim()
+        warm_up()
         recovered = flush_segments(
             list_segments(self.paths.wal, self.collector_id), self.events, self.encryption
         )

@@ -55,6 +55,14 @@ def read_events_file(
     return read_parquet(path, keys, "events", columns)
 
 
+def warm_up() -> None:
+    """Import what writing Parquet imports (pyarrow.parquet pulls in pandas): done at
+    start, so the first flush under load does not spend seconds importing."""
+    import pyarrow.parquet as pq
+
+    pq.write_table(stored.SCHEMA.empty_table(), pa.BufferOutputStream())
+
+
 def flush_segment(segment: Path, events_dir: Path, keys: Keyring | None = None) -> FlushResult:
     """Write one sealed segment to Parquet and delete it."""
     parsed = parse_segment_name(segment.name)

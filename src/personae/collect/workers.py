@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import faulthandler
 import json
 import logging
 import os
@@ -186,6 +187,9 @@ def supervise(
             _stop_all(pool)
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+        # a worker stopped before it had started serving (or killed) left its segments:
+        # every acknowledged message is in Parquet when serve returns
+        recover_family(project, cid)
     finally:
         os.close(lock)
 
@@ -230,6 +234,7 @@ def _die_with_parent(parent: int) -> None:
 def run_worker(spec: dict[str, Any]) -> None:
     """One worker: a collector with its own id, serving on the shared port."""
     _die_with_parent(int(spec["parent"]))
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # kill -USR1: where it is
     sys.setswitchinterval(0.0005)  # see personae.collect.server.serve
     private_umask()
     project = Project.load(Path(spec["root"]))
