@@ -10,7 +10,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers.collect import ServeFactory
+from helpers.collect import ServeFactory, basic
 from personae.collect import stored
 from personae.collect.errors import ApiError
 from personae.collect.fastlane import batch_columns
@@ -138,3 +138,31 @@ def test_fast_lane_batches_dedupe_and_survive_a_restart(serve: ServeFactory) -> 
     rows = s.rows()
     assert sorted(r["message_id"] for r in rows) == [f"m{i}" for i in range(len(batch))]
     assert {r["source"] for r in rows} == {"web"}
+
+
+def test_server_calls_and_browser_calls_answer_the_same(serve: ServeFactory) -> None:
+    """Without an Origin header a call takes FastTrack; with one, the router and CORS."""
+    import gzip
+
+    s = serve()
+    good = {"userId": "u", "event": "E"}
+    cases: list[tuple[str, bytes, dict[str, str]]] = [
+        ("/v1/track", json.dumps(good).encode(), basic(s.key)),
+        ("/v1/t", json.dumps({**good, "writeKey": s.key}).encode(), {}),
+        ("/v1/track", b"{not json", basic(s.key)),
+        ("/v1/batch", b'{"batch": {}}', basic(s.key)),
+        ("/v1/batch", json.dumps({"batch": [{"type": "nope"}]}).encode(), basic(s.key)),
+        ("/v1/track", json.dumps(good).encode(), {}),
+        ("/v1/track", json.dumps(good).encode(), basic("wk_nope")),
+        ("/v1/track", json.dumps(good).encode(), {**basic(s.key), "Authorization": "Basic !"}),
+        ("/v1/track", gzip.compress(json.dumps(good).encode()), {"Content-Encoding": "gzip"}),
+        ("/v1/identify", json.dumps({"userId": "u", "p": "x" * 40_000}).encode(), basic(s.key)),
+    ]
+    for path, body, headers in cases:
+        server = s.client.post(path, content=body, headers=headers)
+        browser = s.client.post(
+            path, content=body, headers={**headers, "Origin": "https://shop.example.com"}
+        )
+        assert (server.status_code, server.json()) == (browser.status_code, browser.json())
+        assert "access-control-allow-origin" in browser.headers
+        assert server.headers["content-type"] == "application/json"

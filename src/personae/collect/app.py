@@ -32,10 +32,10 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from personae.collect import responses, signing, unsubscribe, webhooks
-from personae.collect.bodies import parse_json, read_body
+from personae.collect.bodies import is_gzip, parse_json, read_body, read_chunks
 from personae.collect.collector import Collector
 from personae.collect.errors import ApiError, CollectError
 from personae.collect.fastlane import batch_columns
@@ -52,7 +52,10 @@ GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7
 
 
 def _basic_user(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
+    return _basic_user_of(request.headers.get("authorization", ""))
+
+
+def _basic_user_of(header: str) -> str | None:
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "basic" or not value:
         return None
@@ -175,26 +178,50 @@ class _Api:
         self.replays = webhooks.ReplayGuard()
 
     async def tracking(self, request: Request) -> Response:
-        kind = request.path_params["kind"]
+        return await self.track(
+            request.path_params["kind"],
+            request.headers.get("authorization", ""),
+            request.query_params.get("writeKey") or None,
+            request.headers.get("content-encoding", ""),
+            request.headers.get("content-length"),
+            request.stream(),
+        )
+
+    async def track(
+        self,
+        kind: str,
+        authorization: str,
+        query_key: str | None,
+        encoding: str,
+        declared: str | None,
+        chunks: AsyncIterator[bytes],
+    ) -> Response:
+        """``POST /v1/<kind>``, given its headers and body (see :class:`FastTrack`)."""
         is_batch = kind in BATCH_PATHS
         type_ = None if is_batch else SHORT_TYPES.get(kind, kind)
         if not is_batch and type_ not in TYPES:
             raise ApiError(404, "not_found", f"no endpoint /v1/{kind}")
         limit = self.batch_limit if is_batch else self.message_limit
-        outer = _outer_key(request)
+        gzip = is_gzip(encoding)
+        outer = _basic_user_of(authorization) or query_key
+        key = None
         if outer is not None:
-            _verify(self.collector, outer)  # before reading a byte of the body
-        elif request.headers.get("content-encoding", "").lower() in ("gzip", "x-gzip"):
+            key = _verify(self.collector, outer)  # before reading a byte of the body
+        elif gzip:
             raise ApiError(
                 401,
                 "missing_write_key",
                 "a gzipped body needs the write key as the Basic-auth username",
             )
-        raw = await read_body(request, limit, self.timeout)
-        if outer is None:
+        raw = await read_chunks(chunks, declared, gzip, limit, self.timeout)
+        if key is None:
             _prescan(self.collector, raw)
         data = parse_json(raw)
-        key = authenticate(self.collector, request, data.get("writeKey"))
+        if key is None:
+            body_key = data.get("writeKey")
+            if not isinstance(body_key, str) or not body_key:
+                raise _MISSING
+            key = _verify(self.collector, body_key)
         if is_batch:
             messages = data.get("batch")
             if not isinstance(messages, list):
@@ -320,12 +347,76 @@ class _Api:
         return responses.json(self.collector.health())
 
 
-async def _api_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, ApiError)
+def error_response(exc: ApiError) -> Response:
     extra: dict[str, Any] = {}
     if exc.rejected:
         extra = {"rejected": exc.rejected, "rejected_count": exc.rejected_count}
     return responses.error(exc, **extra)
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return error_response(exc)
+
+
+#: the paths :class:`FastTrack` takes, after ``/v1/``
+FAST_KINDS = frozenset((*TYPES, *SHORT_TYPES, *BATCH_PATHS))
+
+
+class FastTrack:
+    """ASGI middleware: ``POST /v1/<kind>`` from a server (no ``Origin`` header, no
+    query string) goes straight to :meth:`_Api.track`, past the router and the other
+    middleware, which cost a server-side SDK's call as much as storing its message.
+    Everything else (browsers, whose calls need CORS, and every other route) goes on
+    to the app. Both paths answer the same (``tests/collect`` runs through both)."""
+
+    def __init__(self, app: ASGIApp, api: _Api) -> None:
+        self.app = app
+        self.api = api
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "POST"
+            or scope.get("query_string")
+            or path[4:] not in FAST_KINDS
+            or not path.startswith("/v1/")
+        ):
+            await self.app(scope, receive, send)
+            return
+        found: dict[bytes, str] = {}
+        for name, value in scope["headers"]:
+            if name == b"origin":
+                await self.app(scope, receive, send)
+                return
+            if name in _FAST_HEADERS and name not in found:
+                found[name] = value.decode("latin-1")
+        try:
+            response = await self.api.track(
+                path[4:],
+                found.get(b"authorization", ""),
+                None,
+                found.get(b"content-encoding", ""),
+                found.get(b"content-length"),
+                _chunks(receive),
+            )
+        except ApiError as exc:
+            response = error_response(exc)
+        await response(scope, receive, send)
+
+
+_FAST_HEADERS = frozenset((b"authorization", b"content-encoding", b"content-length"))
+
+
+async def _chunks(receive: Receive) -> AsyncIterator[bytes]:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ApiError(400, "client_disconnected", "the client left before the body ended")
+        yield message.get("body", b"")
+        if not message.get("more_body", False):
+            return
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -391,13 +482,14 @@ def create_app(
         Route("/v1/{kind}", api.tracking, methods=["POST"]),
     ]
     middleware = [
+        Middleware(FastTrack, api=api),
         Middleware(
             CORSMiddleware,
             allow_origins=collector.config.cors_origins,
             allow_methods=["GET", "POST", "OPTIONS"],
             allow_headers=["*"],
             max_age=86400,
-        )
+        ),
     ]
     app = Starlette(
         routes=routes,
