@@ -14,8 +14,9 @@ analytics.js track/page/identify and analytics-python track, context.library,
 context.page, userAgent, campaign, traits, integrations), about 320–650 bytes of
 properties, traits and context each; every request carries new unique messageIds (a
 Lua script builds each body from the template). Printed: events/s, batches/s, p50 and
-p99 latency, the ratio to the ceiling, and the load generator's CPU; the median of
-``--rounds`` rounds.
+p99 latency, the ratio to the ceiling, the load generator's CPU, and the CPU the server
+processes spent per event (read from /proc: unlike events/s, it does not move when other
+work shares the machine); the median of ``--rounds`` rounds.
 
     .venv/bin/python benchmarks/bench_collect.py [--seconds 8] [--rounds 3] [--workers 2]
 
@@ -175,9 +176,38 @@ def wrk_script(folder: Path, name: str, body: Any, path: str, key: str) -> Path:
     return script
 
 
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its descendants."""
+    found = [pid]
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        for child in (task / "children").read_text().split():
+            found.extend(_tree(int(child)))
+    return found
+
+
+def server_cpu(pid: int) -> float:
+    """CPU seconds used so far by the server ``pid`` and its worker processes."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for each in _tree(pid):
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 def run_wrk(
-    port: int, script: Path, seconds: float, connections: int, threads: int, events: int
+    server: int,
+    port: int,
+    script: Path,
+    seconds: float,
+    connections: int,
+    threads: int,
+    events: int,
 ) -> dict[str, float]:
+    served_before = server_cpu(server)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(
         [
@@ -196,6 +226,7 @@ def run_wrk(
         check=True,
     ).stdout
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    served = server_cpu(server) - served_before
     line = next(ln for ln in out.splitlines() if ln.startswith("RESULT "))
     requests, duration_us, p50, p99, bad_status, socket_errors = map(int, line.split()[1:])
     if bad_status or socket_errors:
@@ -208,6 +239,8 @@ def run_wrk(
         "p50_ms": p50 / 1000,
         "p99_ms": p99 / 1000,
         "wrk_cores": cpu / elapsed,
+        "server_cores": served / elapsed,
+        "cpu_us_per_event": served / (requests * events) * 1e6,
     }
 
 
@@ -224,7 +257,8 @@ def show(name: str, result: dict[str, float], ceiling: dict[str, float] | None =
     print(
         f"{name:<30} {result['events_per_s']:>9,.0f} events/s {result['requests_per_s']:>7,.0f}"
         f" req/s  p50 {result['p50_ms']:6.2f} ms  p99 {result['p99_ms']:6.2f} ms"
-        f"  (wrk {result['wrk_cores']:.2f} cores){ratio}"
+        f"  server CPU {result['cpu_us_per_event']:5.1f} µs/event on "
+        f"{result['server_cores']:.2f} cores (wrk {result['wrk_cores']:.2f}){ratio}"
     )
 
 
@@ -300,14 +334,14 @@ def main() -> None:
         runs: dict[str, list[dict[str, float]]] = {}
         try:
             for _ in range(args.rounds):
-                for label, port, script, events in (
-                    ("ceiling batch", ceiling_port, batch_script, args.batch),
-                    ("personae batch", personae_port, batch_script, args.batch),
-                    ("ceiling track", ceiling_port, track_script, 1),
-                    ("personae track", personae_port, track_script, 1),
+                for label, server, port, script, events in (
+                    ("ceiling batch", ceiling.pid, ceiling_port, batch_script, args.batch),
+                    ("personae batch", personae.pid, personae_port, batch_script, args.batch),
+                    ("ceiling track", ceiling.pid, ceiling_port, track_script, 1),
+                    ("personae track", personae.pid, personae_port, track_script, 1),
                 ):
                     result = run_wrk(
-                        port, script, args.seconds, args.connections, args.threads, events
+                        server, port, script, args.seconds, args.connections, args.threads, events
                     )
                     runs.setdefault(label, []).append(result)
         finally:
@@ -322,6 +356,15 @@ def main() -> None:
         )
         show("ceiling /v1/track", results["ceiling track"])
         show("personae /v1/track", results["personae track"], results["ceiling track"])
+        cores = os.cpu_count() or 1
+        for label in ("batch", "track"):
+            mine, bare = results[f"personae {label}"], results[f"ceiling {label}"]
+            print(
+                f"{label}: personae spends {mine['cpu_us_per_event']:.1f} µs of CPU per event, "
+                f"the ceiling {bare['cpu_us_per_event']:.1f}; on {cores} idle cores that is at "
+                f"most {cores / mine['cpu_us_per_event'] * 1e6:,.0f} events/s "
+                f"(ceiling {cores / bare['cpu_us_per_event'] * 1e6:,.0f})"
+            )
         per_round = [
             p["requests_per_s"] / c["requests_per_s"]
             for p, c in zip(runs["personae batch"], runs["ceiling batch"], strict=True)

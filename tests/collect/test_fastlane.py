@@ -42,7 +42,10 @@ def exact(messages: list[Any], batch: dict[str, Any]) -> list[dict[str, Any]] | 
 
 def fast(messages: list[Any], batch: dict[str, Any]) -> list[dict[str, Any]] | None:
     columns = batch_columns(messages, batch, RECEIVED, "k1", "web", "c1", LIMITS)
-    return None if columns is None else stored.columns_to_rows(columns)
+    if columns is None:
+        return None
+    columns["payload"] = [p.decode() for p in columns["payload"]]  # kept as bytes
+    return stored.columns_to_rows(columns)
 
 
 def same(messages: list[Any], batch: dict[str, Any] | None = None) -> list[dict[str, Any]] | None:

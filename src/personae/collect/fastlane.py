@@ -26,7 +26,7 @@ _OBJECTS = ("context", "integrations", "properties", "traits")
 #: what one message gives: every column but the request's own
 _Fields = tuple[
     str, str, str | None, str | None, str | None, str | None, str | None, int, int | None,
-    int | None, str,
+    int | None, bytes,
 ]  # fmt: skip
 _MESSAGE_COLUMNS = (
     "message_id", "type", "event", "user_id", "anonymous_id", "previous_id", "group_id",
@@ -100,7 +100,7 @@ def _fields(message: Any, received: int, limit: int) -> _Fields:
     message_id = _text(get("messageId")) or f"personae-{uuid.uuid4()}"
     return (
         message_id, kind, event, user_id, anonymous_id, previous_id, group_id, timestamp,
-        sent, original, payload.decode(),
+        sent, original, payload,
     )  # fmt: skip
 
 
@@ -113,8 +113,9 @@ def batch_columns(
     collector_id: str,
     limits: Limits,
 ) -> dict[str, list[Any]] | None:
-    """The rows of a batch by column (every stored column), or None to take the exact
-    path. Message ids are those :func:`~personae.collect.messages.to_row` would give."""
+    """The rows of a batch by column (every stored column; payloads as UTF-8 bytes), or
+    None to take the exact path. Message ids are those
+    :func:`~personae.collect.messages.to_row` would give."""
     if not messages or merges(batch):
         return None
     limit = limits.max_message_bytes

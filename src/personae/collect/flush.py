@@ -18,7 +18,6 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 
@@ -70,21 +69,22 @@ def flush_segment(segment: Path, events_dir: Path, keys: Keyring | None = None) 
         raise ValueError(f"not a WAL segment: {segment}")
     collector, seq = parsed
     read = read_segment(segment, keys)
-    by_date: dict[str, list[dict[str, list[Any]]]] = defaultdict(list)
+    by_date: dict[str, list[pa.Table]] = defaultdict(list)
     for record in read.records:
-        columns = stored.decode_columns(record)
-        days = {_day(at) for at in set(columns["received_at"])}
+        table = stored.record_table(record)
+        received = table.column("received_at").cast(pa.int64()).to_pylist()
+        days = {_day(at) for at in set(received)}
         if len(days) == 1:  # one request's rows: received together
-            by_date[days.pop()].append(columns)
+            by_date[days.pop()].append(table)
             continue
-        for index, at in enumerate(columns["received_at"]):
-            by_date[_day(at)].append({k: v[index : index + 1] for k, v in columns.items()})
+        for index, at in enumerate(received):
+            by_date[_day(at)].append(table.slice(index, 1))
     result = FlushResult(segments=1, torn_bytes=read.torn_bytes)
-    for day, parts in sorted(by_date.items()):
+    for day, tables in sorted(by_date.items()):
         folder = events_dir / f"date={day}"
         private_dir(folder)
         final = folder / f"part-{collector}-{seq:012d}.parquet"
-        table = stored.columns_to_arrow(parts)
+        table = pa.concat_tables(tables)
         write_events_file(final, table, keys)
         result.rows += table.num_rows
         result.files += 1

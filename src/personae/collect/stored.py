@@ -3,16 +3,19 @@
 Timestamps are microseconds since the epoch, UTC; ``payload`` is the message's JSON.
 
 A WAL record holds the rows of one request, by column: the JSON object
-``{"columns": {name: [value, …]}}`` of every column but ``payload`` (:data:`HEAD`),
-then for each row the byte ``0x1e`` and its payload's JSON as it is, so payloads are
-not escaped into strings and back, and a segment turns into Arrow columns without a
-dict per row (JSON never holds a raw ``0x1e``: it would be escaped). Records of earlier
+``{"columns": {name: [value, …]}, "lengths": [payload bytes, …]}`` of every column but
+``payload`` (:data:`HEAD`), the byte ``0x1e`` (JSON never holds it raw), then the
+payloads' JSON one after the other, as they are. So payloads are not escaped into
+strings and back, and a record becomes an Arrow table without a dict per row, its
+payload column taken from the record's bytes (:func:`record_table`). Records of earlier
 versions, one JSON object per row, are read as well (:func:`decode_rows`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import itertools
+from array import array
+from typing import Any, cast
 
 import orjson
 import pyarrow as pa
@@ -55,25 +58,70 @@ def encode(row: dict[str, Any]) -> bytes:
 
 def encode_rows(rows: list[dict[str, Any]]) -> bytes:
     """The record of several rows (one request's)."""
-    return encode_columns({name: [r.get(name) for r in rows] for name in COLUMNS})
+    values = zip(*[[r.get(name) for name in COLUMNS] for r in rows], strict=True)
+    return encode_columns(dict(zip(COLUMNS, map(list, values), strict=True)))
 
 
 def encode_columns(columns: dict[str, list[Any]]) -> bytes:
-    """The record of rows given by column (every column of :data:`COLUMNS`)."""
-    head = orjson.dumps({"columns": {name: columns[name] for name in HEAD}})
-    payloads = [b"" if p is None else p.encode() for p in columns["payload"]]
-    return _SEPARATOR.join([head, *payloads])
+    """The record of rows given by column (every column of :data:`COLUMNS`; payloads as
+    ``str`` or as UTF-8 ``bytes``)."""
+    payloads = [p.encode() if type(p) is str else p for p in columns["payload"]]
+    head = {
+        "columns": {name: columns[name] for name in HEAD},
+        "lengths": [None if p is None else len(p) for p in payloads],
+    }
+    return b"".join([orjson.dumps(head), _SEPARATOR, *[p for p in payloads if p is not None]])
+
+
+def _is_row(data: bytes) -> bool:
+    """A record of earlier versions: one row as a JSON object."""
+    return not data.startswith(b'{"columns":')
+
+
+def _split(data: bytes) -> tuple[dict[str, list[Any]], list[int | None], bytes]:
+    head, _, body = data.partition(_SEPARATOR)
+    parsed = orjson.loads(head)
+    return parsed["columns"], parsed["lengths"], body
 
 
 def decode_columns(data: bytes) -> dict[str, list[Any]]:
     """A record's rows by column (``payload`` included)."""
-    if data[:1] == b"{" and not data.startswith(b'{"columns":'):  # one row, earlier versions
+    if _is_row(data):
         row = orjson.loads(data)
         return {name: [row.get(name)] for name in COLUMNS}
-    head, *payloads = data.split(_SEPARATOR)
-    columns: dict[str, list[Any]] = orjson.loads(head)["columns"]
-    columns["payload"] = [p.decode() if p else None for p in payloads]
+    columns, lengths, body = _split(data)
+    payloads: list[str | None] = []
+    offset = 0
+    for length in lengths:
+        if length is None:
+            payloads.append(None)
+            continue
+        payloads.append(body[offset : offset + length].decode())
+        offset += length
+    columns["payload"] = payloads
     return columns
+
+
+def record_table(data: bytes) -> pa.Table:
+    """A record's rows as an Arrow table; the payloads are not decoded into Python
+    strings but taken as they lie in the record (their UTF-8 checked by Arrow)."""
+    if _is_row(data):
+        return columns_to_arrow([decode_columns(data)])
+    columns, lengths, body = _split(data)
+    if None in lengths:
+        return columns_to_arrow([decode_columns(data)])
+    offsets = array("i", [0, *itertools.accumulate(cast(list[int], lengths))])
+    payload = pa.StringArray.from_buffers(len(lengths), pa.py_buffer(offsets), pa.py_buffer(body))
+    payload.validate(full=True)
+    return pa.table(
+        {
+            name: payload
+            if name == "payload"
+            else pa.array(columns[name], type=SCHEMA.field(name).type)
+            for name in COLUMNS
+        },
+        schema=SCHEMA,
+    )
 
 
 def decode_rows(data: bytes) -> list[dict[str, Any]]:
