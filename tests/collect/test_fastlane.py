@@ -169,3 +169,16 @@ def test_server_calls_and_browser_calls_answer_the_same(serve: ServeFactory) -> 
         assert (server.status_code, server.json()) == (browser.status_code, browser.json())
         assert "access-control-allow-origin" in browser.headers
         assert server.headers["content-type"] == "application/json"
+
+
+def test_the_dedupe_window_is_invisible_to_the_garbage_collector() -> None:
+    """Millions of remembered ids must not be walked by every full collection."""
+    import gc
+
+    from personae.collect.dedupe import DedupeWindow
+
+    window = DedupeWindow(24)
+    assert window.add(("web", "m1"), 1) and window.add(("app", "m1"), 1)
+    assert not window.add(("web", "m1"), 2)  # a duplicate inside the window
+    assert ("web", "m1") in window and len(window) == 2
+    assert not gc.is_tracked(window._seen)

@@ -80,7 +80,7 @@ def parse_time(value: Any, name: str) -> int | None:
     return moment
 
 
-@functools.lru_cache(maxsize=16_384)
+@functools.lru_cache(maxsize=1024)
 def iso_us(value: str) -> int | None:
     """µs since the epoch of an ISO-8601 time, None when it is not one (cached: a
     batch's ``sentAt`` and an SDK's timestamps repeat)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import threading
@@ -66,6 +67,21 @@ class QuietServer(uvicorn.Server):
             self._captured_signals.clear()
 
 
+#: young objects between two collections: a parsed batch alone is hundreds of dicts, so
+#: with Python's default (700) every request started a collection that walked the
+#: batch still in use (measured: about a quarter of a worker's CPU under load)
+GC_THRESHOLD = (50_000, 20, 20)
+
+
+def settle_gc() -> None:
+    """Move everything made at start-up (modules, config, keys) out of the garbage
+    collector's reach, and collect less often: requests make few reference cycles
+    (their objects are freed by reference counting), the collector only finds those."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLD)
+
+
 def uvicorn_config(app: object, host: str, port: int, log_level: str) -> uvicorn.Config:
     return uvicorn.Config(
         app,  # type: ignore[arg-type]
@@ -75,5 +91,4 @@ def uvicorn_config(app: object, host: str, port: int, log_level: str) -> uvicorn
         access_log=False,
         timeout_graceful_shutdown=15,
         server_header=False,
-        date_header=False,
     )

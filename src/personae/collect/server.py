@@ -28,7 +28,13 @@ from types import MappingProxyType
 
 from personae.collect.app import create_app, load_mounts
 from personae.collect.collector import Collector
-from personae.collect.process import QuietServer, ScheduledRun, Scheduler, uvicorn_config
+from personae.collect.process import (
+    QuietServer,
+    ScheduledRun,
+    Scheduler,
+    settle_gc,
+    uvicorn_config,
+)
 from personae.collect.workers import supervise
 from personae.project import Project
 from personae.protect.files import private_umask
@@ -77,6 +83,7 @@ def serve(
         )
         scheduler.start()
     config = uvicorn_config(create_app(collector, mounts=apps), host, port, log_level)
+    settle_gc()
     try:
         QuietServer(config).run()
     finally:

@@ -44,7 +44,7 @@ from personae.collect.collector import Collector, claim_id
 from personae.collect.errors import CollectError
 from personae.collect.flush import flush_segments
 from personae.collect.paths import CollectPaths
-from personae.collect.process import QuietServer, Scheduler, uvicorn_config
+from personae.collect.process import QuietServer, Scheduler, settle_gc, uvicorn_config
 from personae.collect.wal import list_segments, parse_segment_name
 from personae.project import Project
 from personae.protect.files import private_umask
@@ -245,6 +245,7 @@ def run_worker(spec: dict[str, Any]) -> None:
     app = create_app(collector, mounts=load_mounts(spec["mounts"], project.root))
     sock = listening_socket(spec["host"], int(spec["port"]))
     config = uvicorn_config(app, spec["host"], int(spec["port"]), spec["log_level"])
+    settle_gc()
     QuietServer(config).run(sockets=[sock])
 
 
