@@ -182,3 +182,34 @@ def test_the_dedupe_window_is_invisible_to_the_garbage_collector() -> None:
     assert not window.add(("web", "m1"), 2)  # a duplicate inside the window
     assert ("web", "m1") in window and len(window) == 2
     assert not gc.is_tracked(window._seen)
+
+
+def test_a_segment_of_old_and_new_records_flushes_by_received_day(tmp_path: Path) -> None:
+    import orjson
+
+    from personae.collect.flush import flush_segments, read_events_file
+    from personae.collect.wal import encode_record, segment_name
+
+    day = 86_400_000_000
+    old = {"message_id": "old", "type": "track", "received_at": 20_000 * day, "payload": "{}"}
+    rows = [
+        {"message_id": "a", "received_at": 20_000 * day + 5, "payload": '{"é":1}'},
+        {"message_id": "b", "received_at": 20_001 * day, "payload": None},
+        {"message_id": "c", "received_at": 20_001 * day + 1, "payload": '{"x":"\\u001e"}'},
+    ]
+    wal = tmp_path / "wal"
+    wal.mkdir()
+    records = [orjson.dumps(old), stored.encode_rows(rows)]
+    (wal / segment_name("c1", 7)).write_bytes(b"".join(encode_record(r) for r in records))
+    result = flush_segments(sorted(wal.glob("*.wal")), tmp_path / "events")
+    assert (result.rows, result.files) == (4, 2)
+    found = {}
+    for path in sorted((tmp_path / "events").rglob("*.parquet")):
+        table = read_events_file(path)
+        found[path.parent.name] = list(
+            zip(table["message_id"].to_pylist(), table["payload"].to_pylist(), strict=True)
+        )
+    assert found == {
+        "date=2024-10-04": [("old", "{}"), ("a", '{"é":1}')],
+        "date=2024-10-05": [("b", None), ("c", '{"x":"\\u001e"}')],
+    }

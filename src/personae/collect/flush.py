@@ -69,28 +69,31 @@ def flush_segment(segment: Path, events_dir: Path, keys: Keyring | None = None) 
         raise ValueError(f"not a WAL segment: {segment}")
     collector, seq = parsed
     read = read_segment(segment, keys)
-    by_date: dict[str, list[pa.Table]] = defaultdict(list)
-    for record in read.records:
-        table = stored.record_table(record)
-        received = table.column("received_at").cast(pa.int64()).to_pylist()
-        days = {_day(at) for at in set(received)}
-        if len(days) == 1:  # one request's rows: received together
-            by_date[days.pop()].append(table)
-            continue
-        for index, at in enumerate(received):
-            by_date[_day(at)].append(table.slice(index, 1))
+    everything = stored.records_table(read.records)
+    received = everything.column("received_at").cast(pa.int64()).to_pylist()
+    days = [at // _DAY_US for at in received]
+    by_date: dict[str, pa.Table] = {}
+    if len(set(days)) == 1:  # the common case: one segment, one day
+        by_date[_day(received[0])] = everything
+    else:
+        rows: dict[int, list[int]] = defaultdict(list)
+        for index, day in enumerate(days):
+            rows[day].append(index)
+        by_date = {_day(received[i[0]]): everything.take(pa.array(i)) for i in rows.values()}
     result = FlushResult(segments=1, torn_bytes=read.torn_bytes)
-    for day, tables in sorted(by_date.items()):
+    for day, table in sorted(by_date.items()):
         folder = events_dir / f"date={day}"
         private_dir(folder)
         final = folder / f"part-{collector}-{seq:012d}.parquet"
-        table = pa.concat_tables(tables)
         write_events_file(final, table, keys)
         result.rows += table.num_rows
         result.files += 1
     segment.unlink()
     fsync_dir(segment.parent)
     return result
+
+
+_DAY_US = 86_400_000_000
 
 
 def _day(received_us: int) -> str:

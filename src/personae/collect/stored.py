@@ -7,7 +7,7 @@ A WAL record holds the rows of one request, by column: the JSON object
 ``payload`` (:data:`HEAD`), the byte ``0x1e`` (JSON never holds it raw), then the
 payloads' JSON one after the other, as they are. So payloads are not escaped into
 strings and back, and a record becomes an Arrow table without a dict per row, its
-payload column taken from the record's bytes (:func:`record_table`). Records of earlier
+payload column taken from the records' bytes (:func:`records_table`). Records of earlier
 versions, one JSON object per row, are read as well (:func:`decode_rows`).
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 from array import array
-from typing import Any, cast
+from typing import Any
 
 import orjson
 import pyarrow as pa
@@ -102,26 +102,39 @@ def decode_columns(data: bytes) -> dict[str, list[Any]]:
     return columns
 
 
-def record_table(data: bytes) -> pa.Table:
-    """A record's rows as an Arrow table; the payloads are not decoded into Python
-    strings but taken as they lie in the record (their UTF-8 checked by Arrow)."""
-    if _is_row(data):
-        return columns_to_arrow([decode_columns(data)])
-    columns, lengths, body = _split(data)
+def records_table(records: list[bytes]) -> pa.Table:
+    """The rows of several records as one Arrow table, built column by column at once
+    (a record of one ``/v1/track`` call is one row: an Arrow array per record would cost
+    more than the call). Payloads are not decoded into Python strings but taken as they
+    lie in the records (their UTF-8 checked by Arrow)."""
+    columns: dict[str, list[Any]] = {name: [] for name in HEAD}
+    lengths: list[int | None] = []
+    bodies: list[bytes] = []
+    for record in records:
+        if _is_row(record):
+            row = orjson.loads(record)
+            for name in HEAD:
+                columns[name].append(row.get(name))
+            payload = row.get("payload")
+            data = None if payload is None else payload.encode()
+            lengths.append(None if data is None else len(data))
+            bodies.append(data or b"")
+            continue
+        head, found, body = _split(record)
+        for name in HEAD:
+            columns[name].extend(head[name])
+        lengths.extend(found)
+        bodies.append(body)
+    arrays = {name: pa.array(columns[name], type=SCHEMA.field(name).type) for name in HEAD}
+    offsets = array("i", [0, *itertools.accumulate(n or 0 for n in lengths)])
+    validity = None
     if None in lengths:
-        return columns_to_arrow([decode_columns(data)])
-    offsets = array("i", [0, *itertools.accumulate(cast(list[int], lengths))])
-    payload = pa.StringArray.from_buffers(len(lengths), pa.py_buffer(offsets), pa.py_buffer(body))
-    payload.validate(full=True)
-    return pa.table(
-        {
-            name: payload
-            if name == "payload"
-            else pa.array(columns[name], type=SCHEMA.field(name).type)
-            for name in COLUMNS
-        },
-        schema=SCHEMA,
+        validity = pa.array([n is not None for n in lengths]).buffers()[1]
+    arrays["payload"] = pa.StringArray.from_buffers(
+        len(lengths), pa.py_buffer(offsets), pa.py_buffer(b"".join(bodies)), validity
     )
+    arrays["payload"].validate(full=True)
+    return pa.table({name: arrays[name] for name in COLUMNS}, schema=SCHEMA)
 
 
 def decode_rows(data: bytes) -> list[dict[str, Any]]:
