@@ -213,3 +213,22 @@ def test_a_segment_of_old_and_new_records_flushes_by_received_day(tmp_path: Path
         "date=2024-10-04": [("old", "{}"), ("a", '{"é":1}')],
         "date=2024-10-05": [("b", None), ("c", '{"x":"\\u001e"}')],
     }
+
+
+def test_erasure_removes_one_person_from_a_record_of_several_rows(tmp_path: Path) -> None:
+    from personae.collect.paths import CollectPaths
+    from personae.collect.wal import encode_record, read_segment, segment_name
+    from personae.privacy.files import erase_from_segments
+
+    paths = CollectPaths.of(tmp_path)
+    paths.ensure()
+    rows = [
+        {"message_id": f"m{i}", "user_id": user, "received_at": 1, "payload": "{}"}
+        for i, user in enumerate(["alice", "bob", "alice"])
+    ]
+    segment = paths.wal / segment_name("c9", 1)
+    segment.write_bytes(encode_record(stored.encode_rows(rows)))
+    removed, warnings = erase_from_segments(paths, lambda row: row["user_id"] == "alice", False)
+    assert removed == {str(segment): 2} and warnings == []
+    (record,) = read_segment(segment).records
+    assert [r["message_id"] for r in stored.decode_rows(record)] == ["m1"]
