@@ -7,6 +7,7 @@ error handler (``Error: …`` and exit 1, traceback with ``--debug``).
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from pathlib import Path
 from typing import Annotated, Any
@@ -40,10 +41,20 @@ def serve(
         typer.Option(help="Names this collector's files (default: collect.collector_id)."),
     ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Worker processes behind the port, each with its own write-ahead log "
+            "(default: the number of CPUs).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the Segment-compatible collection API on the project (SIGTERM stops it)."""
     from personae.collect.server import serve as run_server
     from personae.pipeline import run_pipeline_once
+
+    count = workers or os.cpu_count() or 1
 
     def go() -> None:
         run_server(
@@ -53,8 +64,10 @@ def serve(
             collector_id=collector_id,
             log_level=log_level,
             scheduled_run=run_pipeline_once,
+            workers=count,
             on_ready=lambda: err_console.print(
-                f"personae serve: listening on http://{host}:{port}"
+                f"personae serve: listening on http://{host}:{port} "
+                f"({count} worker{'s' if count > 1 else ''})"
             ),
         )
 

@@ -16,9 +16,12 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import functools
+import importlib
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,12 +32,14 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from personae.collect import responses, signing, unsubscribe, webhooks
-from personae.collect.bodies import parse_json, read_body
+from personae.collect.bodies import is_gzip, parse_json, read_body, read_chunks
 from personae.collect.collector import Collector
-from personae.collect.errors import ApiError
+from personae.collect.errors import ApiError, CollectError
+from personae.collect.fastlane import batch_columns
 from personae.collect.keys import KeyRefused, WriteKey
 from personae.collect.messages import SHORT_TYPES, TYPES, now_us, to_row
 
@@ -48,7 +53,11 @@ GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7
 
 
 def _basic_user(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
+    return _basic_user_of(request.headers.get("authorization", ""))
+
+
+@functools.lru_cache(maxsize=1024)  # an SDK sends the same header on every call
+def _basic_user_of(header: str) -> str | None:
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "basic" or not value:
         return None
@@ -111,6 +120,19 @@ async def _accept(
 ) -> Response:
     received = now_us()
     collector.rate_check(key.key_id, len(messages))
+    if batch is not None and type_ is None and not collector.plans:
+        columns = batch_columns(
+            messages,
+            batch,
+            received,
+            key.key_id,
+            key.source,
+            collector.collector_id,
+            collector.limits,
+        )
+        if columns is not None:  # every message well formed: stored without a dict each
+            await collector.store_columns(columns)
+            return responses.success()
     rows: list[dict[str, Any]] = []
     rejected: list[dict[str, Any]] = []
     count = 0
@@ -158,26 +180,50 @@ class _Api:
         self.replays = webhooks.ReplayGuard()
 
     async def tracking(self, request: Request) -> Response:
-        kind = request.path_params["kind"]
+        return await self.track(
+            request.path_params["kind"],
+            request.headers.get("authorization", ""),
+            request.query_params.get("writeKey") or None,
+            request.headers.get("content-encoding", ""),
+            request.headers.get("content-length"),
+            request.stream(),
+        )
+
+    async def track(
+        self,
+        kind: str,
+        authorization: str,
+        query_key: str | None,
+        encoding: str,
+        declared: str | None,
+        chunks: AsyncIterator[bytes],
+    ) -> Response:
+        """``POST /v1/<kind>``, given its headers and body (see :class:`FastTrack`)."""
         is_batch = kind in BATCH_PATHS
         type_ = None if is_batch else SHORT_TYPES.get(kind, kind)
         if not is_batch and type_ not in TYPES:
             raise ApiError(404, "not_found", f"no endpoint /v1/{kind}")
         limit = self.batch_limit if is_batch else self.message_limit
-        outer = _outer_key(request)
+        gzip = is_gzip(encoding)
+        outer = _basic_user_of(authorization) or query_key
+        key = None
         if outer is not None:
-            _verify(self.collector, outer)  # before reading a byte of the body
-        elif request.headers.get("content-encoding", "").lower() in ("gzip", "x-gzip"):
+            key = _verify(self.collector, outer)  # before reading a byte of the body
+        elif gzip:
             raise ApiError(
                 401,
                 "missing_write_key",
                 "a gzipped body needs the write key as the Basic-auth username",
             )
-        raw = await read_body(request, limit, self.timeout)
-        if outer is None:
+        raw = await read_chunks(chunks, declared, gzip, limit, self.timeout)
+        if key is None:
             _prescan(self.collector, raw)
         data = parse_json(raw)
-        key = authenticate(self.collector, request, data.get("writeKey"))
+        if key is None:
+            body_key = data.get("writeKey")
+            if not isinstance(body_key, str) or not body_key:
+                raise _MISSING
+            key = _verify(self.collector, body_key)
         if is_batch:
             messages = data.get("batch")
             if not isinstance(messages, list):
@@ -303,12 +349,85 @@ class _Api:
         return responses.json(self.collector.health())
 
 
-async def _api_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, ApiError)
+def error_response(exc: ApiError) -> Response:
     extra: dict[str, Any] = {}
     if exc.rejected:
         extra = {"rejected": exc.rejected, "rejected_count": exc.rejected_count}
     return responses.error(exc, **extra)
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return error_response(exc)
+
+
+#: the paths :class:`FastTrack` takes, after ``/v1/``
+FAST_KINDS = frozenset((*TYPES, *SHORT_TYPES, *BATCH_PATHS))
+
+
+class FastTrack:
+    """ASGI middleware: ``POST /v1/<kind>`` from a server (no ``Origin`` header, no
+    query string) goes straight to :meth:`_Api.track`, past the router and the other
+    middleware, which cost a server-side SDK's call as much as storing its message.
+    Everything else (browsers, whose calls need CORS, and every other route) goes on
+    to the app. Both paths answer the same (``tests/collect`` runs through both)."""
+
+    def __init__(self, app: ASGIApp, api: _Api) -> None:
+        self.app = app
+        self.api = api
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "POST"
+            or scope.get("query_string")
+            or path[4:] not in FAST_KINDS
+            or not path.startswith("/v1/")
+        ):
+            await self.app(scope, receive, send)
+            return
+        found: dict[bytes, str] = {}
+        for name, value in scope["headers"]:
+            if name == b"origin":
+                await self.app(scope, receive, send)
+                return
+            if name in _FAST_HEADERS and name not in found:
+                found[name] = value.decode("latin-1")
+        try:
+            response = await self.api.track(
+                path[4:],
+                found.get(b"authorization", ""),
+                None,
+                found.get(b"content-encoding", ""),
+                found.get(b"content-length"),
+                _chunks(receive),
+            )
+        except ApiError as exc:
+            response = error_response(exc)
+        if response.status_code == 200 and response.body == responses.SUCCESS:
+            # the common answer, sent as it is: the same bytes Response would send
+            await send({"type": "http.response.start", "status": 200, "headers": list(_SUCCESS)})
+            await send({"type": "http.response.body", "body": responses.SUCCESS})
+            return
+        await response(scope, receive, send)
+
+
+_SUCCESS = (
+    (b"content-length", str(len(responses.SUCCESS)).encode()),
+    (b"content-type", b"application/json"),
+)
+_FAST_HEADERS = frozenset((b"authorization", b"content-encoding", b"content-length"))
+
+
+async def _chunks(receive: Receive) -> AsyncIterator[bytes]:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ApiError(400, "client_disconnected", "the client left before the body ended")
+        yield message.get("body", b"")
+        if not message.get("more_body", False):
+            return
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -322,8 +441,34 @@ async def _crash(request: Request, exc: Exception) -> Response:
     return responses.error(ApiError(500, "internal_error", "unexpected server error"))
 
 
-def create_app(collector: Collector, *, manage: bool = True) -> Starlette:
-    """The ASGI app. With ``manage`` the app starts and closes the collector itself."""
+def load_mounts(specs: Mapping[str, str], project_root: Path) -> dict[str, ASGIApp]:
+    """Each prefix's ASGI app: ``"module:factory"`` imported, called with the project
+    folder. A wrong spec raises a :class:`CollectError` naming the prefix."""
+    apps: dict[str, ASGIApp] = {}
+    for prefix, spec in specs.items():
+        if not prefix.startswith("/") or prefix.endswith("/"):
+            raise CollectError(
+                f"mount prefix {prefix!r}: a prefix starts with '/' and does not end with "
+                "one, like '/v1/profiles'"
+            )
+        module_name, _, attribute = spec.partition(":")
+        if not module_name or not attribute:
+            raise CollectError(
+                f"mount {prefix!r}: {spec!r} is not an import string; write 'module:factory'"
+            )
+        try:
+            factory = getattr(importlib.import_module(module_name), attribute)
+        except (ImportError, AttributeError) as exc:
+            raise CollectError(f"mount {prefix!r}: cannot import {spec!r}: {exc}") from exc
+        apps[prefix] = factory(project_root)
+    return apps
+
+
+def create_app(
+    collector: Collector, *, manage: bool = True, mounts: Mapping[str, ASGIApp] | None = None
+) -> Starlette:
+    """The ASGI app. With ``manage`` the app starts and closes the collector itself;
+    ``mounts`` (prefix → ASGI app) are routed before the collector's own routes."""
     api = _Api(collector)
 
     @contextlib.asynccontextmanager
@@ -336,7 +481,8 @@ def create_app(collector: Collector, *, manage: bool = True) -> Starlette:
             if manage:
                 collector.close()
 
-    routes = [
+    routes: list[BaseRoute] = [Mount(prefix, app) for prefix, app in (mounts or {}).items()]
+    routes += [
         Route("/health", api.health, methods=["GET"]),
         Route("/v1/projects/{write_key}/settings", api.settings, methods=["GET"]),
         Route("/v1/pixel.gif", api.pixel, methods=["GET"]),
@@ -347,13 +493,14 @@ def create_app(collector: Collector, *, manage: bool = True) -> Starlette:
         Route("/v1/{kind}", api.tracking, methods=["POST"]),
     ]
     middleware = [
+        Middleware(FastTrack, api=api),
         Middleware(
             CORSMiddleware,
             allow_origins=collector.config.cors_origins,
             allow_methods=["GET", "POST", "OPTIONS"],
             allow_headers=["*"],
             max_age=86400,
-        )
+        ),
     ]
     app = Starlette(
         routes=routes,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import zlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
@@ -15,31 +16,44 @@ from personae.collect.errors import ApiError
 
 async def read_body(request: Request, limit: int, timeout: float) -> bytes:
     """The raw body, at most ``limit`` bytes once decompressed, within ``timeout`` s."""
+    return await read_chunks(
+        request.stream(),
+        request.headers.get("content-length"),
+        is_gzip(request.headers.get("content-encoding", "")),
+        limit,
+        timeout,
+    )
+
+
+def is_gzip(content_encoding: str) -> bool:
+    return content_encoding.lower() in ("gzip", "x-gzip")
+
+
+async def read_chunks(
+    chunks: AsyncIterator[bytes], declared: str | None, gzip: bool, limit: int, timeout: float
+) -> bytes:
+    """:func:`read_body` of a body given as its chunks and headers."""
+    if declared and declared.isdigit() and int(declared) > limit and not gzip:
+        raise _too_large(limit)
     try:
         async with asyncio.timeout(timeout):
-            raw = await _read(request, limit)
+            raw = await _read(chunks, limit)
     except TimeoutError:
         raise ApiError(
             408, "request_timeout", f"the body did not arrive within {timeout:g}s"
         ) from None
-    if request.headers.get("content-encoding", "").lower() in ("gzip", "x-gzip"):
-        return gunzip(raw, limit)
-    return raw
+    return gunzip(raw, limit) if gzip else raw
 
 
-async def _read(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    gzip = request.headers.get("content-encoding", "").lower() in ("gzip", "x-gzip")
-    if declared and declared.isdigit() and int(declared) > limit and not gzip:
-        raise _too_large(limit)
-    chunks: list[bytes] = []
+async def _read(chunks: AsyncIterator[bytes], limit: int) -> bytes:
+    parts: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    async for chunk in chunks:
         size += len(chunk)
         if size > limit:
             raise _too_large(limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
+        parts.append(chunk)
+    return b"".join(parts)
 
 
 def gunzip(data: bytes, limit: int) -> bytes:

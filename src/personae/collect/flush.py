@@ -18,7 +18,6 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 
@@ -55,6 +54,14 @@ def read_events_file(
     return read_parquet(path, keys, "events", columns)
 
 
+def warm_up() -> None:
+    """Import what writing Parquet imports (pyarrow.parquet pulls in pandas): done at
+    start, so the first flush under load does not spend seconds importing."""
+    import pyarrow.parquet as pq
+
+    pq.write_table(stored.SCHEMA.empty_table(), pa.BufferOutputStream())
+
+
 def flush_segment(segment: Path, events_dir: Path, keys: Keyring | None = None) -> FlushResult:
     """Write one sealed segment to Parquet and delete it."""
     parsed = parse_segment_name(segment.name)
@@ -62,22 +69,35 @@ def flush_segment(segment: Path, events_dir: Path, keys: Keyring | None = None) 
         raise ValueError(f"not a WAL segment: {segment}")
     collector, seq = parsed
     read = read_segment(segment, keys)
-    by_date: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for record in read.records:
-        row = stored.decode(record)
-        received = dt.datetime.fromtimestamp(row["received_at"] / 1e6, dt.UTC)
-        by_date[received.date().isoformat()].append(row)
+    everything = stored.records_table(read.records)
+    received = everything.column("received_at").cast(pa.int64()).to_pylist()
+    days = [at // _DAY_US for at in received]
+    by_date: dict[str, pa.Table] = {}
+    if len(set(days)) == 1:  # the common case: one segment, one day
+        by_date[_day(received[0])] = everything
+    else:
+        rows: dict[int, list[int]] = defaultdict(list)
+        for index, day in enumerate(days):
+            rows[day].append(index)
+        by_date = {_day(received[i[0]]): everything.take(pa.array(i)) for i in rows.values()}
     result = FlushResult(segments=1, torn_bytes=read.torn_bytes)
-    for day, rows in sorted(by_date.items()):
+    for day, table in sorted(by_date.items()):
         folder = events_dir / f"date={day}"
         private_dir(folder)
         final = folder / f"part-{collector}-{seq:012d}.parquet"
-        write_events_file(final, stored.to_arrow(rows), keys)
-        result.rows += len(rows)
+        write_events_file(final, table, keys)
+        result.rows += table.num_rows
         result.files += 1
     segment.unlink()
     fsync_dir(segment.parent)
     return result
+
+
+_DAY_US = 86_400_000_000
+
+
+def _day(received_us: int) -> str:
+    return dt.datetime.fromtimestamp(received_us / 1e6, dt.UTC).date().isoformat()
 
 
 def flush_segments(

@@ -18,6 +18,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +32,7 @@ from personae.collect.plans import PlanChecker
 from personae.collect.utm import with_utm
 
 TYPES = ("identify", "track", "page", "screen", "group", "alias")
+_KINDS = frozenset(TYPES)
 SHORT_TYPES = {
     "i": "identify",
     "t": "track",
@@ -63,18 +66,11 @@ def parse_time(value: Any, name: str) -> int | None:
         return None
     if not isinstance(value, str):
         raise ApiError(400, "invalid_timestamp", f"'{name}' must be an ISO-8601 string")
-    try:
-        parsed = dt.datetime.fromisoformat(value)
-    except ValueError:
+    moment = iso_us(value)
+    if moment is None:
         raise ApiError(
             400, "invalid_timestamp", f"'{name}' is not an ISO-8601 time: {value[:40]!r}"
-        ) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    try:
-        moment = _us(parsed)
-    except OverflowError:  # an offset pushing year 1 or 9999 out of datetime's range
-        moment = TIME_MIN_US - 1
+        )
     if not TIME_MIN_US <= moment < TIME_MAX_US:
         raise ApiError(
             400,
@@ -85,10 +81,28 @@ def parse_time(value: Any, name: str) -> int | None:
     return moment
 
 
+@functools.lru_cache(maxsize=1024)
+def iso_us(value: str) -> int | None:
+    """µs since the epoch of an ISO-8601 time, None when it is not one (cached: a
+    batch's ``sentAt`` and an SDK's timestamps repeat)."""
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    try:
+        return _us(parsed)
+    except OverflowError:  # an offset pushing year 1 or 9999 out of datetime's range
+        return TIME_MIN_US - 1
+
+
 def _id(message: dict[str, Any], name: str) -> str | None:
     value = message.get(name)
     if value is None:
         return None
+    if type(value) is str:  # the common case, first
+        return value.strip() or None
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ApiError(400, "invalid_type", f"'{name}' must be a string")
     text = str(value).strip()
@@ -98,7 +112,7 @@ def _id(message: dict[str, Any], name: str) -> str | None:
 def _merged(message: dict[str, Any], batch: dict[str, Any] | None) -> dict[str, Any]:
     merged = dict(message)
     merged.pop("writeKey", None)
-    if batch:
+    if batch and merges(batch):
         for name in ("context", "integrations"):
             outer = batch.get(name)
             if isinstance(outer, dict) and outer:
@@ -107,6 +121,11 @@ def _merged(message: dict[str, Any], batch: dict[str, Any] | None) -> dict[str, 
         if "sentAt" not in merged and batch.get("sentAt") is not None:
             merged["sentAt"] = batch["sentAt"]
     return merged
+
+
+def merges(batch: dict[str, Any]) -> bool:
+    """Whether a batch has anything to merge into its messages."""
+    return bool(batch.get("context") or batch.get("integrations") or "sentAt" in batch)
 
 
 def to_row(
@@ -123,15 +142,19 @@ def to_row(
     if not isinstance(message, dict):
         raise ApiError(400, "invalid_message", "a message must be a JSON object")
     kind = type_ or message.get("type")
-    if kind not in TYPES:
+    if not isinstance(kind, str) or kind not in _KINDS:
         raise ApiError(
             400, "invalid_type", f"'type' must be one of {', '.join(TYPES)}, got {kind!r}"
         )
     for name in _OBJECT_FIELDS:
-        if message.get(name) is not None and not isinstance(message[name], dict):
+        value = message.get(name)
+        if value is not None and type(value) is not dict and not isinstance(value, dict):
             raise ApiError(400, "invalid_type", f"'{name}' must be a JSON object")
-    merged = _merged(message, batch)
-    merged["type"] = kind
+    if "writeKey" in message or (batch and merges(batch)) or message.get("type") != kind:
+        merged = _merged(message, batch)
+        merged["type"] = kind
+    else:  # nothing to change: the message is stored as it came
+        merged = message
     if kind == "page":
         merged = with_utm(merged)
     try:
@@ -208,4 +231,5 @@ def _event_name(kind: str, message: dict[str, Any]) -> str | None:
 
 
 def now_us() -> int:
-    return _us(dt.datetime.now(dt.UTC))
+    """Now, in µs since the epoch (UTC)."""
+    return time.time_ns() // 1000

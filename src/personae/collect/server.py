@@ -3,74 +3,43 @@
 The schedule runs a callback given by the caller (the CLI passes the pipeline), so
 collection never imports the stages above it.
 
+With one worker, everything runs in this process. With several
+(:mod:`personae.collect.workers`), this process only supervises: it holds the collector
+id, recovers what earlier runs left in the write-ahead log, starts one worker process
+per index (each its own collector ``<id>w<index>``: its own WAL, group commit and
+flusher, all listening on the same port with ``SO_REUSEPORT``), restarts a worker that
+dies, and runs the schedule itself, so exactly one process runs the pipeline.
+
 uvicorn handles SIGTERM and SIGINT: it stops accepting, lets in-flight requests finish,
 then the app's lifespan closes the collector, which writes every acknowledged message
 to Parquet. The process then exits 0.
+
+``mounts`` maps a path prefix (``"/v1/profiles"``) to an import string
+``"module:factory"``; in every worker ``factory(project_root)`` returns an ASGI app,
+mounted at that prefix before the collector's routes.
 """
 
 from __future__ import annotations
 
-import logging
-import signal
 import sys
-import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from types import FrameType
+from types import MappingProxyType
 
-import uvicorn
-
-from personae.collect.app import create_app
+from personae.collect.app import create_app, load_mounts
 from personae.collect.collector import Collector
+from personae.collect.process import (
+    QuietServer,
+    ScheduledRun,
+    Scheduler,
+    settle_gc,
+    uvicorn_config,
+)
+from personae.collect.workers import supervise
 from personae.project import Project
 from personae.protect.files import private_umask
 
-log = logging.getLogger(__name__)
-
-
-#: what the schedule runs, given the project folder, once the collector has flushed
-ScheduledRun = Callable[[Path], None]
-
-
-class Scheduler:
-    """Flushes the collector, then runs ``scheduled_run`` every ``minutes`` in a background
-    thread."""
-
-    def __init__(
-        self, project_root: Path, collector: Collector, minutes: float, run: ScheduledRun
-    ) -> None:
-        self.project_root = project_root
-        self.collector = collector
-        self.run = run
-        self.seconds = minutes * 60
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="scheduler", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.seconds):
-            try:
-                self.collector.flush()
-                self.run(self.project_root)
-                log.info("scheduled pipeline run finished")
-            except Exception:
-                log.exception("scheduled pipeline run failed")
-
-
-class _Server(uvicorn.Server):
-    """uvicorn re-raises a captured SIGTERM after its graceful shutdown, so the process
-    would die of the signal; for personae SIGTERM is the normal stop: exit 0."""
-
-    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        super().handle_exit(sig, frame)
-        if sig == signal.SIGTERM:
-            self._captured_signals.clear()
+NO_MOUNTS: Mapping[str, str] = MappingProxyType({})
 
 
 def serve(
@@ -81,11 +50,22 @@ def serve(
     log_level: str = "warning",
     scheduled_run: ScheduledRun | None = None,
     on_ready: Callable[[], None] | None = None,
+    workers: int = 1,
+    mounts: Mapping[str, str] = NO_MOUNTS,
 ) -> None:
-    """Serve the collection API; with ``collect.schedule_minutes`` set in personae.yml,
-    also call ``scheduled_run`` on that schedule (``personae serve`` passes the pipeline).
-    ``on_ready`` runs once the collector holds its id, just before uvicorn starts: a
+    """Serve the collection API with ``workers`` processes; with
+    ``collect.schedule_minutes`` set in personae.yml, also call ``scheduled_run`` on that
+    schedule, in one process only (``personae serve`` passes the pipeline).
+    ``on_ready`` runs once the collector id is held, just before serving starts: a
     second collector with the same id fails before it says anything."""
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
+    if workers > 1:
+        supervise(
+            project_root, host, port, collector_id, log_level, scheduled_run, on_ready,
+            workers, dict(mounts),
+        )  # fmt: skip
+        return
     # the WAL writer thread wakes from fdatasync needing the GIL; with the default 5 ms
     # switch interval it would wait behind the busy event loop and stretch every commit
     sys.setswitchinterval(0.0005)
@@ -93,6 +73,7 @@ def serve(
     project = Project.load(project_root)  # reads personae.yml only; never opens the warehouse
     collector = Collector(project.root, project.config.collect, collector_id, keys=project.keys)
     collector.claim()
+    apps = load_mounts(mounts, project.root)
     if on_ready is not None:
         on_ready()
     scheduler = None
@@ -101,17 +82,10 @@ def serve(
             project.root, collector, project.config.collect.schedule_minutes, scheduled_run
         )
         scheduler.start()
-    config = uvicorn.Config(
-        create_app(collector),
-        host=host,
-        port=port,
-        log_level=log_level,
-        access_log=False,
-        timeout_graceful_shutdown=15,
-        server_header=False,
-    )
+    config = uvicorn_config(create_app(collector, mounts=apps), host, port, log_level)
+    settle_gc()
     try:
-        _Server(config).run()
+        QuietServer(config).run()
     finally:
         if scheduler is not None:
             scheduler.stop()

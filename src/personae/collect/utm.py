@@ -13,6 +13,7 @@ campaign in ``events`` like opens and clicks. Each is taken from the first of:
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -27,15 +28,21 @@ _CAMPAIGN_KEYS = {
 }
 
 
-def _query(value: Any) -> dict[str, str]:
+def _query(value: Any) -> tuple[tuple[str, str], ...]:
     if not isinstance(value, str) or "utm_" not in value:
-        return {}
+        return ()
+    return _parsed_query(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_query(value: str) -> tuple[tuple[str, str], ...]:
+    """(cached: a visit's page URL repeats on every event of the visit)"""
     query = urlsplit(value).query if "://" in value else value.lstrip("?")
-    return {
-        name: values[0].strip()
+    return tuple(
+        (name, values[0].strip())
         for name, values in parse_qs(query).items()
         if name in UTM and values and values[0].strip()
-    }
+    )
 
 
 def _object(value: Any) -> dict[str, Any]:

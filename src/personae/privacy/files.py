@@ -75,11 +75,18 @@ def erase_from_segments(
                 )
                 continue
             for segment in segments:
-                records = read_segment(segment, keys).records
-                kept = [r for r in records if not doomed(stored.decode(r))]
-                if len(kept) == len(records):
+                kept, count = [], 0
+                for record in read_segment(segment, keys).records:
+                    rows = stored.decode_rows(record)  # a record holds one request's rows
+                    left = [row for row in rows if not doomed(row)]
+                    count += len(rows) - len(left)
+                    if len(left) == len(rows):
+                        kept.append(record)
+                    elif left:
+                        kept.append(stored.encode_rows(left))
+                if not count:
                     continue
-                removed[str(segment)] = len(records) - len(kept)
+                removed[str(segment)] = count
                 if not dry_run:
                     rewrite_segment(segment, kept, keys)
     return removed, warnings

@@ -129,12 +129,13 @@ class SuppressionWatch:
 
     def __init__(self, state_dir: Path) -> None:
         self.state_dir = state_dir
+        self._path = str(state_dir / LIST_FILE)  # stat'd on every collected request
         self._stamp: tuple[int, int] | None = None
         self._current = Suppression(b"")
 
     def current(self) -> Suppression:
         try:
-            stat = (self.state_dir / LIST_FILE).stat()
+            stat = os.stat(self._path)
         except FileNotFoundError:
             return self._current
         stamp = (stat.st_mtime_ns, stat.st_size)
