@@ -186,17 +186,17 @@ def test_cli_publishes_and_says_when(shop: Path) -> None:
 
 @pytest.fixture
 def uvicorn_server(shop: Path) -> Iterator[str]:
+    """``personae serve`` with two workers: the Profile API is mounted in each."""
     port = free_port()
-    code = (
-        "import sys, uvicorn; from personae.serving.api import profile_app; "
-        f"uvicorn.run(profile_app(sys.argv[1]), host='127.0.0.1', port={port}, log_level='warning')"
-    )
     process = subprocess.Popen(
-        [sys.executable, "-c", code, str(shop)], env={**os.environ}, stderr=subprocess.PIPE
-    )
-    url = f"http://127.0.0.1:{port}"
+        [sys.executable, "-m", "personae", "--project", str(shop), "serve", "--port", str(port),
+         "--workers", "2"],
+        env={**os.environ},
+        stderr=subprocess.PIPE,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}/v1/profiles"
     try:
-        for _ in range(100):
+        for _ in range(200):
             try:
                 httpx.get(url + "/1/traits", timeout=0.5)
                 break
@@ -205,7 +205,7 @@ def uvicorn_server(shop: Path) -> Iterator[str]:
         yield url
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        process.wait(timeout=20)
 
 
 def test_a_real_server_answers_and_follows_a_new_publish(shop: Path, uvicorn_server: str) -> None:
@@ -227,6 +227,11 @@ def test_a_real_server_answers_and_follows_a_new_publish(shop: Path, uvicorn_ser
     merged = httpx.get(f"{uvicorn_server}/person_id:4/traits", auth=(key, ""))
     assert merged.status_code == 200 and merged.headers["x-personae-person-id"] == "2"
     assert merged.headers["x-personae-merged-from"] == "4"
+    # Segment's path answers the same, whatever the space
+    segment = uvicorn_server.replace("/v1/profiles", "/v1/spaces/shop/collections/users/profiles")
+    same = httpx.get(f"{segment}/person_id:4/traits", auth=(key, ""))
+    assert same.status_code == 200 and same.json()["traits"] == merged.json()["traits"]
+    assert same.json()["cursor"]["url"].startswith("/v1/spaces/shop/")
 
 
 def test_a_reader_holding_the_file_during_erasure_is_reported(

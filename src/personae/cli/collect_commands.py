@@ -50,9 +50,11 @@ def serve(
         ),
     ] = None,
 ) -> None:
-    """Serve the Segment-compatible collection API on the project (SIGTERM stops it)."""
+    """Serve the Segment-compatible collection API and the Profile API (/v1/profiles) on
+    the project (SIGTERM stops it)."""
     from personae.collect.server import serve as run_server
     from personae.pipeline import run_pipeline_once
+    from personae.serving.api import MOUNTS
 
     count = workers or os.cpu_count() or 1
 
@@ -65,6 +67,7 @@ def serve(
             log_level=log_level,
             scheduled_run=run_pipeline_once,
             workers=count,
+            mounts=MOUNTS,
             on_ready=lambda: err_console.print(
                 f"personae serve: listening on http://{host}:{port} "
                 f"({count} worker{'s' if count > 1 else ''})"

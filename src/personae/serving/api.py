@@ -231,6 +231,14 @@ def _answer(store: ProfileStore, request: Request) -> Response:
     return json_response(body, headers=headers)
 
 
+#: where ``personae serve`` mounts the Profile API: personae's path, and Segment's (the
+#: space is ignored: a project is one space)
+MOUNTS = {
+    "/v1/profiles": "personae.serving.api:profile_app",
+    "/v1/spaces/{space}/collections/users/profiles": "personae.serving.api:profile_app",
+}
+
+
 def profile_app(root: Path | str) -> Starlette:
     """The Profile API of the project at ``root``, reading its serving store."""
     project = Project.load(root)
