@@ -43,12 +43,12 @@ segments:
       - {event: Order Completed, where: "category = 'accessories'", within: 7d}
       - {event: Page Viewed, within: 7d}
 destinations:
-  facebook_vip: {type: file, segment: vip_tier_1, path: out/facebook.csv, purpose: advertising}
+  facebook_vip: {type: file, audience: {journey: vip}, path: out/facebook.csv, purpose: advertising}
 orchestration:
   caps: {email: ["1/1d", "3/7d"]}
   campaigns:
-    vip_welcome: {channel: email, purpose: email_marketing, priority: 10}
-    vip_recommendations: {channel: email, purpose: email_marketing, priority: 5}
+    vip_welcome: {channel: email, purpose: email_marketing, priority: 10, body: Welcome}
+    vip_recommendations: {channel: email, purpose: email_marketing, priority: 5, body: Picks}
 journeys:
   vip:
     entry: {segment: vip_tier_1}
