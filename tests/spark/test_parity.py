@@ -56,9 +56,9 @@ def projects(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Pro
 NEW_CRM_ROWS = [
     "C9000001,{first_name}e,{last_name},{last_name}.new@example.net,,{birth_date},,,{postcode},"
     "{city},France,fr,"
-    "2026-05-01 10:00:00,2026-05-01 10:00:00",
+    "2026-05-01 10:00:00,2026-05-01 10:00:00,oui,non",
     "C9000002,Zoé,Nouvelle,zoe.nouvelle@free.fr,06 11 22 33 44,02/02/1990,F,"
-    "1 rue Neuve,13001,Marseille,France,fr,2026-05-02 10:00:00,2026-05-02 10:00:00",
+    "1 rue Neuve,13001,Marseille,France,fr,2026-05-02 10:00:00,2026-05-02 10:00:00,non,oui",
 ]
 
 
