@@ -111,7 +111,7 @@ def _authenticate(keys: KeyStore, authorization: str) -> None:
 
 # --------------------------------------------------------------------------- paging
 
-_NO_QUERY: Mapping[str, str] = QueryParams(b"")
+_NO_QUERY: Mapping[str, str] = {}
 
 
 class Asked:
@@ -124,7 +124,7 @@ class Asked:
     def __init__(self, path: str, query_string: bytes) -> None:
         url = path.replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
         if query_string:
-            self.query: Mapping[str, str] = QueryParams(query_string)
+            self.query: Mapping[str, str] = dict(QueryParams(query_string))  # last wins
             self.url = f"{url}?{query_string.decode()}"
         else:
             self.query, self.url = _NO_QUERY, url
