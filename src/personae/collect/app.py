@@ -32,8 +32,8 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.routing import BaseRoute, Match, Mount, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from personae.collect import responses, signing, unsubscribe, webhooks
 from personae.collect.bodies import is_gzip, parse_json, read_body, read_chunks
@@ -370,14 +370,28 @@ class FastTrack:
     query string) goes straight to :meth:`_Api.track`, past the router and the other
     middleware, which cost a server-side SDK's call as much as storing its message.
     Everything else (browsers, whose calls need CORS, and every other route) goes on
-    to the app. Both paths answer the same (``tests/collect`` runs through both)."""
+    to the app. Both paths answer the same (``tests/collect`` runs through both).
 
-    def __init__(self, app: ASGIApp, api: _Api) -> None:
+    Likewise a ``GET`` from a server under a mounted app's prefix (the Profile API) goes
+    straight to that app, as the router would send it, with the ``Vary: Origin`` the
+    CORS middleware adds to an answer without ``Origin``."""
+
+    def __init__(self, app: ASGIApp, api: _Api, mounts: tuple[Mount, ...] = ()) -> None:
         self.app = app
         self.api = api
+        self.mounts = mounts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
+        if self.mounts and scope["type"] == "http" and scope["method"] == "GET":
+            if not any(name == b"origin" for name, _ in scope["headers"]):
+                for mount in self.mounts:
+                    match, child = mount.matches(scope)
+                    if match is Match.FULL:
+                        await mount.handle({**scope, **child}, receive, _vary_origin(send))
+                        return
+            await self.app(scope, receive, send)
+            return
         if (
             scope["type"] != "http"
             or scope["method"] != "POST"
@@ -411,6 +425,27 @@ class FastTrack:
             await send({"type": "http.response.body", "body": responses.SUCCESS})
             return
         await response(scope, receive, send)
+
+
+def _vary_origin(send: Send) -> Send:
+    """``send`` adding ``Vary: Origin`` to the response's headers, as Starlette's CORS
+    middleware does to an answer to a request without ``Origin``."""
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", []))
+            varies = [v.decode("latin-1") for k, v in headers if k == b"vary"]
+            value = ", ".join([*varies, "Origin"]).encode("latin-1")
+            if varies:
+                first = next(i for i, (k, _) in enumerate(headers) if k == b"vary")
+                headers[first] = (b"vary", value)
+                headers = [h for i, h in enumerate(headers) if h[0] != b"vary" or i == first]
+            else:
+                headers.append((b"vary", value))
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return sending
 
 
 _SUCCESS = (
@@ -481,7 +516,8 @@ def create_app(
             if manage:
                 collector.close()
 
-    routes: list[BaseRoute] = [Mount(prefix, app) for prefix, app in (mounts or {}).items()]
+    mounted = tuple(Mount(prefix, app) for prefix, app in (mounts or {}).items())
+    routes: list[BaseRoute] = list(mounted)
     routes += [
         Route("/health", api.health, methods=["GET"]),
         Route("/v1/projects/{write_key}/settings", api.settings, methods=["GET"]),
@@ -493,7 +529,7 @@ def create_app(
         Route("/v1/{kind}", api.tracking, methods=["POST"]),
     ]
     middleware = [
-        Middleware(FastTrack, api=api),
+        Middleware(FastTrack, api=api, mounts=mounted),
         Middleware(
             CORSMiddleware,
             allow_origins=collector.config.cors_origins,

@@ -21,7 +21,7 @@ import orjson
 from personae.clean.normalize import email, phone
 from personae.errors import PersonaeError
 from personae.protect.encryption import Keyring
-from personae.serving.store import Codec, ServingError, ServingPaths, read_meta
+from personae.serving.store import Codec, ServingError, ServingPaths, read_meta, warm
 
 PERSON_ID = "person_id"
 
@@ -109,6 +109,7 @@ class ProfileStore:
         self.meta: dict[str, str] = {}
         self.codec = Codec()
         self.trait_names: list[str] = []
+        self._id_types: list[str] = []
         self._db: sqlite3.Connection | None = None
         self._stamp: tuple[int, int] | None = None
 
@@ -148,6 +149,7 @@ class ProfileStore:
             except sqlite3.OperationalError:
                 continue
             self._adopt(db, meta, stamp)
+            warm(path)
             return db
         raise ServingError(f"{self.paths.current}: names no readable serving store; publish again")
 
@@ -172,13 +174,14 @@ class ProfileStore:
             codec = Codec()
         old, self._db, self._stamp, self.meta, self.codec = self._db, db, stamp, meta, codec
         self.trait_names = [str(n) for n in orjson.loads(meta.get("trait_names", "[]"))]
+        self._id_types = [t for t in meta.get("id_types", "").split(",") if t]
         if old is not None:
             old.close()
 
     @property
     def id_types(self) -> list[str]:
         self.db()
-        return [t for t in self.meta.get("id_types", "").split(",") if t]
+        return self._id_types
 
     # --- resolving
 

@@ -27,6 +27,7 @@ import hashlib
 import hmac
 import os
 import sqlite3
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -161,6 +162,26 @@ def connect(path: Path) -> sqlite3.Connection:
     connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
     connection.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
     return connection
+
+
+def warm(path: Path) -> threading.Thread:
+    """Ask the kernel, from a background thread, to read the generation into the page
+    cache: a server started on a store not read since (a restart, a reboot) would
+    otherwise wait on the disk for each person's first pages, in its event loop."""
+
+    def read_ahead() -> None:
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            return  # a publish removed it meanwhile: the next generation is warmed instead
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_WILLNEED)
+        finally:
+            os.close(fd)
+
+    thread = threading.Thread(target=read_ahead, name="serving-warm", daemon=True)
+    thread.start()
+    return thread
 
 
 def read_meta(connection: sqlite3.Connection) -> dict[str, str]:
