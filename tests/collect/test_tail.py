@@ -69,6 +69,33 @@ def test_replay_shows_what_the_wal_still_holds(serve: ServeFactory) -> None:
     follower.close()
 
 
+def test_replay_reads_what_was_already_flushed_to_parquet(serve: ServeFactory) -> None:
+    s = serve()
+    for i in range(4):
+        _track(s, f"m{i}")
+        if i == 2:
+            s.collector.flush()  # m0..m2 are in Parquet only, m3 in the WAL
+    stop = threading.Event()
+    follower = _follower(s, replay=True)
+    assert _ids(next(follow(follower, Filters(), stop, last=3))) == ["m1", "m2", "m3"]
+    follower.close()
+    follower = _follower(s, replay=True)
+    since = _rows_received(s)["m2"]
+    assert _ids(next(follow(follower, Filters(), stop, since_us=since))) == ["m2", "m3"]
+    follower.close()
+    follower = _follower(s)  # not replaying: only what comes next
+    _track(s, "m4")
+    assert _ids(next(follow(follower, Filters(), stop))) == ["m4"]
+    follower.close()
+
+
+def _rows_received(s: Served) -> dict[str, int]:
+    follower = _follower(s, replay=True)
+    rows = follower.flushed(lambda r: True, 0, None) + follower.poll()
+    follower.close()
+    return {r["message_id"]: r["received_at"] for r in rows}
+
+
 def test_rotation_and_flushes_while_following_lose_and_repeat_nothing(
     serve: ServeFactory,
 ) -> None:

@@ -17,6 +17,7 @@ A record is shown once it is whole in the file (length and CRC match): the write
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -44,6 +45,9 @@ MAX_GAP = 100
 #: a date folder of Parquet parts is looked through while it changed this recently (its
 #: mtime may not move between two changes made within one clock tick)
 SETTLE_SECONDS = 1.0
+
+#: how far back ``--last`` without ``--since`` looks in the Parquet parts (seconds)
+HISTORY_SECONDS = 3600
 
 #: a collected message as stored: the columns of :data:`personae.collect.stored.COLUMNS`
 Row = dict[str, Any]
@@ -113,7 +117,10 @@ class WalFollower:
         self._flushed_at_start = self._flushed_parts()
         #: the recent date folders of Parquet parts: their mtime and when it last moved
         self._folders: dict[Path, tuple[int, float]] = {}
+        #: the segments present at start (their messages are not in Parquet yet)
+        self._at_start: set[tuple[str, int]] = set()
         for path in list_segments(self.wal_dir) if self.wal_dir.exists() else []:
+            self._at_start.add(parse_segment_name(path.name) or ("", 0))
             segment = self._take(path)
             if segment is None:
                 continue
@@ -148,6 +155,48 @@ class WalFollower:
         self._backlog.clear()
         rows.sort(key=lambda r: r.get("received_at") or 0)
         return rows
+
+    def flushed(
+        self, matches: Callable[[Row], bool], since_us: int | None, last: int | None
+    ) -> list[Row]:
+        """Messages flushed to Parquet before the follower started, received at
+        ``since_us`` or later (without it: within :data:`HISTORY_SECONDS`), that
+        ``matches`` keeps; newest parts first, stopping once ``last`` are found.
+
+        A part's file is written after every message it holds was received, so parts
+        older than the start of the window are not opened."""
+        floor = since_us / 1e6 if since_us is not None else time.time() - HISTORY_SECONDS
+        first_day = dt.datetime.fromtimestamp(floor, dt.UTC).date()
+        parts: list[tuple[float, Path]] = []
+        for folder in self.events_dir.glob("date=*"):
+            try:
+                if dt.date.fromisoformat(folder.name.removeprefix("date=")) < first_day:
+                    continue
+            except ValueError:
+                continue
+            for part in folder.glob("part-*.parquet"):
+                collector, seq = _part_name(part)
+                if (collector, seq) in self._at_start:
+                    continue  # a crash between its Parquet and its deletion: the WAL has it
+                if seq > self._flushed_at_start.get(collector, 0):
+                    continue  # flushed since the start: :meth:`poll` reads it
+                with contextlib.suppress(FileNotFoundError):
+                    if (mtime := part.stat().st_mtime) >= floor:
+                        parts.append((mtime, part))
+        found: list[Row] = []
+        for _, part in sorted(parts, reverse=True):
+            try:
+                table = read_events_file(part, self.keys)
+            except FileNotFoundError:
+                continue
+            rows = [_from_arrow(r) for r in table.to_pylist()]
+            found.extend(
+                r for r in rows if (r.get("received_at") or 0) >= floor * 1e6 and matches(r)
+            )
+            if last is not None and len(found) >= last:
+                break
+        found.sort(key=lambda r: r.get("received_at") or 0)
+        return found
 
     def close(self) -> None:
         for segment in self._open.values():
@@ -308,12 +357,17 @@ def follow(
     interval: float = INTERVAL,
 ) -> Iterator[list[Row]]:
     """The messages ``filters`` lets through as they are written, a poll's at a time,
-    until ``stop`` is set.
-    The first poll holds what was present at start when the follower replays it: of
-    that, only those received at ``since_us`` or later, and only the ``last`` ones."""
+    until ``stop`` is set. With ``since_us`` or ``last``, the first batch holds the
+    messages received before: those already flushed to Parquet
+    (:meth:`WalFollower.flushed`) and those the WAL held at start (when the follower
+    replays them), of which only those received at ``since_us`` or later, and only the
+    ``last`` ones."""
     first = True
     while not stop.is_set():
-        rows = [r for r in follower.poll() if filters.matches(r)]
+        rows: list[Row] = []
+        if first and (since_us is not None or last is not None):
+            rows = follower.flushed(filters.matches, since_us, last)
+        rows.extend(r for r in follower.poll() if filters.matches(r))
         if first:
             first = False
             if since_us is not None:
