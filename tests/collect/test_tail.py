@@ -333,3 +333,37 @@ def test_bad_options_say_what_is_wrong(serve: ServeFactory, option: str) -> None
     _, err = process.communicate(timeout=60)
     assert process.returncode != 0
     assert option.encode() in err
+
+
+def test_sealed_records_and_parts_are_read_with_the_projects_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from personae.project import Project
+    from personae.protect.encryption import KEY_ENV, EncryptionError, new_master_key
+
+    monkeypatch.setenv(KEY_ENV, new_master_key())
+    root = write_project(tmp_path, "sources: {}\nprotect: {encryption: true}\n")
+    keys = Project.load(root).keys
+    assert keys is not None
+    wal_dir, events = tmp_path / "wal", tmp_path / "events"
+    wal = WriteAheadLog(wal_dir, "c0", 1 << 20, keys=keys)
+    wal.start()
+    follower = WalFollower(wal_dir, events, keys)
+    _write(wal, [_row("a", "c0", 1)])
+    assert _ids(follower.poll()) == ["a"]
+    _write(wal, [_row("b", "c0", 2)])
+    wal.close()
+    flush_segments(sorted(wal_dir.glob("*.wal")), events, keys)
+    assert _ids(follower.poll()) == ["b"]  # read to its end after its removal
+    assert _ids(
+        WalFollower(wal_dir, events, keys, replay=True).flushed(lambda r: True, 0, None)
+    ) == [
+        "a",
+        "b",
+    ]
+    wal = WriteAheadLog(wal_dir, "c0", 1 << 20, keys=keys)
+    wal.start()
+    _write(wal, [_row("c", "c0", 3)])
+    wal.close()
+    with pytest.raises(EncryptionError, match=r"is encrypted: turn protect\.encryption on"):
+        WalFollower(wal_dir, events, None, replay=True)
