@@ -112,6 +112,7 @@ def main() -> None:
         time.sleep(0.05)
     sent, reached = (load.stdout.read() if load.stdout else "0 0").split()
     time.sleep(2)
+    cpu = _cpu_seconds(tail.pid)
     tail.send_signal(signal.SIGTERM)
     tail.wait(30)
     serve.send_signal(signal.SIGTERM)
@@ -132,6 +133,12 @@ def main() -> None:
         f"lag from 200 to line: p50 {q[49]:.0f} ms, p90 {q[89]:.0f} ms, p99 {q[98]:.0f} ms, "
         f"max {lags[-1]:.0f} ms (load average {os.getloadavg()[0]:.1f})"
     )
+    print(f"the tail's CPU: {cpu:.1f} s, {cpu / args.seconds:.0%} of a core over the load")
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 if __name__ == "__main__":

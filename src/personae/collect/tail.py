@@ -42,9 +42,10 @@ CHUNK = 1 << 20
 #: at most how many unseen segments of a collector are looked for in Parquet at once
 MAX_GAP = 100
 
-#: a date folder of Parquet parts is looked through while it changed this recently (its
-#: mtime may not move between two changes made within one clock tick)
-SETTLE_SECONDS = 1.0
+#: a date folder of Parquet parts is looked through when its mtime moved, and for this
+#: long after (its mtime, taken from a coarse clock, may not move between two changes
+#: made within one tick of a few ms)
+SETTLE_SECONDS = 0.1
 
 #: how far back ``--last`` without ``--since`` looks in the Parquet parts (seconds)
 HISTORY_SECONDS = 3600
@@ -344,7 +345,7 @@ def _from_arrow(row: Row) -> Row:
 
 
 #: seconds between two polls of the WAL folder
-INTERVAL = 0.05
+INTERVAL = 0.02
 
 
 def follow(
