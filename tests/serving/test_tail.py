@@ -88,6 +88,9 @@ def test_person_filter_matches_resolved_direct_and_learned_ids(shop: Served) -> 
         assert kept == ["jeanne-by-user-id", "links-a-fresh", "jeanne-learned"]
     paul = Filters(extra=PersonFilter("email:paul.durand@mail.fr", resolver))
     assert [r["message_id"] for r in rows if paul.matches(r)] == ["paul-merged-visitor"]
+    assert paul.extra is not None and getattr(paul.extra, "note", "") is None
+    unknown = PersonFilter("user_id:u-not-yet", resolver)
+    assert unknown.person_id is None and unknown.note and "no person has this id" in unknown.note
     with pytest.raises(ServingError, match="no such person"):
         PersonFilter("999999", resolver)
     with pytest.raises(Exception, match=r"--person: .*type:value"):

@@ -78,13 +78,16 @@ def tail(
                 highlight=False,
                 soft_wrap=True,
             )
+        chosen = PersonFilter(person, resolver) if person else None
+        if chosen is not None and chosen.note:
+            err_console.print(chosen.note, highlight=False, soft_wrap=True)
         filters = Filters(
             sources=split_values(source or []),
             types=split_values(type_ or []),
             events=split_values(event or []),
             user_ids=frozenset(user_id or []),
             anonymous_ids=frozenset(anonymous_id or []),
-            extra=PersonFilter(person, resolver) if person else None,
+            extra=chosen,
         )
         replay = start is not None or last is not None
         follower = WalFollower(paths.wal, paths.events, project.keys, replay=replay, warn=_warn)

@@ -233,12 +233,12 @@ class WalFollower:
     def _parquet_rows(self, collector: str, seq: int) -> list[Row]:
         parts = sorted(self.events_dir.glob(f"date=*/part-{collector}-{seq:012d}.parquet"))
         rows: list[Row] = []
+        read = 0
         for part in parts:
-            try:
+            with contextlib.suppress(FileNotFoundError):  # rewritten away meanwhile
                 rows.extend(read_events_file(part, self.keys).to_pylist())
-            except FileNotFoundError:
-                parts.remove(part)
-        if not parts:
+                read += 1
+        if not read:
             # numbers are skipped only when a segment is flushed and its part loaded away
             log.debug("segment %s-%012d: neither in the WAL nor in Parquet", collector, seq)
         return [_from_arrow(r) for r in rows]

@@ -155,6 +155,13 @@ class PersonFilter:
                 )
         else:
             self.person_id = resolver.person_of(asked)
+        #: what to tell the user about the filter (None: nothing to say)
+        self.note: str | None = None
+        if self.person_id is None and resolver.available:
+            self.note = (
+                f"--person {text}: no person has this id in the serving store yet; "
+                "showing the messages carrying it (and the ids they link to it)"
+            )
         #: ids seen on this person's messages (and the one asked for)
         self.ids: set[tuple[str, str]] = set()
         if asked.kind != PERSON_ID:
