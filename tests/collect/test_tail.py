@@ -267,12 +267,17 @@ def test_json_lines_hold_the_message_and_its_resolution(serve: ServeFactory) -> 
     assert meta["received_at"].endswith("Z") and meta["message_id"]
 
 
-def test_sigterm_stops_the_tail_cleanly(serve: ServeFactory) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_sigterm_and_ctrl_c_stop_the_tail_cleanly(serve: ServeFactory, stop: int) -> None:
     s = serve()
     process = _tail(s.root)
-    time.sleep(1.5)
-    process.send_signal(signal.SIGTERM)
-    assert process.wait(30) == 0
+    assert process.stderr is not None
+    said = process.stderr.readline()  # printed once the signals are handled
+    assert b"No serving store is published yet" in said
+    process.send_signal(stop)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 0
+    assert b"Traceback" not in err
 
 
 def test_the_tail_follows_every_worker_of_personae_serve(tmp_path: Path) -> None:

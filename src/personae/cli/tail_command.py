@@ -64,6 +64,8 @@ def tail(
     from personae.serving.tail import PersonFilter, Resolver, as_json, line
 
     def go() -> None:
+        stop = threading.Event()
+        _stop_on_signals(stop)
         start = None
         if since is not None:
             start = time.time() - parse_duration(since, "--since").total_seconds()
@@ -91,8 +93,6 @@ def tail(
         )
         replay = start is not None or last is not None
         follower = WalFollower(paths.wal, paths.events, project.keys, replay=replay, warn=_warn)
-        stop = threading.Event()
-        _stop_on_signals(stop)
         shown = 0
         try:
             since_us = None if start is None else int(start * 1e6)
