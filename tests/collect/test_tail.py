@@ -247,7 +247,7 @@ def test_the_command_follows_filters_and_stops_at_its_limit(serve: ServeFactory)
     for text in lines:
         assert " web  track 'Order Completed'  user_id=u-1  → new  {\"total\":" in text
         assert text.endswith("…") and len(text) < 250  # properties cut short
-    assert b"No serving store is published yet" in err
+    assert b"no profiles are published yet" in err and b"every message shows" in err
 
 
 def test_json_lines_hold_the_message_and_its_resolution(serve: ServeFactory) -> None:
@@ -274,7 +274,7 @@ def test_sigterm_and_ctrl_c_stop_the_tail_cleanly(serve: ServeFactory, stop: int
     process = _tail(s.root)
     assert process.stderr is not None
     said = process.stderr.readline()  # printed once the signals are handled
-    assert b"No serving store is published yet" in said
+    assert b"no profiles are published yet" in said
     process.send_signal(stop)
     _, err = process.communicate(timeout=30)
     assert process.returncode == 0

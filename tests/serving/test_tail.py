@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from personae.collect.tail import Filters, WalFollower
 from personae.project import STATE_DIR
 from personae.serving.profiles import ExternalId, ProfileStore
 from personae.serving.store import ServingError
-from personae.serving.tail import PersonFilter, Resolver, line
+from personae.serving.tail import REFRESH_SECONDS, PersonFilter, Resolver, line
 
 TESTS = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
@@ -108,6 +109,12 @@ def test_without_a_published_store_only_direct_ids_match(serve: ServeFactory) ->
     assert [r["message_id"] for r in _rows(s) if filters.matches(r)] == ["direct"]
     with pytest.raises(ServingError, match="needs the serving store"):
         PersonFilter("12", resolver)
+    direct = next(r for r in _rows(s) if r["message_id"] == "direct")
+    assert resolver.resolve(direct).person_id is None and "published" in resolver.problem
+    build_shop(s.root)  # a run publishes the store while the tail runs
+    time.sleep(REFRESH_SECONDS + 0.1)
+    assert resolver.resolve(direct).person_id == _person(s.root, "user_id", "u-1")
+    resolver.close()
 
 
 def test_the_command_with_a_person_and_json(shop: Served) -> None:

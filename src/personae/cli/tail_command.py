@@ -74,9 +74,8 @@ def tail(
         resolver = Resolver(project.state_dir, project.keys)
         if not resolver.available:
             err_console.print(
-                "No serving store is published yet: every message shows → new"
-                + (", and --person matches only the id itself" if person else "")
-                + " (personae run publishes it).",
+                f"{resolver.problem.rstrip('.')}. Until then every message shows → new"
+                + (", and --person matches only the id itself." if person else "."),
                 highlight=False,
                 soft_wrap=True,
             )

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,8 @@ from personae.serving.store import ServingError
 
 #: characters of properties or traits shown on a line
 PROPERTIES_WIDTH = 100
+#: how often the store is checked for a new publish (seconds)
+REFRESH_SECONDS = 0.5
 #: id types a message carries directly (its columns), as the store names them
 COLUMN_IDS = ("user_id", "anonymous_id")
 
@@ -78,14 +81,25 @@ class Resolver:
         self._cache: dict[tuple[str, str], int | None] = {}
         self._segments: dict[int, list[str]] = {}
         self._db: sqlite3.Connection | None = None
+        self._checked = 0.0
+        #: why the store cannot be read (not published, sealed with another key …)
+        self.problem = ""
         self.available = self._refresh()
 
     def _refresh(self) -> bool:
-        """Follow a publish (one ``stat``); False while nothing is published."""
+        """Follow a publish (one ``stat``, at most every :data:`REFRESH_SECONDS`);
+        False while no store can be read."""
+        now = time.monotonic()
+        if self._db is not None and now - self._checked < REFRESH_SECONDS:
+            return True
+        self._checked = now
         try:
             db = self.store.refresh()
-        except ServingError:
+        except ServingError as exc:
+            self.problem = str(exc)
+            self._db = None
             return False
+        self.problem = ""
         if db is not self._db:
             self._db = db
             self._cache.clear()
