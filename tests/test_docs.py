@@ -24,6 +24,7 @@ NOT_RUN = {
     ". .venv/bin/activate": "the test already runs inside an environment with personae",
     "pip install": "the test already runs inside an environment with personae",
     "personae serve": "a server that runs until stopped (tests/collect serves in-process)",
+    "personae tail": "follows the collectors until stopped (tests/collect/test_tail.py runs it)",
 }
 
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.MULTILINE | re.DOTALL)

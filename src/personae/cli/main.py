@@ -27,6 +27,7 @@ from personae.cli import (
     render,
     report_commands,
     serving_commands,
+    tail_command,
 )
 from personae.cli.activate_commands import (
     ChannelOption,
@@ -407,6 +408,7 @@ protect_commands.register(app)
 journeys_commands.register(app)
 report_commands.register(app)
 serving_commands.register(app)
+tail_command.register(app)
 
 
 def main() -> None:
