@@ -12,10 +12,24 @@ from personae.config.traits import Window
 Operator = Literal["=", "!=", ">", ">=", "<", "<=", "in", "not in", "is", "is not"]
 
 
-class TraitCondition(Strict):
-    """``trait: revenue`` + an operator, e.g. ``{trait: revenue, ">=": 100}``."""
+class Comparison(Strict):
+    """A condition holding its comparison as its one extra key: ``{OP: value}``."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
+
+    @property
+    def operator(self) -> str:
+        (op,) = (self.model_extra or {}).keys()
+        return str(op)
+
+    @property
+    def value(self) -> Any:
+        (value,) = (self.model_extra or {}).values()
+        return value
+
+
+class TraitCondition(Comparison):
+    """``trait: revenue`` + an operator, e.g. ``{trait: revenue, ">=": 100}``."""
 
     trait: str
 
@@ -32,28 +46,16 @@ class TraitCondition(Strict):
             raise ValueError(f"unknown operator {op!r}; use one of {list(Operator.__args__)}")  # type: ignore[attr-defined]
         return self
 
-    @property
-    def operator(self) -> str:
-        (op,) = (self.model_extra or {}).keys()
-        return str(op)
-
-    @property
-    def value(self) -> Any:
-        (value,) = (self.model_extra or {}).values()
-        return value
-
 
 Aggregate = Literal["sum", "avg", "min", "max", "distinct_count"]
 AGGREGATES: tuple[str, ...] = Aggregate.__args__  # type: ignore[attr-defined]
 OPERATORS: tuple[str, ...] = Operator.__args__  # type: ignore[attr-defined]
 
 
-class EventCondition(Strict):
+class EventCondition(Comparison):
     """The person did (or did not) do an event, within a time window; or an aggregate of
     a property of those events compares with a value:
     ``{event: Order Completed, sum: revenue, ">": 200, within: 90d}``."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
 
     event: str | list[str]
     where: str | None = None
@@ -107,16 +109,6 @@ class EventCondition(Strict):
             if value is not None:
                 return name, str(value)
         return None
-
-    @property
-    def operator(self) -> str:
-        (op,) = (self.model_extra or {}).keys()
-        return str(op)
-
-    @property
-    def value(self) -> Any:
-        (value,) = (self.model_extra or {}).values()
-        return value
 
 
 class SegmentReference(Strict):
