@@ -40,6 +40,7 @@ LAYERS = (
     "segment",
     "activate",
     "serving",
+    "stream",
     "privacy",
     "pipeline",
     "demo",

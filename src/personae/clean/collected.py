@@ -11,10 +11,11 @@ project's default region: :func:`collected_phone_request` asks for them.
 from __future__ import annotations
 
 from personae.catalog import RAW_COLLECTED
-from personae.clean.lookups import PHONE, PHONE_KIND, LookupRequest, lookup_table
+from personae.clean.lookups import PHONE, PHONE_KIND, LookupRequest, lookup_table, refresh_lookup
 from personae.clean.normalize import email_sql
 from personae.clean.plan import record_columns
 from personae.config.models import ProjectConfig
+from personae.engine import Engine
 from personae.sql import literal
 
 EVENT_NAMES = {
@@ -111,3 +112,11 @@ def collected_events_sql(config: ProjectConfig) -> str:
         "coalesce(CAST(json_extract(payload, '$.properties') AS VARCHAR), '{}') AS properties "
         f"FROM {RAW_COLLECTED}"
     )
+
+
+def refresh_collected_lookups(engine: Engine, config: ProjectConfig) -> None:
+    """Map the phones of ``raw_collected`` (and their kinds), as the clean stage does, so
+    :func:`collected_records_sql` can run (the streaming worker's micro-batches)."""
+    refresh_lookup(engine, PHONE, [collected_phone_request(config)])
+    numbers = f"SELECT '' AS opt, value AS raw FROM {lookup_table(PHONE)} WHERE value IS NOT NULL"
+    refresh_lookup(engine, PHONE_KIND, [LookupRequest(PHONE_KIND, numbers)])

@@ -176,7 +176,7 @@ class WalFollower:
             except ValueError:
                 continue
             for part in folder.glob("part-*.parquet"):
-                collector, seq = _part_name(part)
+                collector, seq = part_name(part)
                 if (collector, seq) in self._at_start:
                     continue  # a crash between its Parquet and its deletion: the WAL has it
                 if seq > self._flushed_at_start.get(collector, 0):
@@ -190,7 +190,7 @@ class WalFollower:
                 table = read_events_file(part, self.keys)
             except FileNotFoundError:
                 continue
-            rows = [_from_arrow(r) for r in table.to_pylist()]
+            rows = [arrow_row(r) for r in table.to_pylist()]
             found.extend(
                 r for r in rows if (r.get("received_at") or 0) >= floor * 1e6 and matches(r)
             )
@@ -241,7 +241,7 @@ class WalFollower:
         if not read:
             # numbers are skipped only when a segment is flushed and its part loaded away
             log.debug("segment %s-%012d: neither in the WAL nor in Parquet", collector, seq)
-        return [_from_arrow(r) for r in rows]
+        return [arrow_row(r) for r in rows]
 
     def _unseen_parts(self) -> list[Row]:
         """Segments written and flushed away between two polls with no later segment
@@ -263,7 +263,7 @@ class WalFollower:
             if now - moved > SETTLE_SECONDS:  # unchanged since it was last looked through
                 continue
             for part in sorted(folder.glob("part-*.parquet")):
-                collector, seq = _part_name(part)
+                collector, seq = part_name(part)
                 baseline = self._taken.get(collector, self._flushed_at_start.get(collector, 0))
                 if seq > baseline and (collector, seq) not in self._open:
                     rows.extend(self._missed(collector, seq))
@@ -274,7 +274,7 @@ class WalFollower:
     def _flushed_parts(self) -> dict[str, int]:
         found: dict[str, int] = {}
         for part in self.events_dir.glob("date=*/part-*.parquet"):
-            collector, seq = _part_name(part)
+            collector, seq = part_name(part)
             found[collector] = max(found.get(collector, 0), seq)
         return found
 
@@ -321,7 +321,7 @@ class WalFollower:
         del self._open[key]
 
 
-def _part_name(part: Path) -> tuple[str, int]:
+def part_name(part: Path) -> tuple[str, int]:
     """``part-<collector>-<seq>.parquet`` -> (collector, seq); seq 0 when not one."""
     _, collector, number = [*part.stem.split("-"), "", ""][:3]
     return collector, int(number) if number.isdigit() else 0
@@ -334,7 +334,7 @@ def _unlinked(fd: int) -> bool:
 _EPOCH_FIELDS = ("timestamp", "received_at", "sent_at", "original_timestamp")
 
 
-def _from_arrow(row: Row) -> Row:
+def arrow_row(row: Row) -> Row:
     """A Parquet row as a WAL row: timestamps as microseconds since the epoch."""
     epoch = dt.datetime(1970, 1, 1)
     for name in _EPOCH_FIELDS:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from personae.catalog import (
+    COLLECTED_FILES,
     EVENTS,
     IDENTITY_GUARDS,
     IDENTITY_MAP,
@@ -35,8 +36,10 @@ from personae.catalog import (
     SEGMENT_MEMBERSHIP,
     TRAITS,
 )
+from personae.collect.tail import part_name
 from personae.config.models import ProjectConfig
 from personae.engine import Engine
+from personae.profile.aggregates import property_types
 from personae.project import Project
 from personae.protect.keys import KeyStore, keys_file
 from personae.query.tables import require_tables
@@ -50,7 +53,7 @@ from personae.serving.store import (
     ServingPaths,
     remove_generation,
 )
-from personae.sql import ident, literal
+from personae.sql import ident, literal, sql_type
 from personae.unify.rules import identity_types
 
 #: persons read from the warehouse at a time
@@ -92,6 +95,35 @@ def trait_names(engine: Engine) -> list[str]:
         if c != "person_id" and not c.endswith(("__source", "__record_id")) and c not in traits
     ]
     return [*profile, *traits]
+
+
+def column_types(engine: Engine, names: list[str]) -> dict[str, str]:
+    """The SQL type of each name of the traits document (for the streaming worker, which
+    reads the documents back into typed tables)."""
+    traits = set(engine.columns(TRAITS))
+    types: dict[str, str] = {}
+    for table, alias in ((PROFILES, "p"), (TRAITS, "t")):
+        wanted = [n for n in names if (n in traits) == (alias == "t")]
+        if not wanted:
+            continue
+        schema = engine.query(
+            f"SELECT {', '.join(ident(n) for n in wanted)} FROM {table} WHERE false"
+        ).schema
+        types.update({n: sql_type(schema.field(n).type) for n in wanted})
+    return types
+
+
+def collected_through(engine: Engine) -> dict[str, int]:
+    """Per collector, the highest segment number whose Parquet part the warehouse
+    loaded: the streaming worker starts after it."""
+    if not engine.table_exists(COLLECTED_FILES):
+        return {}
+    through: dict[str, int] = {}
+    for (name,) in engine.rows(f"SELECT file FROM {COLLECTED_FILES}"):
+        collector, seq = part_name(Path(str(name)))
+        if collector:
+            through[collector] = max(through.get(collector, 0), seq)
+    return through
 
 
 def _traits_sql(engine: Engine, names: list[str]) -> str:
@@ -341,6 +373,12 @@ def _build(
         "phone_region": config.defaults.phone_region,
         "events_per_person": str(config.serving.events_per_person),
         "events_days": str(config.serving.events_days or ""),
+        "reference": now.isoformat(sep=" "),
+        "column_types": json.dumps(column_types(engine, names)),
+        "property_types": json.dumps(
+            property_types(engine, config) if engine.table_exists(EVENTS) else {}
+        ),
+        "collected_through": json.dumps(collected_through(engine)),
     }
     db.executemany("INSERT INTO meta VALUES (?, ?)", sorted(meta.items()))
     db.execute("COMMIT")

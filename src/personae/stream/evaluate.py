@@ -1,0 +1,327 @@
+"""Traits and segment memberships of the persons a micro-batch touched, by the batch's
+own SQL, run over an in-memory DuckDB holding only those persons.
+
+The serving store keeps each person's newest events (``serving.events_per_person``,
+within ``serving.events_days``). A person whose kept events are all of their events (the
+publish kept fewer than the limit, with no age limit) has a **complete** history: the
+traits and segments computed over it plus the streamed events are what the batch run
+would compute. Otherwise the history is **truncated** at its oldest kept event, and:
+
+* a windowed trait whose window starts after that is computed as above;
+* ``count``, ``sum``, ``exists``, ``min`` and ``max`` traits without a window combine the
+  batch value with the streamed events' (a count adds, a max takes the larger);
+* ``last`` takes the streamed events' last value when there is one;
+* the other traits, expression traits, and segments reading events keep the batch's
+  answer until the next run.
+
+Always left to the batch run (:func:`plan` says which): RFM traits (quintiles rank a
+person among all buyers) and expression traits reading them; segments reading consent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+
+from personae.catalog import EVENTS, IDENTITY_MAP, PERSONS, PROFILES, TRAITS
+from personae.config.models import ProjectConfig
+from personae.config.traits import AggregateTrait, ExpressionTrait, RFMTrait
+from personae.engine import Engine
+from personae.profile.rfm import rfm_columns
+from personae.profile.traits import trait_columns, traits_sql
+from personae.query.asof import window_start
+from personae.query.expressions import referenced_names
+from personae.segment.compile import compile_segment, segment_members_sql
+from personae.sql import ident, literal
+from personae.stream.generation import Person
+
+#: aggregates whose batch value and streamed value combine into the whole history's
+COMBINED = ("count", "sum", "exists", "min", "max", "last")
+
+_BASE = "_stream_base"
+_FULL = "_stream_full"
+_NEW = "_stream_new"
+_ALL_EVENTS = "_stream_events"
+_NEW_EVENTS = "_stream_new_events"
+
+
+@dataclass
+class Plan:
+    """How each trait column and segment is kept up to date by the stream."""
+
+    #: trait column -> ``streamed`` | ``batch`` (with why)
+    traits: dict[str, str] = field(default_factory=dict)
+    #: segment -> ``streamed`` | ``batch`` (with why)
+    segments: dict[str, str] = field(default_factory=dict)
+    #: segments whose answer reads events (kept for persons with truncated histories)
+    reads_events: set[str] = field(default_factory=set)
+
+    def streamed(self, kind: str) -> list[str]:
+        table = self.traits if kind == "traits" else self.segments
+        return [n for n, how in table.items() if how == "streamed"]
+
+
+def plan(config: ProjectConfig) -> Plan:
+    out = Plan()
+    batch_only: dict[str, str] = {}
+    for name, trait in config.traits.items():
+        if isinstance(trait, RFMTrait):
+            for column in rfm_columns(name):
+                batch_only[column] = "batch: RFM quintiles rank a person among all buyers"
+    expressions = {n: t for n, t in config.traits.items() if isinstance(t, ExpressionTrait)}
+    changed = True
+    while changed:  # an expression reading a batch-only trait is batch-only too
+        changed = False
+        for name, trait in expressions.items():
+            if name in batch_only:
+                continue
+            refs = referenced_names(trait.expression, f"traits.{name}.expression")
+            if refs & batch_only.keys():
+                batch_only[name] = "batch: reads " + ", ".join(sorted(refs & batch_only.keys()))
+                changed = True
+    for column in trait_columns(config):
+        out.traits[column] = batch_only.get(column, "streamed")
+    for name in config.segments:
+        compiled = compile_segment(config, name)
+        if compiled.uses_consent:
+            out.segments[name] = "batch: reads consent"
+        else:
+            out.segments[name] = "streamed"
+        if compiled.event_counts or compiled.sequences:
+            out.reads_events.add(name)
+    return out
+
+
+@dataclass
+class History:
+    """How much of a person's history the store holds."""
+
+    complete: bool
+    #: the oldest time the kept events cover (None: all of it)
+    since: dt.datetime | None
+
+
+def history(person: Person, meta: dict[str, str]) -> History:
+    if person.new:
+        return History(True, None)
+    kept = [e for e in person.events if not e.get("n")]
+    cap = int(meta.get("events_per_person") or 0)
+    if cap and len(kept) >= cap:
+        oldest = min((str(e.get("t")) for e in kept), default=None)
+        return History(False, _parse(oldest) if oldest else None)
+    days = meta.get("events_days") or ""
+    if days:
+        reference = _parse(meta.get("reference") or meta["published_at"].rstrip("Z"))
+        return History(False, reference - dt.timedelta(days=int(days)))
+    return History(True, None)
+
+
+def _parse(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text.replace("T", " ")).replace(tzinfo=None)
+
+
+class Evaluator:
+    """Recomputes traits and memberships for a micro-batch's persons."""
+
+    def __init__(
+        self, engine: Engine, config: ProjectConfig, meta: dict[str, str], names: list[str]
+    ) -> None:
+        import json
+
+        self.engine = engine
+        self.config = config
+        self.meta = meta
+        self.plan = plan(config)
+        self.types: dict[str, str] = json.loads(meta.get("column_types") or "{}")
+        self.property_types: dict[str, str] = json.loads(meta.get("property_types") or "{}")
+        self.trait_columns = list(trait_columns(config))
+        known = set(self.trait_columns)
+        self.profile_columns = [n for n in names if n not in known]
+        self._traits_sql, _ = traits_sql(config, self.property_types)
+        self._segments = {
+            name: segment_members_sql(config, name)
+            for name, how in self.plan.segments.items()
+            if how == "streamed"
+        }
+
+    # --- tables
+
+    def _load(self, persons: list[Person], histories: dict[int, History]) -> None:
+        engine = self.engine
+        ids = [p.person_id for p in persons]
+        engine.write_arrow(
+            PERSONS,
+            pa.table(
+                {
+                    "person_id": pa.array(ids, pa.int64()),
+                    "merged_into": pa.nulls(len(ids), pa.int64()),
+                }
+            ),
+            mode="replace",
+        )
+        columns: dict[str, list[Any]] = {
+            "person_id": [],
+            "source": [],
+            "record_id": [],
+            "event": [],
+            "timestamp": [],
+            "properties": [],
+            "new": [],
+        }
+        for person in persons:
+            for e in person.events:
+                columns["person_id"].append(person.person_id)
+                columns["source"].append(e.get("s"))
+                columns["record_id"].append(e.get("m"))
+                columns["event"].append(e.get("e"))
+                columns["timestamp"].append(e.get("t"))
+                columns["properties"].append(e.get("p"))
+                columns["new"].append(bool(e.get("n")))
+        engine.write_arrow(_ALL_EVENTS, pa.table(columns), mode="replace")
+        engine.create_table_as(
+            IDENTITY_MAP, f"SELECT DISTINCT source, record_id, person_id FROM {_ALL_EVENTS}"
+        )
+        documents = pa.table(
+            {
+                "person_id": pa.array(ids, pa.int64()),
+                "doc": [_json(p.traits) for p in persons],
+                "truncated": [not histories[p.person_id].complete for p in persons],
+                "since": [histories[p.person_id].since for p in persons],
+            }
+        )
+        engine.write_arrow("_stream_docs", documents, mode="replace")
+        select = ", ".join(
+            [
+                "person_id",
+                *(
+                    f"TRY_CAST(json_extract_string(doc, {literal(_path(n))}) AS "
+                    f"{self.types.get(n, 'VARCHAR')}) AS {ident(n)}"
+                    for n in self.profile_columns
+                ),
+            ]
+        )
+        engine.create_table_as(PROFILES, f"SELECT {select} FROM _stream_docs")
+        base = ", ".join(
+            [
+                "person_id",
+                "truncated",
+                "since",
+                *(
+                    f"TRY_CAST(json_extract_string(doc, {literal(_path(n))}) AS "
+                    f"{self.types.get(n, 'VARCHAR')}) AS {ident(n)}"
+                    for n in self.trait_columns
+                ),
+            ]
+        )
+        engine.create_table_as(_BASE, f"SELECT {base} FROM _stream_docs")
+
+    def _events(self, only_new: bool) -> None:
+        where = "WHERE new" if only_new else ""
+        self.engine.create_table_as(
+            EVENTS,
+            "SELECT source, record_id, event, CAST(timestamp AS TIMESTAMP) AS timestamp, "
+            f"properties FROM {_ALL_EVENTS} {where}",
+        )
+
+    def _final_sql(self) -> str:
+        picks = ["f.person_id"]
+        for column in self.trait_columns:
+            c = ident(column)
+            how = self.plan.traits[column]
+            if how != "streamed":
+                picks.append(f"b.{c} AS {c}")
+                continue
+            picks.append(
+                f"CASE WHEN NOT coalesce(b.truncated, false) THEN f.{c} "
+                f"ELSE {self._truncated(column)} END AS {c}"
+            )
+        return (
+            f"SELECT {', '.join(picks)} FROM {_FULL} f "
+            f"LEFT JOIN {_BASE} b ON b.person_id = f.person_id "
+            f"LEFT JOIN {_NEW} n ON n.person_id = f.person_id"
+        )
+
+    def _truncated(self, column: str) -> str:
+        """The value of a streamed trait for a person whose history is truncated."""
+        c = ident(column)
+        trait = self.config.traits.get(column)
+        if not isinstance(trait, AggregateTrait):
+            return f"b.{c}"
+        if trait.within is not None:
+            start = window_start(self.config, trait.within)
+            return (
+                f"CASE WHEN b.since IS NOT NULL AND b.since <= "
+                f"{literal(start.isoformat(sep=' '))}::TIMESTAMP THEN f.{c} ELSE b.{c} END"
+            )
+        kind = trait.aggregate
+        if kind == "count":
+            return f"coalesce(b.{c}, 0) + coalesce(n.{c}, 0)"
+        if kind == "sum":
+            return f"CASE WHEN n.{c} IS NULL THEN b.{c} ELSE coalesce(b.{c}, 0) + n.{c} END"
+        if kind == "exists":
+            return f"coalesce(b.{c}, false) OR coalesce(n.{c}, false)"
+        if kind in ("min", "max"):
+            pick = "least" if kind == "min" else "greatest"
+            return f"coalesce({pick}(b.{c}, n.{c}), b.{c}, n.{c})"
+        if kind == "last":
+            return f"coalesce(n.{c}, b.{c})"
+        return f"b.{c}"
+
+    # --- evaluation
+
+    def evaluate(
+        self, persons: list[Person], now: dt.datetime
+    ) -> tuple[dict[int, dict[str, Any]], dict[int, set[str]]]:
+        """Each person's trait values (by trait column) and the streamed segments they
+        are members of now."""
+        histories = {p.person_id: history(p, self.meta) for p in persons}
+        self._load(persons, histories)
+        engine = self.engine
+        self._events(only_new=True)
+        engine.create_table_as(_NEW, self._traits_sql)
+        self._events(only_new=False)
+        engine.create_table_as(_FULL, self._traits_sql)
+        engine.create_table_as(TRAITS, self._final_sql())
+        table = engine.query(f"SELECT * FROM {TRAITS}")
+        values: dict[int, dict[str, Any]] = {}
+        for row in table.to_pylist():
+            person = int(row.pop("person_id"))
+            values[person] = {k: _plain(v) for k, v in row.items()}
+        members: dict[int, set[str]] = {p.person_id: set() for p in persons}
+        if self._segments:
+            union = " UNION ALL ".join(
+                f"SELECT person_id, {literal(name)} AS segment FROM ({sql})"
+                for name, sql in self._segments_at(now).items()
+            )
+            for person, segment in engine.rows(union):
+                members[int(person)].add(str(segment))
+        return values, members
+
+    def _segments_at(self, now: dt.datetime) -> dict[str, str]:
+        """The segments' SQL judged at ``now`` (abandonments depend on the clock)."""
+        return {name: segment_members_sql(self.config, name, now=now) for name in self._segments}
+
+
+def _path(name: str) -> str:
+    return '$."' + name.replace('"', '\\"') + '"'
+
+
+def _json(values: dict[str, Any]) -> str:
+    import orjson
+
+    return orjson.dumps(values, default=str).decode()
+
+
+def _plain(value: Any) -> Any:
+    """A value as the publish's JSON documents hold it."""
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    return value

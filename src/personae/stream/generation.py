@@ -1,0 +1,178 @@
+"""The live serving store generation as the streaming worker reads and updates it.
+
+The worker keeps its own bookkeeping inside the generation it updates, so that a
+micro-batch and the position after it commit in one SQLite transaction:
+
+* ``stream_position``: per collector, the segment number and how many of its messages
+  are applied;
+* ``stream_meta``: the next provisional person id, and the triggers' position (where the
+  trigger queue's last append ended, to replay a crash between the two commits without
+  repeating triggers).
+
+A new generation (a batch run published) starts with no stream tables: the worker
+creates them, starting after the collected files that run loaded (``meta``'s
+``collected_files``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from personae.serving.store import BUSY_MS, Codec, read_meta
+from personae.stream.source import Positions
+
+#: provisional person ids (a person the stream saw first) start here, far above the
+#: batch's ids and within JavaScript's exact integers
+PROVISIONAL_FROM = 8_000_000_000_000_000
+
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS stream_position (collector TEXT PRIMARY KEY, seq INTEGER "
+    "NOT NULL, rows INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS stream_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+)
+
+
+@dataclass
+class Person:
+    """One person's documents, as loaded (and changed) in a micro-batch."""
+
+    person_id: int
+    #: trait name -> value (golden fields and traits)
+    traits: dict[str, Any] = field(default_factory=dict)
+    external_ids: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    #: segment -> since
+    segments: dict[str, str | None] = field(default_factory=dict)
+    new: bool = False
+
+    def id_values(self, kind: str) -> set[str]:
+        return {str(x["i"]) for x in self.external_ids if x.get("t") == kind}
+
+    def has_event(self, source: str, record_id: str) -> bool:
+        return any(e.get("m") == record_id and e.get("s") == source for e in self.events)
+
+
+class Generation:
+    """A read-write connection to one generation of the serving store."""
+
+    def __init__(self, path: Path, codec: Codec) -> None:
+        self.path = path
+        self.codec = codec
+        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
+        self.db.execute("PRAGMA synchronous = NORMAL")
+        self.meta = read_meta(self.db)
+        self.trait_names: list[str] = [str(n) for n in orjson.loads(self.meta["trait_names"])]
+        self._index = {name: i for i, name in enumerate(self.trait_names)}
+        self.fresh = not self.db.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = 'stream_position'"
+        ).fetchone()
+        for statement in _SCHEMA:
+            self.db.execute(statement)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # --- bookkeeping
+
+    def positions(self) -> Positions:
+        rows = self.db.execute("SELECT collector, seq, rows FROM stream_position")
+        return {str(c): (int(s), int(r)) for c, s, r in rows}
+
+    def stream_meta(self, key: str, default: str = "") -> str:
+        row = self.db.execute("SELECT value FROM stream_meta WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else default
+
+    def next_person_id(self) -> int:
+        return int(self.stream_meta("next_person_id", str(PROVISIONAL_FROM)))
+
+    # --- reading
+
+    def person_of(self, kind: str, value: str) -> int | None:
+        key = self.codec.lookup_key(kind, value)
+        row = self.db.execute("SELECT person_id FROM lookup WHERE key = ?", (key,)).fetchone()
+        return int(row[0]) if row else None
+
+    def _document(self, table: str, person: int) -> Any:
+        row = self.db.execute(f"SELECT data FROM {table} WHERE person_id = ?", (person,))
+        found = row.fetchone()
+        if found is None:
+            return None
+        return orjson.loads(self.codec.open(found[0], f"serving store {table} of {person}"))
+
+    def load(self, person_id: int) -> Person | None:
+        """The live person's documents, or None when the id is not a live person."""
+        traits = self._document("traits", person_id)
+        if traits is None:
+            return None
+        names = self.trait_names
+        segments = self.db.execute(
+            "SELECT segment, since FROM segments WHERE person_id = ?", (person_id,)
+        )
+        return Person(
+            person_id,
+            {names[int(i)]: value for i, value in traits.items() if int(i) < len(names)},
+            self._document("external_ids", person_id) or [],
+            self._document("events", person_id) or [],
+            {str(s): since for s, since in segments},
+        )
+
+    def survivor(self, person_id: int) -> int:
+        row = self.db.execute("SELECT merged_into FROM links WHERE person_id = ?", (person_id,))
+        found = row.fetchone()
+        return int(found[0]) if found else person_id
+
+    # --- writing (inside :meth:`commit`)
+
+    def _put(self, table: str, person: int, document: Any) -> None:
+        data = self.codec.seal(orjson.dumps(document))
+        self.db.execute(f"INSERT OR REPLACE INTO {table} VALUES (?, ?)", (person, data))
+
+    def commit(
+        self,
+        persons: list[Person],
+        merged: dict[int, int],
+        lookups: list[tuple[str, str, int]],
+        positions: Positions,
+        meta: dict[str, str],
+    ) -> None:
+        """Write the persons' documents, the merges (``loser -> survivor``), the new
+        lookups ``(kind, value, person)`` and the new positions in one transaction."""
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for person in persons:
+                doc = {str(self._index[k]): v for k, v in person.traits.items() if k in self._index}
+                self._put("traits", person.person_id, doc)
+                self._put("external_ids", person.person_id, person.external_ids)
+                self._put("events", person.person_id, person.events)
+                db.execute("DELETE FROM segments WHERE person_id = ?", (person.person_id,))
+                db.executemany(
+                    "INSERT INTO segments VALUES (?, ?, ?)",
+                    [(person.person_id, s, since) for s, since in sorted(person.segments.items())],
+                )
+            for loser, survivor in merged.items():
+                for table in ("traits", "external_ids", "events", "segments"):
+                    db.execute(f"DELETE FROM {table} WHERE person_id = ?", (loser,))
+                db.execute(
+                    "UPDATE links SET merged_into = ? WHERE merged_into = ?", (survivor, loser)
+                )
+                db.execute("INSERT OR REPLACE INTO links VALUES (?, ?)", (loser, survivor))
+            db.executemany(
+                "INSERT OR REPLACE INTO lookup VALUES (?, ?)",
+                [(self.codec.lookup_key(k, v), p) for k, v, p in lookups],
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO stream_position VALUES (?, ?, ?)",
+                [(c, s, r) for c, (s, r) in positions.items()],
+            )
+            db.executemany("INSERT OR REPLACE INTO stream_meta VALUES (?, ?)", meta.items())
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise

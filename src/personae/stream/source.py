@@ -1,0 +1,220 @@
+"""The collected messages after a position, in order, from the write-ahead logs or, once
+flushed, from their Parquet parts.
+
+A position is, per collector, the segment number and how many of its messages were
+applied: ``{collector: (seq, rows)}``. Each collector's segments are read in number
+order; a segment is read from the WAL while it is there (through a descriptor kept open,
+so a segment flushed meanwhile is still read to its end) and from its Parquet part(s)
+once flushed. A segment is finished when a later segment of its collector exists, or it
+was flushed. A number with neither a WAL segment nor a Parquet part while a later one
+exists is skipped.
+
+The reader is restartable: the position it is given says how many messages of the
+current segment to skip, so messages are read from the same place after a crash.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from personae.collect import stored
+from personae.collect.flush import read_events_file
+from personae.collect.tail import CHUNK, Row, arrow_row
+from personae.collect.wal import HEADER, list_segments, parse_segment_name
+from personae.protect.encryption import EncryptionError, Keyring, is_sealed_record
+
+#: how often Parquet is looked through for an idle collector's next segment (seconds)
+IDLE_SECONDS = 1.0
+
+#: ``collector -> (segment number, messages of it already applied)``
+Positions = dict[str, tuple[int, int]]
+
+
+@dataclass
+class Message:
+    """One collected message and where it sits."""
+
+    collector: str
+    seq: int
+    #: its index in its segment
+    index: int
+    row: Row
+
+
+@dataclass
+class _Open:
+    seq: int
+    fd: int
+    #: messages read from it so far
+    read: int = 0
+    buffer: bytearray = field(default_factory=bytearray)
+
+
+class MessageSource:
+    def __init__(
+        self, wal_dir: Path, events_dir: Path, positions: Positions, keys: Keyring | None = None
+    ) -> None:
+        self.wal_dir = Path(wal_dir)
+        self.events_dir = Path(events_dir)
+        self.keys = keys
+        self.positions: Positions = dict(positions)
+        self._open: dict[str, _Open] = {}
+        #: when Parquet was last looked through for a collector's next segment
+        self._looked: dict[str, float] = {}
+        self._parts_checked: dict[str, float] = {}
+        self._until: Positions | None = None
+
+    def close(self) -> None:
+        for segment in self._open.values():
+            os.close(segment.fd)
+        self._open.clear()
+
+    # --- polling
+
+    def poll(self, limit: int = 20_000, until: Positions | None = None) -> list[Message]:
+        """The messages after the positions (at most about ``limit``, and none at or
+        after ``until``'s position of their collector), oldest segment first per
+        collector; :attr:`positions` moves past them."""
+        self._until = until
+        wal: dict[str, dict[int, Path]] = {}
+        if self.wal_dir.exists():
+            for path in list_segments(self.wal_dir):
+                parsed = parse_segment_name(path.name)
+                if parsed:
+                    wal.setdefault(parsed[0], {})[parsed[1]] = path
+        out: list[Message] = []
+        for collector in sorted(set(wal) | set(self.positions)):
+            out.extend(self._collector(collector, wal.get(collector, {}), limit - len(out)))
+            if len(out) >= limit:
+                break
+        return out
+
+    def _collector(self, collector: str, segments: dict[int, Path], limit: int) -> list[Message]:
+        out: list[Message] = []
+        seq, done = self.positions.get(collector, (min(segments, default=1), 0))
+        while len(out) < limit:
+            segment = self._open.get(collector)
+            if segment is not None and segment.seq != seq:
+                os.close(segment.fd)
+                del self._open[collector]
+                segment = None
+            if segment is None and seq in segments:
+                with contextlib.suppress(FileNotFoundError):
+                    segment = _Open(seq, os.open(segments[seq], os.O_RDONLY))
+                    self._open[collector] = segment
+            if segment is not None:
+                # decided before the read: what is final then is read whole
+                finished = any(s > seq for s in segments) or os.fstat(segment.fd).st_nlink == 0
+                first = segment.read
+                rows = self._read(segment, segments.get(seq, self.wal_dir))
+            else:
+                first = 0
+                found = self._parquet(collector, seq, segments)
+                finished = found is not None
+                rows = found or []
+                if found is None and self._gone(collector, seq, segments):
+                    finished = True  # flushed and loaded away, or never written
+            stop = self._until.get(collector) if self._until is not None else None
+            for index, row in enumerate(rows, start=first):
+                if stop is not None and (seq, index) >= stop:
+                    # the rest is read again, from the WAL or Parquet, next time
+                    self._forget(collector)
+                    self.positions[collector] = (seq, max(done, index))
+                    return out
+                if index >= done:
+                    out.append(Message(collector, seq, index, row))
+            done = max(done, first + len(rows))
+            if not finished:
+                break
+            if segment is not None:
+                os.close(segment.fd)
+                del self._open[collector]
+            seq, done = seq + 1, 0
+        self.positions[collector] = (seq, done)
+        return out
+
+    def _forget(self, collector: str) -> None:
+        segment = self._open.pop(collector, None)
+        if segment is not None:
+            os.close(segment.fd)
+
+    def _read(self, segment: _Open, path: Path) -> list[Row]:
+        """The messages of ``segment`` complete since the last read."""
+        while True:
+            chunk = os.read(segment.fd, CHUNK)
+            if not chunk:
+                break
+            segment.buffer += chunk
+        rows: list[Row] = []
+        view = segment.buffer
+        offset = 0
+        while offset + HEADER.size <= len(view):
+            length, crc = HEADER.unpack_from(view, offset)
+            end = offset + HEADER.size + length
+            if end > len(view):
+                break
+            record = bytes(view[offset + HEADER.size : end])
+            if zlib.crc32(record) != crc:
+                break  # a torn tail: never acknowledged
+            if is_sealed_record(record):
+                if self.keys is None:
+                    raise EncryptionError(
+                        f"{path} is encrypted: turn protect.encryption on and give its key"
+                    )
+                record = self.keys.open_record(record, where=str(path))
+            rows.extend(stored.decode_rows(record))
+            offset = end
+        del segment.buffer[:offset]
+        segment.read += len(rows)
+        return rows
+
+    def _parquet(self, collector: str, seq: int, segments: dict[int, Path]) -> list[Row] | None:
+        """The messages of a flushed segment, or None when it has no Parquet part (or
+        is still to be written: no WAL segment of its collector after it, looked for in
+        Parquet at most every :data:`IDLE_SECONDS`)."""
+        if not any(s > seq for s in segments):
+            now = time.monotonic()
+            if now - self._looked.get(collector, 0.0) < IDLE_SECONDS:
+                return None
+            self._looked[collector] = now
+        parts = sorted(self.events_dir.glob(f"date=*/part-{collector}-{seq:012d}.parquet"))
+        if not parts:
+            return None
+        rows: list[Row] = []
+        for part in parts:
+            with contextlib.suppress(FileNotFoundError):
+                rows.extend(arrow_row(r) for r in read_events_file(part, self.keys).to_pylist())
+        return rows
+
+    def _gone(self, collector: str, seq: int, segments: dict[int, Path]) -> bool:
+        """Is ``seq`` missing for good: a later segment of ``collector`` exists, in the
+        WAL or in Parquet?"""
+        if any(s > seq for s in segments):
+            return True
+        if (
+            collector in self._parts_checked
+            and time.monotonic() - self._parts_checked[collector] < IDLE_SECONDS
+        ):
+            return False
+        self._parts_checked[collector] = time.monotonic()
+        for part in self.events_dir.glob(f"date=*/part-{collector}-*.parquet"):
+            number = part.stem.rsplit("-", 1)[-1]
+            if number.isdigit() and int(number) > seq:
+                return True
+        return False
+
+
+def covered_positions(through: dict[str, int]) -> Positions:
+    """Where to start after a batch run that loaded, per collector, the segments up to
+    ``through[collector]``: the segment after."""
+    return {collector: (int(seq) + 1, 0) for collector, seq in through.items()}
+
+
+def as_dict(positions: Positions) -> dict[str, Any]:
+    return {c: list(p) for c, p in sorted(positions.items())}

@@ -1,0 +1,99 @@
+"""The streaming worker: collected messages change the serving store's persons, traits
+and segments, as the next batch run would."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from helpers.collect import Served, ServeFactory
+from helpers.serving import CONFIG, build_shop
+from personae.activate.triggers import TriggerQueue
+from personae.project import STATE_DIR, Project
+from personae.serving.profiles import ExternalId, ProfileStore
+from personae.stream.generation import PROVISIONAL_FROM
+from personae.stream.worker import StreamWorker
+
+NOW = dt.datetime(2026, 3, 31, 12, 0, 0)
+
+
+@pytest.fixture
+def shop(tmp_path: Path, serve: ServeFactory) -> Served:
+    build_shop(tmp_path)
+    return serve(CONFIG)
+
+
+def _post(s: Served, path: str, **body: Any) -> None:
+    body.setdefault("timestamp", "2026-03-31T09:00:00Z")
+    assert s.post(path, body).status_code == 200
+
+
+def _step(root: Path) -> Any:
+    with Project.load(root) as project:
+        worker = StreamWorker(project)
+        try:
+            report = worker.step(now=NOW)
+        finally:
+            worker.close()
+    return report
+
+
+def _store(root: Path) -> ProfileStore:
+    return ProfileStore(root / STATE_DIR, None)
+
+
+def _person(store: ProfileStore, kind: str, value: str) -> int:
+    found = store.resolve(ExternalId(kind, value))
+    assert found is not None, f"{kind}:{value} resolves to no one"
+    return found.person_id
+
+
+def test_an_order_counts_at_once(shop: Served) -> None:
+    store = _store(shop.root)
+    jeanne = _person(store, "user_id", "u-1")
+    assert store.traits(jeanne)["order_count"] == 2
+    _post(shop, "/v1/track", userId="u-1", event="Order Completed", messageId="live-1")
+    report = _step(shop.root)
+    assert (report.messages, report.events, report.persons) == (1, 1, 1)
+    store = _store(shop.root)
+    assert store.traits(jeanne)["order_count"] == 3
+    assert store.events(jeanne)[0]["m"] == "live-1"
+
+
+def test_a_visitor_who_identifies_joins_the_customer_and_enters_a_segment(shop: Served) -> None:
+    store = _store(shop.root)
+    zoe = _person(store, "email", "zoe.petit@mail.fr")
+    assert [s["segment"] for s in store.segments(zoe)] == []
+    _post(shop, "/v1/page", anonymousId="a-zoe", name="Home", messageId="v-1")
+    _post(shop, "/v1/identify", anonymousId="a-zoe", traits={"email": "Zoe.Petit@mail.fr"},
+          messageId="v-2")
+    report = _step(shop.root)
+    assert report.merges == 1  # the page view's new person joined Zoe at the identify
+    store = _store(shop.root)
+    assert _person(store, "anonymous_id", "a-zoe") == zoe
+    assert store.traits(zoe)["page_views"] == 1
+    assert [s["segment"] for s in store.segments(zoe)] == ["browsers"]
+    with TriggerQueue(shop.root / STATE_DIR) as queue:
+        entered = [(t.kind, t.person_id, t.name) for t in queue.read(0)]
+    assert entered == [("entered", zoe, "browsers")]
+
+
+def test_a_new_visitor_is_a_provisional_person(shop: Served) -> None:
+    _post(shop, "/v1/track", anonymousId="a-new", event="Order Completed", messageId="n-1")
+    _step(shop.root)
+    store = _store(shop.root)
+    person = _person(store, "anonymous_id", "a-new")
+    assert person >= PROVISIONAL_FROM
+    assert store.traits(person)["order_count"] == 1
+    assert [s["segment"] for s in store.segments(person)] == ["buyers"]
+
+
+def test_nothing_is_applied_twice(shop: Served) -> None:
+    _post(shop, "/v1/track", userId="u-1", event="Order Completed", messageId="once")
+    assert _step(shop.root).messages == 1
+    assert _step(shop.root).messages == 0
+    store = _store(shop.root)
+    assert store.traits(_person(store, "user_id", "u-1"))["order_count"] == 3
