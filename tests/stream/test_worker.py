@@ -68,8 +68,13 @@ def test_a_visitor_who_identifies_joins_the_customer_and_enters_a_segment(shop: 
     zoe = _person(store, "email", "zoe.petit@mail.fr")
     assert [s["segment"] for s in store.segments(zoe)] == []
     _post(shop, "/v1/page", anonymousId="a-zoe", name="Home", messageId="v-1")
-    _post(shop, "/v1/identify", anonymousId="a-zoe", traits={"email": "Zoe.Petit@mail.fr"},
-          messageId="v-2")
+    _post(
+        shop,
+        "/v1/identify",
+        anonymousId="a-zoe",
+        traits={"email": "Zoe.Petit@mail.fr"},
+        messageId="v-2",
+    )
     report = _step(shop.root)
     assert report.merges == 1  # the page view's new person joined Zoe at the identify
     store = _store(shop.root)

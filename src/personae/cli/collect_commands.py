@@ -59,6 +59,20 @@ def serve(
     count = workers or os.cpu_count() or 1
 
     def go() -> None:
+        from personae.project import Project
+        from personae.stream.process import StreamProcess, stream_wanted
+
+        with Project.load(_root()) as project:
+            streaming = StreamProcess(project.root) if stream_wanted(project) else None
+        if streaming is not None:
+            streaming.start()
+        try:
+            _serve()
+        finally:
+            if streaming is not None:
+                streaming.stop()
+
+    def _serve() -> None:
         run_server(
             _root(),
             host=host,

@@ -27,6 +27,7 @@ from personae.cli import (
     render,
     report_commands,
     serving_commands,
+    stream_command,
     tail_command,
 )
 from personae.cli.activate_commands import (
@@ -403,6 +404,7 @@ messages_commands.register(app)
 destinations_commands.register(app)
 duplicates_command.register(app)
 audit_commands.register(app)
+stream_command.register(app)
 privacy_commands.register(app)
 protect_commands.register(app)
 journeys_commands.register(app)

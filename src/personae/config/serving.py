@@ -6,6 +6,8 @@
       publish: auto             # auto: once a read key exists (the API needs one); true; false
       events_per_person: 100    # the newest events kept per person (0: none)
       events_days: 365          # and only those of the last 365 days (omit: no age limit)
+      stream: auto              # personae serve runs the streaming worker: auto (once the
+                                # store is published or a read key exists), true, false
 """
 
 from __future__ import annotations
@@ -26,3 +28,7 @@ class ServingConfig(Strict):
     events_per_person: int = Field(default=100, ge=0, le=10_000)
     #: keep only events of the last N days before the run (or ``as_of``); None: no limit
     events_days: int | None = Field(default=None, gt=0)
+    #: ``personae serve`` runs the streaming worker beside the collectors (collected
+    #: messages reach the store within about a second): ``true``, ``false``, or ``auto``:
+    #: when a run publishes the store (:attr:`publish`)
+    stream: bool | Literal["auto"] = "auto"
