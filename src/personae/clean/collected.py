@@ -10,6 +10,8 @@ project's default region: :func:`collected_phone_request` asks for them.
 
 from __future__ import annotations
 
+from typing import Any
+
 from personae.catalog import RAW_COLLECTED
 from personae.clean.lookups import PHONE, PHONE_KIND, LookupRequest, lookup_table, refresh_lookup
 from personae.clean.normalize import email_sql
@@ -65,6 +67,26 @@ def _canonical() -> dict[str, str]:
         "country": _traits("address.country"),
         "language": _text("$.context.locale"),
     }
+
+
+#: the parts of a payload :func:`collected_records_sql` reads (``traits``, and
+#: ``context``'s ``traits``, ``device`` and ``locale``): a payload cut down to them gives
+#: the same record (:func:`record_payload`)
+RECORD_CONTEXT_KEYS = ("traits", "device", "locale")
+
+
+def record_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """``payload`` without what the records SQL does not read, so it parses in a
+    fraction of the time (the streaming worker's micro-batches)."""
+    out: dict[str, Any] = {}
+    if "traits" in payload:
+        out["traits"] = payload["traits"]
+    context = payload.get("context")
+    if isinstance(context, dict):
+        kept = {k: context[k] for k in RECORD_CONTEXT_KEYS if k in context}
+        if kept:
+            out["context"] = kept
+    return out
 
 
 def _phone_raw() -> str:

@@ -21,10 +21,10 @@ person among all buyers) and expression traits reading them; segments reading co
 from __future__ import annotations
 
 import datetime as dt
-import decimal
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 import pyarrow as pa
 
 from personae.catalog import EVENTS, IDENTITY_MAP, PERSONS, PROFILES, TRAITS
@@ -46,7 +46,22 @@ _BASE = "_stream_base"
 _FULL = "_stream_full"
 _NEW = "_stream_new"
 _ALL_EVENTS = "_stream_events"
-_NEW_EVENTS = "_stream_new_events"
+_DOCS = "_stream_docs"
+_PARSED = "_stream_parsed"
+#: a kept event in a document, as :mod:`personae.serving.store` describes it (``n``: the
+#: stream added it since the publish)
+_EVENT_SHAPE = orjson.dumps(
+    [
+        {
+            "t": "VARCHAR",
+            "s": "VARCHAR",
+            "m": "VARCHAR",
+            "e": "VARCHAR",
+            "p": "VARCHAR",
+            "n": "BIGINT",
+        }
+    ]
+).decode()
 
 
 @dataclass
@@ -142,6 +157,11 @@ class Evaluator:
         known = set(self.trait_columns)
         self.profile_columns = [n for n in names if n not in known]
         self._traits_sql, _ = traits_sql(config, self.property_types)
+        self._values_sql = (
+            "SELECT person_id, "
+            + ", ".join(_as_json_value(c, self.types.get(c, "VARCHAR")) for c in self.trait_columns)
+            + f" FROM {TRAITS}"
+        )
         self._segments = {
             name: segment_members_sql(config, name)
             for name, how in self.plan.segments.items()
@@ -151,73 +171,52 @@ class Evaluator:
     # --- tables
 
     def _load(self, persons: list[Person], histories: dict[int, History]) -> None:
+        """``persons``, ``identity_map``, ``events``' source (all kept and streamed
+        events), ``profiles`` and the batch's trait values (``_stream_base``) of the
+        persons; the documents are handed to DuckDB as JSON, parsed there once each."""
         engine = self.engine
-        ids = [p.person_id for p in persons]
+        ids = pa.array([p.person_id for p in persons], pa.int64())
         engine.write_arrow(
             PERSONS,
-            pa.table(
-                {
-                    "person_id": pa.array(ids, pa.int64()),
-                    "merged_into": pa.nulls(len(ids), pa.int64()),
-                }
-            ),
+            pa.table({"person_id": ids, "merged_into": pa.nulls(len(ids), pa.int64())}),
             mode="replace",
-        )
-        columns: dict[str, list[Any]] = {
-            "person_id": [],
-            "source": [],
-            "record_id": [],
-            "event": [],
-            "timestamp": [],
-            "properties": [],
-            "new": [],
-        }
-        for person in persons:
-            for e in person.events:
-                columns["person_id"].append(person.person_id)
-                columns["source"].append(e.get("s"))
-                columns["record_id"].append(e.get("m"))
-                columns["event"].append(e.get("e"))
-                columns["timestamp"].append(e.get("t"))
-                columns["properties"].append(e.get("p"))
-                columns["new"].append(bool(e.get("n")))
-        engine.write_arrow(_ALL_EVENTS, pa.table(columns), mode="replace")
-        engine.create_table_as(
-            IDENTITY_MAP, f"SELECT DISTINCT source, record_id, person_id FROM {_ALL_EVENTS}"
         )
         documents = pa.table(
             {
-                "person_id": pa.array(ids, pa.int64()),
-                "doc": [_json(p.traits) for p in persons],
+                "person_id": ids,
+                "traits": [orjson.dumps(p.traits, default=str).decode() for p in persons],
+                "events": [orjson.dumps(p.events).decode() for p in persons],
                 "truncated": [not histories[p.person_id].complete for p in persons],
                 "since": [histories[p.person_id].since for p in persons],
             }
         )
-        engine.write_arrow("_stream_docs", documents, mode="replace")
-        select = ", ".join(
-            [
-                "person_id",
-                *(
-                    f"TRY_CAST(json_extract_string(doc, {literal(_path(n))}) AS "
-                    f"{self.types.get(n, 'VARCHAR')}) AS {ident(n)}"
-                    for n in self.profile_columns
-                ),
-            ]
+        engine.write_arrow(_DOCS, documents, mode="replace")
+        engine.create_table_as(
+            _ALL_EVENTS,
+            "SELECT person_id, e.s AS source, e.m AS record_id, e.e AS event, "
+            "e.t AS timestamp, e.p AS properties, coalesce(e.n, 0) = 1 AS new FROM ("
+            f"SELECT person_id, unnest(from_json(events, {literal(_EVENT_SHAPE)})) AS e "
+            f"FROM {_DOCS})",
         )
-        engine.create_table_as(PROFILES, f"SELECT {select} FROM _stream_docs")
-        base = ", ".join(
-            [
-                "person_id",
-                "truncated",
-                "since",
-                *(
-                    f"TRY_CAST(json_extract_string(doc, {literal(_path(n))}) AS "
-                    f"{self.types.get(n, 'VARCHAR')}) AS {ident(n)}"
-                    for n in self.trait_columns
-                ),
-            ]
+        engine.create_table_as(
+            IDENTITY_MAP, f"SELECT DISTINCT source, record_id, person_id FROM {_ALL_EVENTS}"
         )
-        engine.create_table_as(_BASE, f"SELECT {base} FROM _stream_docs")
+        names = [*self.profile_columns, *self.trait_columns]
+        shape = orjson.dumps({n: self.types.get(n, "VARCHAR") for n in names}).decode()
+        parsed = (
+            "SELECT person_id, truncated, since, "
+            f"from_json(traits, {literal(shape)}) AS d FROM {_DOCS}"
+        )
+        engine.create_table_as(_PARSED, parsed)
+        profile = ", ".join(f"d.{ident(n)} AS {ident(n)}" for n in self.profile_columns)
+        engine.create_table_as(
+            PROFILES, f"SELECT person_id{', ' if profile else ''}{profile} FROM {_PARSED}"
+        )
+        traits = ", ".join(f"d.{ident(n)} AS {ident(n)}" for n in self.trait_columns)
+        engine.create_table_as(
+            _BASE,
+            f"SELECT person_id, truncated, since{', ' if traits else ''}{traits} FROM {_PARSED}",
+        )
 
     def _events(self, only_new: bool) -> None:
         where = "WHERE new" if only_new else ""
@@ -286,11 +285,13 @@ class Evaluator:
         self._events(only_new=False)
         engine.create_table_as(_FULL, self._traits_sql)
         engine.create_table_as(TRAITS, self._final_sql())
-        table = engine.query(f"SELECT * FROM {TRAITS}")
-        values: dict[int, dict[str, Any]] = {}
-        for row in table.to_pylist():
-            person = int(row.pop("person_id"))
-            values[person] = {k: _plain(v) for k, v in row.items()}
+        table = engine.query(self._values_sql)
+        names = self.trait_columns
+        columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
+        values: dict[int, dict[str, Any]] = {
+            int(person): dict(zip(names, row, strict=True))
+            for person, *row in zip(*columns, strict=True)
+        }
         members: dict[int, set[str]] = {p.person_id: set() for p in persons}
         if self._segments:
             union = " UNION ALL ".join(
@@ -310,18 +311,12 @@ def _path(name: str) -> str:
     return '$."' + name.replace('"', '\\"') + '"'
 
 
-def _json(values: dict[str, Any]) -> str:
-    import orjson
-
-    return orjson.dumps(values, default=str).decode()
-
-
-def _plain(value: Any) -> Any:
-    """A value as the publish's JSON documents hold it."""
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal):
-        return float(value)
-    return value
+def _as_json_value(column: str, sql_type: str) -> str:
+    """The column as the publish's JSON documents hold it: dates and times as text
+    (``2026-03-01 10:00:00``), other numbers as numbers."""
+    c = ident(column)
+    if sql_type in ("DATE", "TIMESTAMP"):
+        return f"CAST({c} AS VARCHAR) AS {c}"
+    if sql_type.startswith("DECIMAL"):
+        return f"CAST({c} AS DOUBLE) AS {c}"
+    return c

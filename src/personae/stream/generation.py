@@ -29,6 +29,8 @@ from personae.stream.source import Positions
 #: provisional person ids (a person the stream saw first) start here, far above the
 #: batch's ids and within JavaScript's exact integers
 PROVISIONAL_FROM = 8_000_000_000_000_000
+#: ids per ``IN (…)`` query (SQLite allows 32,766 parameters)
+_CHUNK = 500
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS stream_position (collector TEXT PRIMARY KEY, seq INTEGER "
@@ -49,6 +51,9 @@ class Person:
     #: segment -> since
     segments: dict[str, str | None] = field(default_factory=dict)
     new: bool = False
+    #: as loaded, to write back only what changed
+    loaded_ids: int = -1
+    loaded_segments: dict[str, str | None] | None = None
 
     def id_values(self, kind: str) -> set[str]:
         return {str(x["i"]) for x in self.external_ids if x.get("t") == kind}
@@ -98,6 +103,58 @@ class Generation:
         row = self.db.execute("SELECT person_id FROM lookup WHERE key = ?", (key,)).fetchone()
         return int(row[0]) if row else None
 
+    def persons_of(self, identifiers: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """The person of each identifier the store knows, in a few queries."""
+        keys = {self.codec.lookup_key(k, v): (k, v) for k, v in identifiers}
+        found: dict[tuple[str, str], int] = {}
+        listed = list(keys)
+        for start in range(0, len(listed), _CHUNK):
+            chunk = listed[start : start + _CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT key, person_id FROM lookup WHERE key IN ({marks})", chunk
+            )
+            found.update({keys[key]: int(person) for key, person in rows})
+        return found
+
+    def load_many(self, person_ids: list[int]) -> dict[int, Person]:
+        """:meth:`load` for many persons, a chunk of them per query."""
+        docs: dict[str, dict[int, Any]] = {"traits": {}, "external_ids": {}, "events": {}}
+        segments: dict[int, dict[str, str | None]] = {}
+        ids = sorted(set(person_ids))
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            for table, found in docs.items():
+                rows = self.db.execute(
+                    f"SELECT person_id, data FROM {table} WHERE person_id IN ({marks})", chunk
+                )
+                for person, data in rows:
+                    found[int(person)] = orjson.loads(
+                        self.codec.open(data, f"serving store {table} of {person}")
+                    )
+            rows = self.db.execute(
+                f"SELECT person_id, segment, since FROM segments WHERE person_id IN ({marks})",
+                chunk,
+            )
+            for person, segment, since in rows:
+                segments.setdefault(int(person), {})[str(segment)] = since
+        names = self.trait_names
+        out: dict[int, Person] = {}
+        for person_id, traits in docs["traits"].items():
+            external_ids = docs["external_ids"].get(person_id) or []
+            held = segments.get(person_id, {})
+            out[person_id] = Person(
+                person_id,
+                {names[int(i)]: value for i, value in traits.items() if int(i) < len(names)},
+                external_ids,
+                docs["events"].get(person_id) or [],
+                dict(held),
+                loaded_ids=len(external_ids),
+                loaded_segments=held,
+            )
+        return out
+
     def _document(self, table: str, person: int) -> Any:
         row = self.db.execute(f"SELECT data FROM {table} WHERE person_id = ?", (person,))
         found = row.fetchone()
@@ -114,13 +171,17 @@ class Generation:
         segments = self.db.execute(
             "SELECT segment, since FROM segments WHERE person_id = ?", (person_id,)
         )
-        return Person(
+        external_ids = self._document("external_ids", person_id) or []
+        person = Person(
             person_id,
             {names[int(i)]: value for i, value in traits.items() if int(i) < len(names)},
-            self._document("external_ids", person_id) or [],
+            external_ids,
             self._document("events", person_id) or [],
             {str(s): since for s, since in segments},
         )
+        person.loaded_ids = len(external_ids)
+        person.loaded_segments = dict(person.segments)
+        return person
 
     def survivor(self, person_id: int) -> int:
         row = self.db.execute("SELECT merged_into FROM links WHERE person_id = ?", (person_id,))
@@ -149,13 +210,15 @@ class Generation:
             for person in persons:
                 doc = {str(self._index[k]): v for k, v in person.traits.items() if k in self._index}
                 self._put("traits", person.person_id, doc)
-                self._put("external_ids", person.person_id, person.external_ids)
+                if len(person.external_ids) != person.loaded_ids:
+                    self._put("external_ids", person.person_id, person.external_ids)
                 self._put("events", person.person_id, person.events)
-                db.execute("DELETE FROM segments WHERE person_id = ?", (person.person_id,))
-                db.executemany(
-                    "INSERT INTO segments VALUES (?, ?, ?)",
-                    [(person.person_id, s, since) for s, since in sorted(person.segments.items())],
-                )
+                if person.segments != person.loaded_segments:
+                    db.execute("DELETE FROM segments WHERE person_id = ?", (person.person_id,))
+                    db.executemany(
+                        "INSERT INTO segments VALUES (?, ?, ?)",
+                        [(person.person_id, s, t) for s, t in sorted(person.segments.items())],
+                    )
             for loser, survivor in merged.items():
                 for table in ("traits", "external_ids", "events", "segments"):
                     db.execute(f"DELETE FROM {table} WHERE person_id = ?", (loser,))

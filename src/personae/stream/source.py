@@ -69,6 +69,8 @@ class MessageSource:
         self._looked: dict[str, float] = {}
         self._parts_checked: dict[str, float] = {}
         self._until: Positions | None = None
+        #: collectors known only from their Parquet parts are looked for once
+        self._discovered = False
 
     def close(self) -> None:
         for segment in self._open.values():
@@ -89,6 +91,10 @@ class MessageSource:
                 if parsed:
                     wal.setdefault(parsed[0], {})[parsed[1]] = path
         out: list[Message] = []
+        if not self._discovered:
+            self._discovered = True
+            for collector in self._parquet_collectors():
+                wal.setdefault(collector, {})
         for collector in sorted(set(wal) | set(self.positions)):
             out.extend(self._collector(collector, wal.get(collector, {}), limit - len(out)))
             if len(out) >= limit:
@@ -97,7 +103,9 @@ class MessageSource:
 
     def _collector(self, collector: str, segments: dict[int, Path], limit: int) -> list[Message]:
         out: list[Message] = []
-        seq, done = self.positions.get(collector, (min(segments, default=1), 0))
+        if collector not in self.positions:
+            self.positions[collector] = (self._first(collector, segments), 0)
+        seq, done = self.positions[collector]
         while len(out) < limit:
             segment = self._open.get(collector)
             if segment is not None and segment.seq != seq:
@@ -138,6 +146,24 @@ class MessageSource:
             seq, done = seq + 1, 0
         self.positions[collector] = (seq, done)
         return out
+
+    def _parquet_collectors(self) -> set[str]:
+        found = set()
+        for part in self.events_dir.glob("date=*/part-*.parquet"):
+            collector, _, number = part.stem.removeprefix("part-").rpartition("-")
+            if collector and number.isdigit():
+                found.add(collector)
+        return found
+
+    def _first(self, collector: str, segments: dict[int, Path]) -> int:
+        """Where a collector without a position starts: its oldest segment, in the WAL
+        or in Parquet (none of it was loaded by the batch run, or it would have one)."""
+        seqs = set(segments)
+        for part in self.events_dir.glob(f"date=*/part-{collector}-*.parquet"):
+            number = part.stem.rsplit("-", 1)[-1]
+            if number.isdigit():
+                seqs.add(int(number))
+        return min(seqs, default=1)
 
     def _forget(self, collector: str) -> None:
         segment = self._open.pop(collector, None)

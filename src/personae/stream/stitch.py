@@ -68,6 +68,11 @@ class Stitcher:
     def stitch(self, messages: list[Incoming]) -> Stitched:
         out = Stitched(next_person_id=self.generation.next_person_id())
         self._cache.clear()
+        # what the store knows of the batch, read up front in a few queries
+        identifiers = list({i for m in messages for i in m.ids})
+        found = self.generation.persons_of(identifiers)
+        self._cache.update({i: found.get(i) for i in identifiers})
+        out.persons.update(self.generation.load_many(list(set(found.values()))))
         for index, message in enumerate(messages):
             out.person_of[index] = self._one(message, out)
         # a message stitched before a later merge follows it
@@ -78,8 +83,6 @@ class Stitcher:
     def _resolve(self, identifier: Identifier, out: Stitched) -> int | None:
         if identifier not in self._cache:
             found = self.generation.person_of(*identifier)
-            if found is not None:
-                found = self.generation.survivor(found)
             self._cache[identifier] = found
         person = self._cache[identifier]
         return None if person is None else _follow(out.merged, person)
@@ -87,8 +90,13 @@ class Stitcher:
     def _person(self, person_id: int, out: Stitched) -> Person:
         person = out.persons.get(person_id)
         if person is None:
-            person = self.generation.load(person_id) or Person(person_id, new=True)
-            out.persons[person_id] = person
+            person = self.generation.load(person_id)
+            if person is None:  # a lookup left on a merged id: follow the link
+                survivor = self.generation.survivor(person_id)
+                if survivor != person_id:
+                    return self._person(survivor, out)
+                person = Person(person_id, new=True)
+            out.persons[person.person_id] = person
         return person
 
     def _one(self, message: Incoming, out: Stitched) -> int:

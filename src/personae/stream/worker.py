@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pyarrow as pa
 
 from personae.activate.triggers import Trigger, TriggerQueue
@@ -45,6 +46,7 @@ from personae.catalog import RAW_COLLECTED
 from personae.clean.collected import (
     collected_events_sql,
     collected_records_sql,
+    record_payload,
     refresh_collected_lookups,
 )
 from personae.collect import stored
@@ -307,20 +309,34 @@ class StreamWorker:
 
     def _records(
         self, messages: list[Message]
-    ) -> tuple[list[Incoming], dict[int, dict[str, Any]], list[dict[str, Any]]]:
+    ) -> tuple[list[Incoming], dict[int, dict[str, Any]], dict[int, dict[str, Any]]]:
         """Per message (by index): its record (identifiers by priority), its event if it
-        has a timestamp, and its record's canonical fields."""
+        has a timestamp, and its record's profile fields (when it has any)."""
         engine = self.engine
         columns = {c: [m.row.get(c) for m in messages] for c in stored.COLUMNS}
         columns["_n"] = list(range(len(messages)))
+        full = columns["payload"]
+        columns["payload"] = [_slim(text) for text in full]
         schema = stored.SCHEMA.append(pa.field("_n", pa.int64()))
         engine.write_arrow(RAW_COLLECTED, pa.table(columns, schema=schema), mode="replace")
         refresh_collected_lookups(engine, self.config)
         numbered = collected_records_sql(self.config).replace("SELECT ", "SELECT _n, ", 1)
         engine.create_table_as(_RECORDS, numbered)
-        fields = engine.query(f"SELECT * FROM {_RECORDS} ORDER BY _n").to_pylist()
-        incoming = [Incoming(str(r["source"]), str(r["record_id"]), "", []) for r in fields]
+        incoming = [
+            Incoming(str(s), str(m), "", [])
+            for s, m in zip(columns["source"], columns["message_id"], strict=True)
+        ]
         present = set(engine.columns(_RECORDS))
+        assert self.evaluator is not None
+        wanted = [c for c in self.evaluator.profile_columns if c in present]
+        fields: dict[int, dict[str, Any]] = {}
+        if wanted:
+            filled = " OR ".join(f"{ident(c)} IS NOT NULL" for c in wanted)
+            picked = ", ".join(ident(c) for c in wanted)
+            for row in engine.query(
+                f"SELECT _n, {picked} FROM {_RECORDS} WHERE {filled}"
+            ).to_pylist():
+                fields[int(row.pop("_n"))] = row
         kinds = [t for t in self.types if t.name in present]
         if kinds:
             unpivot = " UNION ALL ".join(
@@ -335,6 +351,8 @@ class StreamWorker:
                 f"WHERE id_value <> '' AND ({blocked}) IS NULL ORDER BY _n, rank"
             ):
                 incoming[int(n)].ids.append((str(kind), str(value)))
+        columns["payload"] = full  # the events read the properties
+        engine.write_arrow(RAW_COLLECTED, pa.table(columns, schema=schema), mode="replace")
         numbered = collected_events_sql(self.config).replace("SELECT ", "SELECT _n, ", 1)
         events: dict[int, dict[str, Any]] = {}
         for row in engine.query(
@@ -354,21 +372,34 @@ class StreamWorker:
         return incoming, events, fields
 
     def _fill_profiles(
-        self, fields: list[dict[str, Any]], person_of: dict[int, int], persons: dict[int, Person]
+        self,
+        fields: dict[int, dict[str, Any]],
+        person_of: dict[int, int],
+        persons: dict[int, Person],
     ) -> None:
         """A golden field the store leaves empty takes the messages' latest value (a new
         visitor's e-mail from its identify): the batch's survivorship rules decide at
         the next run."""
-        assert self.evaluator is not None
-        columns = self.evaluator.profile_columns
-        for index, row in enumerate(fields):
+        for index in sorted(fields):
             person = persons.get(person_of.get(index, -1))
             if person is None:
                 continue
-            for column in columns:
-                value = row.get(column)
+            for column, value in fields[index].items():
                 if value is not None and person.traits.get(column) is None:
                     person.traits[column] = _plain_value(value)
+
+
+def _slim(text: str | None) -> str | None:
+    """A payload as :func:`record_payload` cuts it down (unparsable: left as it is)."""
+    if not text:
+        return text
+    try:
+        parsed = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return text
+    if not isinstance(parsed, dict):
+        return text
+    return orjson.dumps(record_payload(parsed)).decode()
 
 
 def _plain_value(value: Any) -> Any:
