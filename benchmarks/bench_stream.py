@@ -4,8 +4,9 @@ Runs ``personae serve --workers N`` (which runs the streaming worker) on a proje
 whose serving store is published: ``--project`` (for example a 1M-customer demo), or a
 demo of ``--people`` generated and run here. A load process posts batches of 100 track
 events at ``--rate`` events/s, with realistic SDK payloads (``fixtures/sdk_payloads.json``):
-a pool of 20,000 user ids (new persons at first, returning ones after) and new anonymous
-visitors. Every 100 ms a probe visitor (a new anonymousId) sends an identify with its
+half from a pool of 20,000 user ids, half from 100,000 anonymous ids (new persons at
+first, returning ones after). Every 100 ms a probe visitor (a new anonymousId) sends an
+identify with its
 e-mail, then an ``Order Completed`` on the project's reference day; this process then
 polls the Profile API every 5 ms until:
 
@@ -43,27 +44,32 @@ import yaml
 FIXTURES = Path(__file__).with_name("fixtures") / "sdk_payloads.json"
 
 LOAD = r"""
-import json, sys, time, uuid, random, httpx
+import json, sys, time, random, httpx
 port, auth, rate, seconds, fixtures = sys.argv[1:6]
 rate, seconds = float(rate), float(seconds)
-templates = [t for k, t in json.load(open(fixtures)).items()
-             if not k.startswith("_") and t.get("type") in ("track", "page")]
-client = httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": auth})
+shapes = [t for k, t in json.load(open(fixtures)).items()
+          if not k.startswith("_") and t.get("type") in ("track", "page")]
+templates = []  # each shape as JSON text, once by userId and once by anonymousId
+for shape in shapes:
+    for field in ("userId", "anonymousId"):
+        m = {k: v for k, v in shape.items() if k not in ("userId", "anonymousId")}
+        m[field] = "@@ID@@"; m["messageId"] = "@@M@@"
+        templates.append((field, json.dumps(m, separators=(",", ":"))))
+client = httpx.Client(base_url=f"http://127.0.0.1:{port}",
+                      headers={"Authorization": auth, "Content-Type": "application/json"})
 rng = random.Random(1)
-start = time.monotonic(); sent = 0
+start = time.monotonic(); sent = 0; run = rng.getrandbits(40)
 while (now := time.monotonic()) - start < seconds:
     if sent > (now - start) * rate:
         time.sleep(0.002); continue
-    batch = []
+    parts = []
     for i in range(100):
-        m = dict(rng.choice(templates)); m["messageId"] = uuid.uuid4().hex
-        m.pop("userId", None); m.pop("anonymousId", None)
-        if rng.random() < 0.6:
-            m["userId"] = f"bg-{rng.randrange(20000)}"
-        else:
-            m["anonymousId"] = uuid.uuid4().hex
-        batch.append(m)
-    if client.post("/v1/batch", json={"batch": batch}).status_code == 200:
+        field, text = templates[rng.randrange(len(templates))]
+        # returning customers (20,000 user ids) and visitors (100,000 anonymous ids)
+        who = f"bg-{rng.randrange(20000)}" if field == "userId" else f"anon-{rng.randrange(100000)}"
+        parts.append(text.replace("@@ID@@", who).replace("@@M@@", f"{run:x}-{sent + i}"))
+    body = '{"batch":[' + ",".join(parts) + "]}"
+    if client.post("/v1/batch", content=body).status_code == 200:
         sent += 100
 print(sent, sent / (time.monotonic() - start))
 """

@@ -58,11 +58,15 @@ def stream_run(
                     report = worker.step()
                     if report.messages and not quiet:
                         lag = time.time() - report.received_us / 1e6
+                        steps = ", ".join(
+                            f"{k} {v * 1000:,.0f}" for k, v in report.seconds.items()
+                        )
                         err_console.print(
                             f"{report.messages:,} messages, {report.events:,} events, "
                             f"{report.persons:,} persons ({report.new_persons:,} new, "
                             f"{report.merges:,} merges), {report.triggers:,} triggers; "
-                            f"lag {lag * 1000:,.0f} ms"
+                            f"lag {lag * 1000:,.0f} ms ({steps} ms)",
+                            highlight=False,
                         )
                     if not report.messages:
                         if once:

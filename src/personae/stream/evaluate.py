@@ -123,10 +123,9 @@ class History:
 def history(person: Person, meta: dict[str, str]) -> History:
     if person.new:
         return History(True, None)
-    kept = [e for e in person.events if not e.get("n")]
     cap = int(meta.get("events_per_person") or 0)
-    if cap and len(kept) >= cap:
-        oldest = min((str(e.get("t")) for e in kept), default=None)
+    if cap and len(person.events) >= cap and sum(1 for e in person.events if "n" not in e) >= cap:
+        oldest = min((str(e.get("t")) for e in person.events if "n" not in e), default=None)
         return History(False, _parse(oldest) if oldest else None)
     days = meta.get("events_days") or ""
     if days:
@@ -156,11 +155,16 @@ class Evaluator:
         self.trait_columns = list(trait_columns(config))
         known = set(self.trait_columns)
         self.profile_columns = [n for n in names if n not in known]
+        #: the traits document's names, by position (a trait the publish did not know
+        #: of, declared since, has none: NULL until the next publish)
+        self.names = names
+        self._position = {n: i for i, n in enumerate(names)}
         self._traits_sql, _ = traits_sql(config, self.property_types)
+        #: the trait columns the traits documents hold
+        self._stored = [c for c in self.trait_columns if c in self._position]
+        picked = [_as_json_value(c, self.types.get(c, "VARCHAR")) for c in self._stored]
         self._values_sql = (
-            "SELECT person_id, "
-            + ", ".join(_as_json_value(c, self.types.get(c, "VARCHAR")) for c in self.trait_columns)
-            + f" FROM {TRAITS}"
+            f"SELECT {', '.join(['person_id', 'NULL AS _none', *picked])} FROM {TRAITS}"
         )
         self._segments = {
             name: segment_members_sql(config, name)
@@ -185,7 +189,7 @@ class Evaluator:
             {
                 "person_id": ids,
                 "traits": [orjson.dumps(p.traits, default=str).decode() for p in persons],
-                "events": [orjson.dumps(p.events).decode() for p in persons],
+                "events": [p.events_json().decode() for p in persons],
                 "truncated": [not histories[p.person_id].complete for p in persons],
                 "since": [histories[p.person_id].since for p in persons],
             }
@@ -201,22 +205,29 @@ class Evaluator:
         engine.create_table_as(
             IDENTITY_MAP, f"SELECT DISTINCT source, record_id, person_id FROM {_ALL_EVENTS}"
         )
-        names = [*self.profile_columns, *self.trait_columns]
-        shape = orjson.dumps({n: self.types.get(n, "VARCHAR") for n in names}).decode()
+        shape = orjson.dumps(
+            {str(i): self.types.get(n, "VARCHAR") for i, n in enumerate(self.names)}
+        ).decode()
         parsed = (
             "SELECT person_id, truncated, since, "
             f"from_json(traits, {literal(shape)}) AS d FROM {_DOCS}"
         )
         engine.create_table_as(_PARSED, parsed)
-        profile = ", ".join(f"d.{ident(n)} AS {ident(n)}" for n in self.profile_columns)
+        profile = ", ".join(f"{self._at(n)} AS {ident(n)}" for n in self.profile_columns)
         engine.create_table_as(
             PROFILES, f"SELECT person_id{', ' if profile else ''}{profile} FROM {_PARSED}"
         )
-        traits = ", ".join(f"d.{ident(n)} AS {ident(n)}" for n in self.trait_columns)
+        traits = ", ".join(f"{self._at(n)} AS {ident(n)}" for n in self.trait_columns)
         engine.create_table_as(
             _BASE,
             f"SELECT person_id, truncated, since{', ' if traits else ''}{traits} FROM {_PARSED}",
         )
+
+    def _at(self, name: str) -> str:
+        """The field of a parsed traits document holding ``name`` (absent: NULL)."""
+        if name in self._position:
+            return f"d.{ident(str(self._position[name]))}"
+        return f"CAST(NULL AS {self.types.get(name, 'VARCHAR')})"
 
     def _events(self, only_new: bool) -> None:
         where = "WHERE new" if only_new else ""
@@ -273,11 +284,11 @@ class Evaluator:
     # --- evaluation
 
     def evaluate(
-        self, persons: list[Person], now: dt.datetime
+        self, persons: list[Person], histories: dict[int, History], now: dt.datetime
     ) -> tuple[dict[int, dict[str, Any]], dict[int, set[str]]]:
-        """Each person's trait values (by trait column) and the streamed segments they
-        are members of now."""
-        histories = {p.person_id: history(p, self.meta) for p in persons}
+        """Each person's trait values (keyed as in the traits documents) and the
+        streamed segments they are members of now, given how much of their history the
+        store holds."""
         self._load(persons, histories)
         engine = self.engine
         self._events(only_new=True)
@@ -286,11 +297,11 @@ class Evaluator:
         engine.create_table_as(_FULL, self._traits_sql)
         engine.create_table_as(TRAITS, self._final_sql())
         table = engine.query(self._values_sql)
-        names = self.trait_columns
+        keys = [str(self._position[n]) for n in self._stored]
         columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
         values: dict[int, dict[str, Any]] = {
-            int(person): dict(zip(names, row, strict=True))
-            for person, *row in zip(*columns, strict=True)
+            int(person): dict(zip(keys, row, strict=True))
+            for person, _, *row in zip(*columns, strict=True)
         }
         members: dict[int, set[str]] = {p.person_id: set() for p in persons}
         if self._segments:

@@ -44,7 +44,8 @@ class Person:
     """One person's documents, as loaded (and changed) in a micro-batch."""
 
     person_id: int
-    #: trait name -> value (golden fields and traits)
+    #: the traits document as stored: each name's position in ``meta.trait_names`` (as
+    #: text) -> its value (golden fields and traits); :meth:`Generation.key` names it
     traits: dict[str, Any] = field(default_factory=dict)
     external_ids: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
@@ -54,6 +55,16 @@ class Person:
     #: as loaded, to write back only what changed
     loaded_ids: int = -1
     loaded_segments: dict[str, str | None] | None = None
+    _events_json: bytes | None = field(default=None, repr=False)
+    _events_count: int = field(default=-1, repr=False)
+
+    def events_json(self) -> bytes:
+        """The events document as JSON, serialised once per micro-batch (the events do
+        not change after the evaluation)."""
+        if self._events_json is None or self._events_count != len(self.events):
+            self._events_json = orjson.dumps(self.events)
+            self._events_count = len(self.events)
+        return self._events_json
 
     def id_values(self, kind: str) -> set[str]:
         return {str(x["i"]) for x in self.external_ids if x.get("t") == kind}
@@ -82,6 +93,15 @@ class Generation:
 
     def close(self) -> None:
         self.db.close()
+
+    def knows(self, name: str) -> bool:
+        """Is ``name`` in the traits documents (a trait declared since the publish is
+        not, until the next one)?"""
+        return name in self._index
+
+    def key(self, name: str) -> str:
+        """Where trait ``name`` sits in a traits document."""
+        return str(self._index[name])
 
     # --- bookkeeping
 
@@ -139,14 +159,13 @@ class Generation:
             )
             for person, segment, since in rows:
                 segments.setdefault(int(person), {})[str(segment)] = since
-        names = self.trait_names
         out: dict[int, Person] = {}
         for person_id, traits in docs["traits"].items():
             external_ids = docs["external_ids"].get(person_id) or []
             held = segments.get(person_id, {})
             out[person_id] = Person(
                 person_id,
-                {names[int(i)]: value for i, value in traits.items() if int(i) < len(names)},
+                traits,
                 external_ids,
                 docs["events"].get(person_id) or [],
                 dict(held),
@@ -167,14 +186,13 @@ class Generation:
         traits = self._document("traits", person_id)
         if traits is None:
             return None
-        names = self.trait_names
         segments = self.db.execute(
             "SELECT segment, since FROM segments WHERE person_id = ?", (person_id,)
         )
         external_ids = self._document("external_ids", person_id) or []
         person = Person(
             person_id,
-            {names[int(i)]: value for i, value in traits.items() if int(i) < len(names)},
+            traits,
             external_ids,
             self._document("events", person_id) or [],
             {str(s): since for s, since in segments},
@@ -207,12 +225,24 @@ class Generation:
         db = self.db
         db.execute("BEGIN IMMEDIATE")
         try:
+            sealed = self.codec.seal
+            db.executemany(
+                "INSERT OR REPLACE INTO traits VALUES (?, ?)",
+                [(p.person_id, sealed(orjson.dumps(p.traits))) for p in persons],
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO events VALUES (?, ?)",
+                [(p.person_id, sealed(p.events_json())) for p in persons],
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO external_ids VALUES (?, ?)",
+                [
+                    (p.person_id, sealed(orjson.dumps(p.external_ids)))
+                    for p in persons
+                    if len(p.external_ids) != p.loaded_ids
+                ],
+            )
             for person in persons:
-                doc = {str(self._index[k]): v for k, v in person.traits.items() if k in self._index}
-                self._put("traits", person.person_id, doc)
-                if len(person.external_ids) != person.loaded_ids:
-                    self._put("external_ids", person.person_id, person.external_ids)
-                self._put("events", person.person_id, person.events)
                 if person.segments != person.loaded_segments:
                     db.execute("DELETE FROM segments WHERE person_id = ?", (person.person_id,))
                     db.executemany(

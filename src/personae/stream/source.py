@@ -23,9 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from personae.collect import stored
 from personae.collect.flush import read_events_file
-from personae.collect.tail import CHUNK, Row, arrow_row
+from personae.collect.tail import CHUNK, Row
 from personae.collect.wal import HEADER, list_segments, parse_segment_name
 from personae.protect.encryption import EncryptionError, Keyring, is_sealed_record
 
@@ -215,7 +217,7 @@ class MessageSource:
         rows: list[Row] = []
         for part in parts:
             with contextlib.suppress(FileNotFoundError):
-                rows.extend(arrow_row(r) for r in read_events_file(part, self.keys).to_pylist())
+                rows.extend(_rows(read_events_file(part, self.keys)))
         return rows
 
     def _gone(self, collector: str, seq: int, segments: dict[int, Path]) -> bool:
@@ -234,6 +236,15 @@ class MessageSource:
             if number.isdigit() and int(number) > seq:
                 return True
         return False
+
+
+def _rows(table: pa.Table) -> list[Row]:
+    """A Parquet part's rows as the WAL's: timestamps as microseconds since the epoch."""
+    for i, column in enumerate(table.schema):
+        if pa.types.is_timestamp(column.type):
+            table = table.set_column(i, column.name, table.column(i).cast(pa.int64()))
+    rows: list[Row] = table.to_pylist()
+    return rows
 
 
 def covered_positions(through: dict[str, int]) -> Positions:

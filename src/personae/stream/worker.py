@@ -134,6 +134,7 @@ class StreamWorker:
         #: the queue is ahead of the store (a crash between the two commits): replay
         #: up to here without triggers
         self._replay_until: Positions | None = None
+        self._profile_fields: list[str] = []
 
     def close(self) -> None:
         if self.source is not None:
@@ -257,11 +258,12 @@ class StreamWorker:
 
         started = time.perf_counter()
         persons = list(touched.values())
-        values, members = evaluator.evaluate(persons, now)
+        histories = {p.person_id: history(p, generation.meta) for p in persons}
+        values, members = evaluator.evaluate(persons, histories, now)
         since = _stamp(now)
         for person in persons:
             person.traits.update(values.get(person.person_id, {}))
-            truncated = not history(person, generation.meta).complete
+            truncated = not histories[person.person_id].complete
             old = dict(person.segments)
             wanted = members.get(person.person_id, set())
             kept: dict[str, str | None] = {}
@@ -329,6 +331,7 @@ class StreamWorker:
         present = set(engine.columns(_RECORDS))
         assert self.evaluator is not None
         wanted = [c for c in self.evaluator.profile_columns if c in present]
+        self._profile_fields = wanted
         fields: dict[int, dict[str, Any]] = {}
         if wanted:
             filled = " OR ".join(f"{ident(c)} IS NOT NULL" for c in wanted)
@@ -380,13 +383,17 @@ class StreamWorker:
         """A golden field the store leaves empty takes the messages' latest value (a new
         visitor's e-mail from its identify): the batch's survivorship rules decide at
         the next run."""
+        assert self.generation is not None
+        generation = self.generation
+        keys = {c: generation.key(c) for c in self._profile_fields if generation.knows(c)}
         for index in sorted(fields):
             person = persons.get(person_of.get(index, -1))
             if person is None:
                 continue
             for column, value in fields[index].items():
-                if value is not None and person.traits.get(column) is None:
-                    person.traits[column] = _plain_value(value)
+                key = keys.get(column)
+                if key is not None and value is not None and person.traits.get(key) is None:
+                    person.traits[key] = _plain_value(value)
 
 
 def _slim(text: str | None) -> str | None:
