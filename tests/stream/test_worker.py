@@ -102,3 +102,32 @@ def test_nothing_is_applied_twice(shop: Served) -> None:
     assert _step(shop.root).messages == 0
     store = _store(shop.root)
     assert store.traits(_person(store, "user_id", "u-1"))["order_count"] == 3
+
+
+def test_erasure_reaches_what_the_stream_added(shop: Served) -> None:
+    from personae.privacy.erasure import TRIGGER_FILES, erase
+    from personae.privacy.person import Selector, find_person
+
+    _post(
+        shop,
+        "/v1/identify",
+        anonymousId="a-zoe",
+        traits={"email": "zoe.petit@mail.fr"},
+        messageId="e-1",
+    )
+    _post(shop, "/v1/page", anonymousId="a-zoe", name="Home", messageId="e-2")
+    _step(shop.root)
+    store = _store(shop.root)
+    zoe = _person(store, "anonymous_id", "a-zoe")
+    store.close()
+    with TriggerQueue(shop.root / STATE_DIR) as queue:
+        assert [t.person_id for t in queue.read(0)] == [zoe]
+    with Project.load(shop.root) as project:
+        selector = Selector(email="zoe.petit@mail.fr")
+        report = erase(project, find_person(project, selector), selector)
+    assert report.files[TRIGGER_FILES] == 1
+    store = _store(shop.root)
+    assert store.resolve(ExternalId("anonymous_id", "a-zoe")) is None  # the streamed id too
+    assert store.resolve(ExternalId("email", "zoe.petit@mail.fr")) is None
+    with TriggerQueue(shop.root / STATE_DIR) as queue:
+        assert queue.read(0) == []

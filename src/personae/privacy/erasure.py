@@ -41,6 +41,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from personae.activate.triggers import FOLDER as TRIGGERS_DIR
+from personae.activate.triggers import TriggerQueue
 from personae.catalog import RAW_COLLECTED, RAW_PREFIX
 from personae.collect.paths import CollectPaths
 from personae.engine import Engine
@@ -62,12 +64,13 @@ from personae.project import Project
 from personae.protect.audit import os_actor, record
 from personae.protect.hashing import load_key, phone_tail
 from personae.protect.suppression import Suppression, entries, message_identifiers, suppress
-from personae.serving.store import SERVING_DIR, ServingError, erase_persons
+from personae.serving.store import SERVING_DIR, ServingError, erase_persons, persons_holding
 from personae.sql import ident, literal
 
 VALUES_TABLE = "_privacy_values"
 #: how the report names the serving store (the Profile API's), in ``files``
 SERVING_FILES = f".personae/{SERVING_DIR}"
+TRIGGER_FILES = f".personae/{TRIGGERS_DIR}"
 #: the audit log's action of an erasure (``details.dry_run`` tells a dry run)
 AUDIT_ACTION = "privacy.erase"
 #: the audit log's action of the compaction that completes erasures
@@ -224,13 +227,19 @@ def erase(
             report.tables[table] = count
     if not dry_run:
         _raw_by_identifier(project, this_person, own, report)
+    # the serving store also holds persons the streaming worker made since the last run
+    streamed = persons_holding(state, own, project.keys) | set(person.person_ids)
     try:
-        served = erase_persons(state, person.person_ids, dry_run)
+        served = erase_persons(state, streamed, dry_run)
     except ServingError as exc:  # the rows are gone; only rewriting the file is left
         served = 0
         report.warnings.append(str(exc))
     if served:
         report.files[SERVING_FILES] = served
+    with TriggerQueue(state) as queue:
+        triggered = queue.erase(streamed, dry_run)
+    if triggered:
+        report.files[TRIGGER_FILES] = triggered
     # last: the person has left every audience, so each destination holding them is told
     destinations = forget_in_destinations(project, person.person_ids, dry_run)
     report.destinations = destinations.removed

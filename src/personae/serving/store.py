@@ -188,6 +188,29 @@ def read_meta(connection: sqlite3.Connection) -> dict[str, str]:
     return {str(k): str(v) for k, v in connection.execute("SELECT key, value FROM meta")}
 
 
+def persons_holding(
+    state_dir: Path, identifiers: Iterable[tuple[str, str]], keys: Keyring | None
+) -> set[int]:
+    """The persons of the live store the identifiers (``(type, value)``) lead to: the
+    streaming worker's persons too, which no run has seen yet."""
+    live = ServingPaths.of(state_dir).live()
+    if live is None:
+        return set()
+    codec = Codec.for_project(state_dir, keys)
+    connection = connect(live)
+    try:
+        found = set()
+        for kind, value in identifiers:
+            row = connection.execute(
+                "SELECT person_id FROM lookup WHERE key = ?", (codec.lookup_key(kind, value),)
+            ).fetchone()
+            if row:
+                found.add(int(row[0]))
+        return found
+    finally:
+        connection.close()
+
+
 def erase_persons(state_dir: Path, person_ids: Iterable[int], dry_run: bool = False) -> int:
     """Delete the persons from the serving store, overwriting the freed bytes
     (``secure_delete``) and emptying the WAL, and remove any generation an interrupted
