@@ -57,6 +57,9 @@ class Server:
             assert self.process.poll() is None, "personae serve exited"
             assert time.monotonic() < deadline, "personae serve did not start"
             time.sleep(0.05)
+        while not _attached(root):  # the streaming worker is up and follows the store
+            assert time.monotonic() < deadline, "the streaming worker did not start"
+            time.sleep(0.05)
 
     def get(self, path: str) -> httpx.Response:
         return httpx.get(f"{self.url}{path}", auth=(self.read_key, ""), timeout=5)
@@ -135,6 +138,20 @@ def _load(server: Server, visitors: int, acked: list[str]) -> None:
             assert response.status_code == 200
             acked.extend(m["anonymousId"] for m in batch)
             time.sleep(0.02)  # about 1,000 events a second, for a few seconds
+
+
+def _attached(root: Path) -> bool:
+    """Has the streaming worker opened the live store (it adds its tables then)?"""
+    live = ServingPaths.of(root / STATE_DIR).live()
+    if live is None:
+        return False
+    db = sqlite3.connect(f"file:{live}?mode=ro", uri=True)
+    try:
+        return bool(
+            db.execute("SELECT 1 FROM sqlite_master WHERE name = 'stream_position'").fetchone()
+        )
+    finally:
+        db.close()
 
 
 def _applied_at(root: Path) -> str:
