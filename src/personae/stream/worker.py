@@ -317,8 +317,7 @@ class StreamWorker:
         engine = self.engine
         columns = {c: [m.row.get(c) for m in messages] for c in stored.COLUMNS}
         columns["_n"] = list(range(len(messages)))
-        full = columns["payload"]
-        columns["payload"] = [_slim(text) for text in full]
+        columns["payload"] = [_slim(text) for text in columns["payload"]]
         schema = stored.SCHEMA.append(pa.field("_n", pa.int64()))
         engine.write_arrow(RAW_COLLECTED, pa.table(columns, schema=schema), mode="replace")
         refresh_collected_lookups(engine, self.config)
@@ -354,8 +353,6 @@ class StreamWorker:
                 f"WHERE id_value <> '' AND ({blocked}) IS NULL ORDER BY _n, rank"
             ):
                 incoming[int(n)].ids.append((str(kind), str(value)))
-        columns["payload"] = full  # the events read the properties
-        engine.write_arrow(RAW_COLLECTED, pa.table(columns, schema=schema), mode="replace")
         numbered = collected_events_sql(self.config).replace("SELECT ", "SELECT _n, ", 1)
         events: dict[int, dict[str, Any]] = {}
         for row in engine.query(
