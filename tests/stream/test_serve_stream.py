@@ -64,8 +64,9 @@ class Server:
     def get(self, path: str) -> httpx.Response:
         return httpx.get(f"{self.url}{path}", auth=(self.read_key, ""), timeout=5)
 
-    def stream_pid(self) -> int:
-        """The streaming worker's process id (a child of personae serve)."""
+    def stream_pid(self, killed: frozenset[int] = frozenset()) -> int:
+        """The streaming worker's process id (a child of personae serve), other than
+        those ``killed`` (a killed one may not have gone yet)."""
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             for entry in Path("/proc").iterdir():
@@ -79,7 +80,8 @@ class Server:
                 parent = next(
                     (int(x.split()[1]) for x in status.splitlines() if x.startswith("PPid:")), 0
                 )
-                if parent == self.process.pid and b"stream" in cmdline and b"run" in cmdline:
+                mine = parent == self.process.pid and int(entry.name) not in killed
+                if mine and b"stream" in cmdline and b"run" in cmdline:
                     return int(entry.name)
             time.sleep(0.1)
         raise AssertionError("no streaming worker beside personae serve")
@@ -173,18 +175,18 @@ def test_kill9_of_the_streaming_worker_loses_and_repeats_nothing(server: Server)
     acked: list[str] = []
     loader = threading.Thread(target=_load, args=(server, visitors, acked))
     loader.start()
-    kills = 0
-    while loader.is_alive() and kills < 3:
-        pid = server.stream_pid()  # waits for the restarted one
+    kills: set[int] = set()
+    while loader.is_alive() and len(kills) < 3:
+        pid = server.stream_pid(frozenset(kills))  # waits for the restarted one
         before = _applied_at(server.root)
         deadline = time.monotonic() + 20
         while _applied_at(server.root) == before:  # killed while it works, not at start
             assert time.monotonic() < deadline, "the streaming worker applies nothing"
             time.sleep(0.05)
         os.kill(pid, signal.SIGKILL)
-        kills += 1
+        kills.add(pid)
     loader.join()
-    assert kills >= 2 and len(acked) == visitors
+    assert len(kills) >= 2 and len(acked) == visitors
     store = ProfileStore(server.root / STATE_DIR, None)
     deadline = time.monotonic() + 60
     last = f"v-{visitors - 1}"
