@@ -126,13 +126,18 @@ def collected_through(engine: Engine) -> dict[str, int]:
     return through
 
 
-def _traits_sql(engine: Engine, names: list[str]) -> str:
+def _traits_sql(engine: Engine, names: list[str], types: dict[str, str]) -> str:
     """``person_id, doc``: a JSON object keyed by each name's position in ``names`` (the
-    names are written once, in ``meta``, not once per person)."""
+    names are written once, in ``meta``, not once per person). Timestamps are written as
+    text the same way on every engine (:func:`_text`), as the streaming worker writes
+    them."""
     traits = set(engine.columns(TRAITS))
-    pairs = ", ".join(
-        f"{literal(str(i))}, {'t' if n in traits else 'p'}.{ident(n)}" for i, n in enumerate(names)
-    )
+
+    def value(name: str) -> str:
+        column = f"{'t' if name in traits else 'p'}.{ident(name)}"
+        return _text(column) if types.get(name) == "TIMESTAMP" else column
+
+    pairs = ", ".join(f"{literal(str(i))}, {value(n)}" for i, n in enumerate(names))
     return (
         f"SELECT p.person_id, CAST(json_object({pairs}) AS VARCHAR) AS doc "
         f"FROM {PROFILES} p LEFT JOIN {TRAITS} t USING (person_id)"
@@ -329,7 +334,8 @@ def _build(
 
     started = time.perf_counter()
     names = trait_names(engine)
-    traits = _sliced(engine, _traits_sql(engine, names), slices)
+    types = column_types(engine, names)
+    traits = _sliced(engine, _traits_sql(engine, names, types), slices)
     report.persons = _write(db, "traits", traits, codec)
     report.seconds["traits"] = time.perf_counter() - started
 
@@ -374,7 +380,7 @@ def _build(
         "events_per_person": str(config.serving.events_per_person),
         "events_days": str(config.serving.events_days or ""),
         "reference": now.isoformat(sep=" "),
-        "column_types": json.dumps(column_types(engine, names)),
+        "column_types": json.dumps(types),
         "property_types": json.dumps(
             property_types(engine, config) if engine.table_exists(EVENTS) else {}
         ),
