@@ -131,3 +131,26 @@ def test_erasure_reaches_what_the_stream_added(shop: Served) -> None:
     assert store.resolve(ExternalId("email", "zoe.petit@mail.fr")) is None
     with TriggerQueue(shop.root / STATE_DIR) as queue:
         assert queue.read(0) == []
+
+
+def test_a_store_published_without_the_streams_facts_is_left_alone(shop: Served) -> None:
+    import sqlite3
+
+    from personae.serving.store import ServingPaths
+
+    live = ServingPaths.of(shop.root / STATE_DIR).live()
+    assert live is not None
+    db = sqlite3.connect(live)
+    db.execute("DELETE FROM meta WHERE key = 'column_types'")  # as an earlier personae wrote
+    db.commit()
+    db.close()
+    _post(shop, "/v1/track", userId="u-1", event="Order Completed", messageId="old-1")
+    with Project.load(shop.root) as project:
+        worker = StreamWorker(project)
+        try:
+            assert worker.step(now=NOW).messages == 0
+            assert "run 'personae serving publish'" in (worker.problem or "")
+        finally:
+            worker.close()
+    store = _store(shop.root)
+    assert store.traits(_person(store, "user_id", "u-1"))["order_count"] == 2  # untouched

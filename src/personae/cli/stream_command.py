@@ -49,7 +49,9 @@ def stream_run(
             worker = StreamWorker(project)
             try:
                 if not worker.attach() and once:
-                    err_console.print("No serving store yet: run personae run first.")
+                    err_console.print(
+                        worker.problem or "No serving store yet: run personae run first."
+                    )
                     return
                 while not stop.is_set():
                     if not worker.attach():
@@ -58,9 +60,7 @@ def stream_run(
                     report = worker.step()
                     if report.messages and not quiet:
                         lag = time.time() - report.received_us / 1e6
-                        steps = ", ".join(
-                            f"{k} {v * 1000:,.0f}" for k, v in report.seconds.items()
-                        )
+                        steps = ", ".join(f"{k} {v * 1000:,.0f}" for k, v in report.seconds.items())
                         err_console.print(
                             f"{report.messages:,} messages, {report.events:,} events, "
                             f"{report.persons:,} persons ({report.new_persons:,} new, "

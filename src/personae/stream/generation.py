@@ -88,6 +88,9 @@ class Generation:
         self.fresh = not self.db.execute(
             "SELECT 1 FROM sqlite_master WHERE name = 'stream_position'"
         ).fetchone()
+
+    def prepare(self) -> None:
+        """Add the stream's tables (once per generation)."""
         for statement in _SCHEMA:
             self.db.execute(statement)
 

@@ -135,6 +135,9 @@ class StreamWorker:
         #: up to here without triggers
         self._replay_until: Positions | None = None
         self._profile_fields: list[str] = []
+        #: why the live store cannot be streamed onto (None: it can), and which it is
+        self.problem: str | None = None
+        self._refused: Path | None = None
 
     def close(self) -> None:
         if self.source is not None:
@@ -153,11 +156,24 @@ class StreamWorker:
             return False
         if live == self._live and self.generation is not None:
             return True
+        if live == self._refused:
+            return False
         if self.source is not None:
             self.source.close()
         if self.generation is not None:
             self.generation.close()
         generation = Generation(live, self.codec)
+        if "column_types" not in generation.meta:
+            generation.close()
+            self._refused = live
+            self.problem = (
+                f"{live.name} was published by an earlier personae, without what the "
+                "stream needs: run 'personae serving publish' (or the next run does it)"
+            )
+            log.warning("%s", self.problem)
+            return False
+        self.problem = None
+        generation.prepare()
         positions = generation.positions()
         if generation.fresh:
             through = json.loads(generation.meta.get("collected_through") or "{}")
