@@ -154,3 +154,24 @@ def test_a_store_published_without_the_streams_facts_is_left_alone(shop: Served)
             worker.close()
     store = _store(shop.root)
     assert store.traits(_person(store, "user_id", "u-1"))["order_count"] == 2  # untouched
+
+
+def test_a_person_with_more_events_than_the_store_keeps(
+    tmp_path: Path, serve: ServeFactory
+) -> None:
+    """Jeanne has 28 events; the store keeps 3: her count adds the new order to the
+    run's count, which her kept events alone could not give."""
+    extra = "serving:\n  events_per_person: 3\n"
+    build_shop(tmp_path, extra=extra)
+    served = serve(CONFIG + extra)
+    store = _store(tmp_path)
+    jeanne = _person(store, "user_id", "u-1")
+    assert len(store.events(jeanne)) == 3 and store.traits(jeanne)["page_views"] == 25
+    store.close()
+    _post(served, "/v1/track", userId="u-1", event="Order Completed", messageId="t-1")
+    _post(served, "/v1/page", userId="u-1", name="Home", messageId="t-2")
+    _step(tmp_path)
+    store = _store(tmp_path)
+    traits = store.traits(jeanne)
+    assert (traits["order_count"], traits["page_views"]) == (3, 26)
+    assert [s["segment"] for s in store.segments(jeanne)] == ["browsers", "buyers"]

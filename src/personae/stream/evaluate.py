@@ -291,8 +291,11 @@ class Evaluator:
         store holds."""
         self._load(persons, histories)
         engine = self.engine
-        self._events(only_new=True)
-        engine.create_table_as(_NEW, self._traits_sql)
+        if any(not h.complete for h in histories.values()):
+            self._events(only_new=True)
+            engine.create_table_as(_NEW, self._traits_sql)
+        else:  # no one's value combines with the new events': nothing to compute
+            engine.create_table_as(_NEW, f"SELECT * FROM {_BASE} WHERE false")
         self._events(only_new=False)
         engine.create_table_as(_FULL, self._traits_sql)
         engine.create_table_as(TRAITS, self._final_sql())
