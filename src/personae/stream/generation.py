@@ -29,6 +29,9 @@ from personae.stream.source import Positions
 #: provisional person ids (a person the stream saw first) start here, far above the
 #: batch's ids and within JavaScript's exact integers
 PROVISIONAL_FROM = 8_000_000_000_000_000
+#: SQLite's page cache (KiB) and memory map (bytes) for the worker's connection
+CACHE_KIB = 262_144
+MMAP_BYTES = 4 << 30
 #: ids per ``IN (…)`` query (SQLite allows 32,766 parameters)
 _CHUNK = 500
 
@@ -82,6 +85,9 @@ class Generation:
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self.db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
         self.db.execute("PRAGMA synchronous = NORMAL")
+        # the worker reads and rewrites thousands of persons a second: keep their pages
+        self.db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+        self.db.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
         self.meta = read_meta(self.db)
         self.trait_names: list[str] = [str(n) for n in orjson.loads(self.meta["trait_names"])]
         self._index = {name: i for i, name in enumerate(self.trait_names)}

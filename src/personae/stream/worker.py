@@ -208,7 +208,9 @@ class StreamWorker:
             return report
         assert self.source is not None
         until = self._replay_until
+        started = time.perf_counter()
         messages = self.source.poll(self.batch, until=until)
+        report.seconds["read"] = time.perf_counter() - started
         replaying = until is not None
         if replaying and not _after(until or {}, self.source.positions):
             self._replay_until = None
