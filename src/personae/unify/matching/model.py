@@ -19,7 +19,6 @@ from personae.engine import AUTHORING_DIALECT
 from personae.engine.matching import MatchingBackend
 from personae.errors import PersonaeError
 from personae.unify.matching.blocking import (
-    block_size_columns,
     capped_rules,
     splink_blocking_rules,
 )
@@ -272,11 +271,9 @@ def linker_for(
     settings = model_in_dialect(settings, db_api.sql_dialect.sql_dialect_str)
     rules = config.blocking_rules
     if capped:
+        # the block sizes are read by blocking only (Splink blocks on every input
+        # column): not retained, so the candidate pairs do not carry them into scoring
         rules = capped_rules(rules, config.max_block_records)
-        retained = list(settings.get("additional_columns_to_retain", []))
-        settings["additional_columns_to_retain"] = retained + [
-            c for c in block_size_columns(config.blocking_rules) if c not in retained
-        ]
     settings["blocking_rules_to_generate_predictions"] = splink_blocking_rules(rules)
     settings["link_type"] = link_type
     input_tables = list(tables) if len(tables) > 1 else tables[0]
