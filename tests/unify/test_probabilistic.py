@@ -426,3 +426,24 @@ def test_edit_distance_levels_say_what_damerau_levenshtein_says() -> None:
             checked += 1
     # birth date, postcode, and the two levels of phone
     assert checked == 4
+
+
+def test_block_sizes_count_the_records_sharing_each_key() -> None:
+    import duckdb
+
+    from personae.unify.matching.blocking import with_block_sizes
+
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE t AS SELECT * FROM (VALUES (1, 'ann', '75001'), (2, 'amy', '75001'), "
+        "(3, 'bob', '75001'), (4, 'ann', NULL), (5, NULL, '69001')) AS v(uid, name, postcode)"
+    )
+    rules = [
+        "l.postcode = r.postcode AND substr(l.name, 1, 1) = substr(r.name, 1, 1)",
+        "l.name = r.name",
+        "l.name = r.postcode",  # no block of its own: no size
+    ]
+    sql = with_block_sizes("t", ["uid"], rules)
+    sizes = con.execute(f"SELECT * FROM ({sql}) ORDER BY uid").fetchall()
+    # (uid, block of rule 0, block of rule 1); NULL keys are in no block
+    assert sizes == [(1, 2, 2), (2, 2, 1), (3, 1, 1), (4, None, 2), (5, None, None)]
