@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import re
 from pathlib import Path
 
 import pytest
@@ -365,3 +367,83 @@ def test_blocks_larger_than_the_cap_are_not_compared(engine: Engine, tmp_path: P
     capped = MatchingConfig(**settings, blocking_rules=with_name, max_block_records=8)
     score_pairs(engine, "records", capped, copy, full=True)
     assert _pairs(engine) == {(("crm", "0"), ("shop", "0"))}
+
+
+def _edited(value: str, edits: int, rng: random.Random) -> str:
+    """``value`` after ``edits`` random substitutions, insertions, deletions or swaps."""
+    alphabet = "0123456789abé-"
+    chars = list(value)
+    for _ in range(edits):
+        at = rng.randrange(len(chars) + 1)
+        kind = rng.choice(("sub", "ins", "del", "swap"))
+        if kind == "ins" or not chars:
+            chars.insert(at, rng.choice(alphabet))
+        elif kind == "swap" and at + 1 < len(chars):
+            chars[at], chars[at + 1] = chars[at + 1], chars[at]
+        elif kind == "del":
+            del chars[min(at, len(chars) - 1)]
+        else:
+            chars[min(at, len(chars) - 1)] = rng.choice(alphabet)
+    return "".join(chars)
+
+
+def test_edit_distance_levels_say_what_damerau_levenshtein_says() -> None:
+    # each Damerau-Levenshtein level runs a cheap Levenshtein bound first: it must hold
+    # for exactly the pairs Damerau-Levenshtein alone holds for
+    import duckdb
+    from splink import SettingsCreator
+
+    from personae.unify.matching.model import comparisons
+
+    rng = random.Random(7)
+    pairs = [("", ""), ("ab", "ba"), ("é", "e"), ("abc", "ca"), ("1234", "2143")]
+    for _ in range(20_000):
+        value = "".join(rng.choice("0123456789aé") for _ in range(rng.randrange(1, 13)))
+        pairs.append((value, _edited(value, rng.randrange(0, 6), rng)))
+    settings = SettingsCreator(
+        link_type="dedupe_only", unique_id_column_name="uid", comparisons=comparisons()
+    ).create_settings_dict("duckdb")
+    con = duckdb.connect()
+    checked = 0
+    for comparison in settings["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            sql = str(level["sql_condition"])
+            found = re.search(r'damerau_levenshtein\("(\w+)_l", "\w+_r"\) <= (\d+)', sql)
+            if found is None:
+                continue
+            column, threshold = found.group(1), int(found.group(2))
+            con.execute(f"CREATE OR REPLACE TABLE p ({column}_l VARCHAR, {column}_r VARCHAR)")
+            con.executemany("INSERT INTO p VALUES (?, ?)", pairs)
+            differ, near = con.execute(
+                f"""SELECT count(*) FILTER (WHERE ({sql}) IS DISTINCT FROM
+                           (damerau_levenshtein({column}_l, {column}_r) <= {threshold})),
+                           count(*) FILTER (WHERE damerau_levenshtein({column}_l, {column}_r)
+                                            BETWEEN {threshold} AND {threshold + 1})
+                    FROM p"""
+            ).fetchone()
+            assert differ == 0, (column, threshold)
+            assert near > 1000  # the pairs test the edge of the level
+            checked += 1
+    # birth date, postcode, and the two levels of phone
+    assert checked == 4
+
+
+def test_block_sizes_count_the_records_sharing_each_key() -> None:
+    import duckdb
+
+    from personae.unify.matching.blocking import with_block_sizes
+
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE t AS SELECT * FROM (VALUES (1, 'ann', '75001'), (2, 'amy', '75001'), "
+        "(3, 'bob', '75001'), (4, 'ann', NULL), (5, NULL, '69001')) AS v(uid, name, postcode)"
+    )
+    rules = [
+        "l.postcode = r.postcode AND substr(l.name, 1, 1) = substr(r.name, 1, 1)",
+        "l.name = r.name",
+        "l.name = r.postcode",  # no block of its own: no size
+    ]
+    sql = with_block_sizes("t", ["uid"], rules)
+    sizes = con.execute(f"SELECT * FROM ({sql}) ORDER BY uid").fetchall()
+    # (uid, block of rule 0, block of rule 1); NULL keys are in no block
+    assert sizes == [(1, 2, 2), (2, 2, 1), (3, 1, 1), (4, None, 2), (5, None, None)]

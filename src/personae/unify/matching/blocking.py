@@ -85,17 +85,52 @@ def _sides(expression: Any) -> set[str]:
     return {column.table for column in expression.find_all(exp.Column)}
 
 
-def block_size_columns(rules: Sequence[str]) -> dict[str, str]:
-    """``{column: SQL}``: for each rule with equality keys, the number of input records
-    sharing a record's keys (its block), to select over the matching input."""
+def block_size_columns(rules: Sequence[str]) -> dict[str, list[str]]:
+    """``{column: keys}``: for each rule with equality keys, the column of the matching
+    input holding the size of a record's block, and the keys the block shares."""
     columns = {}
     for index, rule in enumerate(rules):
         keys = equality_keys(rule)
         if keys:
-            columns[BLOCK_SIZE_COLUMN.format(index=index)] = (
-                f"count(*) OVER (PARTITION BY {', '.join(keys)})"
-            )
+            columns[BLOCK_SIZE_COLUMN.format(index=index)] = keys
     return columns
+
+
+def with_block_sizes(table: str, columns: Sequence[str], rules: Sequence[str]) -> str:
+    """A query of ``columns`` of ``table`` with the :func:`block_size_columns` of
+    ``rules``: how many records of ``table`` share each record's keys.
+
+    One ``GROUP BY`` per rule joined back on its keys, which costs a third of what as
+    many windows (one sort each) do. A record with a NULL key gets a NULL size: it is in
+    no block of that rule (``l.x = r.x`` never holds for NULL), whatever the size says.
+    The records come out ordered by the first rule's keys, so the records of a block sit
+    together and the blocking joins probe neighbouring rows (at 1M demo people: blocking
+    works a seventh less than on the joins' own order). The order changes no answer:
+    ``uid`` is numbered before, and training samples by ``uid``.
+    """
+    sizes = block_size_columns(rules)
+    keyed = [
+        f"{key} AS _key_{index}_{position}"
+        for index, keys in enumerate(sizes.values())
+        for position, key in enumerate(keys)
+    ]
+    selected = [f"k.{column}" for column in columns]
+    joins = []
+    for index, (column, keys) in enumerate(sizes.items()):
+        names = [f"_key_{index}_{position}" for position in range(len(keys))]
+        grouped = ", ".join(f"{key} AS {name}" for key, name in zip(keys, names, strict=True))
+        on = " AND ".join(f"b{index}.{name} = k.{name}" for name in names)
+        joins.append(
+            f"LEFT JOIN (SELECT {grouped}, count(*) AS n FROM {table} "
+            f"GROUP BY {', '.join(keys)}) AS b{index} ON {on}"
+        )
+        selected.append(f"b{index}.n AS {column}")
+    first = [f"k._key_0_{position}" for position in range(len(next(iter(sizes.values()), [])))]
+    return (
+        f"SELECT {', '.join(selected)} "
+        f"FROM (SELECT {', '.join([*columns, *keyed])} FROM {table}) AS k {' '.join(joins)}"
+        + (f" ORDER BY {', '.join(first)}" if first else "")
+    )
 
 
 def capped_rules(rules: Sequence[str], max_records: int | None) -> list[str]:

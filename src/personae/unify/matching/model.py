@@ -6,9 +6,11 @@ The model is Splink settings JSON saved in the project (:data:`MODEL_FILE`), reu
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -17,7 +19,6 @@ from personae.engine import AUTHORING_DIALECT
 from personae.engine.matching import MatchingBackend
 from personae.errors import PersonaeError
 from personae.unify.matching.blocking import (
-    block_size_columns,
     capped_rules,
     splink_blocking_rules,
 )
@@ -68,15 +69,74 @@ def comparisons() -> list[Any]:
             "last_name_key",
             forename_surname_concat_col_name="full_name_key",
         ),
-        cl.DateOfBirthComparison("birth_date", input_is_string=True),
+        _edit_distance_classes().date_of_birth("birth_date", input_is_string=True),
         _place(),
         cl.JaroWinklerAtThresholds("address", [0.95, 0.8]),
         # what is left of the e-mail's local part once the names are removed
         cl.ExactMatch("email_local").configure(term_frequency_adjustments=True),
         # numbers are mistyped by swapping two digits as often as by changing one:
         # Damerau-Levenshtein counts a transposition as one edit
-        cl.DamerauLevenshteinAtThresholds("phone", [1, 2]),
+        _edit_distance_classes().at_thresholds("phone", [1, 2]),
     ]
+
+
+@dataclass(frozen=True)
+class _EditDistance:
+    """Splink's Damerau-Levenshtein level and the comparisons holding one, made cheaper."""
+
+    level: type
+    at_thresholds: type
+    date_of_birth: type
+
+
+@functools.cache
+def _edit_distance_classes() -> _EditDistance:
+    """Splink's Damerau-Levenshtein level, comparisons of it, and the date of birth
+    comparison, with the distance bounded first by plain Levenshtein.
+
+    Damerau-Levenshtein costs ten times Levenshtein in DuckDB, and it is the costliest
+    function of scoring (most compared phones and dates differ everywhere). Both count
+    characters; Damerau-Levenshtein never exceeds Levenshtein (it allows one more edit)
+    and Levenshtein never exceeds twice Damerau-Levenshtein (a transposition is two
+    substitutions). So ``levenshtein <= 2k AND damerau_levenshtein <= k`` holds exactly
+    when ``damerau_levenshtein <= k`` does, and the costly function runs only on the few
+    pairs a cheap one leaves undecided: the same levels, the same gammas, the same
+    scores. Built on first use: Splink is imported only when matching runs.
+    """
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    class BoundedDamerauLevenshteinLevel(cll.DamerauLevenshteinLevel):  # type: ignore[misc]
+        def create_sql(self, sql_dialect: Any) -> str:
+            exact = str(super().create_sql(sql_dialect))
+            col = self.col_expression
+            bound = (
+                f"{sql_dialect.levenshtein_function_name}({col.name_l}, {col.name_r}) "
+                f"<= {2 * self.distance_threshold}"
+            )
+            return f"({bound} AND {exact})"
+
+    # named like Splink's classes: a comparison's description is its class name
+    class DamerauLevenshteinAtThresholds(cl.DamerauLevenshteinAtThresholds):  # type: ignore[misc]
+        def create_comparison_levels(self) -> list[Any]:
+            return [_bounded(level) for level in super().create_comparison_levels()]
+
+    class DateOfBirthComparison(cl.DateOfBirthComparison):  # type: ignore[misc]
+        def create_comparison_levels(self) -> list[Any]:
+            return [_bounded(level) for level in super().create_comparison_levels()]
+
+    def _bounded(level: Any) -> Any:
+        """``level`` itself, or its bounded twin when it is a Damerau-Levenshtein level
+        (Splink's own, or the date of birth's private one), with the same label."""
+        if not type(level).__name__.lstrip("_").startswith("DamerauLevenshtein"):
+            return level
+        twin = BoundedDamerauLevenshteinLevel(level.col_expression, level.distance_threshold)
+        label = getattr(level, "label_for_charts", None)
+        return twin if label is None else twin.configure(label_for_charts=label)
+
+    return _EditDistance(
+        BoundedDamerauLevenshteinLevel, DamerauLevenshteinAtThresholds, DateOfBirthComparison
+    )
 
 
 def model_path(project_dir: Path) -> Path:
@@ -211,11 +271,9 @@ def linker_for(
     settings = model_in_dialect(settings, db_api.sql_dialect.sql_dialect_str)
     rules = config.blocking_rules
     if capped:
+        # the block sizes are read by blocking only (Splink blocks on every input
+        # column): not retained, so the candidate pairs do not carry them into scoring
         rules = capped_rules(rules, config.max_block_records)
-        retained = list(settings.get("additional_columns_to_retain", []))
-        settings["additional_columns_to_retain"] = retained + [
-            c for c in block_size_columns(config.blocking_rules) if c not in retained
-        ]
     settings["blocking_rules_to_generate_predictions"] = splink_blocking_rules(rules)
     settings["link_type"] = link_type
     input_tables = list(tables) if len(tables) > 1 else tables[0]
@@ -289,7 +347,7 @@ def _place() -> Any:
                 unknown, label_for_charts="no postcode or city", base_dialect_str=AUTHORING_DIALECT
             ).configure(is_null_level=True),
             cll.ExactMatchLevel("postcode", term_frequency_adjustments=True),
-            cll.DamerauLevenshteinLevel("postcode", 1),
+            _edit_distance_classes().level("postcode", 1),
             cll.ExactMatchLevel("city", term_frequency_adjustments=True),
             cll.ElseLevel(),
         ],

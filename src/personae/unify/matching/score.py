@@ -18,9 +18,9 @@ from personae.engine import Engine
 from personae.engine.matching import MatchingBackend
 from personae.sql import literal
 from personae.unify.matching.blocking import (
-    block_size_columns,
     blocking_pair_counts,
     capped_rules,
+    with_block_sizes,
 )
 from personae.unify.matching.frequencies import (
     register_term_frequencies,
@@ -122,11 +122,10 @@ def _score(
         return result
     backend = engine.matching_backend()
     try:
-        columns = ", ".join(("uid", "source", "record_id", *MATCH_COLUMNS))
-        sizes = "".join(
-            f", {sql} AS {name}" for name, sql in block_size_columns(config.blocking_rules).items()
+        columns = ("uid", "source", "record_id", *MATCH_COLUMNS)
+        backend.load_from(
+            engine, "match_input", with_block_sizes(_CURRENT, columns, config.blocking_rules)
         )
-        backend.load_from(engine, "match_input", f"SELECT {columns}{sizes} FROM {_CURRENT}")
         result.trained = needs_training(config, path, records)
         if result.trained:
             settings = train_model(backend, ["match_input"], config)
