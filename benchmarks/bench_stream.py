@@ -196,8 +196,9 @@ def main() -> None:
         todo = set(kinds)
         while todo and time.monotonic() - acked < 10:
             if "event" in todo:
-                r = api.get(f"/v1/profiles/anonymous_id:{probe}/events?limit=1")
-                if r.status_code == 200 and r.json()["data"][0].get("message_id") == probe:
+                r = api.get(f"/v1/profiles/anonymous_id:{probe}/events?limit=5")
+                shown = r.json()["data"] if r.status_code == 200 else []
+                if any(e.get("message_id") == probe for e in shown):
                     lags["event"].append(time.monotonic() - acked)
                     todo.discard("event")
             if "trait" in todo:
