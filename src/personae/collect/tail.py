@@ -279,37 +279,7 @@ class WalFollower:
         return found
 
     def _read(self, segment: _Segment) -> list[Row]:
-        while True:
-            chunk = os.read(segment.fd, CHUNK)
-            if not chunk:
-                break
-            segment.buffer += chunk
-        rows: list[Row] = []
-        view = segment.buffer
-        offset = 0
-        while offset + HEADER.size <= len(view):
-            length, crc = HEADER.unpack_from(view, offset)
-            start = offset + HEADER.size
-            end = start + length
-            if end > len(view):
-                break  # the rest is being written
-            record = bytes(view[start:end])
-            if zlib.crc32(record) != crc:
-                break  # a torn tail of a crash: the collector's next segment follows
-            rows.extend(self._rows(record, segment.path))
-            offset = end
-        del segment.buffer[:offset]
-        return rows
-
-    def _rows(self, record: bytes, path: Path) -> list[Row]:
-        if is_sealed_record(record):
-            if self.keys is None:
-                raise EncryptionError(
-                    f"{path} is encrypted: turn protect.encryption on and give its key "
-                    "(PERSONAE_ENCRYPTION_KEY or protect.key_file)"
-                )
-            record = self.keys.open_record(record, where=str(path))
-        return stored.decode_rows(record)
+        return read_rows(segment.fd, segment.buffer, self.keys, segment.path)
 
     def _finish(self, key: tuple[str, int], segment: _Segment) -> None:
         if segment.buffer:
@@ -319,6 +289,39 @@ class WalFollower:
             )
         os.close(segment.fd)
         del self._open[key]
+
+
+def read_rows(fd: int, buffer: bytearray, keys: Keyring | None, path: Path) -> list[Row]:
+    """The messages of the records whole in a segment since the last read: what ``fd``
+    has beyond ``buffer`` is read into it, and the records read are taken out of it (a
+    record still being written stays; a torn tail of a crash stays, never acknowledged)."""
+    while True:
+        chunk = os.read(fd, CHUNK)
+        if not chunk:
+            break
+        buffer += chunk
+    rows: list[Row] = []
+    offset = 0
+    while offset + HEADER.size <= len(buffer):
+        length, crc = HEADER.unpack_from(buffer, offset)
+        start = offset + HEADER.size
+        end = start + length
+        if end > len(buffer):
+            break  # the rest is being written
+        record = bytes(buffer[start:end])
+        if zlib.crc32(record) != crc:
+            break  # a torn tail of a crash: the collector's next segment follows
+        if is_sealed_record(record):
+            if keys is None:
+                raise EncryptionError(
+                    f"{path} is encrypted: turn protect.encryption on and give its key "
+                    "(PERSONAE_ENCRYPTION_KEY or protect.key_file)"
+                )
+            record = keys.open_record(record, where=str(path))
+        rows.extend(stored.decode_rows(record))
+        offset = end
+    del buffer[:offset]
+    return rows
 
 
 def part_name(part: Path) -> tuple[str, int]:

@@ -18,18 +18,16 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
-from personae.collect import stored
 from personae.collect.flush import read_events_file
-from personae.collect.tail import CHUNK, Row
-from personae.collect.wal import HEADER, list_segments, parse_segment_name
-from personae.protect.encryption import EncryptionError, Keyring, is_sealed_record
+from personae.collect.tail import Row, read_rows
+from personae.collect.wal import list_segments, parse_segment_name
+from personae.protect.encryption import Keyring
 
 #: how often Parquet is looked through for an idle collector's next segment (seconds)
 IDLE_SECONDS = 1.0
@@ -174,31 +172,7 @@ class MessageSource:
 
     def _read(self, segment: _Open, path: Path) -> list[Row]:
         """The messages of ``segment`` complete since the last read."""
-        while True:
-            chunk = os.read(segment.fd, CHUNK)
-            if not chunk:
-                break
-            segment.buffer += chunk
-        rows: list[Row] = []
-        view = segment.buffer
-        offset = 0
-        while offset + HEADER.size <= len(view):
-            length, crc = HEADER.unpack_from(view, offset)
-            end = offset + HEADER.size + length
-            if end > len(view):
-                break
-            record = bytes(view[offset + HEADER.size : end])
-            if zlib.crc32(record) != crc:
-                break  # a torn tail: never acknowledged
-            if is_sealed_record(record):
-                if self.keys is None:
-                    raise EncryptionError(
-                        f"{path} is encrypted: turn protect.encryption on and give its key"
-                    )
-                record = self.keys.open_record(record, where=str(path))
-            rows.extend(stored.decode_rows(record))
-            offset = end
-        del segment.buffer[:offset]
+        rows = read_rows(segment.fd, segment.buffer, self.keys, path)
         segment.read += len(rows)
         return rows
 
