@@ -207,3 +207,34 @@ def test_kill9_of_the_streaming_worker_loses_and_repeats_nothing(server: Server)
     with TriggerQueue(server.root / STATE_DIR) as queue:
         entered = [t.person_id for t in queue.read(0, 100_000) if t.kind == "entered"]
     assert sorted(entered) == sorted(persons)  # each entered buyers exactly once
+
+
+def test_personae_serve_lets_a_streamed_buyer_into_a_journey(tmp_path: Path) -> None:
+    """The trigger reaches the journeys through ``personae serve``'s ticks, no run."""
+    from segment.analytics.client import Client
+
+    from personae.activate.journeys.run import CONSUMER
+    from personae.project import Project
+
+    build_shop(
+        tmp_path, extra="journeys:\n  welcome: {entry: {segment: buyers}, steps: [{wait: 1d}]}\n"
+    )
+    server = Server(tmp_path)
+    try:
+        client = Client(server.write_key, host=server.url, sync_mode=True)
+        client.identify(anonymous_id="a-zoe", traits={"email": "zoe.petit@mail.fr"}, timestamp=AT)
+        client.track(anonymous_id="a-zoe", event="Order Completed", timestamp=AT)
+        deadline = time.monotonic() + 60
+        with TriggerQueue(tmp_path / STATE_DIR) as queue:
+            while True:
+                entered = [t for t in queue.read(0) if t.kind == "entered" and t.name == "buyers"]
+                if entered and queue.position(CONSUMER) >= entered[-1].position:
+                    break  # a tick read it
+                assert time.monotonic() < deadline, "no journey tick read the trigger"
+                time.sleep(0.1)
+        zoe = entered[-1].person_id
+    finally:
+        server.stop()
+    with Project.load(tmp_path) as project:
+        rows = project.engine.rows("SELECT journey FROM journey_state WHERE person_id = ?", [zoe])
+    assert rows == [("welcome",)]

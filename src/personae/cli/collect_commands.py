@@ -60,17 +60,27 @@ def serve(
 
     def go() -> None:
         from personae.project import Project
-        from personae.stream.process import StreamProcess, stream_wanted
+        from personae.stream.process import (
+            JourneyTicker,
+            StreamProcess,
+            journeys_on_triggers,
+            stream_wanted,
+        )
 
         with Project.load(_root()) as project:
             streaming = StreamProcess(project.root) if stream_wanted(project) else None
-        if streaming is not None:
-            streaming.start()
+            ticking = None
+            if streaming is not None and journeys_on_triggers(project):
+                ticking = JourneyTicker(project.root, project.state_dir)
+        for started in (streaming, ticking):
+            if started is not None:
+                started.start()
         try:
             _serve()
         finally:
-            if streaming is not None:
-                streaming.stop()
+            for running in (ticking, streaming):
+                if running is not None:
+                    running.stop()
 
     def _serve() -> None:
         run_server(

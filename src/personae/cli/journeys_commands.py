@@ -47,7 +47,8 @@ def run_cmd(
     ] = None,
 ) -> None:
     """Run one tick: persons enter, wait, move on and exit; messages go through the
-    orchestrator."""
+    orchestrator. The streaming worker's triggers let persons in before the next run
+    (journeys entered once, reentry: never)."""
     from personae.activate.journeys import run_journeys
     from personae.activate.orchestrator import (
         FixedClock,
@@ -60,18 +61,27 @@ def run_cmd(
     when = _at(at)
 
     def go() -> None:
+        from personae.activate.triggers import TriggerQueue, queue_path
+
         with open_project() as project:
             clock = FixedClock(when) if when is not None else SystemClock()
-            report = run_journeys(
-                project.engine,
-                project.config,
-                clock,
-                connectors_for(project.config, project.root),
-                [name] if name else None,
-                suppression=Suppression.load(project.state_dir),
-                channel_rule=channel_rule_for(project.config),
-                root=project.root,
-            )
+            streamed = queue_path(project.state_dir).exists() and when is None
+            queue = TriggerQueue(project.state_dir) if streamed else None
+            try:
+                report = run_journeys(
+                    project.engine,
+                    project.config,
+                    clock,
+                    connectors_for(project.config, project.root),
+                    [name] if name else None,
+                    suppression=Suppression.load(project.state_dir),
+                    channel_rule=channel_rule_for(project.config),
+                    root=project.root,
+                    queue=queue,
+                )
+            finally:
+                if queue is not None:
+                    queue.close()
         if not report.journeys:
             console.print("No journeys declared in personae.yml (journeys:).")
         for journey, one in report.journeys.items():

@@ -71,3 +71,54 @@ class StreamProcess:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def journeys_on_triggers(project: Project) -> bool:
+    """Do triggers let anyone into a journey (:func:`live_triggers_sql`)?"""
+    return any(
+        j.reentry == "never" and (j.entry.segment is not None or j.entry.where is None)
+        for j in project.config.journeys.values()
+    )
+
+
+class JourneyTicker:
+    """Runs ``personae journeys run`` once the trigger queue holds triggers the journeys
+    have not seen, so that a person the stream puts in a journey's segment enters it
+    within seconds, not at the next scheduled tick. A tick that finds the warehouse busy
+    (a run) fails and is tried again a second later."""
+
+    def __init__(self, root: Path, state_dir: Path, interval: float = 1.0) -> None:
+        self.argv = [sys.executable, "-m", "personae", "--project", str(root), "journeys", "run"]
+        self.state_dir = state_dir
+        self.interval = interval
+        self.ticks = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="journey-ticks", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _pending(self) -> bool:
+        from personae.activate.journeys.run import CONSUMER
+        from personae.activate.triggers import TriggerQueue, queue_path
+
+        if not queue_path(self.state_dir).exists():
+            return False
+        with TriggerQueue(self.state_dir) as queue:
+            return bool(queue.read(queue.position(CONSUMER), 1))
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                if not self._pending():
+                    continue
+            except Exception:
+                log.exception("could not read the trigger queue")
+                continue
+            self.ticks += 1
+            subprocess.run(self.argv, stdout=subprocess.DEVNULL, check=False)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()

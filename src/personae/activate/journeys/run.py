@@ -52,6 +52,7 @@ from personae.activate.orchestrator.tables import (
     dicts,
     ensure_table,
 )
+from personae.activate.triggers import Trigger, TriggerQueue
 from personae.catalog import (
     ACTIVATION_MESSAGES,
     EVENTS,
@@ -73,6 +74,10 @@ from personae.sql import literal
 #: scratch tables of a tick
 _CHANGED = "_journeys_changed"
 _PROBE = "_journeys_probe"
+_LIVE = "_journeys_live_triggers"
+#: the journeys' name as a consumer of the trigger queue, and how many they read a tick
+CONSUMER = "journeys"
+MAX_TRIGGERS = 200_000
 #: the most steps one person runs in one tick (a branch looping back stops here)
 MAX_ROUNDS = 50
 
@@ -97,6 +102,8 @@ class JourneyReport:
 class TickReport:
     now: dt.datetime
     journeys: dict[str, JourneyReport] = field(default_factory=dict)
+    #: the stream's triggers this tick read
+    triggers: int = 0
 
     def messages(self) -> dict[str, int]:
         total: dict[str, int] = defaultdict(int)
@@ -214,8 +221,11 @@ class Ticker:
         suppression: Suppression | None = None,
         channel_rule: ChannelRule = always_allowed,
         root: Path | None = None,
+        live: str | None = None,
     ) -> None:
         self.engine = engine
+        #: the stream's triggers (a table), which let persons in before the next run
+        self.live = live
         self.config = config
         self.now = now
         self.connectors = connectors
@@ -393,7 +403,7 @@ class Ticker:
             self.report.journeys[name] = JourneyReport()
             due = self._due(name, journey)
             first = journey.step_names()[0]
-            sql = entrants_sql(self.config, name, journey, self.now, self.events_exist)
+            sql = entrants_sql(self.config, name, journey, self.now, self.events_exist, self.live)
             entrants = [] if sql is None else [int(r[0]) for r in self.engine.rows(sql)]
             for person in entrants:
                 if person in due:
@@ -617,11 +627,19 @@ def run_journeys(
     suppression: Suppression | None = None,
     channel_rule: ChannelRule = always_allowed,
     root: Path | None = None,
+    queue: TriggerQueue | None = None,
 ) -> TickReport:
     """One tick of the named journeys (default: all) at ``clock.now()``; ``root``, the
-    project folder, signs the links of templated messages."""
+    project folder, signs the links of templated messages. With ``queue``, the stream's
+    triggers not yet seen by the journeys (consumer :data:`CONSUMER`) let persons in too
+    (:mod:`.entry`), and are acknowledged once the tick is saved."""
     wanted = journey_names(config, names)
     validate_journeys(config)
+    pending = queue.pending(CONSUMER, limit=MAX_TRIGGERS) if queue is not None else []
+    live = None
+    if pending:
+        engine.write_arrow(_LIVE, _triggers_table(pending), mode="replace")
+        live = _LIVE
     ticker = Ticker(
         engine,
         config,
@@ -630,5 +648,28 @@ def run_journeys(
         suppression=suppression,
         channel_rule=channel_rule,
         root=root,
+        live=live,
     )
-    return ticker.tick(wanted)
+    try:
+        report = ticker.tick(wanted)
+    finally:
+        if live is not None:
+            engine.drop_table(_LIVE)
+    if queue is not None and pending:
+        queue.ack(CONSUMER, pending[-1].position)
+    report.triggers = len(pending)
+    return report
+
+
+def _triggers_table(triggers: list[Trigger]) -> pa.Table:
+    def at(text: str) -> dt.datetime:
+        return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).replace(tzinfo=None)
+
+    return pa.table(
+        {
+            "person_id": pa.array([t.person_id for t in triggers], pa.int64()),
+            "kind": [t.kind for t in triggers],
+            "name": [t.name for t in triggers],
+            "at": pa.array([at(t.at) for t in triggers], pa.timestamp("us")),
+        }
+    )
