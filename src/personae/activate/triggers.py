@@ -189,6 +189,17 @@ class TriggerQueue:
             (consumer, position),
         )
 
+    def segment_changes(self) -> list[Trigger]:
+        """Every ``entered`` and ``left`` trigger kept, oldest first."""
+        rows = self.db.execute(
+            "SELECT position, kind, person_id, name, at, key, data FROM triggers "
+            "WHERE kind IN ('entered', 'left') ORDER BY position"
+        )
+        return [
+            Trigger(kind, int(person), name, at, key, orjson.loads(data), int(position))
+            for position, kind, person, name, at, key, data in rows
+        ]
+
     def last_position(self) -> int:
         found = self.db.execute("SELECT max(position) FROM triggers").fetchone()
         return int(found[0] or 0)

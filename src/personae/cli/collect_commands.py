@@ -60,25 +60,18 @@ def serve(
 
     def go() -> None:
         from personae.project import Project
-        from personae.stream.process import (
-            JourneyTicker,
-            StreamProcess,
-            journeys_on_triggers,
-            stream_wanted,
-        )
+        from personae.stream.process import StreamProcess, stream_wanted, trigger_ticks
 
         with Project.load(_root()) as project:
             streaming = StreamProcess(project.root) if stream_wanted(project) else None
-            ticking = None
-            if streaming is not None and journeys_on_triggers(project):
-                ticking = JourneyTicker(project.root, project.state_dir)
-        for started in (streaming, ticking):
+            ticks = trigger_ticks(project) if streaming is not None else []
+        for started in (streaming, *ticks):
             if started is not None:
                 started.start()
         try:
             _serve()
         finally:
-            for running in (ticking, streaming):
+            for running in (*ticks, streaming):
                 if running is not None:
                     running.stop()
 

@@ -70,13 +70,17 @@ def run_cmd(
         bool, typer.Option("--due", help="Only the destinations whose schedule is due.")
     ] = False,
 ) -> None:
-    """Send each destination what changed in its audience since its last sync."""
+    """Send each destination what changed in its audience since its last sync (segment
+    audiences follow what the streaming worker changed since the last run)."""
     from personae.activate.sync import run_destinations
+    from personae.activate.sync.runner import Options
+    from personae.stream.overlay import live_memberships
 
     def go() -> None:
         with open_project() as project:
+            options = Options(live=live_memberships(project.state_dir))
             reports = run_destinations(
-                project.engine, project.config, project.root, names, only_due=due
+                project.engine, project.config, project.root, names, only_due=due, options=options
             )
         _print(reports)
 

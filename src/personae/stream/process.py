@@ -10,8 +10,10 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
+from personae.activate.triggers import Trigger, TriggerQueue, queue_path
 from personae.project import Project
 from personae.serving.publish import publish_wanted
 
@@ -81,44 +83,99 @@ def journeys_on_triggers(project: Project) -> bool:
     )
 
 
-class JourneyTicker:
-    """Runs ``personae journeys run`` once the trigger queue holds triggers the journeys
-    have not seen, so that a person the stream puts in a journey's segment enters it
-    within seconds, not at the next scheduled tick. A tick that finds the warehouse busy
-    (a run) fails and is tried again a second later."""
+class TriggerTicks:
+    """Runs a ``personae`` command once the trigger queue holds triggers it wants and has
+    not seen: ``journeys run`` for the journeys' entries, ``destinations run --due`` for
+    the segments of ``on_change`` destinations. So a person the stream puts in a segment
+    reaches them within seconds, not at the next scheduled tick or run. A command that
+    finds the warehouse busy (a run) fails and is tried again a second later."""
 
-    def __init__(self, root: Path, state_dir: Path, interval: float = 1.0) -> None:
-        self.argv = [sys.executable, "-m", "personae", "--project", str(root), "journeys", "run"]
+    def __init__(
+        self,
+        root: Path,
+        state_dir: Path,
+        command: list[str],
+        wanted: Callable[[Trigger], bool],
+        *,
+        start_after: int,
+        interval: float = 1.0,
+    ) -> None:
+        self.argv = [sys.executable, "-m", "personae", "--project", str(root), *command]
         self.state_dir = state_dir
+        self.wanted = wanted
+        self.seen = start_after
         self.interval = interval
-        self.ticks = 0
+        self.runs = 0
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._watch, name="journey-ticks", daemon=True)
+        self._thread = threading.Thread(target=self._watch, name="trigger-ticks", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
     def _pending(self) -> bool:
-        from personae.activate.journeys.run import CONSUMER
-        from personae.activate.triggers import TriggerQueue, queue_path
-
         if not queue_path(self.state_dir).exists():
             return False
         with TriggerQueue(self.state_dir) as queue:
-            return bool(queue.read(queue.position(CONSUMER), 1))
+            found = False
+            while batch := queue.read(self.seen, 10_000):
+                found = found or any(self.wanted(t) for t in batch)
+                self.seen = batch[-1].position
+            return found
 
     def _watch(self) -> None:
+        due = False
         while not self._stop.wait(self.interval):
             try:
-                if not self._pending():
-                    continue
+                due = self._pending() or due
             except Exception:
                 log.exception("could not read the trigger queue")
                 continue
-            self.ticks += 1
-            subprocess.run(self.argv, stdout=subprocess.DEVNULL, check=False)
+            if due:
+                self.runs += 1
+                done = subprocess.run(self.argv, stdout=subprocess.DEVNULL, check=False)
+                due = done.returncode != 0  # the warehouse was busy: again next time
 
     def stop(self) -> None:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join()
+
+
+def trigger_ticks(project: Project) -> list[TriggerTicks]:
+    """The ticks ``personae serve`` runs beside the streaming worker."""
+    from personae.activate.journeys.run import CONSUMER
+
+    ticks = []
+    state = project.state_dir
+    started = 0
+    journeys_from = 0
+    if queue_path(state).exists():
+        with TriggerQueue(state) as queue:
+            started = queue.last_position()
+            journeys_from = queue.position(CONSUMER)
+    if journeys_on_triggers(project):
+        ticks.append(
+            TriggerTicks(
+                project.root,
+                state,
+                ["journeys", "run"],
+                lambda t: t.kind in ("entered", "event"),
+                start_after=journeys_from,
+            )
+        )
+    segments = {
+        d.segment
+        for d in project.config.destinations.values()
+        if d.schedule == "on_change" and d.segment is not None
+    }
+    if segments:
+        ticks.append(
+            TriggerTicks(
+                project.root,
+                state,
+                ["destinations", "run", "--due"],
+                lambda t: t.kind in ("entered", "left") and t.name in segments,
+                start_after=started,
+            )
+        )
+    return ticks

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pyarrow as pa
+
 from personae.activate.audience import consented_sql, resolve_channel
 from personae.activate.export import checked_fields, profile_view
 from personae.activate.journeys.tables import AUDIENCE_SCHEMA
@@ -48,15 +50,48 @@ class Audience:
         return self.total - self.members
 
 
+def live_table(changes: list[tuple[int, str, bool]]) -> pa.Table:
+    """The streaming worker's segment changes as the table :func:`build_audience` reads."""
+    return pa.table(
+        {
+            "person_id": pa.array([c[0] for c in changes], pa.int64()),
+            "segment": pa.array([c[1] for c in changes], pa.string()),
+            "member": pa.array([c[2] for c in changes], pa.bool_()),
+        }
+    )
+
+
+def segment_members_sql(segment: str, live: str | None) -> str:
+    """``person_id`` of the segment's members: the run's, changed by the streaming
+    worker's entries and exits since (``live``: ``person_id, segment, member``)."""
+    members = f"SELECT m.person_id FROM {SEGMENT_MEMBERSHIP} m WHERE m.segment = {literal(segment)}"
+    if live is None:
+        return members
+    mine = f"l.segment = {literal(segment)}"
+    return (
+        f"{members} AND NOT EXISTS (SELECT 1 FROM {live} l WHERE l.person_id = m.person_id "
+        f"AND {mine} AND NOT l.member) "
+        f"UNION SELECT l.person_id FROM {live} l WHERE {mine} AND l.member"
+    )
+
+
+#: the scratch table of the streaming worker's segment changes
+LIVE = "_destination_live"
+
+
 def build_audience(
     engine: Engine,
     config: ProjectConfig,
     name: str,
     destination: DestinationBase,
     table: str,
+    *,
+    live: str | None = None,
 ) -> Audience:
     """Define destination ``name``'s audience as the scratch view ``table`` (dropped with
-    :func:`drop_audience`)."""
+    :func:`drop_audience`). ``live`` (``person_id, segment, member``): the streaming
+    worker's segment changes since the last run, which segment audiences follow (a
+    person no run has seen yet has no profile to send, and waits for it)."""
     path = f"destinations.{name}"
     if destination.purpose is None:
         raise ConfigError(
@@ -80,10 +115,10 @@ def build_audience(
         if destination.segment not in config.segments:
             raise ConfigError(f"unknown segment {destination.segment!r}", path=f"{path}.audience")
         require_tables(engine, [SEGMENT_MEMBERSHIP])
+        members = segment_members_sql(destination.segment, live)
         sql = (
-            f"SELECT m.person_id{columns} FROM {SEGMENT_MEMBERSHIP} m "
-            f"JOIN ({view}) p ON p.person_id = m.person_id "
-            f"WHERE m.segment = {literal(destination.segment)}"
+            f"SELECT m.person_id{columns} FROM ({members}) m "
+            f"JOIN ({view}) p ON p.person_id = m.person_id"
         )
     elif destination.journeys:
         for journey in destination.journeys:
@@ -173,6 +208,7 @@ def journey_members_sql(engine: Engine, destination: str, journeys: list[str]) -
 def drop_audience(engine: Engine, table: str) -> None:
     engine.drop_relation(table)
     engine.drop_relation(f"{table}_raw")
+    engine.drop_table(LIVE)
 
 
 def payload_sql(fields: list[str], alias: str = "a") -> str:

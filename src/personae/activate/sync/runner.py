@@ -36,9 +36,11 @@ from personae.activate.connectors.base import Change, identity_fields
 from personae.activate.connectors.registry import open_connector
 from personae.activate.sync import state
 from personae.activate.sync.audience import (
+    LIVE,
     Audience,
     build_audience,
     drop_audience,
+    live_table,
     payload_sql,
 )
 from personae.activate.sync.delivery import Outcome, Pacer, deliver
@@ -96,6 +98,9 @@ class Options:
     rng: random.Random = field(default_factory=random.Random)
     #: destination name -> connector to use instead of the registry's
     connectors: dict[str, Any] = field(default_factory=dict)
+    #: the streaming worker's segment changes since the last run, the latest per person
+    #: and segment: ``(person_id, segment, member)``; segment audiences follow them
+    live: list[tuple[int, str, bool]] = field(default_factory=list)
 
 
 def utcnow() -> dt.datetime:
@@ -208,7 +213,11 @@ def run_destination(
     try:
         connector = options.connectors.get(name) or open_connector(name, destination, root)
         try:
-            audience = build_audience(engine, config, name, destination, AUDIENCE)
+            live = None
+            if options.live:
+                engine.write_arrow(LIVE, live_table(options.live), mode="replace")
+                live = LIVE
+            audience = build_audience(engine, config, name, destination, AUDIENCE, live=live)
             report.members, report.held_back = audience.members, audience.held_back
             report.purpose, report.channel = audience.purpose, audience.channel
             report.pseudonymised = audience.pseudonymised
