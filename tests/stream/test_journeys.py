@@ -111,3 +111,40 @@ def test_a_streamed_segment_entry_enters_the_journey_before_the_run(
     # after the run: the newcomer (now a person of the run) is in, Zoe entered once
     assert dict(rows) == {"every_purchase": 3, "welcome_buyer": 3}
     assert _entered(tmp_path, "welcome_buyer").count(zoe) == 1
+
+
+WAITING = """
+journeys:
+  review_thanks:
+    entry: {segment: buyers}
+    steps:
+      - wait_until: {event: Review Written, within: 30d}
+      - name: thanked
+        wait: 1d
+"""
+
+
+def test_a_streamed_event_ends_a_wait_before_the_run(tmp_path: Path, serve: ServeFactory) -> None:
+    build_shop(tmp_path, extra=WAITING)
+    served: Served = serve(CONFIG + WAITING)
+    _tick(tmp_path)
+    jeanne = _person(tmp_path, "user_id", "u-1")
+
+    def step() -> str:
+        with Project.load(tmp_path) as project:
+            rows = project.engine.rows(
+                "SELECT step FROM journey_state WHERE person_id = ?", [jeanne]
+            )
+        return str(rows[0][0])
+
+    assert step() == "wait_until_1"
+    body = {
+        "type": "track",
+        "userId": "u-1",
+        "event": "Review Written",  # no timestamp: now, after the wait began
+    }
+    assert served.post("/v1/batch", {"batch": [body]}).status_code == 200
+    _stream(tmp_path)
+    time.sleep(1.1)  # the journeys' clock counts whole seconds: a tick after the event
+    _tick(tmp_path)
+    assert step() == "thanked"

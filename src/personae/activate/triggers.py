@@ -189,11 +189,18 @@ class TriggerQueue:
             (consumer, position),
         )
 
+    def events(self) -> list[Trigger]:
+        """Every ``event`` trigger kept, oldest first."""
+        return self._kinds("'event'")
+
     def segment_changes(self) -> list[Trigger]:
         """Every ``entered`` and ``left`` trigger kept, oldest first."""
+        return self._kinds("'entered', 'left'")
+
+    def _kinds(self, kinds: str) -> list[Trigger]:
         rows = self.db.execute(
             "SELECT position, kind, person_id, name, at, key, data FROM triggers "
-            "WHERE kind IN ('entered', 'left') ORDER BY position"
+            f"WHERE kind IN ({kinds}) ORDER BY position"
         )
         return [
             Trigger(kind, int(person), name, at, key, orjson.loads(data), int(position))

@@ -43,8 +43,11 @@ def passing_sql(
     path: str,
     *,
     events_exist: bool = True,
+    live_events: str | None = None,
 ) -> str:
-    """SELECT of the ``person_id`` of the rows of ``relation`` that pass ``test``."""
+    """SELECT of the ``person_id`` of the rows of ``relation`` that pass ``test``;
+    ``live_events`` (a relation shaped as :func:`person_events_sql`'s rows): events the
+    streaming worker saw since the last run, which event tests read too."""
     source = f"({relation}) x"
     if test.segment is not None:
         exists = (
@@ -65,11 +68,20 @@ def passing_sql(
         except ConfigError as error:
             raise _renamed(error, f"segments.{name}.all[0]", f"{name}.condition") from error
         return f"SELECT x.person_id FROM {source} WHERE x.person_id IN ({members})"
-    if not events_exist:
+    if not events_exist and live_events is None:
         return f"SELECT x.person_id FROM {source} WHERE FALSE"
     match = event_match_sql(config, event=test.event, where=test.where, within=None, path=path)
     before = timestamp_sql(now + dt.timedelta(microseconds=1))
-    events = person_events_sql(before, events=event_names(test.event))
+    names = event_names(test.event)
+    parts = [person_events_sql(before, events=names)] if events_exist else []
+    if live_events is not None:
+        listed = ", ".join(literal(n) for n in names)
+        parts.append(
+            "SELECT person_id, source, record_id, event, timestamp, properties "
+            f"FROM {live_events} WHERE timestamp < {before}"
+            + (f" AND event IN ({listed})" if names else "")
+        )
+    events = " UNION ALL ".join(parts)
     sql = (
         f"SELECT DISTINCT x.person_id FROM {source} JOIN ({events}) e "
         "ON e.person_id = x.person_id AND e.timestamp >= x.since_at"
@@ -98,9 +110,17 @@ def passing(
     relation: str,
     now: dt.datetime,
     path: str,
+    live_events: str | None = None,
 ) -> set[int]:
     """The person ids of ``relation`` that pass ``test``."""
     sql = passing_sql(
-        config, journey, test, relation, now, path, events_exist=engine.table_exists(EVENTS)
+        config,
+        journey,
+        test,
+        relation,
+        now,
+        path,
+        events_exist=engine.table_exists(EVENTS),
+        live_events=live_events,
     )
     return {int(row[0]) for row in engine.rows(sql)}

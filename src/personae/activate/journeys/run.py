@@ -75,6 +75,7 @@ from personae.sql import literal
 _CHANGED = "_journeys_changed"
 _PROBE = "_journeys_probe"
 _LIVE = "_journeys_live_triggers"
+_LIVE_EVENTS = "_journeys_live_events"
 #: the journeys' name as a consumer of the trigger queue, and how many they read a tick
 CONSUMER = "journeys"
 MAX_TRIGGERS = 200_000
@@ -222,10 +223,13 @@ class Ticker:
         channel_rule: ChannelRule = always_allowed,
         root: Path | None = None,
         live: str | None = None,
+        live_events: str | None = None,
     ) -> None:
         self.engine = engine
-        #: the stream's triggers (a table), which let persons in before the next run
+        #: the stream's triggers (a table), which let persons in before the next run,
+        #: and the events it saw (a table), which waits, branches and exits read too
         self.live = live
+        self.live_events = live_events
         self.config = config
         self.now = now
         self.connectors = connectors
@@ -249,14 +253,23 @@ class Ticker:
         return dicts(self.engine.query(sql))
 
     def _probe(self, name: str, test: Test, relation: str, path: str) -> set[int]:
-        return passing(self.engine, self.config, name, test, relation, self.now, path)
+        return passing(
+            self.engine, self.config, name, test, relation, self.now, path, self.live_events
+        )
 
     def _passing_rows(
         self, name: str, test: Test, state: str, relation: str, path: str
     ) -> list[Row]:
         """The rows of ``state`` whose person passes ``test`` (over ``relation``)."""
         passing = passing_sql(
-            self.config, name, test, relation, self.now, path, events_exist=self.events_exist
+            self.config,
+            name,
+            test,
+            relation,
+            self.now,
+            path,
+            events_exist=self.events_exist,
+            live_events=self.live_events,
         )
         return self._load(f"SELECT s.* FROM ({state}) s WHERE s.person_id IN ({passing})")
 
@@ -636,10 +649,14 @@ def run_journeys(
     wanted = journey_names(config, names)
     validate_journeys(config)
     pending = queue.pending(CONSUMER, limit=MAX_TRIGGERS) if queue is not None else []
-    live = None
+    live = live_events = None
     if pending:
         engine.write_arrow(_LIVE, _triggers_table(pending), mode="replace")
         live = _LIVE
+    seen = queue.events() if queue is not None else []
+    if seen:
+        engine.write_arrow(_LIVE_EVENTS, _events_table(seen), mode="replace")
+        live_events = _LIVE_EVENTS
     ticker = Ticker(
         engine,
         config,
@@ -649,27 +666,45 @@ def run_journeys(
         channel_rule=channel_rule,
         root=root,
         live=live,
+        live_events=live_events,
     )
     try:
         report = ticker.tick(wanted)
     finally:
-        if live is not None:
-            engine.drop_table(_LIVE)
+        engine.drop_table(_LIVE)
+        engine.drop_table(_LIVE_EVENTS)
     if queue is not None and pending:
         queue.ack(CONSUMER, pending[-1].position)
     report.triggers = len(pending)
     return report
 
 
-def _triggers_table(triggers: list[Trigger]) -> pa.Table:
-    def at(text: str) -> dt.datetime:
-        return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).replace(tzinfo=None)
+def _at(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).replace(tzinfo=None)
 
+
+def _events_table(triggers: list[Trigger]) -> pa.Table:
+    """``event`` triggers as the rows of :func:`person_events_sql` (the key is
+    ``event|<source>|<record id>``)."""
+    keys = [[*t.key.split("|", 2), "", ""] for t in triggers]
+    return pa.table(
+        {
+            "person_id": pa.array([t.person_id for t in triggers], pa.int64()),
+            "source": [k[1] for k in keys],
+            "record_id": [k[2] for k in keys],
+            "event": [t.name for t in triggers],
+            "timestamp": pa.array([_at(t.at) for t in triggers], pa.timestamp("us")),
+            "properties": [str(t.data.get("properties") or "{}") for t in triggers],
+        }
+    )
+
+
+def _triggers_table(triggers: list[Trigger]) -> pa.Table:
     return pa.table(
         {
             "person_id": pa.array([t.person_id for t in triggers], pa.int64()),
             "kind": [t.kind for t in triggers],
             "name": [t.name for t in triggers],
-            "at": pa.array([at(t.at) for t in triggers], pa.timestamp("us")),
+            "at": pa.array([_at(t.at) for t in triggers], pa.timestamp("us")),
         }
     )
