@@ -175,3 +175,15 @@ def test_a_person_with_more_events_than_the_store_keeps(
     traits = store.traits(jeanne)
     assert (traits["order_count"], traits["page_views"]) == (3, 26)
     assert [s["segment"] for s in store.segments(jeanne)] == ["browsers", "buyers"]
+
+
+def test_the_worker_drops_triggers_older_than_the_queue_keeps(shop: Served) -> None:
+    from personae.activate.triggers import KEEP_DAYS, Trigger
+
+    old = (NOW - dt.timedelta(days=KEEP_DAYS + 1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    with TriggerQueue(shop.root / STATE_DIR) as queue:
+        queue.append([Trigger("entered", 1, "buyers", old, "old-one")])
+        assert len(queue.read(0)) == 1
+    _step(shop.root)
+    with TriggerQueue(shop.root / STATE_DIR) as queue:
+        assert queue.read(0) == []

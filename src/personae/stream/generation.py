@@ -69,9 +69,6 @@ class Person:
             self._events_count = len(self.events)
         return self._events_json
 
-    def id_values(self, kind: str) -> set[str]:
-        return {str(x["i"]) for x in self.external_ids if x.get("t") == kind}
-
     def has_event(self, source: str, record_id: str) -> bool:
         return any(e.get("m") == record_id and e.get("s") == source for e in self.events)
 

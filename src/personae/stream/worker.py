@@ -75,6 +75,8 @@ log = logging.getLogger(__name__)
 INTERVAL = 0.02
 #: messages per micro-batch at most
 BATCH = 5_000
+#: how often old triggers are dropped from the queue (seconds)
+PRUNE_SECONDS = 3600
 _RECORDS = "_stream_records"
 
 
@@ -135,6 +137,8 @@ class StreamWorker:
         #: up to here without triggers
         self._replay_until: Positions | None = None
         self._profile_fields: list[str] = []
+        #: when the trigger queue is next pruned (monotonic seconds)
+        self._prune_at = 0.0
         #: why the live store cannot be streamed onto (None: it can), and which it is
         self.problem: str | None = None
         self._refused: Path | None = None
@@ -207,6 +211,9 @@ class StreamWorker:
         if not self.attach():
             return report
         assert self.source is not None
+        if time.monotonic() >= self._prune_at:  # triggers are kept KEEP_DAYS
+            self.queue.prune(now or dt.datetime.now(dt.UTC).replace(tzinfo=None))
+            self._prune_at = time.monotonic() + PRUNE_SECONDS
         until = self._replay_until
         started = time.perf_counter()
         messages = self.source.poll(self.batch, until=until)
