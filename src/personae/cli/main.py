@@ -29,6 +29,7 @@ from personae.cli import (
     serving_commands,
     stream_command,
     tail_command,
+    ui_commands,
 )
 from personae.cli.activate_commands import (
     ChannelOption,
@@ -408,6 +409,7 @@ stream_command.register(app)
 privacy_commands.register(app)
 protect_commands.register(app)
 journeys_commands.register(app)
+ui_commands.register(app)
 report_commands.register(app)
 serving_commands.register(app)
 tail_command.register(app)

@@ -71,11 +71,18 @@ class Engine(abc.ABC):
     @classmethod
     @abc.abstractmethod
     def from_config(
-        cls, config: EngineConfig, project_dir: Path, *, keys: Keyring | None = None
+        cls,
+        config: EngineConfig,
+        project_dir: Path,
+        *,
+        keys: Keyring | None = None,
+        read_only: bool = False,
     ) -> Self:
         """Open the engine a project's ``engine:`` section (of this engine's type) asks
         for; relative paths in it are relative to ``project_dir``. With ``keys``, every
-        table is encrypted at rest (only where :attr:`supports_encryption`)."""
+        table is encrypted at rest (only where :attr:`supports_encryption`). With
+        ``read_only`` the engine only reads, and other readers may open the warehouse at
+        the same time (the web UI reads this way between runs)."""
 
     @classmethod
     def rekey(

@@ -24,6 +24,13 @@ def engine_names() -> list[str]:
     return list(ENGINES)
 
 
-def open_engine(config: EngineConfig, project_dir: Path, *, keys: Keyring | None = None) -> Engine:
-    """Open the engine a project's configuration asks for; with ``keys``, encrypted."""
-    return ENGINES[config.type].from_config(config, project_dir, keys=keys)
+def open_engine(
+    config: EngineConfig,
+    project_dir: Path,
+    *,
+    keys: Keyring | None = None,
+    read_only: bool = False,
+) -> Engine:
+    """Open the engine a project's configuration asks for; with ``keys``, encrypted;
+    with ``read_only``, for reading only, beside other readers."""
+    return ENGINES[config.type].from_config(config, project_dir, keys=keys, read_only=read_only)

@@ -71,7 +71,12 @@ class DuckDBEngine(Engine):
 
     @classmethod
     def from_config(
-        cls, config: EngineConfig, project_dir: Path, *, keys: Keyring | None = None
+        cls,
+        config: EngineConfig,
+        project_dir: Path,
+        *,
+        keys: Keyring | None = None,
+        read_only: bool = False,
     ) -> Self:
         """The warehouse file ``path`` (relative to the project folder), with the
         section's ``threads`` and ``memory_limit``; encrypted with ``keys``."""
@@ -81,6 +86,7 @@ class DuckDBEngine(Engine):
             project_dir / config.path,
             threads=config.threads,
             memory_limit=config.memory_limit,
+            read_only=read_only,
             keys=keys,
         )
 

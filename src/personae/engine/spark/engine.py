@@ -73,11 +73,17 @@ class SparkEngine(Engine):
 
     @classmethod
     def from_config(
-        cls, config: EngineConfig, project_dir: Path, *, keys: Keyring | None = None
+        cls,
+        config: EngineConfig,
+        project_dir: Path,
+        *,
+        keys: Keyring | None = None,
+        read_only: bool = False,
     ) -> Self:
         """The section's ``master``, ``conf`` and ``database``; a ``warehouse`` without a
         URI scheme is a folder relative to the project. Encryption at rest is not
-        supported (``protect.encryption`` is refused when the project loads)."""
+        supported (``protect.encryption`` is refused when the project loads).
+        ``read_only`` changes nothing: Parquet folders take no lock."""
         if not isinstance(config, SparkEngineConfig):
             raise EngineError(f"{cls.name} cannot open a {config.type} engine section")
         if keys is not None:

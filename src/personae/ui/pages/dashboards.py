@@ -1,0 +1,3 @@
+"""Dashboards (being written)."""
+
+ROUTES: list[object] = []

@@ -1,0 +1,161 @@
+"""The project as the web UI reaches it: its configuration (reloaded when the files
+change), the serving store, and the warehouse, opened read-only for one request at a time.
+
+The warehouse is a single-writer DuckDB file that runs hold for minutes, so the UI never
+keeps it open: a request that reads it takes the warehouse lock for the duration (a run
+waits at most that long), opens it read-only, and closes it. When a run holds the lock,
+the request gives up after ``timeout`` seconds with :class:`WarehouseBusy`, and the page
+says a run is writing; pages built from the serving store keep working meanwhile.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from personae.catalog import SEGMENT_MEMBERSHIP
+from personae.config import load_config
+from personae.config.models import ProjectConfig
+from personae.engine import Engine, open_engine
+from personae.errors import PersonaeError
+from personae.lock import WarehouseLockTimeout, warehouse_lock
+from personae.pipeline import run_pipeline_once
+from personae.project import STATE_DIR, Project
+from personae.protect.audit import AuditLog
+from personae.serving.profiles import ProfileStore
+from personae.serving.publish import publish
+from personae.serving.search import PersonSearch, SearchHit
+from personae.serving.store import ServingPaths
+
+
+class WarehouseBusy(PersonaeError):
+    """A run holds the warehouse; the page can show what it can without it."""
+
+
+@dataclass
+class RunState:
+    """The run the UI started last (``Run now``)."""
+
+    running: bool = False
+    started_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+    error: str | None = None
+    by: str = ""
+
+
+class Workspace:
+    """One per UI process; safe to use from the server's worker threads."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root).resolve()
+        self.audit = AuditLog(self.root)
+        self._config: ProjectConfig | None = None
+        self._stamp: tuple[float, ...] = ()
+        self._store: ProfileStore | None = None
+        self._search: PersonSearch | None = None
+        self._lock = threading.RLock()
+        self.run_state = RunState()
+
+    def _files(self) -> list[Path]:
+        return [self.root / "personae.yml", self.root / "overrides.yml"]
+
+    @property
+    def config(self) -> ProjectConfig:
+        """``personae.yml`` as it is now (re-read when it or ``overrides.yml`` changed)."""
+        stamp = tuple(p.stat().st_mtime if p.exists() else 0.0 for p in self._files())
+        with self._lock:
+            if self._config is None or stamp != self._stamp:
+                self._config = load_config(self.root)
+                self._stamp = stamp
+            return self._config
+
+    def project(self) -> Project:
+        return Project(root=self.root, config=self.config)
+
+    @contextmanager
+    def warehouse(self, timeout: float = 3.0) -> Iterator[Engine]:
+        """The warehouse, read-only, under the warehouse lock."""
+        project = self.project()
+        try:
+            with warehouse_lock(self.root, timeout=timeout):
+                engine = open_engine(
+                    project.config.engine, self.root, keys=project.keys, read_only=True
+                )
+                try:
+                    yield engine
+                finally:
+                    engine.close()
+        except WarehouseLockTimeout as exc:
+            raise WarehouseBusy(str(exc)) from None
+
+    @contextmanager
+    def writing(self, timeout: float = 30.0) -> Iterator[Project]:
+        """The project with its warehouse open for writing (erasure), under the lock."""
+        try:
+            with warehouse_lock(self.root, timeout=timeout), self.project() as project:
+                yield project
+        except WarehouseLockTimeout as exc:
+            raise WarehouseBusy(str(exc)) from None
+
+    @contextmanager
+    def store(self) -> Iterator[ProfileStore]:
+        """The serving store's live generation (followed across publishes)."""
+        with self._lock:
+            if self._store is None:
+                self._store = ProfileStore(self.root / ".personae", self.project().keys)
+            self._store.refresh()
+            yield self._store
+
+    def search(self, query: str, *, limit: int = 20) -> list[SearchHit]:
+        """Persons found by e-mail, phone, name, an id or a person id (the serving
+        store's search, as ``personae search`` does)."""
+        with self._lock:
+            if self._search is None:
+                self._search = PersonSearch(self.root / ".personae", self.project().keys)
+            return self._search.search(
+                query, limit=limit, default_region=self.config.defaults.phone_region
+            )
+
+    def ensure_published(self) -> bool:
+        """Publish the serving store once when runs never did (``serving.publish: auto``
+        publishes only when a store or a read key exists): the UI reads it. Later runs
+        keep it fresh. True when it published."""
+        if ServingPaths.of(self.root / STATE_DIR).live() is not None:
+            return False
+        with warehouse_lock(self.root), self.project() as project:
+            if not project.engine.table_exists(SEGMENT_MEMBERSHIP):
+                return False
+            publish(project)
+        return True
+
+    def start_run(self, by: str) -> bool:
+        """Run the whole pipeline in the background (as ``personae run`` does, under the
+        warehouse lock); False when the UI's previous run is still going."""
+        with self._lock:
+            if self.run_state.running:
+                return False
+            self.run_state = RunState(True, dt.datetime.now(dt.UTC), by=by)
+
+        def go() -> None:
+            error = None
+            try:
+                run_pipeline_once(self.root)
+            except Exception as exc:  # reported on the page, like the CLI would print it
+                error = str(exc) or type(exc).__name__
+            with self._lock:
+                self.run_state.running = False
+                self.run_state.finished_at = dt.datetime.now(dt.UTC)
+                self.run_state.error = error
+
+        threading.Thread(target=go, name="ui-run", daemon=True).start()
+        return True
+
+    def close(self) -> None:
+        with self._lock:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
