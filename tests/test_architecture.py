@@ -43,6 +43,7 @@ LAYERS = (
     "stream",
     "privacy",
     "pipeline",
+    "ui",
     "demo",
     "cli",
     "__main__",

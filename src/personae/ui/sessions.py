@@ -12,6 +12,9 @@ import datetime as dt
 import hashlib
 import secrets
 import sqlite3
+import threading
+import time
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +24,9 @@ SESSIONS_FILE = Path(".personae") / "ui" / "sessions.sqlite"
 COOKIE = "personae_session"
 IDLE = dt.timedelta(hours=8)
 LIFETIME = dt.timedelta(days=7)
+#: failed logins for one name or one client address within WINDOW seconds that lock it
+MAX_FAILURES = 10
+WINDOW = 15 * 60
 
 
 @dataclass(frozen=True)
@@ -106,3 +112,28 @@ class Sessions:
         if self.path.exists():
             with self._connect() as db:
                 db.execute("DELETE FROM sessions WHERE user = ?", [user])
+
+
+class Failures:
+    """Failed logins per user name and per client address, in a sliding window."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        times = self._seen.setdefault(key, deque())
+        while times and now - times[0] > WINDOW:
+            times.popleft()
+        return times
+
+    def blocked(self, *keys: str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            return any(len(self._recent(k, now)) >= MAX_FAILURES for k in keys)
+
+    def add(self, *keys: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            for key in keys:
+                self._recent(key, now).append(now)

@@ -26,7 +26,7 @@ from personae.ui import i18n
 from personae.ui.accounts import Accounts, User
 from personae.ui.masking import is_pii, mask
 from personae.ui.roles import allowed
-from personae.ui.sessions import COOKIE, Sessions
+from personae.ui.sessions import COOKIE, Failures, Sessions
 from personae.ui.workspace import Workspace
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -46,6 +46,7 @@ class UiState:
     local_csrf: str = ""
     #: cookies marked Secure (always when served behind HTTPS)
     secure_cookies: bool = False
+    failures: Failures = field(default_factory=Failures)
     env: Environment = field(
         default_factory=lambda: Environment(
             loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(), trim_blocks=True

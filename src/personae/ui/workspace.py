@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from personae.catalog import SEGMENT_MEMBERSHIP
+from personae.collect.paths import CollectPaths
+from personae.collect.tail import WalFollower
 from personae.config import load_config
 from personae.config.models import ProjectConfig
 from personae.engine import Engine, open_engine
@@ -30,6 +34,9 @@ from personae.serving.profiles import ProfileStore
 from personae.serving.publish import publish
 from personae.serving.search import PersonSearch, SearchHit
 from personae.serving.store import ServingPaths
+
+#: messages the live debugger keeps in memory
+LIVE_KEPT = 200
 
 
 class WarehouseBusy(PersonaeError):
@@ -57,6 +64,8 @@ class Workspace:
         self._stamp: tuple[float, ...] = ()
         self._store: ProfileStore | None = None
         self._search: PersonSearch | None = None
+        self._follower: WalFollower | None = None
+        self._live: deque[dict[str, Any]] = deque(maxlen=LIVE_KEPT)
         self._lock = threading.RLock()
         self.run_state = RunState()
 
@@ -153,6 +162,18 @@ class Workspace:
 
         threading.Thread(target=go, name="ui-run", daemon=True).start()
         return True
+
+    def live_messages(self, after_us: int = 0) -> list[dict[str, Any]]:
+        """The messages the collectors wrote since the UI started following their WAL
+        (at most the newest ``LIVE_KEPT``), those received after ``after_us`` (µs)."""
+        with self._lock:
+            if self._follower is None:
+                paths = CollectPaths.of(self.root, self.config.collect.events_dir)
+                self._follower = WalFollower(
+                    paths.wal, paths.events, self.project().keys, replay=True
+                )
+            self._live.extend(dict(row) for row in self._follower.poll())
+            return [m for m in self._live if int(m.get("received_at") or 0) > after_us]
 
     def close(self) -> None:
         with self._lock:

@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import hmac
 import secrets
-import threading
-import time
-from collections import deque
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
@@ -25,36 +22,6 @@ from personae.ui.sessions import COOKIE
 from personae.ui.web import Viewer, page, state_of, viewer_of
 
 LOGIN_CSRF = "personae_login_csrf"
-WINDOW = 15 * 60
-MAX_FAILURES = 10
-
-
-class Failures:
-    """Failed logins per user name and per client address, in a sliding window."""
-
-    def __init__(self) -> None:
-        self._seen: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        times = self._seen.setdefault(key, deque())
-        while times and now - times[0] > WINDOW:
-            times.popleft()
-        return times
-
-    def blocked(self, *keys: str) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            return any(len(self._recent(k, now)) >= MAX_FAILURES for k in keys)
-
-    def add(self, *keys: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            for key in keys:
-                self._recent(key, now).append(now)
-
-
-FAILURES = Failures()
 
 
 def _base(request: Request) -> str:
@@ -99,12 +66,12 @@ async def login(request: Request) -> Response:
         return _form(request, message, 403)
     name, password = str(form.get("user", "")).strip(), str(form.get("password", ""))
     client = request.client.host if request.client else "?"
-    if FAILURES.blocked(f"user:{name}", f"client:{client}"):
+    if state.failures.blocked(f"user:{name}", f"client:{client}"):
         message = "Too many failed logins: wait a few minutes and try again."
         return _form(request, i18n.translate(language, message), 429)
     user: User | None = state.accounts.verify(name, password)
     if user is None:
-        FAILURES.add(f"user:{name}", f"client:{client}")
+        state.failures.add(f"user:{name}", f"client:{client}")
         state.workspace.audit.record("ui.login_failed", {"user": name}, actor=f"ui:{client}")
         return _form(request, i18n.translate(language, "Wrong user name or password."), 401)
     token, _session = state.sessions.create(user.name, user.language)
