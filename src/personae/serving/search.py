@@ -119,10 +119,6 @@ class _Vocabulary:
                     found[token] = ONE_EDIT if distance == 1 else TWO_EDITS
         return found
 
-    def persons_of(self, tokens: list[str]) -> int:
-        """How many (person, word) rows the vocabulary words stand for."""
-        return sum(self.persons[bisect.bisect_left(self.tokens, t)] for t in tokens)
-
 
 def _shapes(tokens: list[str]) -> tuple[npt.NDArray[np.int16], npt.NDArray[np.int16]]:
     """Each token's length, and its count of each letter ``a``-``z`` (a row of 26)."""
@@ -133,14 +129,6 @@ def _shapes(tokens: list[str]) -> tuple[npt.NDArray[np.int16], npt.NDArray[np.in
         rows = np.repeat(np.arange(len(tokens)), lengths)
         np.add.at(letters, (rows, codes), 1)
     return lengths, letters
-
-
-@dataclass
-class _Candidate:
-    score: float
-    records: int
-    #: position of the query word -> the person's word it matched
-    words: dict[int, str]
 
 
 class PersonSearch:
@@ -243,23 +231,56 @@ class PersonSearch:
                 "this serving store was published before person search existed, so it "
                 "holds no name index: run 'personae serving publish'"
             )
+        matches = [self._matches(word) for word in words]
+        if any(not m for m in matches):
+            return []  # a word matches no name: nobody holds every word
+        spare = limit * 2  # some persons may be gone since the publish (merged, erased)
+        if len(words) == 1:
+            return self._one_word(words[0], matches[0], spare)
+        rarest = min(range(len(words)), key=lambda i: self._rows(matches[i]))
+        wanted = [(t, i, score) for i, m in enumerate(matches) for t, score in m.items()]
+        params = [*(v for triple in wanted for v in triple), rarest, len(words), spare]
+        found = []
+        for person, score, matched in self.store.db().execute(_ranked_sql(len(wanted)), params):
+            held = dict(part.split(":", 1) for part in str(matched).split(","))
+            shown = " ".join(held.get(str(i)) or w for i, w in enumerate(words))
+            found.append((int(person), "name", shown, round(float(score) / len(words), 4)))
+        return found
+
+    def _one_word(
+        self, word: str, matches: dict[str | bytes, float], spare: int
+    ) -> list[tuple[int, str, str, float]]:
+        """One word: the best tier first (exact, prefix, one edit, two edits), each
+        ranked by records, until enough persons are found; no grouping of every row."""
+        found: list[tuple[int, str, str, float]] = []
+        seen: set[int] = set()
         db = self.store.db()
-        wanted = [self._matches(word) for word in words]
-        if any(not m for m in wanted):
-            return []
-        order = sorted(range(len(words)), key=lambda i: self._estimate(wanted[i]))
-        candidates: dict[int, _Candidate] | None = None
-        for i in order:
-            candidates = _narrow(db, wanted[i], candidates, i, words[i])
-            if not candidates:
-                return []
-        assert candidates is not None
-        ranked = sorted(candidates.items(), key=lambda c: (-c[1].score, -c[1].records, c[0]))
-        n = len(words)
-        return [
-            (person, "name", " ".join(w for _, w in sorted(c.words.items())), round(c.score / n, 4))
-            for person, c in ranked[: limit * 2]  # some may be gone since: keep spares
-        ]
+        for tier in sorted(set(matches.values()), reverse=True):
+            tokens = [t for t, score in matches.items() if score == tier]
+            for start in range(0, len(tokens), _CHUNK):
+                part = tokens[start : start + _CHUNK]
+                marks = ", ".join("?" * len(part))
+                rows = db.execute(
+                    f"SELECT person_id, token, records FROM search_tokens WHERE token IN "
+                    f"({marks}) ORDER BY records DESC, person_id LIMIT ?",
+                    [*part, spare + len(seen)],
+                ).fetchall()
+                for person, token, _ in sorted(rows, key=lambda r: (-r[2], r[0])):
+                    if person not in seen:
+                        seen.add(person)
+                        shown = token if isinstance(token, str) else word
+                        found.append((int(person), "name", shown, tier))
+            if len(found) >= spare:
+                break
+        return sorted(found, key=lambda f: -f[3])[:spare]
+
+    def _rows(self, matches: dict[str | bytes, float]) -> int:
+        """How many (token, person) rows the matches stand for (0 when unknown)."""
+        vocabulary = self._vocabulary
+        if vocabulary is None:
+            return 0
+        at = vocabulary.tokens
+        return sum(vocabulary.persons[bisect.bisect_left(at, str(t))] for t in matches)
 
     def _matches(self, word: str) -> dict[str | bytes, float]:
         """Stored token -> score of each token ``word`` matches."""
@@ -268,11 +289,6 @@ class PersonSearch:
         found: dict[str | bytes, float] = {}
         found.update(self._vocabulary.matches(word))
         return found
-
-    def _estimate(self, matches: dict[str | bytes, float]) -> int:
-        if self._vocabulary is None:
-            return 0
-        return self._vocabulary.persons_of([str(t) for t in matches])
 
     # --- hits
 
@@ -299,41 +315,30 @@ class PersonSearch:
         return int(row[0]) if row else None
 
 
-def _narrow(
-    db: sqlite3.Connection,
-    matches: dict[str | bytes, float],
-    candidates: dict[int, _Candidate] | None,
-    position: int,
-    word: str,
-) -> dict[int, _Candidate]:
-    """The persons holding one of ``matches`` (among ``candidates`` when given), each
-    with its best score added; ``word`` (at ``position`` in the query) names a hashed
-    token."""
-    best: dict[int, tuple[float, int, str | bytes]] = {}
-    tokens = list(matches)
-    for start in range(0, len(tokens), _CHUNK):
-        part = tokens[start : start + _CHUNK]
-        marks = ", ".join("?" * len(part))
-        rows = db.execute(
-            f"SELECT token, person_id, records FROM search_tokens WHERE token IN ({marks})", part
+def _ranked_sql(matches: int) -> str:
+    """Persons holding a match for every query word, best first: ``person_id``, the sum
+    of each word's best score, and ``word:token`` of each word's best token (a hashed
+    token shows as empty). Parameters: ``(token, word, score)`` per match, the word whose
+    persons are fewest (only they are grouped), the number of words, the limit."""
+    values = ", ".join(["(?, ?, ?)"] * matches)
+    return f"""
+        WITH m(token, word, score) AS (VALUES {values}),
+        pool AS (
+            SELECT s.person_id FROM m JOIN search_tokens s ON s.token = m.token
+            WHERE m.word = ?
+        ),
+        best AS (
+            SELECT s.person_id, m.word, max(m.score) AS score, s.token AS token,
+                   s.records AS records
+            FROM m JOIN search_tokens s ON s.token = m.token
+            WHERE +s.person_id IN pool  -- scan by token, probe the pool
+            GROUP BY s.person_id, m.word
         )
-        for token, person, records in rows:
-            if candidates is not None and person not in candidates:
-                continue
-            score = matches[token]
-            held = best.get(person)
-            if held is None or score > held[0]:
-                best[person] = (score, int(records), token)
-    out: dict[int, _Candidate] = {}
-    for person, (score, records, token) in best.items():
-        shown = token if isinstance(token, str) else word
-        if candidates is None:
-            out[person] = _Candidate(score, records, {position: shown})
-        else:
-            before = candidates[person]
-            words = {**before.words, position: shown}
-            out[person] = _Candidate(before.score + score, records, words)
-    return out
+        SELECT person_id, sum(score) AS total,
+               group_concat(word || ':' || iif(typeof(token) = 'text', token, ''), ',')
+        FROM best GROUP BY person_id HAVING count(*) = ?
+        ORDER BY total DESC, max(records) DESC, person_id LIMIT ?
+    """
 
 
 def _normalised(external: ExternalId, region: str | None) -> str | None:
