@@ -62,6 +62,7 @@ C3,jp@mail.fr,,Jean-Pierre,de la Fontaine,,Nantes
 C4,paul.martin@mail.fr,,Paul,Martin,,Lille
 C5,bernadette@mail.fr,,Bernadette,Rousseau,,Brest
 C6,zoe@mail.fr,,Zoé,Petit,,Nice
+C7,louise@mail.fr,,Louise,Dubois,,Metz
 """
 #: Jeanne's shop account, under her maiden name; Zoé's shop account (which a later run
 #: links to her CRM record: the shop person's id retires)
@@ -216,6 +217,15 @@ def test_a_maiden_name_seen_in_any_record_finds_the_person(search: PersonSearch)
     hit = _one(search.search("jeanne dubois"))
     assert hit.profile["last_name"] == "Martin"  # the golden name is her current one
     assert hit.matched_value == "jeanne dubois"
+    # whoever is called Dubois now comes first, though Jeanne has more records
+    assert _names(search.search("Dubois")) == ["Louise Dubois", "Jeanne Martin"]
+    assert _names(search.search("Dubo")) == ["Louise Dubois", "Jeanne Martin"]
+
+
+def test_each_query_word_needs_its_own_name_word(search: PersonSearch) -> None:
+    assert search.search("Jeanne Jean") == []  # "jean" would only prefix "jeanne" again
+    assert _names(search.search("Martin Mart")) == []
+    assert _names(search.search("Paul Mart")) == ["Paul Martin"]
 
 
 def test_blank_queries_and_strangers_find_no_one(search: PersonSearch) -> None:

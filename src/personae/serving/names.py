@@ -10,7 +10,8 @@ words, the whole name's key: ``Jean-Pierre de la Fontaine`` gives ``jean``, ``pi
 Two tables of the published generation hold them:
 
 * ``search_tokens`` (``token``, ``person_id``, ``records``: how many records the person
-  has, which ranks the hits), keyed by ``(token, person_id)``;
+  has, and ``golden``: 1 when the word is in the person's golden first or last name, 0
+  when only another value holds it; both rank the hits), keyed by ``(token, person_id)``;
 * ``search_vocabulary`` (``token``, ``persons``): the distinct tokens, which fuzzy and
   prefix matching scan in memory.
 
@@ -66,20 +67,22 @@ def name_tokens(value: str) -> list[str]:
 
 
 def _values_sql(engine: Engine) -> str | None:
-    """``person_id, value`` for every name value of every live person, or None when the
-    profiles have no name field."""
+    """``person_id, value, golden`` for every name value of every live person (``golden``:
+    1 for the golden first and last name), or None when the profiles have no name field."""
     present = set(engine.columns(PROFILES))
     fields = [f for f in NAME_FIELDS if f in present]
     if not fields:
         return None
     parts = [
-        f"SELECT person_id, CAST({f} AS VARCHAR) AS value FROM {PROFILES} WHERE {f} IS NOT NULL"
+        f"SELECT person_id, CAST({f} AS VARCHAR) AS value, 1 AS golden FROM {PROFILES} "
+        f"WHERE {f} IS NOT NULL"
         for f in fields
     ]
     if engine.table_exists(PROFILE_VALUES):
         names = ", ".join(literal(f) for f in fields)
         parts.append(
-            f"SELECT v.person_id, CAST(v.value AS VARCHAR) AS value FROM {PROFILE_VALUES} v "
+            f"SELECT v.person_id, CAST(v.value AS VARCHAR) AS value, 0 AS golden "
+            f"FROM {PROFILE_VALUES} v "
             f"JOIN {PROFILES} p USING (person_id) WHERE v.field IN ({names}) "
             "AND v.value IS NOT NULL"
         )
@@ -105,25 +108,26 @@ def write_search_tokens(engine: Engine, db: sqlite3.Connection, codec: Codec) ->
     records = "p.record_count" if "record_count" in engine.columns(PROFILES) else "1"
     engine.create_table_as(
         PERSON_TOKENS,
-        f"SELECT t.token, v.person_id, max(COALESCE({records}, 1)) AS records "
+        f"SELECT t.token, v.person_id, max(COALESCE({records}, 1)) AS records, "
+        "max(v.golden) AS golden "
         f"FROM ({values}) v JOIN {NAME_TOKENS} t ON t.value = v.value "
         f"JOIN {PROFILES} p ON p.person_id = v.person_id GROUP BY t.token, v.person_id",
     )
     table = engine.query(
-        f"SELECT token, person_id, records FROM {PERSON_TOKENS} ORDER BY token, person_id"
+        f"SELECT token, person_id, records, golden FROM {PERSON_TOKENS} ORDER BY token, person_id"
     )
     columns = [table.column(i) for i in range(table.num_columns)]
     hashed: dict[str, str | bytes] = {}
     count = 0
     for start in range(0, table.num_rows, _STEP):
-        tokens, persons, counts = (c.slice(start, _STEP).to_pylist() for c in columns)
-        rows = list(zip(tokens, persons, counts, strict=True))
+        tokens, persons, counts, golden = (c.slice(start, _STEP).to_pylist() for c in columns)
+        rows = list(zip(tokens, persons, counts, golden, strict=True))
         if codec.encrypted:
             for token in set(tokens):
                 if token not in hashed:
                     hashed[token] = codec.lookup_key(TOKEN_KIND, token)
-            rows = sorted((hashed[t], p, r) for t, p, r in rows)
-        db.executemany("INSERT INTO search_tokens VALUES (?, ?, ?)", rows)
+            rows = sorted((hashed[t], p, r, g) for t, p, r, g in rows)
+        db.executemany("INSERT INTO search_tokens VALUES (?, ?, ?, ?)", rows)
         count += len(rows)
     if not codec.encrypted:
         vocabulary = engine.rows(

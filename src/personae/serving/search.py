@@ -19,8 +19,11 @@ Routing of a query (the first routes that find someone answer):
    record finds the person too.
 
 Hits are ranked by score (1.0 for an id; for a name, the mean over the query's words of
-1.0 exact, 0.8 prefix, 0.6 one edit, 0.4 two edits), then by how many records the
-person has, then by person id; one hit per person.
+1.0 exact, 0.8 prefix, 0.6 one edit, 0.4 two edits), then by how many of the words are
+in the person's golden name (a person now called Dubois before one whose maiden name
+was), then by how many records the person has, then by person id; one hit per person. A
+name word of the query is not matched as a prefix or typo of another word of the query
+(``Marie Mar`` asks for two names).
 
 Under ``protect.encryption`` the name words are stored as keyed hashes: a name is found
 by its exact words only (accents and case still do not matter), never by a typo or a
@@ -232,6 +235,10 @@ class PersonSearch:
                 "holds no name index: run 'personae serving publish'"
             )
         matches = [self._matches(word) for word in words]
+        for i, own in enumerate(matches):  # "marie mar": "mar" may not match "marie" too
+            for other in words:
+                if other != words[i]:
+                    own.pop(other, None)
         if any(not m for m in matches):
             return []  # a word matches no name: nobody holds every word
         spare = limit * 2  # some persons may be gone since the publish (merged, erased)
@@ -251,7 +258,8 @@ class PersonSearch:
         self, word: str, matches: dict[str | bytes, float], spare: int
     ) -> list[tuple[int, str, str, float]]:
         """One word: the best tier first (exact, prefix, one edit, two edits), each
-        ranked by records, until enough persons are found; no grouping of every row."""
+        ranked by golden name first, then records, until enough persons are found; no
+        grouping of every row."""
         found: list[tuple[int, str, str, float]] = []
         seen: set[int] = set()
         db = self.store.db()
@@ -261,11 +269,11 @@ class PersonSearch:
                 part = tokens[start : start + _CHUNK]
                 marks = ", ".join("?" * len(part))
                 rows = db.execute(
-                    f"SELECT person_id, token, records FROM search_tokens WHERE token IN "
-                    f"({marks}) ORDER BY records DESC, person_id LIMIT ?",
+                    f"SELECT person_id, token, golden, records FROM search_tokens WHERE token "
+                    f"IN ({marks}) ORDER BY golden DESC, records DESC, person_id LIMIT ?",
                     [*part, spare + len(seen)],
                 ).fetchall()
-                for person, token, _ in sorted(rows, key=lambda r: (-r[2], r[0])):
+                for person, token, _, _ in sorted(rows, key=lambda r: (-r[2], -r[3], r[0])):
                     if person not in seen:
                         seen.add(person)
                         shown = token if isinstance(token, str) else word
@@ -329,7 +337,7 @@ def _ranked_sql(matches: int) -> str:
         ),
         best AS (
             SELECT s.person_id, m.word, max(m.score) AS score, s.token AS token,
-                   s.records AS records
+                   s.golden AS golden, s.records AS records
             FROM m JOIN search_tokens s ON s.token = m.token
             WHERE +s.person_id IN pool  -- scan by token, probe the pool
             GROUP BY s.person_id, m.word
@@ -337,7 +345,7 @@ def _ranked_sql(matches: int) -> str:
         SELECT person_id, sum(score) AS total,
                group_concat(word || ':' || iif(typeof(token) = 'text', token, ''), ',')
         FROM best GROUP BY person_id HAVING count(*) = ?
-        ORDER BY total DESC, max(records) DESC, person_id LIMIT ?
+        ORDER BY total DESC, sum(golden) DESC, max(records) DESC, person_id LIMIT ?
     """
 
 

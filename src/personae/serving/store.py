@@ -61,7 +61,8 @@ SCHEMA = (
     "CREATE TABLE lookup (key BLOB PRIMARY KEY, person_id INTEGER NOT NULL) WITHOUT ROWID",
     "CREATE TABLE links (person_id INTEGER PRIMARY KEY, merged_into INTEGER NOT NULL)",
     "CREATE TABLE search_tokens (token BLOB NOT NULL, person_id INTEGER NOT NULL,"
-    " records INTEGER NOT NULL, PRIMARY KEY (token, person_id)) WITHOUT ROWID",
+    " records INTEGER NOT NULL, golden INTEGER NOT NULL, PRIMARY KEY (token, person_id))"
+    " WITHOUT ROWID",
     "CREATE TABLE search_vocabulary (token TEXT PRIMARY KEY, persons INTEGER NOT NULL)"
     " WITHOUT ROWID",
 )
