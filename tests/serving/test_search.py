@@ -357,3 +357,25 @@ def test_persons_the_stream_created_or_merged_do_not_break_search(shop: Served) 
     assert _one(search.search(f"#{new.person_id}")).person_id == new.person_id
     assert _one(search.search("Zoe Petit")).person_id == zoe
     assert _one(search.search("a-zoe")).person_id == zoe
+
+
+def test_a_name_of_a_person_merged_or_erased_since_the_publish_leads_to_the_survivor(
+    tmp_path: Path, people: Path
+) -> None:
+    live = ServingPaths.of(people / STATE_DIR).live()
+    assert live is not None
+    copy = tmp_path / "store.sqlite"
+    copy.write_bytes(live.read_bytes())
+    search = PersonSearch(people / STATE_DIR, None, generation=copy)
+    paul = _person(search, "paul.martin@mail.fr")
+    jeanne = _person(search, "jeanne.martin@mail.fr")
+    helene = _person(search, "helene.lefevre@mail.fr")
+    search.close()
+    with sqlite3.connect(copy) as db:  # as the streaming worker merges, and an erasure
+        db.execute("DELETE FROM traits WHERE person_id IN (?, ?)", (paul, helene))
+        db.execute("INSERT INTO links VALUES (?, ?)", (paul, jeanne))
+    search = PersonSearch(people / STATE_DIR, None, generation=copy)
+    assert [h.person_id for h in search.search("Martin")] == [jeanne]
+    hit = _one(search.search("Paul Martin"))
+    assert (hit.person_id, hit.profile["first_name"]) == (jeanne, "Jeanne")
+    assert search.search("Lefèvre") == []
