@@ -1,4 +1,5 @@
-"""``personae explain``: why a person holds its records, why two records are (not) one.
+"""``personae explain``: why a person holds its records, why two records are (not) one;
+``personae search``: find a person by id, e-mail, phone or name in the serving store.
 
 Registered on the main app by ``register(app)``; the commands share the CLI's error
 handling and warehouse lock (:mod:`personae.cli.context`).
@@ -14,8 +15,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from personae.cli import render
-from personae.cli.context import console, guard, open_project
+from personae.cli.context import console, guard, open_project, project_root
 from personae.errors import PersonaeError
+from personae.project import Project
+from personae.serving.search import PersonSearch, SearchHit
 from personae.unify.inspection import (
     PersonExplanation,
     RecordsExplanation,
@@ -30,8 +33,58 @@ class ExplainUsageError(PersonaeError):
 
 
 def register(app: typer.Typer) -> None:
-    """Add the identity commands (``explain``) to ``app``."""
+    """Add the identity commands (``explain``, ``search``) to ``app``."""
     app.command(name="explain")(explain_cmd)
+    app.command(name="search")(search_cmd)
+
+
+#: the profile fields a search hit shows
+HIT_FIELDS = ("first_name", "last_name", "email", "phone", "city", "record_count")
+
+
+def search_cmd(
+    query: Annotated[
+        str,
+        typer.Argument(
+            help="A person id (123, #123), e-mail, phone, external id (user_id, loyalty "
+            "card …, or type:value) or name (typos and missing accents are fine)."
+        ),
+    ],
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many hits.")] = 20,
+    region: Annotated[
+        str | None,
+        typer.Option(
+            "--region", help="Country of a phone without +code (default: defaults.phone_region)."
+        ),
+    ] = None,
+) -> None:
+    """Find persons in the published serving store (no warehouse needed)."""
+
+    def go() -> None:
+        search = PersonSearch.for_project(Project.load(project_root()))
+        try:
+            hits = search.search(query, limit=limit, default_region=region)
+        finally:
+            search.close()
+        render_hits(console, query, hits)
+
+    guard(go)
+
+
+def render_hits(console: Console, query: str, hits: list[SearchHit]) -> None:
+    if not hits:
+        console.print(f"No person matches {escape(query)!r}.", highlight=False)
+        return
+    table = Table("person", *HIT_FIELDS, "matched on", "score", title=f"Search: {escape(query)}")
+    for hit in hits:
+        shown = ("" if hit.profile.get(f) is None else str(hit.profile[f]) for f in HIT_FIELDS)
+        table.add_row(
+            str(hit.person_id),
+            *(escape(v) for v in shown),
+            escape(f"{hit.matched_on}: {hit.matched_value}"),
+            f"{hit.score:.2f}",
+        )
+    console.print(table)
 
 
 def explain_cmd(

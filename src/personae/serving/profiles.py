@@ -101,10 +101,15 @@ class ProfileStore:
     """The live generation of a project's serving store, reopened when a publish swaps
     in a new one. Not thread-safe: one per thread (the API uses it from its event loop)."""
 
-    def __init__(self, state_dir: Path, keys: Keyring | None) -> None:
+    def __init__(
+        self, state_dir: Path, keys: Keyring | None, generation: Path | None = None
+    ) -> None:
+        """``generation``: read that store file, not the one ``CURRENT`` names (a copy, a
+        benchmark); ``state_dir`` still gives the hashing key under encryption."""
         self.state_dir = Path(state_dir)
         self.paths = ServingPaths.of(self.state_dir)
-        self._current = str(self.paths.current)
+        self.generation = None if generation is None else Path(generation)
+        self._current = str(self.paths.current if generation is None else generation)
         self.keys = keys
         self.meta: dict[str, str] = {}
         self.codec = Codec()
@@ -137,7 +142,7 @@ class ProfileStore:
         if self._db is not None and stamp == self._stamp:
             return self._db
         for _ in range(3):  # a publish may remove the generation just named: read again
-            path = self.paths.live()
+            path = self.paths.live() if self.generation is None else self.generation
             if path is None:
                 continue
             try:

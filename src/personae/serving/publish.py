@@ -43,6 +43,7 @@ from personae.profile.aggregates import property_types
 from personae.project import Project
 from personae.protect.keys import KeyStore, keys_file
 from personae.query.tables import require_tables
+from personae.serving.names import NAME_TOKENS, PERSON_TOKENS, write_search_tokens
 from personae.serving.store import (
     INDEXES,
     PREFIX,
@@ -70,6 +71,7 @@ class PublishReport:
     events: int = 0
     memberships: int = 0
     links: int = 0
+    name_tokens: int = 0
     bytes: int = 0
     encrypted: bool = False
     seconds: dict[str, float] = field(default_factory=dict)
@@ -306,7 +308,7 @@ def publish(project: Project, now: dt.datetime | None = None) -> PublishReport:
         remove_generation(path)
         raise
     finally:
-        for scratch in (_IDS, _EVENTS):
+        for scratch in (_IDS, _EVENTS, NAME_TOKENS, PERSON_TOKENS):
             engine.drop_table(scratch)
     db.close()
     started = time.perf_counter()
@@ -357,6 +359,10 @@ def _build(
         order = "ts, source, record_id"  # oldest first: the reader reverses
         _write(db, "events", _documents(engine, _EVENTS, slices, order), codec)
     report.seconds["events"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    report.name_tokens = write_search_tokens(engine, db, codec)
+    report.seconds["search"] = time.perf_counter() - started
 
     started = time.perf_counter()
     members = engine.rows(

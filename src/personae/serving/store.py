@@ -12,12 +12,14 @@ repeated per person); a list of ``{"t": type, "i": id, "s": source, "c": first s
 a list of events oldest first, ``{"t": timestamp, "s": source, "m": record id, "e":
 event, "p": properties as JSON text}`` (timestamps as ``2026-03-01 10:00:00[.ffffff]``);
 ``segments`` holds one row per membership, ``lookup`` maps each external id to its
-person, ``links`` each retired person id to the person it was merged into, ``meta`` the
-publish's facts.
+person, ``links`` each retired person id to the person it was merged into,
+``search_tokens`` and ``search_vocabulary`` the words of each person's names (person
+search, :mod:`personae.serving.names`), ``meta`` the publish's facts.
 
 With ``protect.encryption`` on, nothing readable lands on disk: the documents are sealed
 with AES-256-GCM under the ``serving`` key (``nonce | ciphertext and tag``) and the
-lookup keys are keyed hashes (HMAC-SHA256 under ``.personae/hashing.key``, 16 bytes).
+lookup keys and name tokens are keyed hashes (HMAC-SHA256 under
+``.personae/hashing.key``, 16 bytes).
 Segment names, person ids and timestamps stay plain.
 """
 
@@ -58,6 +60,11 @@ SCHEMA = (
     " PRIMARY KEY (person_id, segment)) WITHOUT ROWID",
     "CREATE TABLE lookup (key BLOB PRIMARY KEY, person_id INTEGER NOT NULL) WITHOUT ROWID",
     "CREATE TABLE links (person_id INTEGER PRIMARY KEY, merged_into INTEGER NOT NULL)",
+    "CREATE TABLE search_tokens (token BLOB NOT NULL, person_id INTEGER NOT NULL,"
+    " records INTEGER NOT NULL, golden INTEGER NOT NULL, PRIMARY KEY (token, person_id))"
+    " WITHOUT ROWID",
+    "CREATE TABLE search_vocabulary (token TEXT PRIMARY KEY, persons INTEGER NOT NULL)"
+    " WITHOUT ROWID",
 )
 #: created after the bulk load (cheaper than maintaining them row by row); ``lookup`` has
 #: no index by person: only an erasure looks for a person's keys, and it scans
@@ -70,6 +77,7 @@ PERSON_TABLES = {
     "segments": ("person_id",),
     "lookup": ("person_id",),
     "links": ("person_id", "merged_into"),
+    "search_tokens": ("person_id",),
 }
 
 
@@ -230,7 +238,10 @@ def erase_persons(state_dir: Path, person_ids: Iterable[int], dry_run: bool = Fa
     try:
         connection.execute("PRAGMA secure_delete = ON")
         connection.execute("BEGIN IMMEDIATE")
+        present = _tables(connection)  # a store published before search has no tokens
         for table, columns in PERSON_TABLES.items():
+            if table not in present:
+                continue
             where = " OR ".join(f"{c} IN ({marks})" for c in columns)
             params = ids * len(columns)
             if dry_run:
@@ -239,12 +250,26 @@ def erase_persons(state_dir: Path, person_ids: Iterable[int], dry_run: bool = Fa
             else:
                 cursor = connection.execute(f"DELETE FROM {table} WHERE {where}", params)
                 removed += max(cursor.rowcount, 0)
+        if not dry_run:  # a word only erased persons held (a rare surname) goes too
+            _drop_orphan_words(connection)
         connection.execute("ROLLBACK" if dry_run else "COMMIT")
         if not dry_run:
             _checkpoint(connection, live)
     finally:
         connection.close()
     return removed
+
+
+def _tables(connection: sqlite3.Connection) -> set[str]:
+    return {str(r[0]) for r in connection.execute("SELECT name FROM sqlite_master")}
+
+
+def _drop_orphan_words(connection: sqlite3.Connection) -> None:
+    if "search_vocabulary" in _tables(connection):
+        connection.execute(
+            "DELETE FROM search_vocabulary WHERE NOT EXISTS (SELECT 1 FROM search_tokens s "
+            "WHERE s.token = search_vocabulary.token)"
+        )
 
 
 def _checkpoint(connection: sqlite3.Connection, path: Path) -> None:
