@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from personae.errors import PersonaeError
-from personae.pipeline import RUNS_FILE, run, run_history
+from personae.pipeline import RUNS_FILE, STAGE_NAMES, run, run_history, stage_tables
 from personae.project import Project
 from personae.unify.stage import UNIFY
 
@@ -81,3 +81,14 @@ def test_a_line_cut_short_by_a_crash_is_skipped(make_project: MakeProject) -> No
     with (project.state_dir / RUNS_FILE).open("a") as out:
         out.write('{"run_id": "cut')
     assert [r.run_id for r in run_history(project.root)] == [done.run_id]
+
+
+def test_stage_tables_lists_what_each_stage_built(make_project: MakeProject) -> None:
+    project = make_project(CONFIG, {"data/crm.csv": CRM})
+    before = stage_tables(project.engine)
+    assert [s.name for s in before] == list(STAGE_NAMES)
+    assert all(s.built == {} and s.declared > 0 for s in before)
+    run(project, ["ingest", "clean"])
+    clean = stage_tables(project.engine)[1]
+    assert clean.command == "clean" and clean.built["records"] == 3
+    assert stage_tables(project.engine)[2].built == {}

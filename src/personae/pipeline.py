@@ -29,6 +29,7 @@ from personae.config.segments import (
     TraitCondition,
 )
 from personae.config.traits import ExpressionTrait
+from personae.engine import Engine
 from personae.errors import PersonaeError
 from personae.ingest.stage import INGEST
 from personae.lock import warehouse_lock
@@ -154,6 +155,30 @@ def run(
     finally:
         record_run(project.state_dir, report, started, None if failed is None else failed[1])
     return report
+
+
+@dataclass(frozen=True)
+class StageTables:
+    """A stage and the tables it owns that exist: ``built`` maps each to its rows, in
+    the order the catalog lists them; ``declared`` counts the tables it owns."""
+
+    name: str
+    command: str
+    built: dict[str, int]
+    declared: int
+
+
+def stage_tables(engine: Engine) -> list[StageTables]:
+    """Each stage of the pipeline, in order, with the tables it has built so far."""
+    return [
+        StageTables(
+            stage.name,
+            command_of(stage),
+            {t.name: engine.count(t) for t in stage.writes if engine.table_exists(t)},
+            len(stage.writes),
+        )
+        for stage in STAGES
+    ]
 
 
 def run_pipeline_once(project_root: Path) -> None:

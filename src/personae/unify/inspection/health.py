@@ -123,6 +123,13 @@ def identity_health(engine: Engine, *, top: int = 10) -> IdentityHealth:
     )
 
 
+def live_persons(engine: Engine) -> int | None:
+    """Persons live now (not merged into another); None before ``personae resolve``."""
+    if not engine.table_exists(PERSONS):
+        return None
+    return int(engine.scalar(f"SELECT count(*) FROM {PERSONS} WHERE merged_into IS NULL") or 0)
+
+
 def merge_sizes(engine: Engine) -> dict[str, int]:
     """Bucket label → persons with that many records, every bucket present."""
     cases = " ".join(
