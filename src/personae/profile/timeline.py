@@ -105,7 +105,7 @@ def person_timeline(
     if not 1 <= limit <= MAX_LIMIT:
         raise PersonaeError(f"a timeline page holds 1 to {MAX_LIMIT} items, not {limit}")
     live = _live(engine, person_id)
-    union, params = _items_sql(engine, live, sources, events)
+    with_items, params = _items_sql(engine, live, sources, events)
     where = ""
     if before is not None:
         at, source, record_id, kind = _decode(before)
@@ -115,7 +115,7 @@ def person_timeline(
         )
         params += [at, at, source, source, record_id, record_id, kind]
     rows = engine.rows(
-        f"SELECT sort_at, source, record_id, kind, name, properties FROM ({union}) AS items "
+        f"{with_items} SELECT sort_at, source, record_id, kind, name, properties FROM items "
         f"{where} ORDER BY sort_at DESC, source DESC, record_id DESC, kind DESC "
         f"LIMIT {limit + 1}",
         params,
@@ -144,11 +144,11 @@ def person_timeline(
 def timeline_facets(engine: Engine, person_id: int) -> TimelineFacets:
     """Items per source and events per name in ``person_id``'s whole timeline."""
     live = _live(engine, person_id)
-    union, params = _items_sql(engine, live, None, None)
+    with_items, params = _items_sql(engine, live, None, None)
     sources: dict[str, int] = {}
     names: dict[str, int] = {}
     for source, kind, name, n in engine.rows(
-        f"SELECT source, kind, name, count(*) FROM ({union}) AS items GROUP BY source, kind, name",
+        f"{with_items} SELECT source, kind, name, count(*) FROM items GROUP BY source, kind, name",
         params,
     ):
         sources[str(source)] = sources.get(str(source), 0) + int(n)
@@ -171,40 +171,44 @@ def _items_sql(
     sources: Sequence[str] | None,
     events: Sequence[str] | None,
 ) -> tuple[str, list[Any]]:
-    """The person's items as one query (sort_at, source, record_id, kind, name,
-    properties) and its parameters. The person's records are picked from identity_map
-    first; events and records join that short list."""
-    params: list[Any] = []
+    """A WITH clause defining ``items`` (sort_at, source, record_id, kind, name,
+    properties): the person's events and people records, and its parameters. The
+    person's records are picked from identity_map once (``mine``); events and records
+    join that short list."""
+    params: list[Any] = [person_id]
     source_filter = ""
     if sources is not None:
-        source_filter = f" AND m.source IN ({_marks(sources)})"
-    mine = f"SELECT source, record_id FROM {IDENTITY_MAP} m WHERE m.person_id = ?{source_filter}"
+        source_filter = f" AND source IN ({_marks(sources)})"
+        params += list(sources)
+    mine = (
+        f"mine AS (SELECT source, record_id FROM {IDENTITY_MAP} WHERE person_id = ?{source_filter})"
+    )
     parts: list[str] = []
     no_time = "TIMESTAMP '0001-01-01 00:00:00'"
     if engine.table_exists(EVENTS):
-        event_filter = f" AND e.event IN ({_marks(events)})" if events is not None else ""
+        event_filter = ""
+        if events is not None:
+            event_filter = f" WHERE e.event IN ({_marks(events)})"
+            params += list(events)
         parts.append(
             f"SELECT coalesce(e.timestamp, {no_time}) AS sort_at, e.source, e.record_id, "
             "'event' AS kind, e.event AS name, e.properties "
-            f"FROM ({mine}) AS m JOIN {EVENTS} e "
-            f"ON e.source = m.source AND e.record_id = m.record_id WHERE true{event_filter}"
+            f"FROM mine AS m JOIN {EVENTS} e "
+            f"ON e.source = m.source AND e.record_id = m.record_id{event_filter}"
         )
-        params += [person_id, *(sources or []), *(events or [])]
     if events is None:
         parts.append(
             f"SELECT coalesce(r.observed_at, {no_time}) AS sort_at, r.source, r.record_id, "
             "'record' AS kind, r.source_kind AS name, CAST(NULL AS VARCHAR) AS properties "
-            f"FROM ({mine}) AS m JOIN {RECORDS} r "
+            f"FROM mine AS m JOIN {RECORDS} r "
             "ON r.source = m.source AND r.record_id = m.record_id WHERE r.source_kind = 'people'"
         )
-        params += [person_id, *(sources or [])]
     if not parts:  # events asked for, and no events table
-        return (
+        parts.append(
             f"SELECT {no_time} AS sort_at, '' AS source, '' AS record_id, '' AS kind, "
-            "'' AS name, CAST(NULL AS VARCHAR) AS properties WHERE false",
-            [],
+            "'' AS name, CAST(NULL AS VARCHAR) AS properties FROM mine WHERE false"
         )
-    return " UNION ALL ".join(parts), params
+    return f"WITH {mine}, items AS ({' UNION ALL '.join(parts)})", params
 
 
 def _marks(values: Sequence[str]) -> str:
