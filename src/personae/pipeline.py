@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
@@ -153,7 +154,9 @@ def run(
             failed = ("", exc)
         raise
     finally:
-        record_run(project.state_dir, report, started, None if failed is None else failed[1])
+        # the history is a record of runs, never a reason for one to fail
+        with contextlib.suppress(OSError):
+            record_run(project.state_dir, report, started, None if failed is None else failed[1])
     return report
 
 
