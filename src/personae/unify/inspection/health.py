@@ -131,47 +131,45 @@ def live_persons(engine: Engine) -> int | None:
 
 
 def merge_sizes(engine: Engine) -> dict[str, int]:
-    """Bucket label → persons with that many records, every bucket present."""
+    """Bucket label → live persons with that many records, every bucket present (read
+    from ``persons.records``, which unify and erasure keep equal to ``identity_map``)."""
     cases = " ".join(
-        f"WHEN n BETWEEN {low} AND {high} THEN '{label}'"
+        f"WHEN records BETWEEN {low} AND {high} THEN '{label}'"
         if high is not None
-        else f"WHEN n >= {low} THEN '{label}'"
+        else f"WHEN records >= {low} THEN '{label}'"
         for label, low, high in BUCKETS
     )
     found = {
         str(bucket): int(persons)
         for bucket, persons in engine.rows(
-            f"SELECT CASE {cases} END AS bucket, count(*) FROM "
-            f"(SELECT person_id, count(*) AS n FROM {IDENTITY_MAP} GROUP BY person_id) AS sizes "
-            "GROUP BY bucket"
+            f"SELECT CASE {cases} END AS bucket, count(*) FROM {PERSONS} "
+            "WHERE merged_into IS NULL GROUP BY bucket"
         )
+        if bucket is not None
     }
     return {label: found.get(label, 0) for label, _, _ in BUCKETS}
 
 
 def largest_clusters(engine: Engine, top: int = 10) -> tuple[Cluster, ...]:
-    """The ``top`` persons with most records (ties: the smaller id first)."""
-    rows = engine.rows(
-        f"WITH biggest AS (SELECT person_id, count(*) AS n FROM {IDENTITY_MAP} "
-        f"GROUP BY person_id ORDER BY n DESC, person_id LIMIT {int(top)}) "
-        f"SELECT b.person_id, b.n, m.source, count(*) FROM biggest b "
-        f"JOIN {IDENTITY_MAP} m ON m.person_id = b.person_id "
-        "GROUP BY b.person_id, b.n, m.source"
-    )
-    sizes: dict[int, int] = {}
-    sources: dict[int, dict[str, int]] = {}
-    for person, n, source, count in rows:
-        sizes[int(person)] = int(n)
-        sources.setdefault(int(person), {})[str(source)] = int(count)
-    order = sorted(sizes, key=lambda person: (-sizes[person], person))
-    return tuple(
-        Cluster(
-            person,
-            sizes[person],
-            dict(sorted(sources[person].items(), key=lambda item: (-item[1], item[0]))),
+    """The ``top`` live persons with most records (ties: the smaller id first), with
+    their records per source."""
+    biggest = [
+        (int(person), int(n))
+        for person, n in engine.rows(
+            f"SELECT person_id, records FROM {PERSONS} WHERE merged_into IS NULL "
+            f"ORDER BY records DESC, person_id LIMIT {int(top)}"
         )
-        for person in order
-    )
+    ]
+    if not biggest:
+        return ()
+    sources: dict[int, dict[str, int]] = {}
+    ids = ", ".join(str(person) for person, _ in biggest)
+    for person, source, count in engine.rows(
+        f"SELECT person_id, source, count(*) AS n FROM {IDENTITY_MAP} "
+        f"WHERE person_id IN ({ids}) GROUP BY person_id, source ORDER BY n DESC, source"
+    ):
+        sources.setdefault(int(person), {})[str(source)] = int(count)
+    return tuple(Cluster(person, n, sources.get(person, {})) for person, n in biggest)
 
 
 def last_run(engine: Engine) -> LastRun | None:
