@@ -79,3 +79,14 @@ def serve(tmp_path: Path) -> Iterator[ServeFactory]:
     yield make
     for client in opened:
         client.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def small_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
+    """A 1,500-person demo project, run and activated (destinations synced, journeys
+    ticked) once per test session: read it, never write it (copy it to change it)."""
+    from helpers.small_demo import build_small_demo
+
+    project = build_small_demo(tmp_path_factory.mktemp("small-demo"))
+    yield project
+    project.close()

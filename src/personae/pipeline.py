@@ -5,10 +5,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import datetime as dt
+import json
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from personae.clean.stage import CLEAN
 from personae.config.models import ProjectConfig
@@ -24,12 +30,14 @@ from personae.config.segments import (
     TraitCondition,
 )
 from personae.config.traits import ExpressionTrait
+from personae.engine import Engine
 from personae.errors import PersonaeError
 from personae.ingest.stage import INGEST
 from personae.lock import warehouse_lock
 from personae.privacy.erasure import compact_warehouse, compaction_pending
 from personae.profile.stage import PROFILE
-from personae.project import Project
+from personae.project import STATE_DIR, Project
+from personae.protect.files import FILE_MODE, private_dir
 from personae.segment.stage import SEGMENT
 from personae.serving.publish import PublishReport, publish, publish_wanted
 from personae.stage import Report, RunContext, Stage, command_of
@@ -64,6 +72,15 @@ class StageResult:
         return command_of(self.stage)
 
 
+@dataclass(frozen=True)
+class StageFailure:
+    """The stage a run stopped in: its name, how long it ran, and the error."""
+
+    name: str
+    seconds: float
+    error: str
+
+
 @dataclass
 class RunReport:
     run_id: str
@@ -77,6 +94,9 @@ class RunReport:
         """The report of the stage called ``name`` (or run by that command), if it ran."""
         wanted = stage_named(name)
         return next((s.report for s in self.stages if s.stage is wanted), None)
+
+    #: the stage that raised, when the run failed in a stage
+    failed_stage: StageFailure | None = None
 
     @property
     def seconds(self) -> float:
@@ -106,20 +126,62 @@ def run(
     wanted = {stage_named(name).name for name in stages} if stages is not None else None
     context = RunContext.start(project, full_matching=full_matching)
     report = RunReport(run_id=context.run_id)
-    for stage in STAGES:
-        if wanted is not None and stage.name not in wanted:
-            continue
-        if on_stage:
-            on_stage(stage)
-        start = time.perf_counter()
-        result = stage.run(context)
-        report.stages.append(StageResult(stage, time.perf_counter() - start, result))
-    project.engine.checkpoint()
-    if (wanted is None or SEGMENT.name in wanted) and publish_wanted(project):
-        report.published = publish(project, context.now)
-    if wanted is None and compaction_pending(project.state_dir):
-        report.compact_seconds = compact_warehouse(project)
+    started = _utcnow()
+    failed: tuple[str, BaseException] | None = None
+    try:
+        for stage in STAGES:
+            if wanted is not None and stage.name not in wanted:
+                continue
+            if on_stage:
+                on_stage(stage)
+            start = time.perf_counter()
+            try:
+                result = stage.run(context)
+            except BaseException as exc:
+                failed = (stage.name, exc)
+                report.failed_stage = StageFailure(
+                    stage.name, time.perf_counter() - start, _error_text(exc)
+                )
+                raise
+            report.stages.append(StageResult(stage, time.perf_counter() - start, result))
+        project.engine.checkpoint()
+        if (wanted is None or SEGMENT.name in wanted) and publish_wanted(project):
+            report.published = publish(project, context.now)
+        if wanted is None and compaction_pending(project.state_dir):
+            report.compact_seconds = compact_warehouse(project)
+    except BaseException as exc:
+        if failed is None:
+            failed = ("", exc)
+        raise
+    finally:
+        # the history is a record of runs, never a reason for one to fail
+        with contextlib.suppress(OSError):
+            record_run(project.state_dir, report, started, None if failed is None else failed[1])
     return report
+
+
+@dataclass(frozen=True)
+class StageTables:
+    """A stage and the tables it owns that exist: ``built`` maps each to its rows, in
+    the order the catalog lists them; ``declared`` counts the tables it owns."""
+
+    name: str
+    command: str
+    built: dict[str, int]
+    declared: int
+
+
+def stage_tables(engine: Engine) -> list[StageTables]:
+    """Each stage of the pipeline, in order, with the tables it has built so far."""
+    return [
+        StageTables(
+            stage.name,
+            command_of(stage),
+            {t.name: engine.count(t) for t in stage.writes if engine.table_exists(t)},
+            len(stage.writes),
+        )
+        for stage in STAGES
+    ]
 
 
 def run_pipeline_once(project_root: Path) -> None:
@@ -127,6 +189,137 @@ def run_pipeline_once(project_root: Path) -> None:
     with warehouse_lock(project_root), Project.load(project_root) as project:
         validate(project.config, project.root)
         run(project)
+
+
+# --------------------------------------------------------------------------- run history
+
+#: the run history, one JSON object a line, under the project's ``.personae/``
+RUNS_FILE = "runs.jsonl"
+#: the longest error text kept in the history
+_ERROR_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class StageRecord:
+    """One stage of a recorded run: ``status`` is ``ok`` or ``failed``; ``counts`` are
+    the report's headline figures (``records``, ``persons``, ``merges``, …)."""
+
+    name: str
+    seconds: float
+    status: str
+    counts: dict[str, int]
+    warnings: int = 0
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One ``pipeline.run``, as ``.personae/runs.jsonl`` keeps it: ``status`` is ``ok``
+    or ``failed`` (then ``error`` says why, and the failed stage is the last of
+    ``stages``). Times are naive UTC, ISO 8601 text."""
+
+    run_id: str
+    started_at: str
+    finished_at: str
+    status: str
+    error: str | None
+    stages: tuple[StageRecord, ...]
+
+    @property
+    def seconds(self) -> float:
+        return sum(stage.seconds for stage in self.stages)
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _error_text(exc: BaseException) -> str:
+    text = str(exc) if isinstance(exc, PersonaeError) else f"{type(exc).__name__}: {exc}"
+    return text[:_ERROR_CHARS]
+
+
+def headline_counts(report: object) -> dict[str, int]:
+    """A stage report's headline figures: its integer fields and properties, those of the
+    reports it nests (``profiles.profiles``), and the length of its lists."""
+    counts: dict[str, int] = {}
+    if not dataclasses.is_dataclass(report):
+        return counts
+    for item in dataclasses.fields(report):
+        value = getattr(report, item.name)
+        if item.name in ("warnings", "seconds"):
+            continue
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, int):
+            counts[item.name] = value
+        elif isinstance(value, list):
+            counts[item.name] = len(value)
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            for key, n in headline_counts(value).items():
+                counts[f"{item.name}.{key}"] = n
+    for name, member in vars(type(report)).items():
+        if isinstance(member, property) and name not in ("warnings", "seconds"):
+            value = getattr(report, name)
+            if isinstance(value, int) and not isinstance(value, bool):
+                counts[name] = value
+    return counts
+
+
+def record_run(
+    state_dir: Path, report: RunReport, started: dt.datetime, error: BaseException | None
+) -> RunRecord:
+    """Append the run to ``.personae/runs.jsonl`` (created ``0600``) and return it."""
+    stages = [
+        StageRecord(
+            s.name,
+            round(s.seconds, 3),
+            "ok",
+            headline_counts(s.report),
+            len(s.report.warnings),
+        )
+        for s in report.stages
+    ]
+    if report.failed_stage is not None:
+        failure = report.failed_stage
+        stages.append(StageRecord(failure.name, round(failure.seconds, 3), "failed", {}))
+    record = RunRecord(
+        run_id=report.run_id,
+        started_at=started.isoformat(timespec="seconds"),
+        finished_at=_utcnow().isoformat(timespec="seconds"),
+        status="ok" if error is None else "failed",
+        error=None if error is None else _error_text(error),
+        stages=tuple(stages),
+    )
+    private_dir(state_dir)
+    line = json.dumps(record.to_json(), sort_keys=True) + "\n"
+    fd = os.open(state_dir / RUNS_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
+    try:
+        os.write(fd, line.encode("utf-8"))
+    finally:
+        os.close(fd)
+    return record
+
+
+def run_history(project_root: Path, limit: int = 50) -> list[RunRecord]:
+    """The project's last ``limit`` pipeline runs, newest first (``[]`` before the
+    first run). A line that cannot be read (cut short by a crash) is skipped."""
+    path = Path(project_root) / STATE_DIR / RUNS_FILE
+    if not path.exists() or limit <= 0:
+        return []
+    found: list[RunRecord] = []
+    for line in reversed(path.read_text(encoding="utf-8").splitlines()):
+        try:
+            data = json.loads(line)
+            stages = tuple(StageRecord(**stage) for stage in data.pop("stages"))
+            found.append(RunRecord(**data, stages=stages))
+        except (ValueError, TypeError, KeyError):
+            continue
+        if len(found) == limit:
+            break
+    return found
 
 
 # --------------------------------------------------------------------------- validate

@@ -35,6 +35,7 @@ from personae.clean.plan import (
     record_columns,
     timestamp_sql,
 )
+from personae.clean.quality import EXAMPLES_SEPARATOR
 from personae.config.models import ProjectConfig
 from personae.config.sources import PropertySpec, SourceConfig
 from personae.engine import Engine
@@ -376,7 +377,7 @@ def _measure_quality(
         filled, valid = int(row[1 + 2 * i]), int(row[2 + 2 * i])
         examples = None
         if filled > valid:
-            examples = " | ".join(
+            examples = EXAMPLES_SEPARATOR.join(
                 str(r[0])
                 for r in engine.rows(
                     f"SELECT DISTINCT {raw} FROM {table} "

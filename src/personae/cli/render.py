@@ -8,10 +8,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from personae.catalog import DATA_QUALITY, LOADS, PERSONS, QUARANTINE, SEGMENT_MEMBERSHIP
+from personae.catalog import LOADS
 from personae.engine import Engine
 from personae.project import Project
-from personae.stage import command_of
 
 if TYPE_CHECKING:  # the stages are imported when a command runs them, not by --help
     from personae.ingest import IngestReport
@@ -91,29 +90,27 @@ def ingest_report(console: Console, report: IngestReport) -> None:
 def data_quality(console: Console, engine: Engine, only_invalid: bool = False) -> None:
     """Per source and field: filled, valid, invalid; ``only_invalid`` keeps the fields with
     invalid values, and says so in one line when there are none."""
-    if not engine.table_exists(DATA_QUALITY):
+    from personae.clean.quality import EXAMPLES_SEPARATOR
+    from personae.clean.quality import data_quality as measured
+
+    quality = measured(engine, only_invalid=only_invalid)
+    if not quality.checked:
         return
-    where = "WHERE invalid > 0" if only_invalid else ""
-    found = engine.rows(
-        f"SELECT source, field, rows, filled, valid, invalid, examples FROM {DATA_QUALITY} "
-        f"{where} ORDER BY source, field"
-    )
-    if not found:
-        checked = engine.count(DATA_QUALITY)
+    if not quality.fields:
         console.print(
-            f"Data quality: no invalid values in the {plural(checked, 'field')} checked",
+            f"Data quality: no invalid values in the {plural(quality.checked, 'field')} checked",
             highlight=False,
         )
         return
     table = titled_table("Data quality", "source.field", "filled", "valid", "invalid", "examples")
-    for source, field, rows, filled, valid, invalid, examples in found:
-        share = f"{filled / rows:.0%}" if rows else "-"
+    for field in quality.fields:
+        share = f"{field.fill_rate:.0%}" if field.fill_rate is not None else "-"
         table.add_row(
-            f"{source}.{field}",
-            f"{filled:,} ({share})",
-            f"{valid:,}",
-            f"[red]{invalid:,}[/]" if invalid else "0",
-            escape(examples or ""),
+            f"{field.source}.{field.field}",
+            f"{field.filled:,} ({share})",
+            f"{field.valid:,}",
+            f"[red]{field.invalid:,}[/]" if field.invalid else "0",
+            escape(EXAMPLES_SEPARATOR.join(field.examples)),
         )
     console.print(table)
 
@@ -124,40 +121,35 @@ def status(console: Console, project: Project) -> None:
     if not engine.table_exists(LOADS):
         console.print("Nothing loaded yet: run 'personae ingest' or 'personae run'.")
         return
+    from personae.ingest.quarantine_view import quarantine_reasons, source_loads
+
     table = titled_table("Sources", "source", "files", "rows in raw", "quarantined", "last load")
-    for name in project.config.sources:
-        files, last = engine.rows(
-            f"SELECT count(DISTINCT file), max(loaded_at) FROM {LOADS} WHERE source = ?", [name]
-        )[0]
-        raw = engine.count(f"raw_{name}") if engine.table_exists(f"raw_{name}") else 0
-        quarantined = engine.scalar(f"SELECT count(*) FROM {QUARANTINE} WHERE source = ?", [name])
+    for loads in source_loads(engine, project.config.sources):
+        last = loads.last_load.replace("T", " ")[:19] if loads.last_load else "never"
         table.add_row(
-            name, str(files), f"{raw:,}", f"{quarantined:,}", str(last)[:19] if last else "never"
+            loads.source, str(loads.files), f"{loads.raw_rows:,}", f"{loads.quarantined:,}", last
         )
     console.print(table)
-    reasons = engine.rows(
-        f"SELECT source, reason, count(*) AS n FROM {QUARANTINE} "
-        "GROUP BY ALL ORDER BY n DESC LIMIT 10"
-    )
+    reasons = quarantine_reasons(engine, limit=10)
     if reasons:
         quarantine = titled_table("Quarantine (top reasons)", "source", "rows", "reason")
         quarantine.columns[-1].justify = "left"
-        for source, reason, n in reasons:
-            quarantine.add_row(source, f"{n:,}", escape(reason))
+        for reason in reasons:
+            quarantine.add_row(reason.source, f"{reason.rows:,}", escape(reason.reason))
         console.print(quarantine)
     data_quality(console, engine, only_invalid=True)
     _privacy_removals(console, engine)
     _waiting_erasures(console, project)
     _collected(console, engine)
     stages(console, engine)
-    if engine.table_exists(PERSONS):
-        persons = engine.scalar(f"SELECT count(*) FROM {PERSONS} WHERE merged_into IS NULL")
+    from personae.segment.sizes import segment_sizes
+    from personae.unify.inspection.health import live_persons
+
+    persons = live_persons(engine)
+    if persons is not None:
         console.print(f"Persons: {persons:,}", highlight=False)
-    if engine.table_exists(SEGMENT_MEMBERSHIP):
-        for segment, members in engine.rows(
-            f"SELECT segment, count(*) FROM {SEGMENT_MEMBERSHIP} GROUP BY 1 ORDER BY 1"
-        ):
-            console.print(f"Segment {segment}: {plural(members, 'member')}")
+    for segment, members in segment_sizes(engine).items():
+        console.print(f"Segment {segment}: {plural(members, 'member')}")
     from personae.serving.store import describe
 
     console.print(describe(project.state_dir), highlight=False, soft_wrap=True)
@@ -186,16 +178,15 @@ def _waiting_erasures(console: Console, project: Project) -> None:
 
 def stages(console: Console, engine: Engine) -> None:
     """Each stage of the pipeline, the tables it has built so far and their rows."""
-    from personae.pipeline import STAGES
+    from personae.pipeline import stage_tables
 
     table = titled_table("Stages", "stage", "command", "tables built", "rows")
-    for stage in STAGES:
-        built = [t for t in stage.writes if engine.table_exists(t)]
-        rows = ", ".join(f"{t.name} {engine.count(t):,}" for t in built[:2])
+    for stage in stage_tables(engine):
+        rows = ", ".join(f"{name} {n:,}" for name, n in list(stage.built.items())[:2])
         table.add_row(
             stage.name,
-            f"personae {command_of(stage)}",
-            f"{len(built)}/{len(stage.writes)}",
+            f"personae {stage.command}",
+            f"{len(stage.built)}/{stage.declared}",
             rows or "[yellow]not run yet[/]",
         )
     console.print(table)
