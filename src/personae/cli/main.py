@@ -22,6 +22,7 @@ from personae.cli import (
     identity_commands,
     journeys_commands,
     messages_commands,
+    overrides_commands,
     privacy_commands,
     protect_commands,
     render,
@@ -411,6 +412,7 @@ journeys_commands.register(app)
 report_commands.register(app)
 serving_commands.register(app)
 tail_command.register(app)
+overrides_commands.register(app)
 
 
 def main() -> None:
