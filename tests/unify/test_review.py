@@ -157,3 +157,31 @@ def test_near_misses_are_erased_with_the_person(make_project: MakeProject) -> No
     assert left == 0
     assert engine.count(IDENTITY_NEAR_MISSES) > 0  # the others' near misses stay
     project.close()
+
+
+def test_the_review_commands(make_project: MakeProject) -> None:
+    from typer.testing import CliRunner
+
+    from personae.cli.main import app
+
+    project = make_project(CONFIG, {"people.csv": PEOPLE})
+    run(project)
+    first = review_queue(project.engine, project.config, limit=1)[0]
+    root = str(project.root)
+    project.close()
+    runner = CliRunner()
+    listed = runner.invoke(app, ["--project", root, "review", "--limit", "3"])
+    assert listed.exit_code == 0, listed.output
+    assert "Review queue (1-3 of" in listed.output
+    assert first.a in listed.output and first.kind in listed.output
+    wrong = runner.invoke(app, ["--project", root, "review", "--kind", "weak"])
+    assert wrong.exit_code == 1
+    assert "unknown review kind 'weak'; use one of under, over, rejected" in wrong.output
+    decided = runner.invoke(
+        app, ["--project", root, "review", "decide", first.a, first.b, "--not-same"]
+    )
+    assert decided.exit_code == 0, decided.output
+    assert "Recorded cannot_link" in decided.output
+    assert "cannot_link" in (project.root / "overrides.yml").read_text()
+    undecided = runner.invoke(app, ["--project", root, "review", "decide", first.a, first.b])
+    assert undecided.exit_code == 1 and "say --same or --not-same" in undecided.output

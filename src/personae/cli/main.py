@@ -27,6 +27,7 @@ from personae.cli import (
     protect_commands,
     render,
     report_commands,
+    review_commands,
     serving_commands,
     stream_command,
     tail_command,
@@ -413,6 +414,7 @@ report_commands.register(app)
 serving_commands.register(app)
 tail_command.register(app)
 overrides_commands.register(app)
+review_commands.register(app)
 
 
 def main() -> None:

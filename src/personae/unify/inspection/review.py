@@ -93,7 +93,7 @@ def review_queue(
             person_b=int(pb),
             match_probability=float(p),
             match_weight=float(w),
-            kind=_kind(str(k)),
+            kind=review_kind(str(k)),
             reason=None if reason is None else str(reason),
             impact=int(impact),
         )
@@ -115,11 +115,12 @@ def decide(project_dir: Path, a: str, b: str, same: bool, *, actor: str | None =
     return add(project_dir, "must_link" if same else "cannot_link", [a, b], actor=actor)
 
 
-def _kind(value: str) -> ReviewKind:
+def review_kind(value: str) -> ReviewKind:
+    """``value`` as a :data:`ReviewKind`; raises saying the kinds otherwise."""
     for known in REVIEW_KINDS:
         if value == known:
             return known
-    raise PersonaeError(f"unknown review kind {value!r}")
+    raise PersonaeError(f"unknown review kind {value!r}; use one of {', '.join(REVIEW_KINDS)}")
 
 
 def _queue_sql(engine: Engine, config: ProjectConfig, kind: ReviewKind | None) -> str | None:
