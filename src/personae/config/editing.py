@@ -168,7 +168,7 @@ def plain(data: Any) -> Any:
 def segment_yaml(definition: Mapping[str, Any]) -> str:
     """A segment definition (``{"all": [...], ...}``) as YAML, as it would read in
     ``personae.yml`` under ``segments: <name>:``."""
-    return dump_round_trip(plain(definition))
+    return dump_round_trip(_commented(plain(definition)))
 
 
 def save_segment(
