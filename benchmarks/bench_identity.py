@@ -318,7 +318,8 @@ def speed(args: argparse.Namespace) -> None:
         steps = ", ".join(f"{k} {v:.1f}" for k, v in again.seconds.items())
         lines.append(
             f"{records:>10,}{report.match_records:>10,}{trained_s:>10.1f}{again_s:>10.1f}"
-            f"{max(trained_peak, again_peak) / 1e9:>10.2f}{report.persons:>10,}  [{steps}]"
+            f"{max(trained_peak, again_peak) / 1e9:>10.2f}{report.persons:>10,}"
+            f"{again.match_edges:>10,}{again.match_near_misses:>10,}  [{steps}]"
         )
         print(lines[-1], flush=True)
         project.close()
@@ -327,7 +328,7 @@ def speed(args: argparse.Namespace) -> None:
     print("\nresolve end to end (deterministic + probabilistic + clustering + stable ids)")
     print(
         f"{'records':>10}{'named':>10}{'train s':>10}{'saved s':>10}{'peak GB':>10}"
-        f"{'persons':>10}  [steps of the saved-model run, s]"
+        f"{'persons':>10}{'edges':>10}{'near':>10}  [steps of the saved-model run, s]"
     )
     for line in lines:
         print(line)
