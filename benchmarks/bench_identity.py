@@ -296,6 +296,7 @@ def accuracy(args: argparse.Namespace) -> None:
 
 def speed(args: argparse.Namespace) -> None:
     sampler = RssSampler()
+    cpu: dict[str, float] = {}
     sampler.start()
     lines = []
     for size in args.records:
@@ -313,8 +314,10 @@ def speed(args: argparse.Namespace) -> None:
                 project.engine, config, run_id, NOW, project_dir=project.root, full=full
             )
 
-        trained_s, trained_peak, report = measure(sampler, lambda: resolve("s1", True))
-        again_s, again_peak, again = measure(sampler, lambda: resolve("s2", True))
+        trained_s, trained_peak, report = measure(
+            sampler, lambda: resolve("s1", True), cpu, "trained"
+        )
+        again_s, again_peak, again = measure(sampler, lambda: resolve("s2", True), cpu, "saved")
         steps = ", ".join(f"{k} {v:.1f}" for k, v in again.seconds.items())
         lines.append(
             f"{records:>10,}{report.match_records:>10,}{trained_s:>10.1f}{again_s:>10.1f}"
@@ -360,15 +363,16 @@ def incremental(args: argparse.Namespace) -> None:
         return resolve_identities(engine, config, run_id, NOW, project_dir=project.root, full=full)
 
     sampler = RssSampler()
+    cpu: dict[str, float] = {}
     sampler.start()
-    base_s, _, base = measure(sampler, lambda: resolve("i1", True))
+    base_s, _, base = measure(sampler, lambda: resolve("i1", True), cpu, "base")
     engine.execute(
         f"INSERT INTO {RECORDS} SELECT * FROM bench_records_all WHERE (source, record_id) IN "
         "(SELECT (source, record_id) FROM bench_new)"
     )
-    inc_s, inc_peak, inc = measure(sampler, lambda: resolve("i2", False))
+    inc_s, inc_peak, inc = measure(sampler, lambda: resolve("i2", False), cpu, "incremental")
     engine.create_table_as("bench_inc_map", f"SELECT * FROM {IDENTITY_MAP}")
-    full_s, _, _ = measure(sampler, lambda: resolve("i3", True))
+    full_s, _, _ = measure(sampler, lambda: resolve("i3", True), cpu, "full")
     sampler.stop()
     same = _same_partition(engine, "bench_inc_map", "identity_map")
     records = engine.count(RECORDS)
