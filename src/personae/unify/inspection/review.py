@@ -148,30 +148,40 @@ def _queue_sql(engine: Engine, config: ProjectConfig, kind: ReviewKind | None) -
             )
     if not parts or not engine.table_exists(IDENTITY_MAP):
         return None
-    closeness = "0.0" if math.isinf(threshold) else f"abs(p.match_weight - ({threshold!r}))"
+    closeness = "0.0" if math.isinf(threshold) else f"abs(e.match_weight - ({threshold!r}))"
     return f"""
         WITH pairs AS ({" UNION ALL ".join(parts)}),
-        sizes AS (SELECT person_id, count(*) AS records FROM {IDENTITY_MAP} GROUP BY person_id)
-        SELECT concat(p.source_l, ':', p.record_id_l) AS a,
-               concat(p.source_r, ':', p.record_id_r) AS b,
-               ml.person_id AS person_a, mr.person_id AS person_b,
-               p.match_probability, p.match_weight, p.kind, p.reason,
-               CASE WHEN p.kind = 'over' THEN sl.records
+        ends AS (
+            SELECT concat(p.source_l, ':', p.record_id_l) AS a,
+                   concat(p.source_r, ':', p.record_id_r) AS b,
+                   ml.person_id AS person_a, mr.person_id AS person_b,
+                   p.match_probability, p.match_weight, p.kind, p.reason
+            FROM pairs AS p
+            JOIN {IDENTITY_MAP} AS ml ON ml.source = p.source_l AND ml.record_id = p.record_id_l
+            JOIN {IDENTITY_MAP} AS mr ON mr.source = p.source_r AND mr.record_id = p.record_id_r
+            WHERE (CASE WHEN p.kind = 'over' THEN ml.person_id = mr.person_id
+                        ELSE ml.person_id <> mr.person_id END)
+              AND {_undecided(config)}
+        ),
+        sizes AS (
+            -- only the persons of the pairs are counted
+            SELECT person_id, count(*) AS records FROM {IDENTITY_MAP}
+            WHERE person_id IN (SELECT person_a FROM ends UNION SELECT person_b FROM ends)
+            GROUP BY person_id
+        )
+        SELECT e.*,
+               CASE WHEN e.kind = 'over' THEN sl.records
                     ELSE least(sl.records, sr.records) END AS impact,
                {closeness} AS closeness
-        FROM pairs AS p
-        JOIN {IDENTITY_MAP} AS ml ON ml.source = p.source_l AND ml.record_id = p.record_id_l
-        JOIN {IDENTITY_MAP} AS mr ON mr.source = p.source_r AND mr.record_id = p.record_id_r
-        JOIN sizes AS sl ON sl.person_id = ml.person_id
-        JOIN sizes AS sr ON sr.person_id = mr.person_id
-        WHERE (CASE WHEN p.kind = 'over' THEN ml.person_id = mr.person_id
-                    ELSE ml.person_id <> mr.person_id END)
-          AND {_undecided(config)}
+        FROM ends AS e
+        JOIN sizes AS sl ON sl.person_id = e.person_a
+        JOIN sizes AS sr ON sr.person_id = e.person_b
     """
 
 
 def _undecided(config: ProjectConfig) -> str:
-    """The SQL condition of a pair (``p``, persons ``ml``/``mr``) no override decides."""
+    """The SQL condition of a pair (``p``, its records' rows ``ml``/``mr`` of the
+    identity map) no override decides."""
     overrides = config.identity.overrides
     conditions = ["true"]
     pairs = {
