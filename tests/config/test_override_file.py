@@ -142,3 +142,19 @@ def test_an_invalid_override_file_names_the_file_and_key(root: Path) -> None:
     (root / "overrides.yml").write_text("must_links: []\n")
     with pytest.raises(ConfigError, match=r"^overrides.yml: must_links: unknown key; did you"):
         load_config(root)
+
+
+def test_export_does_not_write_an_override_personae_yml_already_holds(root: Path) -> None:
+    add_override(root, "merge_persons", [1, 2])
+    add_override(root, "cannot_link", ["crm:1", "orders:A-2"])
+    config = root / "personae.yml"
+    config.write_text(
+        config.read_text().replace(
+            "identity:\n", "identity:\n  overrides:\n    merge_persons: [[2, 1]]\n"
+        )
+    )
+    assert len(export_overrides(root)) == 2
+    text = config.read_text()
+    assert text.count("merge_persons") == 1 and "[2, 1]" in text
+    assert "- [crm:1, orders:A-2]" in text
+    assert [o.file for o in read_overrides(root)] == ["personae.yml", "personae.yml"]

@@ -148,20 +148,24 @@ def export_overrides(project_dir: Path) -> list[Override]:
     """Move ``overrides.yml``'s overrides into ``personae.yml`` (``identity.overrides``),
     keeping its comments and key order; then empty ``overrides.yml``. Returns the
     overrides moved. The new ``personae.yml`` is validated before it is written."""
-    moved = [o for o in read_overrides(project_dir) if o.file == OVERRIDES_FILE]
+    every = read_overrides(project_dir)
+    moved = [o for o in every if o.file == OVERRIDES_FILE]
     if not moved:
         return []
+    present = [(o.kind, o.value) for o in every if o.file == CONFIG_FILE]
+    # one personae.yml already holds (written there by hand since) is not written twice
+    missing = [o for o in moved if (o.kind, o.value) not in present]
     path = project_dir / CONFIG_FILE
     data = load_round_trip(path.read_text(encoding="utf-8"), file=CONFIG_FILE)
     section = data.get("identity")
     if section is None:
-        set_entry(data, "identity", CommentedMap(overrides=_added(CommentedMap(), moved)))
+        set_entry(data, "identity", CommentedMap(overrides=_added(CommentedMap(), missing)))
     elif not isinstance(section, CommentedMap):
         raise ConfigError("must be a mapping", file=CONFIG_FILE, path="identity")
     else:
         # the comments below the section (the next one's heading) stay below it
         trailing = take_trailing(section)
-        section["overrides"] = _added(section.get("overrides") or CommentedMap(), moved)
+        section["overrides"] = _added(section.get("overrides") or CommentedMap(), missing)
         if trailing:
             put_trailing(section, trailing)
     text = dump_round_trip(data)
