@@ -3,11 +3,12 @@ decisions held by the next runs, and the near misses reached by erasure."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 pytest.importorskip("splink")
 
-from conftest import MakeProject
 from personae.catalog import IDENTITY_MAP, IDENTITY_NEAR_MISSES
 from personae.pipeline import run
 from personae.privacy.erasure import erase
@@ -39,6 +40,9 @@ identity:
     review_band: 40
     max_cluster_records: 2
 """
+
+#: the ``make_project`` fixture of tests/conftest.py
+MakeProject = Callable[..., Project]
 
 PEOPLE = """\
 id,email,phone,first_name,last_name,birth_date,postcode,city,address

@@ -15,7 +15,7 @@ import typer
 from rich.markup import escape
 
 from personae.cli.context import console, guard, project_root
-from personae.config.override_file import KINDS
+from personae.config.overrides import OVERRIDE_KINDS as KINDS
 from personae.errors import PersonaeError
 
 overrides_app = typer.Typer(

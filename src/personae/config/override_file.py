@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
@@ -37,11 +37,15 @@ from personae.config.editing import (
     write_atomic,
 )
 from personae.config.loader import CONFIG_FILE, OVERRIDES_FILE, parse_config, read_override_file
-from personae.config.overrides import IdentityOverrides, must_link_groups
+from personae.config.overrides import (
+    OVERRIDE_KINDS,
+    IdentityOverrides,
+    OverrideKind,
+    must_link_groups,
+)
 from personae.errors import ConfigError
 
-OverrideKind = Literal["must_link", "cannot_link", "merge_persons", "split_persons"]
-KINDS: tuple[OverrideKind, ...] = get_args(OverrideKind)
+KINDS = OVERRIDE_KINDS
 
 HEADER = f"""\
 # {OVERRIDES_FILE}: identity overrides written by the personae web UI and `personae review`.
