@@ -296,6 +296,7 @@ def accuracy(args: argparse.Namespace) -> None:
 
 def speed(args: argparse.Namespace) -> None:
     sampler = RssSampler()
+    cpu: dict[str, float] = {}
     sampler.start()
     lines = []
     for size in args.records:
@@ -313,12 +314,15 @@ def speed(args: argparse.Namespace) -> None:
                 project.engine, config, run_id, NOW, project_dir=project.root, full=full
             )
 
-        trained_s, trained_peak, report = measure(sampler, lambda: resolve("s1", True))
-        again_s, again_peak, again = measure(sampler, lambda: resolve("s2", True))
+        trained_s, trained_peak, report = measure(
+            sampler, lambda: resolve("s1", True), cpu, "trained"
+        )
+        again_s, again_peak, again = measure(sampler, lambda: resolve("s2", True), cpu, "saved")
         steps = ", ".join(f"{k} {v:.1f}" for k, v in again.seconds.items())
         lines.append(
             f"{records:>10,}{report.match_records:>10,}{trained_s:>10.1f}{again_s:>10.1f}"
-            f"{max(trained_peak, again_peak) / 1e9:>10.2f}{report.persons:>10,}  [{steps}]"
+            f"{max(trained_peak, again_peak) / 1e9:>10.2f}{report.persons:>10,}"
+            f"{again.match_edges:>10,}{again.match_near_misses:>10,}  [{steps}]"
         )
         print(lines[-1], flush=True)
         project.close()
@@ -327,7 +331,7 @@ def speed(args: argparse.Namespace) -> None:
     print("\nresolve end to end (deterministic + probabilistic + clustering + stable ids)")
     print(
         f"{'records':>10}{'named':>10}{'train s':>10}{'saved s':>10}{'peak GB':>10}"
-        f"{'persons':>10}  [steps of the saved-model run, s]"
+        f"{'persons':>10}{'edges':>10}{'near':>10}  [steps of the saved-model run, s]"
     )
     for line in lines:
         print(line)
@@ -359,15 +363,16 @@ def incremental(args: argparse.Namespace) -> None:
         return resolve_identities(engine, config, run_id, NOW, project_dir=project.root, full=full)
 
     sampler = RssSampler()
+    cpu: dict[str, float] = {}
     sampler.start()
-    base_s, _, base = measure(sampler, lambda: resolve("i1", True))
+    base_s, _, base = measure(sampler, lambda: resolve("i1", True), cpu, "base")
     engine.execute(
         f"INSERT INTO {RECORDS} SELECT * FROM bench_records_all WHERE (source, record_id) IN "
         "(SELECT (source, record_id) FROM bench_new)"
     )
-    inc_s, inc_peak, inc = measure(sampler, lambda: resolve("i2", False))
+    inc_s, inc_peak, inc = measure(sampler, lambda: resolve("i2", False), cpu, "incremental")
     engine.create_table_as("bench_inc_map", f"SELECT * FROM {IDENTITY_MAP}")
-    full_s, _, _ = measure(sampler, lambda: resolve("i3", True))
+    full_s, _, _ = measure(sampler, lambda: resolve("i3", True), cpu, "full")
     sampler.stop()
     same = _same_partition(engine, "bench_inc_map", "identity_map")
     records = engine.count(RECORDS)

@@ -260,6 +260,13 @@ IDENTITY_EDGES: Final = Table(
     columns=EDGE_COLUMNS,
     doc="scored record pairs above the threshold, kept between incremental runs",
 )
+IDENTITY_NEAR_MISSES: Final = Table(
+    "identity_near_misses",
+    owner="unify",
+    columns=EDGE_COLUMNS,
+    doc="scored record pairs within identity.matching.review_band under the threshold: "
+    "never linked, kept for clerical review",
+)
 IDENTITY_MATCH_SCORED: Final = Table(
     "identity_match_scored",
     owner="unify",
@@ -431,6 +438,7 @@ TABLES: Final[tuple[Table, ...]] = (
     IDENTITY_MATCHES,
     IDENTITY_ATTACHMENTS,
     IDENTITY_EDGES,
+    IDENTITY_NEAR_MISSES,
     IDENTITY_MATCH_SCORED,
     IDENTITY_OVERRIDE_RECORDS,
     PROFILE_VALUES,

@@ -169,3 +169,23 @@ def test_a_second_run_gives_the_same_partition_and_segments(
     assert found[0] and found[0] == found[1]
     sql = "SELECT segment, count(*) FROM segment_membership GROUP BY segment"
     assert sorted(rerun["duckdb"].engine.rows(sql)) == sorted(rerun["spark"].engine.rows(sql))
+
+
+def test_near_misses_and_the_review_queue_on_both_engines(rerun: dict[str, Project]) -> None:
+    from personae.catalog import IDENTITY_EDGES, IDENTITY_NEAR_MISSES
+    from personae.unify.inspection.review import review_count, review_queue
+
+    queues = {}
+    for name, project in rerun.items():
+        engine = project.engine
+        assert engine.count(IDENTITY_NEAR_MISSES) > 0, name
+        both = engine.scalar(
+            f"SELECT count(*) FROM {IDENTITY_NEAR_MISSES} AS n JOIN {IDENTITY_EDGES} AS e "
+            "ON e.source_l = n.source_l AND e.record_id_l = n.record_id_l "
+            "AND e.source_r = n.source_r AND e.record_id_r = n.record_id_r"
+        )
+        assert both == 0, name  # a pair is an edge or a near miss, never both
+        queue = review_queue(engine, project.config, limit=10, offset=2)
+        assert len(queue) == min(10, review_count(engine, project.config) - 2), name
+        queues[name] = queue
+    assert all(queues.values())

@@ -14,6 +14,7 @@ from helpers.unify import write_records
 from personae.config.matching import MatchingConfig
 from personae.engine import Engine
 from personae.unify.matching import EDGES_TABLE, score_pairs
+from personae.unify.matching.score import NEAR_MISSES_TABLE, threshold_weight
 
 PEOPLE = [
     # (source, id, first, last, birth, postcode, city, address, email, phone)
@@ -447,3 +448,46 @@ def test_block_sizes_count_the_records_sharing_each_key() -> None:
     sizes = con.execute(f"SELECT * FROM ({sql}) ORDER BY uid").fetchall()
     # (uid, block of rule 0, block of rule 1); NULL keys are in no block
     assert sizes == [(1, 2, 2), (2, 2, 1), (3, 1, 1), (4, None, 2), (5, None, None)]
+
+
+def _scored(engine: Engine, table: str) -> list[tuple[str, str, str, str, float]]:
+    return sorted(
+        (str(sl), str(rl), str(sr), str(rr), round(float(w), 6))
+        for sl, rl, sr, rr, w in engine.rows(
+            f"SELECT source_l, record_id_l, source_r, record_id_r, match_weight FROM {table}"
+        )
+    )
+
+
+def test_near_misses_are_the_pairs_within_the_review_band(engine: Engine, tmp_path: Path) -> None:
+    _write(engine)
+    model = tmp_path / "matching.json"
+    none = MatchingConfig(enabled=True, threshold_match_probability=0.9, review_band=0)
+    assert score_pairs(engine, "records", none, model).near_misses == 0
+    assert engine.count(NEAR_MISSES_TABLE) == 0
+
+    wide = none.model_copy(update={"review_band": 40.0})
+    result = score_pairs(engine, "records", wide, model)
+    assert _pairs(engine) == TRUE_PAIRS  # the band adds no edge
+    near = _scored(engine, NEAR_MISSES_TABLE)
+    assert result.near_misses == len(near) > 0
+    threshold = threshold_weight(0.9)
+    assert all(threshold - 40 <= w < threshold for *_, w in near)
+    edges = {pair[:4] for pair in _scored(engine, EDGES_TABLE)}
+    assert not edges & {pair[:4] for pair in near}
+    assert all((sl, rl) < (sr, rr) for sl, rl, sr, rr, _ in near)  # smaller record left
+
+    narrow = none.model_copy(update={"review_band": 2.0})
+    score_pairs(engine, "records", narrow, model)
+    assert _scored(engine, NEAR_MISSES_TABLE) == [p for p in near if p[4] >= threshold - 2]
+
+    # an incremental run (one record changed) keeps the near misses a full run finds
+    score_pairs(engine, "records", wide, model)
+    engine.execute(
+        "UPDATE records SET first_name = 'Sofie' WHERE source = 'shop' AND record_id = '3'"
+    )
+    incremental = score_pairs(engine, "records", wide, model)
+    assert incremental.incremental
+    after = _scored(engine, NEAR_MISSES_TABLE)
+    score_pairs(engine, "records", wide, model, full=True)
+    assert _scored(engine, NEAR_MISSES_TABLE) == after

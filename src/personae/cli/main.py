@@ -22,10 +22,12 @@ from personae.cli import (
     identity_commands,
     journeys_commands,
     messages_commands,
+    overrides_commands,
     privacy_commands,
     protect_commands,
     render,
     report_commands,
+    review_commands,
     serving_commands,
     stream_command,
     tail_command,
@@ -413,6 +415,8 @@ ui_commands.register(app)
 report_commands.register(app)
 serving_commands.register(app)
 tail_command.register(app)
+overrides_commands.register(app)
+review_commands.register(app)
 
 
 def main() -> None:

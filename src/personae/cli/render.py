@@ -63,7 +63,8 @@ def resolve_report(console: Console, report: ResolveReport) -> None:
             f"Matching: {report.match_scored:,} of {report.match_records:,} named records "
             f"scored (model {how}); {report.match_edges:,} pairs above the threshold, "
             f"{report.match_linked:,} joined two persons, {report.match_rejected:,} rejected "
-            "for conflicting evidence",
+            f"for conflicting evidence; {report.match_near_misses:,} near misses under it "
+            "(personae review)",
             highlight=False,
         )
     if report.blocking_pairs:

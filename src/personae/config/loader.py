@@ -10,9 +10,13 @@ import yaml
 from pydantic import ValidationError
 
 from personae.config.models import ProjectConfig
+from personae.config.overrides import IdentityOverrides
 from personae.errors import ConfigError, did_you_mean
 
 CONFIG_FILE = "personae.yml"
+#: the overrides the web UI and ``personae review`` write, beside personae.yml; merged into
+#: ``identity.overrides`` (see :mod:`personae.config.override_file`)
+OVERRIDES_FILE = "overrides.yml"
 #: a source name becomes part of table names (``raw_<source>``) and SQL: a safe identifier
 SOURCE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
@@ -43,7 +47,67 @@ def load_config(project_dir: Path) -> ProjectConfig:
             "to create a starter project, or pass --project DIR",
             file=CONFIG_FILE,
         )
-    return parse_config(path.read_text(encoding="utf-8"), file=str(path.name))
+    config = parse_config(path.read_text(encoding="utf-8"), file=str(path.name))
+    extra = read_override_file(project_dir)
+    if extra is None:
+        return config
+    merged = merge_overrides(config.identity.overrides, extra)
+    identity = config.identity.model_copy(update={"overrides": merged})
+    return config.model_copy(update={"identity": identity})
+
+
+def read_override_file(project_dir: Path) -> IdentityOverrides | None:
+    """The overrides of ``overrides.yml`` (None when there is no such file)."""
+    path = project_dir / OVERRIDES_FILE
+    if not path.exists():
+        return None
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"not valid YAML: {exc}", file=OVERRIDES_FILE) from exc
+    if data is None:
+        return IdentityOverrides()
+    if not isinstance(data, dict):
+        raise ConfigError(
+            "must be a mapping: must_link, cannot_link, merge_persons, split_persons",
+            file=OVERRIDES_FILE,
+        )
+    try:
+        return IdentityOverrides.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(p) for p in error["loc"])
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            known = list(IdentityOverrides.model_fields)
+            message = "unknown key" + (
+                did_you_mean(where, known) or f"; allowed keys: {', '.join(known)}"
+            )
+        raise ConfigError(message, file=OVERRIDES_FILE, path=where) from None
+
+
+def merge_overrides(main: IdentityOverrides, extra: IdentityOverrides) -> IdentityOverrides:
+    """``personae.yml``'s overrides and ``overrides.yml``'s, validated together (each
+    override once)."""
+
+    def union(kind: str) -> list[Any]:
+        out: list[Any] = []
+        for item in [*getattr(main, kind), *getattr(extra, kind)]:
+            if item not in out:
+                out.append(item)
+        return out
+
+    kinds = list(IdentityOverrides.model_fields)
+    try:
+        return IdentityOverrides.model_validate({k: union(k) for k in kinds})
+    except ValidationError as exc:
+        message = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+        raise ConfigError(
+            f"contradicts identity.overrides of {CONFIG_FILE}: {message}; see both with "
+            f"'personae overrides list', then remove one from {OVERRIDES_FILE} "
+            f"('personae overrides remove') or from {CONFIG_FILE}",
+            file=OVERRIDES_FILE,
+        ) from None
 
 
 def parse_config(text: str, *, file: str = CONFIG_FILE) -> ProjectConfig:

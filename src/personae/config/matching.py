@@ -38,6 +38,11 @@ class MatchingConfig(Strict):
     enabled: bool = False
     #: pairs scoring at least this probability become probabilistic edges
     threshold_match_probability: float = Field(default=0.95, ge=0.0, le=1.0)
+    #: pairs scoring up to this much match weight under the threshold are kept as near
+    #: misses (``identity_near_misses``) for clerical review (``personae review``); they
+    #: never link. 4 (odds 16 times weaker) reaches down to a probability of about 0.54
+    #: under the default threshold: the pairs the model is unsure of. 0 keeps none
+    review_band: float = Field(default=4.0, ge=0.0)
     blocking_rules: list[str] = Field(default_factory=lambda: list(DEFAULT_BLOCKING_RULES))
     #: a rule of equalities (``l.x = r.x AND ...``) skips the values it blocks on that more
     #: than this many records share (a street address in a large city, the commonest name

@@ -17,11 +17,15 @@ the person it was merged into). A ``cannot_link`` pair that ``must_link`` pairs 
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, Field, model_validator
 
 from personae.config.base import Strict
+
+#: the four kinds of override, the keys of ``identity.overrides``
+OverrideKind = Literal["must_link", "cannot_link", "merge_persons", "split_persons"]
+OVERRIDE_KINDS: tuple[OverrideKind, ...] = get_args(OverrideKind)
 
 
 def _record_name(value: str) -> str:

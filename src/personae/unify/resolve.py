@@ -49,7 +49,7 @@ from personae.engine import Engine
 from personae.query.asof import timestamp_sql
 from personae.unify.matching.model import model_path
 from personae.unify.matching.records import unguarded_records
-from personae.unify.matching.score import EDGES_TABLE, score_pairs
+from personae.unify.matching.score import EDGES_TABLE, NEAR_MISSES_TABLE, score_pairs
 from personae.unify.rules import IdentityType, identity_types
 from personae.unify.stable_ids import COMP_PERSON
 from personae.unify.tables import (
@@ -95,6 +95,8 @@ class ResolveReport:
     match_edges: int = 0
     match_linked: int = 0
     match_rejected: int = 0
+    #: pairs within the review band under the threshold (``identity_near_misses``)
+    match_near_misses: int = 0
     #: the matching model was trained this run
     model_trained: bool = False
     #: candidate pairs per blocking rule (full scoring runs)
@@ -197,6 +199,7 @@ def _match(
     matching = config.identity.matching
     if not matching.enabled:
         clustering.empty_match_clusters(engine)
+        engine.drop_table(NEAR_MISSES_TABLE)
         return
     path = None if project_dir is None else model_path(project_dir)
     records = unguarded_records(RECORDS, WORK_VALUES)
@@ -207,6 +210,7 @@ def _match(
     report.model_trained = scored.trained
     report.blocking_pairs = scored.blocking_pairs
     report.match_edges = clusters.edges
+    report.match_near_misses = scored.near_misses
     report.match_linked = clusters.linked
     report.match_rejected = clusters.rejected
 

@@ -3,7 +3,8 @@
 :mod:`.explain` says why a person holds its records and why two records are (or are not)
 one person (result types in :mod:`.explanations`); :mod:`.duplicates` lists the
 accounts of one source merged into one person; :mod:`.evaluate` measures the stage
-against ground truth (the demo's story, the benchmarks).
+against ground truth (the demo's story, the benchmarks); :mod:`.review` is the clerical
+review queue of borderline matches and records a reviewer's decisions.
 """
 
 from personae.unify.inspection.duplicates import Duplicate, find_duplicates

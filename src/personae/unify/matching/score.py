@@ -1,18 +1,24 @@
 """Scoring: the edges of record pairs above the threshold, only new and changed records
-re-scored when nothing else changed (see :func:`score_pairs`)."""
+re-scored when nothing else changed (see :func:`score_pairs`).
+
+Pairs scored within ``identity.matching.review_band`` (in match weight) under the
+threshold are the **near misses** (``identity_near_misses``): the same query keeps
+them, for clerical review (:mod:`personae.unify.inspection.review`); they never link.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pyarrow as pa
 
-from personae.catalog import IDENTITY_EDGES, IDENTITY_MATCH_SCORED
+from personae.catalog import IDENTITY_EDGES, IDENTITY_MATCH_SCORED, IDENTITY_NEAR_MISSES
 from personae.config.matching import MatchingConfig
 from personae.engine import Engine
 from personae.engine.matching import MatchingBackend
@@ -41,6 +47,7 @@ from personae.unify.matching.records import INPUT_SQL, MATCH_COLUMNS
 #: the compared values, and the digest of the model and settings they were scored with
 SCORED_TABLE = IDENTITY_MATCH_SCORED
 EDGES_TABLE = IDENTITY_EDGES
+NEAR_MISSES_TABLE = IDENTITY_NEAR_MISSES
 _CURRENT = "_unify_match_current"
 _GONE = "_unify_match_gone"
 EDGE_SCHEMA = pa.schema(
@@ -71,6 +78,8 @@ class ProbabilisticResult:
     incremental: bool = False
     #: records scored against the whole input
     scored: int | None = None
+    #: pairs within the review band under the threshold (``identity_near_misses``)
+    near_misses: int = 0
 
 
 def score_pairs(
@@ -117,6 +126,7 @@ def _score(
     result = ProbabilisticResult(records, 0, False, path, 0.0)
     if records < 2:
         engine.write_arrow(EDGES_TABLE, EDGE_SCHEMA.empty_table(), mode="replace")
+        engine.write_arrow(NEAR_MISSES_TABLE, EDGE_SCHEMA.empty_table(), mode="replace")
         engine.drop_table(SCORED_TABLE)
         result.seconds = time.perf_counter() - started
         return result
@@ -140,12 +150,12 @@ def _score(
         if changed is None or len(changed) * 2 > records:
             linker = linker_for(backend, ["match_input"], settings, config, capped=True)
             register_term_frequencies(backend, linker, frequencies)
-            backend.save_to(engine, EDGES_TABLE, _edges(linker, config), mode="replace")
+            _save_pairs(engine, backend, _predict(linker, config), config, mode="replace")
         else:
             result.incremental = True
             result.scored = len(changed)
-            edges = _edges_of_changed(backend, settings, config, changed, frequencies)
-            _replace_edges(engine, backend, edges)
+            scored = _scored_of_changed(backend, settings, config, changed, frequencies)
+            _replace_pairs(engine, backend, scored, config)
         if result.scored is None:
             result.scored = records
         if config.blocking_diagnostics and not result.incremental:
@@ -164,6 +174,7 @@ def _score(
         f"SELECT source, record_id, fingerprint, {literal(state)} AS state FROM {_CURRENT}",
     )
     result.edges = engine.count(EDGES_TABLE)
+    result.near_misses = engine.count(NEAR_MISSES_TABLE)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -182,6 +193,7 @@ def _scoring_state(
             config.blocking_rules,
             config.max_block_records,
             config.threshold_match_probability,
+            config.review_band,
             {column: trained_rows(table) for column, table in sorted(frequencies.items())},
         ],
         sort_keys=True,
@@ -195,7 +207,7 @@ def _changed(engine: Engine, state: str) -> list[int] | None:
     Also writes :data:`_GONE`: the records whose edges are out of date (changed or no
     longer in the input).
     """
-    if not engine.table_exists(SCORED_TABLE) or not engine.table_exists(EDGES_TABLE):
+    if not all(engine.table_exists(t) for t in (SCORED_TABLE, EDGES_TABLE, NEAR_MISSES_TABLE)):
         return None
     states = engine.rows(f"SELECT DISTINCT state FROM {SCORED_TABLE}")
     if [str(row[0]) for row in states] != [state]:
@@ -222,12 +234,44 @@ def _changed(engine: Engine, state: str) -> list[int] | None:
     ]
 
 
-def _edges(linker: Any, config: MatchingConfig) -> str:
-    """The query of the edges of every scored pair (see :func:`_canonical`)."""
-    predictions = linker.inference.predict(
-        threshold_match_probability=config.threshold_match_probability
-    )
-    return _canonical(predictions.physical_name)
+def threshold_weight(probability: float) -> float:
+    """The match weight of a match probability, as Splink compares them:
+    ``log2(p / (1 - p))`` (-inf at 0, inf at 1)."""
+    if probability <= 0.0:
+        return -math.inf
+    if probability >= 1.0:
+        return math.inf
+    return math.log2(probability / (1.0 - probability))
+
+
+def _predict(linker: Any, config: MatchingConfig) -> str:
+    """The physical name of the scored pairs at least as strong as the review band's
+    floor (the threshold's weight minus ``review_band``)."""
+    floor = threshold_weight(config.threshold_match_probability) - config.review_band
+    if math.isinf(floor):
+        predictions = linker.inference.predict(
+            threshold_match_probability=config.threshold_match_probability or None
+        )
+    else:
+        predictions = linker.inference.predict(threshold_match_weight=floor)
+    return str(predictions.physical_name)
+
+
+def _save_pairs(
+    engine: Engine,
+    backend: MatchingBackend,
+    table: str,
+    config: MatchingConfig,
+    mode: Literal["append", "replace"],
+) -> None:
+    """Pairs of the scored ``table`` at or above the threshold to :data:`EDGES_TABLE`,
+    those under it (the near misses) to :data:`NEAR_MISSES_TABLE`; compared on the
+    unrounded weight, as Splink's own threshold is."""
+    weight = threshold_weight(config.threshold_match_probability)
+    above = "true" if weight == -math.inf else "false" if weight == math.inf else None
+    at_least = above or f"match_weight >= {weight!r}"
+    backend.save_to(engine, EDGES_TABLE, _canonical(table, at_least), mode=mode)
+    backend.save_to(engine, NEAR_MISSES_TABLE, _canonical(table, f"NOT ({at_least})"), mode=mode)
 
 
 def _canonical(table: str, where: str = "true") -> str:
@@ -250,15 +294,15 @@ def _canonical(table: str, where: str = "true") -> str:
     """
 
 
-def _edges_of_changed(
+def _scored_of_changed(
     backend: MatchingBackend,
     settings: dict[str, Any],
     config: MatchingConfig,
     uids: list[int],
     frequencies: dict[str, pa.Table],
 ) -> str | None:
-    """The query of the edges of the ``uids`` records with every record (themselves
-    included), or None when there is none to score."""
+    """The scored pairs (a backend table) of the ``uids`` records with every record
+    (themselves included), or None when there is none to score."""
     if not uids:
         return None
     backend.load("match_changed_uids", pa.table({"uid": pa.array(uids, pa.int64())}))
@@ -275,24 +319,25 @@ def _edges_of_changed(
         capped=True,
     )
     register_term_frequencies(backend, linker, frequencies)
-    predictions = linker.inference.predict(
-        threshold_match_probability=config.threshold_match_probability
-    )
-    return _canonical(predictions.physical_name)
+    return _predict(linker, config)
 
 
-def _replace_edges(engine: Engine, backend: MatchingBackend, edges: str | None) -> None:
-    """Drop the edges of changed and removed records (``_GONE``), then add ``edges``."""
+def _replace_pairs(
+    engine: Engine, backend: MatchingBackend, scored: str | None, config: MatchingConfig
+) -> None:
+    """Drop the edges and near misses of changed and removed records (``_GONE``), then
+    add those of ``scored``."""
     try:
-        engine.execute(
-            f"""
-            DELETE FROM {EDGES_TABLE} AS e WHERE EXISTS (
-                SELECT 1 FROM {_GONE} AS g
-                WHERE (g.source = e.source_l AND g.record_id = e.record_id_l)
-                   OR (g.source = e.source_r AND g.record_id = e.record_id_r))
-            """
-        )
-        if edges is not None:
-            backend.save_to(engine, EDGES_TABLE, edges, mode="append")
+        for table in (EDGES_TABLE, NEAR_MISSES_TABLE):
+            engine.execute(
+                f"""
+                DELETE FROM {table} AS e WHERE EXISTS (
+                    SELECT 1 FROM {_GONE} AS g
+                    WHERE (g.source = e.source_l AND g.record_id = e.record_id_l)
+                       OR (g.source = e.source_r AND g.record_id = e.record_id_r))
+                """
+            )
+        if scored is not None:
+            _save_pairs(engine, backend, scored, config, mode="append")
     finally:
         engine.drop_table(_GONE)
