@@ -4,7 +4,8 @@ the customer 360 of the web UI shows (``profile_values``, ``profile_consent``)."
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 
 from personae.catalog import PROFILE_CONSENT, PROFILE_VALUES
 from personae.config.models import ProjectConfig
@@ -29,7 +30,7 @@ class FieldValues:
 
     field: str
     rule: str
-    values: list[SeenValue] = field(default_factory=list)
+    values: list[SeenValue] = dataclasses.field(default_factory=list)
 
     @property
     def chosen(self) -> SeenValue | None:

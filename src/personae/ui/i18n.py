@@ -232,7 +232,7 @@ def when(value: Any, language: str) -> str:
         try:
             value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
-            return value
+            return str(value)
     if isinstance(value, dt.datetime):
         return str(format_datetime(value, "medium", locale=locale_of(language)))
     if isinstance(value, dt.date):

@@ -92,8 +92,13 @@ class Viewer:
     def _(self, text: str) -> str:
         return i18n.translate(self.language, text)
 
+    @property
+    def actor(self) -> str:
+        """Who acts, as the audit log names UI users."""
+        return f"ui:{self.user.name}"
+
     def audit(self, action: str, **details: Any) -> None:
-        self.workspace.audit.record(f"ui.{action}", details, actor=f"ui:{self.user.name}")
+        self.workspace.audit.record(f"ui.{action}", details, actor=self.actor)
 
     def render(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         html = self.state.env.get_template(template).render(

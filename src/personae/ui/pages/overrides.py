@@ -13,9 +13,9 @@ from typing import Any
 from starlette.responses import Response
 from starlette.routing import Route
 
-from personae.config.override_file import add_override
 from personae.errors import PersonaeError
 from personae.ui.web import Viewer, page
+from personae.unify import override_actions
 
 
 def _value(kind: str, form: Any) -> Any:
@@ -36,10 +36,9 @@ def write_override(v: Viewer) -> Response:
     kind = str(form.get("kind", "")) if form else ""
     try:
         value = _value(kind, form)
-        written = add_override(v.workspace.root, kind, value)
+        written = override_actions.add(v.workspace.root, kind, value, actor=v.actor)
     except (PersonaeError, ValueError) as exc:
         return v.render("partial_message.html", kind="error", message=str(exc))
-    v.audit("override", kind=kind, value=value)
     return v.render("override_saved.html", written=written, state=v.workspace.run_state)
 
 

@@ -36,7 +36,11 @@ def selector(v: Viewer) -> Selector:
         if not value.lstrip("#").isdigit():
             raise PersonaeError(f"person id {value!r}: write the number, e.g. 1234")
         return Selector(person=int(value.lstrip("#")))
-    return Selector(**{kind: value})
+    if kind == "email":
+        return Selector(email=value)
+    if kind == "phone":
+        return Selector(phone=value)
+    return Selector(user_id=value)
 
 
 @page("privacy")

@@ -12,7 +12,7 @@ from personae.errors import PersonaeError
 from personae.ui.pages.person import busy
 from personae.ui.web import Viewer, page
 from personae.ui.workspace import WarehouseBusy
-from personae.unify.inspection.review import decide, review_queue
+from personae.unify.inspection.review import decide, review_kind, review_queue
 
 PAGE = 25
 KINDS = ("under", "over", "rejected")
@@ -20,7 +20,8 @@ KINDS = ("under", "over", "rejected")
 
 @page("identity")
 def queue(v: Viewer) -> Response:
-    kind = v.request.query_params.get("kind") or None
+    asked = v.request.query_params.get("kind") or ""
+    kind = review_kind(asked) if asked in KINDS else None
     offset = max(int(v.request.query_params.get("offset", "0") or 0), 0)
     try:
         with v.workspace.warehouse() as engine:
@@ -29,7 +30,7 @@ def queue(v: Viewer) -> Response:
                 v.workspace.config,
                 limit=PAGE,
                 offset=offset,
-                kind=kind if kind in KINDS else None,
+                kind=kind,
             )
     except WarehouseBusy:
         return busy(v)
@@ -44,10 +45,9 @@ def decision(v: Viewer) -> Response:
     a, b = str(v.form.get("a", "")), str(v.form.get("b", ""))
     same = v.form.get("same") == "1"
     try:
-        written = decide(v.workspace.root, a, b, same)
+        written = decide(v.workspace.root, a, b, same, actor=v.actor)
     except PersonaeError as exc:
         return v.render("partial_message.html", kind="error", message=str(exc))
-    v.audit("review_decision", a=a, b=b, same=same)
     return v.render("review_decided.html", written=written, same=same)
 
 

@@ -5,12 +5,14 @@ into ``personae.yml`` (shown as YAML), so code and UI never diverge."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from starlette.responses import Response
 from starlette.routing import Route
 
 from personae.config.editing import save_segment, segment_yaml
 from personae.errors import PersonaeError
+from personae.pipeline import validate
 from personae.segment.preview import (
     condition_columns,
     event_names,
@@ -70,7 +72,7 @@ def segment(v: Viewer) -> Response:
     )
 
 
-def _builder_options(v: Viewer) -> dict[str, object]:
+def _builder_options(v: Viewer) -> dict[str, Any]:
     config = v.workspace.config
     try:
         with v.workspace.warehouse() as engine:
@@ -126,7 +128,10 @@ def save(v: Viewer) -> Response:
     try:
         name, found = definition(v.form)
         replace = v.form.get("replace") == "1"
-        written = save_segment(v.workspace.root, name, found, replace=replace)
+        root = v.workspace.root
+        written = save_segment(
+            root, name, found, replace=replace, check=lambda config: validate(config, root)
+        )
     except PersonaeError as exc:
         return v.render("partial_message.html", kind="error", message=str(exc))
     v.audit("save_segment", segment=name)

@@ -4,6 +4,8 @@ sessions. The same operations as ``personae ui users``."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -12,7 +14,7 @@ from personae.ui.roles import ROLES
 from personae.ui.web import Viewer, page
 
 
-def _listing(v: Viewer, **extra: object) -> Response:
+def _listing(v: Viewer, **extra: Any) -> Response:
     return v.render(
         "users.html",
         users=v.state.accounts.users(),
