@@ -1,5 +1,6 @@
 # The two commands a fresh machine needs:
-#   make demo   sets up a virtualenv with personae's core install and runs the pipeline on demo data
+#   make demo   sets up a virtualenv with personae's core install, runs the pipeline on demo data
+#               and serves the web UI on http://127.0.0.1:8700/ui/ (Ctrl-C stops it; UI=0 skips it)
 #   make test   sets up the virtualenv with the dev tools and runs lint, type checks and every test
 # and the loop a contributor runs while working:
 #   make check  lint, type checks and the non-Spark tests in parallel (pytest-xdist)
@@ -29,8 +30,10 @@ $(DEV): pyproject.toml
 
 setup: $(DEV)
 
+UI ?= 1
+
 demo: $(CORE)
-	$(BIN)/personae demo --people $(PEOPLE) --dir $(DEMO_DIR)
+	$(BIN)/personae demo --people $(PEOPLE) --dir $(DEMO_DIR) $(if $(filter 1,$(UI)),--ui,)
 	@echo "personae is installed in $(VENV): run '. $(VENV)/bin/activate' (or use $(BIN)/personae)"
 
 lint: $(DEV)

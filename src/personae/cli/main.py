@@ -183,12 +183,22 @@ def demo(
         str | None,
         _engine_option("The engine the demo's personae.yml names (and runs on)."),
     ] = None,
+    ui: Annotated[
+        bool,
+        typer.Option(
+            "--ui",
+            help="At the end, serve the web UI on http://127.0.0.1:8700/ui/ (Ctrl-C stops it).",
+        ),
+    ] = False,
 ) -> None:
-    """Generate a messy multi-source dataset with ground truth, then run the whole pipeline."""
+    """Generate a messy multi-source dataset with ground truth, then run the whole pipeline;
+    seed an admin account of the web UI (its password printed once)."""
     from personae.cli.story import next_steps, tell_story
     from personae.cli.story_activation import tell_activation
+    from personae.cli.ui_commands import serve_ui, tell_ui
     from personae.demo.activation import activate_demo
     from personae.demo.generator import generate_demo
+    from personae.demo.ui_seed import seed_ui
     from personae.engine.registry import engine_names
 
     if engine is not None:
@@ -210,6 +220,10 @@ def demo(
                     activated = activate_demo(project)
                 tell_activation(console, activated)
             next_steps(console, project)
+            seeded = seed_ui(project)
+        tell_ui(console, directory, seeded, serving=ui)
+        if ui:
+            serve_ui(directory)
 
     guard(go)
 

@@ -4,12 +4,20 @@ who may log in. Registered on the main app by ``register(app)``."""
 from __future__ import annotations
 
 import ipaddress
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.console import Console
 
 from personae.cli.context import console, err_console, guard, project_root
 from personae.errors import PersonaeError
+
+if TYPE_CHECKING:
+    from personae.demo.ui_seed import SeededUi
+
+#: the UI's default port
+PORT = 8700
 
 ui_app = typer.Typer(
     help="The web UI: search, customer 360, identity graph, review, segments, dashboards, "
@@ -36,7 +44,7 @@ def _loopback(host: str) -> bool:
 def ui(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8700,
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = PORT,
     no_auth: Annotated[
         bool,
         typer.Option(
@@ -55,10 +63,7 @@ def ui(
         return
 
     def go() -> None:
-        import uvicorn
-
         from personae.ui.accounts import Accounts
-        from personae.ui.app import standalone_app
         from personae.ui.workspace import Workspace
 
         root = project_root()
@@ -74,11 +79,51 @@ def ui(
             )
         if Workspace(root).ensure_published():
             err_console.print("personae ui: published the serving store the UI reads")
-        app = standalone_app(root, no_auth=no_auth, secure_cookies=secure_cookies)
-        err_console.print(f"personae ui: http://{host}:{port}/ui/ (Ctrl-C stops it)")
-        uvicorn.run(app, host=host, port=port, log_level=log_level)
+        serve_ui(
+            root,
+            host=host,
+            port=port,
+            no_auth=no_auth,
+            secure_cookies=secure_cookies,
+            log_level=log_level,
+        )
 
     guard(go)
+
+
+def serve_ui(
+    root: Path,
+    *,
+    host: str = "127.0.0.1",
+    port: int = PORT,
+    no_auth: bool = False,
+    secure_cookies: bool = False,
+    log_level: str = "warning",
+) -> None:
+    """Serve the UI of the project at ``root`` until Ctrl-C."""
+    import uvicorn
+
+    from personae.ui.app import standalone_app
+
+    app = standalone_app(root, no_auth=no_auth, secure_cookies=secure_cookies)
+    err_console.print(f"personae ui: http://{host}:{port}/ui/ (Ctrl-C stops it)")
+    uvicorn.run(app, host=host, port=port, log_level=log_level)
+
+
+def tell_ui(console: Console, directory: Path, seeded: SeededUi, *, serving: bool) -> None:
+    """How to open the demo in the web UI (the admin's password, shown this once)."""
+    url = f"http://127.0.0.1:{PORT}/ui/"
+    if seeded.person_id is not None:
+        url += f"persons/{seeded.person_id}"
+    if seeded.password is not None:
+        login = (
+            f"log in as admin, password {seeded.password} (shown once; "
+            "'personae ui users password admin' gives a new one)"
+        )
+    else:
+        login = "log in with one of the project's users ('personae ui users list')"
+    start = "" if serving else f"start it with 'personae --project {directory} ui', then "
+    console.print(f"\nWeb UI: {start}open {url} and {login}", highlight=False, soft_wrap=True)
 
 
 @users_app.command("add")

@@ -1,6 +1,6 @@
 """French and English: the UI's words, and numbers and dates in the user's locale.
 
-Templates write English and call ``_("…")``; ``FRENCH`` holds each translation
+Templates write English and call ``_(text)``; ``FRENCH`` holds each translation
 (``tests/ui/test_i18n.py`` fails when a template's text has none). Numbers and dates are
 formatted by Babel with the user's locale (``fr_FR`` or ``en_GB``).
 """
@@ -126,6 +126,7 @@ FRENCH: dict[str, str] = {
     "Impact": "Impact",
     "Kind": "Nature",
     "Nothing to review.": "Rien à revoir.",
+    "All": "Tous",
     "just under the threshold": "juste sous le seuil",
     "just over the threshold": "juste au-dessus du seuil",
     "rejected": "rejeté",

@@ -136,9 +136,15 @@ class Workspace:
         if ServingPaths.of(self.root / STATE_DIR).live() is not None:
             return False
         with warehouse_lock(self.root), self.project() as project:
-            if not project.engine.table_exists(SEGMENT_MEMBERSHIP):
-                return False
-            publish(project)
+            return self.publish_if_missing(project)
+
+    def publish_if_missing(self, project: Project) -> bool:
+        """:meth:`ensure_published` for a caller holding the lock and ``project`` open."""
+        if ServingPaths.of(self.root / STATE_DIR).live() is not None:
+            return False
+        if not project.engine.table_exists(SEGMENT_MEMBERSHIP):
+            return False
+        publish(project)
         return True
 
     def start_run(self, by: str) -> bool:

@@ -47,7 +47,10 @@
         { selector: "edge[dashed]", style: { "line-style": "dashed" } },
         { selector: ":selected", style: { "overlay-color": "#f0a800", "overlay-opacity": 0.35 } },
       ],
-      layout: { name: data.elements.length > 60 ? "grid" : "cose", animate: false, padding: 20 },
+      layout: data.elements.filter((e) => !e.data.source).length > 150
+        ? { name: "grid", padding: 20 }
+        : { name: "cose", animate: false, padding: 30, nodeRepulsion: () => 9000,
+            idealEdgeLength: () => 90, randomize: false },
     });
     const panel = document.getElementById("graph-panel");
     cy.on("tap", "node, edge", (evt) => {
