@@ -163,3 +163,40 @@ def test_a_french_user_reads_french(logged_in: LoggedIn) -> None:
     assert page.inner_text("nav").count("Segments") == 1
     assert "Rechercher" in page.inner_text("nav")
     assert page.get_attribute("html", "lang") == "fr"
+
+
+def test_every_dashboard_draws_its_charts(logged_in: LoggedIn, ui_url: str) -> None:
+    page = logged_in("alice")
+    for tab in ("quality", "runs", "identity", "collection", "activation"):
+        page.goto(f"{ui_url}/dashboards/{tab}")
+        charts = page.locator(".chart[data-vega]")
+        for i in range(charts.count()):
+            # Vega-Lite renders each chart as an SVG (vendored, no network)
+            expect(charts.nth(i).locator("svg").first).to_be_visible(timeout=20_000)
+        screenshot(page, f"dashboard-{tab}")
+    page.goto(f"{ui_url}/dashboards/quarantine")
+    screenshot(page, "dashboard-quarantine")
+    for path in ("privacy", "users", "segments"):
+        page.goto(f"{ui_url}/{path}")
+        screenshot(page, path)
+
+
+def test_an_edge_shows_its_match_weight_waterfall(
+    logged_in: LoggedIn, ui_project: Path, ui_url: str
+) -> None:
+    rows = warehouse_rows(
+        ui_project,
+        """
+        SELECT m.person_id FROM identity_matches x
+        JOIN identity_map m ON m.source = x.source_l AND m.record_id = x.record_id_l
+        WHERE x.status IN ('linked', 'within') ORDER BY x.match_weight LIMIT 1
+        """,
+    )
+    if not rows:
+        return  # no probabilistic match in this demo: nothing to draw
+    page = logged_in("alice")
+    page.goto(f"{ui_url}/persons/{int(rows[0][0])}/graph")
+    page.locator("main ul li button[hx-get*='graph/pair']").first.click()
+    expect(page.locator("#waterfall svg").first).to_be_visible(timeout=20_000)
+    assert "Match weight" in page.inner_text("#graph-panel")
+    screenshot(page, "identity-graph-waterfall")

@@ -217,3 +217,16 @@ def test_ten_failed_logins_lock_the_name(ui_project: Path) -> None:
         "/ui/login", data={"user": "dora", "password": USERS["dora"][1], "csrf_token": token[1]}
     )
     assert locked.status_code == 429
+
+
+def test_personae_serve_mounts_the_ui_at_ui(ui_project: Path) -> None:
+    from personae.collect.app import load_mounts
+
+    (mounted,) = load_mounts({"/ui": "personae.ui.mount:serve_app"}, ui_project).values()
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    app = Starlette(routes=[Mount("/ui", mounted)])
+    c = TestClient(app)
+    assert c.get("/ui/persons/1", follow_redirects=False).headers["location"] == "/ui/login"
+    assert "csrf_token" in c.get("/ui/login").text

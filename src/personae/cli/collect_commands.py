@@ -84,7 +84,7 @@ def serve(
             log_level=log_level,
             scheduled_run=run_pipeline_once,
             workers=count,
-            mounts={**MOUNTS, "/ui": "personae.ui.app:serve_app"},
+            mounts={**MOUNTS, "/ui": "personae.ui.mount:serve_app"},
             on_ready=lambda: err_console.print(
                 f"personae serve: listening on http://{host}:{port} "
                 f"({count} worker{'s' if count > 1 else ''})"

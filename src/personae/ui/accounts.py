@@ -23,8 +23,14 @@ USERS_FILE = Path(".personae") / "ui" / "users.json"
 LANGUAGES = ("en", "fr")
 _hasher = PasswordHasher()
 #: verified against when the user does not exist, so a wrong name takes as long as a
-#: wrong password (no user enumeration by timing)
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+#: wrong password (no user enumeration by timing); made at the first login
+_dummy: list[str] = []
+
+
+def _dummy_hash() -> str:
+    if not _dummy:
+        _dummy.append(_hasher.hash(secrets.token_urlsafe(16)))
+    return _dummy[0]
 
 
 class AccountError(PersonaeError):
@@ -118,7 +124,7 @@ class Accounts:
         users = self._read()
         entry = users.get(name)
         try:
-            _hasher.verify(entry["hash"] if entry else _DUMMY_HASH, password)
+            _hasher.verify(entry["hash"] if entry else _dummy_hash(), password)
         except (VerificationError, InvalidHashError):
             return None
         if entry is None:

@@ -145,8 +145,3 @@ def standalone_app(
 
     ui = create_app(project_root, no_auth=no_auth, secure_cookies=secure_cookies)
     return Starlette(routes=[Route("/", home_redirect), Mount(PREFIX, ui)])
-
-
-def serve_app(project_root: Path) -> Starlette:
-    """The factory ``personae serve`` mounts at ``/ui`` (login required)."""
-    return create_app(project_root)
