@@ -18,6 +18,19 @@ from pathlib import Path
 from personae.errors import PersonaeError
 from personae.project import STATE_DIR
 
+#: touched, beside the lock, by a process waiting for it: a reader that keeps the lock
+#: between its requests (the web UI) releases it when this file is fresh
+WANTED = "warehouse.wanted"
+
+
+def lock_wanted(project_root: Path | str, within: float = 2.0) -> bool:
+    """Whether a process waited for the warehouse lock in the last ``within`` seconds."""
+    try:
+        touched = (Path(project_root) / STATE_DIR / WANTED).stat().st_mtime
+    except FileNotFoundError:
+        return False
+    return time.time() - touched < within
+
 
 class WarehouseLockTimeout(PersonaeError):
     """Another process kept the warehouse lock for longer than the timeout."""
@@ -49,6 +62,7 @@ def warehouse_lock(
     another process holds the lock.
     """
     path = Path(project_root) / STATE_DIR / "warehouse.lock"
+    wanted = path.with_name(WANTED)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
@@ -65,6 +79,7 @@ def warehouse_lock(
                         "(Ctrl-C to stop waiting)"
                     )
                 told = True
+                wanted.touch()  # a reader keeping the warehouse open lets go (the web UI)
                 if time.monotonic() >= deadline:
                     raise WarehouseLockTimeout(
                         f"another personae process holds the warehouse: {path} "
@@ -74,6 +89,8 @@ def warehouse_lock(
                 time.sleep(0.05)
         os.ftruncate(fd, 0)
         os.pwrite(fd, holder_line().encode(), 0)
+        if told:
+            wanted.unlink(missing_ok=True)
         try:
             yield
         finally:

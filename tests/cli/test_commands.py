@@ -5,7 +5,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from helpers.small_demo import demo_receivers
 from personae.cli.main import app
+from personae.ui.accounts import Accounts
 
 runner = CliRunner()
 
@@ -71,7 +73,8 @@ def test_status_lists_every_stage_and_what_it_built(tmp_path: Path) -> None:
 
 
 def test_demo_tells_the_story(tmp_path: Path) -> None:
-    code, out = invoke("demo", "--people", "300", "--dir", str(tmp_path / "demo"))
+    with demo_receivers():
+        code, out = invoke("demo", "--people", "300", "--dir", str(tmp_path / "demo"))
     assert code == 0, out
     for expected in ("Records per source", "persons found", "Largest persons", "precision"):
         assert expected in out
@@ -103,6 +106,12 @@ def test_demo_tells_the_story(tmp_path: Path) -> None:
     assert hashed[0] == "person_id,email,phone,first_name,last_name,postcode"
     assert all(len(line.split(",")[1]) in (0, 64) for line in hashed[1:])
     assert " journeys why " in after and " destinations status" in after
+
+    # the way into the web UI: an admin seeded (its password printed once) and a customer
+    ui = text[text.index("Web UI:") :]
+    password = ui.split("password ", 1)[1].split()[0]
+    assert Accounts(project).verify("admin", password) is not None
+    assert "/ui/persons/" in ui and "personae --project" in ui
 
 
 def test_the_engine_option_overrides_the_project_engine(tmp_path: Path) -> None:

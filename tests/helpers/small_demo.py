@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from personae.demo import generate_demo
@@ -13,10 +17,23 @@ PEOPLE = 1500
 SEED = 11
 
 
+@contextmanager
+def demo_receivers() -> Iterator[None]:
+    """The demo's activation listens on fixed ports (SMTP 2525, webhooks 8787): pytest-xdist
+    workers building demo projects at once take turns."""
+    with open(Path(tempfile.gettempdir()) / "personae-demo-receivers.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def build_small_demo(root: Path) -> Project:
     """Generate the demo into ``root``, run the pipeline and the demo's activation."""
     generate_demo(PEOPLE, root, seed=SEED)
     project = Project.load(root)
     run(project)
-    activate_demo(project)
+    with demo_receivers():
+        activate_demo(project)
     return project

@@ -14,6 +14,7 @@ from typing import Any
 
 import uvicorn
 
+from helpers.small_demo import demo_receivers
 from personae.demo import generate_demo
 from personae.demo.activation import activate_demo
 from personae.lock import warehouse_lock
@@ -48,7 +49,8 @@ def build_ui_project(root: Path) -> Path:
     generate_demo(PEOPLE, root, seed=SEED)
     with Project.load(root) as project:
         run(project)
-        activate_demo(project)
+        with demo_receivers():
+            activate_demo(project)
     Workspace(root).ensure_published()
     accounts = Accounts(root)
     for name, (role, password, language) in USERS.items():

@@ -3,8 +3,8 @@ the customer 360 of the web UI shows (``profile_values``, ``profile_consent``)."
 
 from __future__ import annotations
 
-import datetime as dt
 import dataclasses
+import datetime as dt
 from dataclasses import dataclass
 
 from personae.catalog import PROFILE_CONSENT, PROFILE_VALUES

@@ -1,20 +1,24 @@
 """The project as the web UI reaches it: its configuration (reloaded when the files
 change), the serving store, and the warehouse, opened read-only for one request at a time.
 
-The warehouse is a single-writer DuckDB file that runs hold for minutes, so the UI never
-keeps it open: a request that reads it takes the warehouse lock for the duration (a run
-waits at most that long), opens it read-only, and closes it. When a run holds the lock,
-the request gives up after ``timeout`` seconds with :class:`WarehouseBusy`, and the page
-says a run is writing; pages built from the serving store keep working meanwhile.
+The warehouse is a single-writer DuckDB file that runs hold for minutes. A request that
+reads it takes the warehouse lock and opens it read-only; the UI keeps both for
+``KEEP_OPEN`` seconds after the last request, so the requests of a page find DuckDB's
+cache warm, and lets go at once when another process waits for the lock (a run touches
+``warehouse.wanted`` while it waits): a run waits at most for the request in progress.
+When a run holds the lock, a request gives up after ``timeout`` seconds with
+:class:`WarehouseBusy`, and the page says a run is writing; pages built from the serving
+store keep working meanwhile.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +30,7 @@ from personae.config import load_config
 from personae.config.models import ProjectConfig
 from personae.engine import Engine, open_engine
 from personae.errors import PersonaeError
-from personae.lock import WarehouseLockTimeout, warehouse_lock
+from personae.lock import WarehouseLockTimeout, lock_wanted, warehouse_lock
 from personae.pipeline import run_pipeline_once
 from personae.project import STATE_DIR, Project
 from personae.protect.audit import AuditLog
@@ -37,6 +41,10 @@ from personae.serving.store import ServingPaths
 
 #: messages the live debugger keeps in memory
 LIVE_KEPT = 200
+#: seconds the read-only warehouse stays open after a request
+KEEP_OPEN = 10.0
+#: how often the UI checks whether to close it
+WATCH_EVERY = 0.1
 
 
 class WarehouseBusy(PersonaeError):
@@ -68,6 +76,12 @@ class Workspace:
         self._live: deque[dict[str, Any]] = deque(maxlen=LIVE_KEPT)
         self._lock = threading.RLock()
         self.run_state = RunState()
+        #: the read-only warehouse kept open between requests, the lock it holds
+        self._reader = threading.Lock()
+        self._engine: Engine | None = None
+        self._held: ExitStack | None = None
+        self._used = 0.0
+        self._watcher: threading.Thread | None = None
 
     def _files(self) -> list[Path]:
         return [self.root / "personae.yml", self.root / "overrides.yml"]
@@ -87,23 +101,82 @@ class Workspace:
 
     @contextmanager
     def warehouse(self, timeout: float = 3.0) -> Iterator[Engine]:
-        """The warehouse, read-only, under the warehouse lock."""
-        project = self.project()
+        """The warehouse, read-only, under the warehouse lock; one request at a time.
+
+        It stays open ``KEEP_OPEN`` seconds after a request (DuckDB's cache stays warm
+        between the requests of a page), and is closed at once when another process
+        waits for the lock (a run, an erasure): see :func:`personae.lock.lock_wanted`."""
+        with self._reader:
+            if self._engine is None:
+                self._engine = self._open_reader(timeout)
+            try:
+                yield self._engine
+            finally:
+                self._used = time.monotonic()
+
+    def _open_reader(self, timeout: float) -> Engine:
+        deadline = time.monotonic() + timeout
+        while lock_wanted(self.root, within=0.5):  # a writer waits: it goes first
+            if time.monotonic() >= deadline:
+                raise WarehouseBusy("a run is about to write the warehouse")
+            time.sleep(0.05)
+        held = ExitStack()
         try:
-            with warehouse_lock(self.root, timeout=timeout):
-                engine = open_engine(
-                    project.config.engine, self.root, keys=project.keys, read_only=True
-                )
-                try:
-                    yield engine
-                finally:
-                    engine.close()
+            held.enter_context(
+                warehouse_lock(self.root, timeout=max(deadline - time.monotonic(), 0))
+            )
         except WarehouseLockTimeout as exc:
             raise WarehouseBusy(str(exc)) from None
+        try:
+            project = self.project()
+            engine = open_engine(
+                project.config.engine, self.root, keys=project.keys, read_only=True
+            )
+        except BaseException:
+            held.close()
+            raise
+        self._held = held
+        self._used = time.monotonic()
+        self._watch()
+        return engine
+
+    def release_warehouse(self) -> None:
+        """Close the read-only warehouse and let go of the lock (waits for a request)."""
+        with self._reader:
+            self._close_reader()
+
+    def _close_reader(self) -> None:
+        if self._engine is not None:
+            self._engine.close()
+            self._engine = None
+        if self._held is not None:
+            self._held.close()
+            self._held = None
+
+    def _watch(self) -> None:
+        """Start (under the reader's lock) the thread that closes the warehouse when it
+        is idle or wanted by another process."""
+        if self._watcher is not None:
+            return
+
+        def watch() -> None:
+            while True:
+                time.sleep(WATCH_EVERY)
+                with self._reader:
+                    idle = time.monotonic() - self._used > KEEP_OPEN
+                    if self._engine is not None and not idle and not lock_wanted(self.root, 1.0):
+                        continue
+                    self._close_reader()
+                    self._watcher = None
+                    return
+
+        self._watcher = threading.Thread(target=watch, name="ui-warehouse", daemon=True)
+        self._watcher.start()
 
     @contextmanager
     def writing(self, timeout: float = 30.0) -> Iterator[Project]:
         """The project with its warehouse open for writing (erasure), under the lock."""
+        self.release_warehouse()
         try:
             with warehouse_lock(self.root, timeout=timeout), self.project() as project:
                 yield project
@@ -135,6 +208,7 @@ class Workspace:
         keep it fresh. True when it published."""
         if ServingPaths.of(self.root / STATE_DIR).live() is not None:
             return False
+        self.release_warehouse()
         with warehouse_lock(self.root), self.project() as project:
             return self.publish_if_missing(project)
 
@@ -182,6 +256,7 @@ class Workspace:
             return [m for m in self._live if int(m.get("received_at") or 0) > after_us]
 
     def close(self) -> None:
+        self.release_warehouse()
         with self._lock:
             if self._store is not None:
                 self._store.close()

@@ -23,7 +23,7 @@ from personae.profile.timeline import person_timeline, timeline_facets
 from personae.serving.profiles import PERSON_ID, ExternalId
 from personae.ui.web import Viewer, page
 from personae.ui.workspace import WarehouseBusy
-from personae.unify.inspection.explain import explain_person
+from personae.unify.inspection.explain import person_history
 
 TIMELINE_PAGE = 50
 
@@ -85,7 +85,7 @@ def details(v: Viewer) -> Response:
             values = person_values(engine, config, pid)
             consent = person_consent(engine, pid)
             journeys = journeys_of(engine, pid) if engine.table_exists(JOURNEY_STATE) else []
-            history = explain_person(engine, pid, config).history
+            history = person_history(engine, pid)
     except WarehouseBusy:
         return busy(v)
     except PersonaeError as exc:

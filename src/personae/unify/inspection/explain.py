@@ -72,21 +72,7 @@ def explain_person(
     links = [Link(t, v, names) for (t, v), names in sorted(holders.items()) if len(names) > 1]
     names = {r.name for r in records}
     overrides = _overrides_naming(config, lambda a, b: a in names or b in names)
-    ids = [live, *retired]
-    marks = ", ".join("?" for _ in ids)
-    history = [
-        HistoryEntry(*row)
-        for row in (
-            engine.rows(
-                f'SELECT "at", run_id, action, person_id, other_person_id, id_type, id_value, '
-                f"reason FROM {HISTORY} WHERE person_id IN ({marks}) "
-                f'OR other_person_id IN ({marks}) ORDER BY "at", action, id_type, id_value',
-                [*ids, *ids],
-            )
-            if engine.table_exists(HISTORY)
-            else []
-        )
-    ]
+    history = _history(engine, [live, *retired])
     matches = [m for m in _matches(engine, names) if m.a in names or m.b in names]
     return PersonExplanation(
         person_id,
@@ -99,6 +85,28 @@ def explain_person(
         matches,
         _attachments(engine, names),
     )
+
+
+def person_history(engine: Engine, person_id: int) -> list[HistoryEntry]:
+    """The merges, splits and dropped links of a person and the ids retired into it."""
+    _require(engine)
+    live = resolve_person_id(engine, person_id)
+    return _history(engine, [live, *_retired_into(engine, live)])
+
+
+def _history(engine: Engine, ids: list[int]) -> list[HistoryEntry]:
+    if not engine.table_exists(HISTORY):
+        return []
+    marks = ", ".join("?" for _ in ids)
+    return [
+        HistoryEntry(*row)
+        for row in engine.rows(
+            f'SELECT "at", run_id, action, person_id, other_person_id, id_type, id_value, '
+            f"reason FROM {HISTORY} WHERE person_id IN ({marks}) "
+            f'OR other_person_id IN ({marks}) ORDER BY "at", action, id_type, id_value',
+            [*ids, *ids],
+        )
+    ]
 
 
 def explain_records(
@@ -136,16 +144,20 @@ def _matches(engine: Engine, names: set[str], *, both_ends: bool = False) -> lis
     if not engine.table_exists(IDENTITY_MATCHES) or not names:
         return []
     listed = ", ".join(literal(n) for n in sorted(names))
+    ids = ", ".join(literal(split_record(n)[1]) for n in sorted(names))
     a = "source_l || ':' || record_id_l"
     b = "source_r || ':' || record_id_r"
     join = "AND" if both_ends else "OR"
+    # the record ids alone first: a plain column filter DuckDB pushes into the scan, so
+    # the names are built only for the few rows it keeps
     return [
         MatchLink(str(x), str(y), float(w), float(p), str(s), None if r is None else str(r))
         for x, y, w, p, s, r in engine.rows(
             f"""
             SELECT {a}, {b}, match_weight, match_probability, status, reason
             FROM {IDENTITY_MATCHES}
-            WHERE {a} IN ({listed}) {join} {b} IN ({listed})
+            WHERE (record_id_l IN ({ids}) {join} record_id_r IN ({ids}))
+              AND ({a} IN ({listed}) {join} {b} IN ({listed}))
             ORDER BY match_weight DESC, 1, 2
             """
         )
