@@ -1,5 +1,5 @@
 """A segment before it is saved: how many persons it holds now and a few of them (the
-UI's segment builder), the sizes of the declared segments and their size over time.
+UI's segment builder), and a segment's size over time.
 
 The definition is compiled by the same compiler as ``personae segments``, against the
 project's configuration with the definition added, so a preview and a run never disagree.
@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from personae.catalog import EVENTS, SEGMENT_HISTORY, SEGMENT_MEMBERSHIP
+from personae.catalog import EVENTS, SEGMENT_HISTORY
 from personae.config.models import ProjectConfig
 from personae.config.segments import SegmentConfig
 from personae.engine import Engine
@@ -92,18 +92,6 @@ def event_names(engine: Engine) -> list[tuple[str, int]]:
             "GROUP BY event ORDER BY n DESC, event"
         )
     ]
-
-
-def segment_sizes(engine: Engine) -> dict[str, int]:
-    """Members of every evaluated segment."""
-    if not engine.table_exists(SEGMENT_MEMBERSHIP):
-        return {}
-    return {
-        str(s): int(n)
-        for s, n in engine.rows(
-            f"SELECT segment, count(*) FROM {SEGMENT_MEMBERSHIP} GROUP BY segment ORDER BY segment"
-        )
-    }
 
 
 def size_history(engine: Engine, name: str) -> list[tuple[dt.date, int]]:

@@ -5,26 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-#: profile fields and identifier types that are personal data
-PII_FIELDS = frozenset(
-    {
-        "email",
-        "emails",
-        "phone",
-        "phones",
-        "first_name",
-        "last_name",
-        "birth_date",
-        "address",
-        "postcode",
-        "user_id",
-        "customer_id",
-        "loyalty_id",
-        "anonymous_id",
-        "device_id",
-        "name",
-    }
-)
+from personae.activate.pseudonymise import PII_FIELDS
+
+#: profile fields and identifier types that are personal data: those exports pseudonymise
+PII_KINDS = frozenset({*PII_FIELDS, "name"})
 DOT = "•"
 
 
@@ -44,4 +28,4 @@ def mask(value: Any, kind: str = "") -> str:
 
 
 def is_pii(kind: str) -> bool:
-    return kind in PII_FIELDS or kind.endswith("_name")
+    return kind in PII_KINDS or kind.endswith("_name")

@@ -20,6 +20,7 @@ from personae.errors import PersonaeError
 from personae.profile.golden import profile_fields
 from personae.profile.person import person_consent, person_values
 from personae.profile.timeline import person_timeline, timeline_facets
+from personae.profile.traits import trait_columns
 from personae.serving.profiles import PERSON_ID, ExternalId
 from personae.ui.web import Viewer, page
 from personae.ui.workspace import WarehouseBusy
@@ -59,7 +60,7 @@ def person(v: Viewer) -> Response:
         return v.render("message.html", status=503, title=v._("Customer 360"), message=str(exc))
     config = v.workspace.config
     fields = [f for f in profile_fields(config) if f in document]
-    traits = [(n, document.get(n)) for n in config.traits if n in document]
+    traits = [(c, document.get(c)) for c in trait_columns(config) if c in document]
     consent = [(n, value) for n, value in document.items() if n.startswith("consent_")]
     v.audit("view_person", person_id=asked)
     return v.render(

@@ -17,9 +17,9 @@ from personae.segment.preview import (
     condition_columns,
     event_names,
     preview_segment,
-    segment_sizes,
     size_history,
 )
+from personae.segment.sizes import segment_sizes
 from personae.ui.charts import line_chart
 from personae.ui.pages.person import busy
 from personae.ui.segment_form import AGGREGATES, OPERATORS, definition
