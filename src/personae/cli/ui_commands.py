@@ -3,7 +3,6 @@ who may log in. Registered on the main app by ``register(app)``."""
 
 from __future__ import annotations
 
-import ipaddress
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -33,13 +32,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(ui_app, name="ui")
 
 
-def _loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
-
-
 @ui_app.callback()
 def ui(
     ctx: typer.Context,
@@ -64,10 +56,11 @@ def ui(
 
     def go() -> None:
         from personae.ui.accounts import Accounts
+        from personae.ui.app import is_loopback
         from personae.ui.workspace import Workspace
 
         root = project_root()
-        if no_auth and not _loopback(host):
+        if no_auth and not is_loopback(host):
             raise PersonaeError(
                 f"--no-auth serves without login: only on localhost, not on {host}; "
                 "drop --no-auth and create users with 'personae ui users add NAME --role admin'"

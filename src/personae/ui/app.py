@@ -82,7 +82,7 @@ class LocalOnly:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         client = scope.get("client")
-        if scope["type"] == "http" and not _loopback(client[0] if client else None):
+        if scope["type"] == "http" and not is_loopback(client[0] if client else None):
             response = PlainTextResponse(
                 "this UI runs without login (--no-auth) and answers localhost only", 403
             )
@@ -91,13 +91,14 @@ class LocalOnly:
         await self.app(scope, receive, send)
 
 
-def _loopback(host: str | None) -> bool:
+def is_loopback(host: str | None) -> bool:
+    """Whether ``host`` (an address, or ``localhost``) is this machine's loopback."""
     if host is None:
         return False
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
-        return False
+        return host == "localhost"
 
 
 def create_app(

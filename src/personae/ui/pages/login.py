@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from typing import Literal
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
@@ -41,15 +42,22 @@ def _form(request: Request, error: str | None = None, status: int = 200) -> Resp
         languages=LANGUAGES,
     )
     response = HTMLResponse(html, status_code=status)
+    _set_cookie(response, request, LOGIN_CSRF, token, "strict")
+    return response
+
+
+def _set_cookie(
+    response: Response, request: Request, name: str, value: str, samesite: Literal["lax", "strict"]
+) -> None:
+    """An HttpOnly cookie of the UI's path, Secure over HTTPS (or ``--secure-cookies``)."""
     response.set_cookie(
-        LOGIN_CSRF,
-        token,
+        name,
+        value,
         httponly=True,
-        samesite="strict",
-        secure=state.secure_cookies or request.url.scheme == "https",
+        samesite=samesite,
+        secure=state_of(request).secure_cookies or request.url.scheme == "https",
         path=_base(request) or "/",
     )
-    return response
 
 
 async def login(request: Request) -> Response:
@@ -77,14 +85,7 @@ async def login(request: Request) -> Response:
     token, _session = state.sessions.create(user.name, user.language)
     state.workspace.audit.record("ui.login", {"user": user.name}, actor=f"ui:{user.name}")
     response = RedirectResponse(f"{_base(request)}/", status_code=303)
-    response.set_cookie(
-        COOKIE,
-        token,
-        httponly=True,
-        samesite="lax",
-        secure=state.secure_cookies or request.url.scheme == "https",
-        path=_base(request) or "/",
-    )
+    _set_cookie(response, request, COOKIE, token, "lax")
     response.delete_cookie(LOGIN_CSRF, path=_base(request) or "/")
     return response
 

@@ -72,16 +72,19 @@ def segment(v: Viewer) -> Response:
     )
 
 
-def _builder_options(v: Viewer) -> dict[str, Any]:
+def _builder_options(v: Viewer, *, events: bool = True) -> dict[str, Any]:
+    """What the conditions offer; the event names (a scan of ``events``) only when asked."""
     config = v.workspace.config
-    try:
-        with v.workspace.warehouse() as engine:
-            events = event_names(engine)
-    except WarehouseBusy:
-        events = []
+    names: list[tuple[str, int]] = []
+    if events:
+        try:
+            with v.workspace.warehouse() as engine:
+                names = event_names(engine)
+        except WarehouseBusy:
+            names = []
     return {
         "columns": condition_columns(config),
-        "events": events,
+        "events": names,
         "segment_names": list(config.segments),
         "operators": OPERATORS,
         "aggregates": AGGREGATES,
@@ -97,7 +100,8 @@ def builder(v: Viewer) -> Response:
 def condition_row(v: Viewer) -> Response:
     kind = v.request.query_params.get("type", "trait")
     index = int(v.request.query_params.get("i", "0"))
-    return v.render("segment_condition.html", kind=kind, i=index, **_builder_options(v))
+    options = _builder_options(v, events=kind == "event")
+    return v.render("segment_condition.html", kind=kind, i=index, **options)
 
 
 @page("segments")
