@@ -310,7 +310,28 @@ TRAITS: Final = Table(
     owner="profile",
     columns=("person_id",),
     dynamic=True,
-    doc="one row per live person, one column per declared trait",
+    doc="one row per live person, one column per declared trait, then the predicted "
+    "columns when predictions are declared",
+)
+PREDICTIONS: Final = Table(
+    "predictions",
+    owner="profile",
+    columns=(
+        "person_id",
+        "frequency",
+        "recency",
+        "t",
+        "monetary",
+        "orders",
+        "revenue",
+        "p_alive",
+        "expected_order_value",
+        "churn_risk",
+        "expected_next_order_date",
+    ),
+    dynamic=True,
+    doc="one row per customer (a purchase in the calibration period) or browser with an "
+    "affinity: the purchase summary the models read (days), then every predicted column",
 )
 
 # --------------------------------------------------------------------------- segment
@@ -444,6 +465,7 @@ TABLES: Final[tuple[Table, ...]] = (
     PROFILE_VALUES,
     PROFILES,
     TRAITS,
+    PREDICTIONS,
     PROFILE_CONSENT,
     CONSENT_FLAGS,
     SEGMENT_MEMBERSHIP,

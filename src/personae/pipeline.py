@@ -31,7 +31,7 @@ from personae.config.segments import (
 )
 from personae.config.traits import ExpressionTrait
 from personae.engine import Engine
-from personae.errors import PersonaeError
+from personae.errors import ConfigError, PersonaeError
 from personae.ingest.stage import INGEST
 from personae.lock import warehouse_lock
 from personae.privacy.erasure import compact_warehouse, compaction_pending
@@ -387,7 +387,7 @@ def validate(config: ProjectConfig, root: Path | None = None) -> None:
     from personae.activate.templates import check_templates
     from personae.profile.consent import consent_columns
     from personae.profile.golden import validate_profiles_config
-    from personae.profile.traits import compile_expressions, trait_columns
+    from personae.profile.traits import PREDICTIONS, compile_expressions, trait_columns
     from personae.query.events import event_names
     from personae.query.expressions import AS_OF, referenced_names, unknown_name_error
     from personae.segment.compile import compile_segment
@@ -395,10 +395,11 @@ def validate(config: ProjectConfig, root: Path | None = None) -> None:
     validate_profiles_config(config)
     columns = _user_columns(config)
     consent = consent_columns(config)
+    made_by = trait_columns(config)
     base = {
         column: "DOUBLE"
-        for column, trait in trait_columns(config).items()
-        if not isinstance(config.traits[trait], ExpressionTrait)
+        for column, trait in made_by.items()
+        if trait != PREDICTIONS and not isinstance(config.traits[trait], ExpressionTrait)
     }
     events = known_events(config, root)
     for name, trait in config.traits.items():
@@ -407,9 +408,26 @@ def validate(config: ProjectConfig, root: Path | None = None) -> None:
             for ref in sorted(referenced_names(trait.expression, path)):
                 if ref not in columns and ref != AS_OF:
                     raise unknown_name_error(ref, "trait or profile field", columns, path)
+                if made_by.get(ref) == PREDICTIONS:
+                    raise ConfigError(
+                        f"expression trait {name!r} reads the predicted column {ref!r}, "
+                        "which is fitted after the traits; use it in a segment condition "
+                        "instead",
+                        path=path,
+                    )
         else:
             named = event_names(trait.event)
             _check_events(named, events, f"traits.{name}.event")
+    if config.predictions is not None:
+        predictions = config.predictions
+        for i, order in enumerate(predictions.orders):
+            _check_events([order.event], events, f"predictions.orders.{i}.event")
+        for i, event in enumerate(predictions.churn.engagement):
+            _check_events([event], events, f"predictions.churn.engagement.{i}")
+        for i, event in enumerate(
+            predictions.affinity.browse_events if predictions.affinity else []
+        ):
+            _check_events([event], events, f"predictions.affinity.browse_events.{i}")
     for name, segment in config.segments.items():
         path = f"segments.{name}"
         found = [

@@ -25,6 +25,7 @@ from personae.config.fields import BUILTIN_FIELDS, FULL_NAME, IDENTITY_FIELDS
 from personae.config.identity import IdentityConfig
 from personae.config.journeys import Journey, Orchestration
 from personae.config.messages import MessagesConfig
+from personae.config.predictions import PredictionsConfig
 from personae.config.profiles import ProfilesConfig
 from personae.config.protect import ProtectConfig
 from personae.config.segments import SegmentConfig
@@ -51,6 +52,7 @@ class ProjectConfig(Strict):
     identity: IdentityConfig = Field(default_factory=IdentityConfig)
     profiles: ProfilesConfig = Field(default_factory=ProfilesConfig)
     traits: dict[str, Trait] = Field(default_factory=dict)
+    predictions: PredictionsConfig | None = None
     segments: dict[str, SegmentConfig] = Field(default_factory=dict)
     destinations: dict[str, Destination] = Field(default_factory=dict)
     collect: CollectConfig = Field(default_factory=CollectConfig)

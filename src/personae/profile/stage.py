@@ -1,4 +1,5 @@
-"""The profile stage: golden records by survivorship, then computed traits."""
+"""The profile stage: golden records by survivorship, computed traits, then the
+predicted traits when personae.yml declares predictions."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from personae.catalog import (
 )
 from personae.profile.consent import ConsentReport, build_consent
 from personae.profile.golden import ProfilesReport, build_profiles
-from personae.profile.traits import TraitsReport, compute_traits
+from personae.profile.predict.build import PredictionsReport, compute_predictions
+from personae.profile.traits import TraitsReport, compute_traits, trait_columns
 from personae.stage import RunContext
 
 
@@ -24,6 +26,8 @@ class ProfileReport:
     profiles: ProfilesReport
     traits: TraitsReport
     consent: ConsentReport = field(default_factory=ConsentReport)
+    #: None when personae.yml declares no predictions
+    predictions: PredictionsReport | None = None
     warnings: list[str] = field(default_factory=list)
 
 
@@ -37,7 +41,16 @@ class ProfileStage:
         engine, config = context.project.engine, context.project.config
         profiles = build_profiles(engine, config)
         traits = compute_traits(engine, config)
-        return ProfileReport(profiles, traits, build_consent(engine, config))
+        predictions = compute_predictions(engine, config, context.project.state_dir)
+        if predictions is not None:
+            traits.columns = list(trait_columns(config))
+        return ProfileReport(
+            profiles,
+            traits,
+            build_consent(engine, config),
+            predictions,
+            warnings=predictions.warnings if predictions else [],
+        )
 
 
 PROFILE = ProfileStage()

@@ -55,11 +55,31 @@ class TraitsReport:
 # --------------------------------------------------------------------------- names
 
 
+#: what trait_columns names as the maker of a predicted column
+PREDICTIONS = "predictions"
+
+
 def trait_columns(config: ProjectConfig) -> dict[str, str]:
-    """Every column of ``traits`` after ``person_id`` -> the trait that makes it.
+    """Every column of ``traits`` after ``person_id`` -> the trait that makes it (the
+    predicted columns, last, are made by :data:`PREDICTIONS`).
 
     Raises ConfigError when a name is used twice or clashes with a profile column.
     """
+    columns = computed_trait_columns(config)
+    if config.predictions is not None and config.predictions.enabled:
+        for column in config.predictions.columns():
+            if column in columns:
+                raise ConfigError(
+                    f"trait {columns[column]!r} makes column {column!r}, which predictions "
+                    "make too; rename the trait",
+                    path=f"traits.{columns[column]}",
+                )
+            columns[column] = PREDICTIONS
+    return columns
+
+
+def computed_trait_columns(config: ProjectConfig) -> dict[str, str]:
+    """The columns the traits statement computes (all but the predicted ones)."""
     taken = {c: f"profile column {c!r}" for c in profile_columns(config)}
     taken.update({name: "a reserved name" for name in RESERVED})
     columns: dict[str, str] = {}
@@ -178,8 +198,9 @@ def _event_prefilter(config: ProjectConfig) -> tuple[str, ...] | None:
 
 
 def traits_sql(config: ProjectConfig, types: Mapping[str, str]) -> tuple[str, bool]:
-    """The SELECT of ``traits`` and whether it reads ``profiles``."""
-    columns = trait_columns(config)
+    """The SELECT of ``traits`` (but its predicted columns) and whether it reads
+    ``profiles``."""
+    columns = computed_trait_columns(config)
     aggregates: list[tuple[str, str]] = []
     finals: dict[str, str] = {}
     rfm_names: list[str] = []
@@ -240,4 +261,4 @@ def compute_traits(engine: Engine, config: ProjectConfig) -> TraitsReport:
     if uses_profiles:
         require_tables(engine, [PROFILES])
     engine.create_table_as(TRAITS, sql)
-    return TraitsReport(persons=engine.count(TRAITS), columns=list(trait_columns(config)))
+    return TraitsReport(persons=engine.count(TRAITS), columns=list(computed_trait_columns(config)))
