@@ -331,7 +331,8 @@ PREDICTIONS: Final = Table(
     ),
     dynamic=True,
     doc="one row per customer (a purchase in the calibration period) or browser with an "
-    "affinity: the purchase summary the models read (days), then every predicted column",
+    "affinity: the purchase summary and engagement features the models read (days), then "
+    "every predicted column",
 )
 
 # --------------------------------------------------------------------------- segment

@@ -23,6 +23,7 @@ from personae.cli import (
     journeys_commands,
     messages_commands,
     overrides_commands,
+    predictions_commands,
     privacy_commands,
     protect_commands,
     render,
@@ -431,6 +432,7 @@ serving_commands.register(app)
 tail_command.register(app)
 overrides_commands.register(app)
 review_commands.register(app)
+predictions_commands.register(app)
 
 
 def main() -> None:

@@ -3,6 +3,7 @@ affinity), fitted on the order events of every source. See docs/predictions.md."
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
@@ -33,6 +34,16 @@ class ChurnModel(Strict):
     window: Days = 180
     #: events counted as engagement features (opens, clicks, visits, tickets, surveys)
     engagement: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> ChurnModel:
+        stems = [re.sub(r"[^a-z0-9]+", "_", e.lower()).strip("_") for e in self.engagement]
+        twice = sorted(
+            {e for e, s in zip(self.engagement, stems, strict=True) if stems.count(s) > 1}
+        )
+        if twice:
+            raise ValueError(f"engagement events listed twice (or named alike): {', '.join(twice)}")
+        return self
 
 
 class AffinityModel(Strict):

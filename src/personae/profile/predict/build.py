@@ -18,7 +18,7 @@ from personae.config.models import ProjectConfig
 from personae.config.predictions import PredictionsConfig
 from personae.engine import Engine
 from personae.profile.predict.affinity import top_items
-from personae.profile.predict.features import SUMMARY_COLUMNS
+from personae.profile.predict.features import SUMMARY_COLUMNS, engagement_columns
 from personae.profile.predict.models import Scores, score
 from personae.profile.traits import computed_trait_columns
 from personae.query.asof import as_of_end
@@ -54,7 +54,7 @@ def _customers_table(predictions: PredictionsConfig, scores: Scores) -> pa.Table
         reference + np.nan_to_num(days).astype("timedelta64[D]"),
     )
     columns: dict[str, pa.Array | pa.ChunkedArray] = {
-        name: features[name] for name in ("person_id", *SUMMARY_COLUMNS) if name != "first_amount"
+        name: features[name] for name in features.column_names
     }
     columns.update(
         {
@@ -146,10 +146,11 @@ def compute_predictions(
 
 def _customers_table_empty(predictions: PredictionsConfig) -> pa.Table:
     h = predictions.horizon_months
-    doubles = [*SUMMARY_COLUMNS, "p_alive", f"expected_orders_{h}m", "expected_order_value"]
-    doubles += [f"predicted_clv_{h}m", "churn_risk"]
+    doubles = [*SUMMARY_COLUMNS, *engagement_columns(predictions), "p_alive"]
+    doubles += [f"expected_orders_{h}m", "expected_order_value", f"predicted_clv_{h}m"]
+    doubles += ["churn_risk"]
     fields = [pa.field("person_id", pa.int64())]
-    fields += [pa.field(c, pa.float64()) for c in doubles if c != "first_amount"]
+    fields += [pa.field(c, pa.float64()) for c in doubles]
     fields.append(pa.field("expected_next_order_date", pa.date32()))
     return pa.schema(fields).empty_table()
 

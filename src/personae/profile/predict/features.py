@@ -19,6 +19,7 @@ Times are whole days.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pyarrow as pa
 
@@ -89,13 +90,21 @@ def outcome_sql(predictions: PredictionsConfig, start: dt.datetime, end: dt.date
     )
 
 
+def event_slug(event: str) -> str:
+    """``Email Link Clicked`` -> ``email_link_clicked``: the stem of its feature columns."""
+    return re.sub(r"[^a-z0-9]+", "_", event.lower()).strip("_") or "event"
+
+
+def _engagement_names(event: str) -> tuple[str, str, str]:
+    stem = event_slug(event)
+    return f"{stem}_90d", f"{stem}_365d", f"{stem}_days_since"
+
+
 def engagement_columns(predictions: PredictionsConfig) -> list[str]:
     """Feature columns of the engagement events: counts over 90 and 365 days, and days
-    since the last one."""
-    columns: list[str] = []
-    for index in range(len(predictions.churn.engagement)):
-        columns += [f"e{index}_90d", f"e{index}_365d", f"e{index}_days_since"]
-    return columns
+    since the last one (``email_opened_90d``, ``email_opened_365d``,
+    ``email_opened_days_since``)."""
+    return [name for event in predictions.churn.engagement for name in _engagement_names(event)]
 
 
 def engagement_sql(predictions: PredictionsConfig, end: dt.datetime) -> str | None:
@@ -108,14 +117,14 @@ def engagement_sql(predictions: PredictionsConfig, end: dt.datetime) -> str | No
     since_365 = timestamp_sql(end - dt.timedelta(days=365))
     end_day = _date_sql(end)
     parts: list[str] = []
-    for index, name in enumerate(names):
+    for name in names:
         this = f"e.event = {literal(name)}"
+        recent, year, since = (ident(c) for c in _engagement_names(name))
         parts += [
-            f"count(CASE WHEN {this} AND e.timestamp >= {since_90} THEN 1 END) "
-            f"AS {ident(f'e{index}_90d')}",
-            f"count(CASE WHEN {this} THEN 1 END) AS {ident(f'e{index}_365d')}",
+            f"count(CASE WHEN {this} AND e.timestamp >= {since_90} THEN 1 END) AS {recent}",
+            f"count(CASE WHEN {this} THEN 1 END) AS {year}",
             f"date_diff('day', max(CASE WHEN {this} THEN CAST(e.timestamp AS DATE) END), "
-            f"{end_day}) AS {ident(f'e{index}_days_since')}",
+            f"{end_day}) AS {since}",
         ]
     events = person_events_sql(timestamp_sql(end), events=tuple(names))
     return (
