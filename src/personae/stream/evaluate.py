@@ -15,7 +15,8 @@ would compute. Otherwise the history is **truncated** at its oldest kept event, 
   answer until the next run.
 
 Always left to the batch run (:func:`plan` says which): RFM traits (quintiles rank a
-person among all buyers) and expression traits reading them; segments reading consent.
+person among all buyers) and expression traits reading them; predicted traits (fitted
+over all customers); segments reading consent.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from personae.config.models import ProjectConfig
 from personae.config.traits import AggregateTrait, ExpressionTrait, RFMTrait
 from personae.engine import Engine
 from personae.profile.rfm import rfm_columns
-from personae.profile.traits import trait_columns, traits_sql
+from personae.profile.traits import PREDICTIONS, trait_columns, traits_sql
 from personae.query.asof import window_start
 from personae.query.expressions import referenced_names
 from personae.segment.compile import compile_segment, segment_members_sql
@@ -98,7 +99,9 @@ def plan(config: ProjectConfig) -> Plan:
             if refs & batch_only.keys():
                 batch_only[name] = "batch: reads " + ", ".join(sorted(refs & batch_only.keys()))
                 changed = True
-    for column in trait_columns(config):
+    for column, maker in trait_columns(config).items():
+        if maker == PREDICTIONS:
+            batch_only[column] = "batch: predictions are fitted over all customers"
         out.traits[column] = batch_only.get(column, "streamed")
     for name in config.segments:
         compiled = compile_segment(config, name)
