@@ -87,7 +87,7 @@ def outcomes_after(
     return _outcomes(engine, predictions, start, end, persons)
 
 
-def _fit_churn(engine: Engine, predictions: PredictionsConfig, end: dt.datetime) -> ChurnModel:
+def train_churn(engine: Engine, predictions: PredictionsConfig, end: dt.datetime) -> ChurnModel:
     """Train on the customers as of ``window`` days before ``end``, labelled by whether
     they ordered before ``end``."""
     window = predictions.churn.window
@@ -110,7 +110,7 @@ def score(engine: Engine, predictions: PredictionsConfig, end: dt.datetime) -> S
     by_model = {"bg_nbd": lifetime.p_no_order(window)}
     churn: ChurnModel | None = None
     try:
-        churn = _fit_churn(engine, predictions, end)
+        churn = train_churn(engine, predictions, end)
     except ValueError as error:
         warnings.append(
             f"predictions: churn classifier not trained ({error}); churn_risk uses BG/NBD"
