@@ -387,6 +387,7 @@ def validate(config: ProjectConfig, root: Path | None = None) -> None:
     from personae.activate.templates import check_templates
     from personae.profile.consent import consent_columns
     from personae.profile.golden import validate_profiles_config
+    from personae.profile.predict.lifetime import require_prediction_libraries
     from personae.profile.traits import PREDICTIONS, compile_expressions, trait_columns
     from personae.query.events import event_names
     from personae.query.expressions import AS_OF, referenced_names, unknown_name_error
@@ -420,6 +421,8 @@ def validate(config: ProjectConfig, root: Path | None = None) -> None:
             _check_events(named, events, f"traits.{name}.event")
     if config.predictions is not None:
         predictions = config.predictions
+        if predictions.enabled:
+            require_prediction_libraries()
         for i, order in enumerate(predictions.orders):
             _check_events([order.event], events, f"predictions.orders.{i}.event")
         for i, event in enumerate(predictions.churn.engagement):

@@ -3,6 +3,8 @@ answers the prediction tests check the fitted models against."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -77,3 +79,50 @@ def simulate(
         }
     )
     return Simulated(summary, later, future, mean_spend)
+
+
+ORDER, VIEW, OPEN = "Order Completed", "Product Viewed", "Email Opened"
+STYLES = {"a": ["A1", "A2", "A3", "A4"], "b": ["B1", "B2", "B3", "B4"]}
+
+
+def shop_history(seed: int = 1) -> list[tuple[int, str, dt.datetime, str]]:
+    """400 customers of two tastes buying every 20-60 days until they stop; some are
+    still buying, some stopped long ago; everyone also buys the popular P1 now and then."""
+    rng = np.random.default_rng(seed)
+    rows: list[tuple[int, str, dt.datetime, str]] = []
+    start = dt.datetime(2024, 7, 1)
+    end = dt.datetime(2026, 6, 30, 12)
+    for person in range(1, 401):
+        items = STYLES["a" if person % 2 else "b"]
+        first = start + dt.timedelta(days=int(rng.integers(0, 300)))
+        stop = first + dt.timedelta(days=int(rng.exponential(400)))
+        gap = rng.uniform(20, 60)
+        when = first
+        while when < min(stop, end):
+            product = "P1" if rng.random() < 0.3 else str(rng.choice(items))
+            props = {"revenue": round(float(rng.gamma(5, 10)), 2), "product_id": product}
+            rows.append((person, ORDER, when, json.dumps(props)))
+            if rng.random() < 0.5:
+                viewed = str(rng.choice(items))
+                rows.append(
+                    (person, VIEW, when - dt.timedelta(hours=1), json.dumps({"product_id": viewed}))
+                )
+            if rng.random() < 0.6:
+                rows.append((person, OPEN, when - dt.timedelta(days=2), "{}"))
+            when += dt.timedelta(days=float(rng.gamma(4, gap / 4)))
+    # two customers whose answer is plain: 7 buys every week up to yesterday; 8 bought
+    # twice, 20 months ago
+    for week in range(30):
+        rows.append(
+            (
+                7001,
+                ORDER,
+                end - dt.timedelta(days=1 + 7 * week),
+                '{"revenue": 80, "product_id": "A1"}',
+            )
+        )
+    for day in (600, 590):
+        rows.append(
+            (7002, ORDER, end - dt.timedelta(days=day), '{"revenue": 80, "product_id": "A1"}')
+        )
+    return rows

@@ -15,7 +15,7 @@ import pytest
 pytest.importorskip("pymc_marketing")
 pytest.importorskip("sklearn")
 
-from helpers.btyd import simulate
+from helpers.btyd import STYLES, shop_history, simulate
 from helpers.tables import create
 from personae.config.models import ProjectConfig
 from personae.engine import Engine
@@ -137,55 +137,11 @@ CONFIG: dict[str, Any] = {
         "affinity": {"browse_events": [VIEW], "top": 3},
     },
 }
-STYLES = {"a": ["A1", "A2", "A3", "A4"], "b": ["B1", "B2", "B3", "B4"]}
-
-
-def _history(seed: int = 1) -> list[tuple[int, str, dt.datetime, str]]:
-    """400 customers of two tastes buying every 20-60 days until they stop; some are
-    still buying, some stopped long ago; everyone also buys the popular P1 now and then."""
-    rng = np.random.default_rng(seed)
-    rows: list[tuple[int, str, dt.datetime, str]] = []
-    start = dt.datetime(2024, 7, 1)
-    end = dt.datetime(2026, 6, 30, 12)
-    for person in range(1, 401):
-        items = STYLES["a" if person % 2 else "b"]
-        first = start + dt.timedelta(days=int(rng.integers(0, 300)))
-        stop = first + dt.timedelta(days=int(rng.exponential(400)))
-        gap = rng.uniform(20, 60)
-        when = first
-        while when < min(stop, end):
-            product = "P1" if rng.random() < 0.3 else str(rng.choice(items))
-            props = {"revenue": round(float(rng.gamma(5, 10)), 2), "product_id": product}
-            rows.append((person, ORDER, when, json.dumps(props)))
-            if rng.random() < 0.5:
-                viewed = str(rng.choice(items))
-                rows.append(
-                    (person, VIEW, when - dt.timedelta(hours=1), json.dumps({"product_id": viewed}))
-                )
-            if rng.random() < 0.6:
-                rows.append((person, OPEN, when - dt.timedelta(days=2), "{}"))
-            when += dt.timedelta(days=float(rng.gamma(4, gap / 4)))
-    # two customers whose answer is plain: 7 buys every week up to yesterday; 8 bought
-    # twice, 20 months ago
-    for week in range(30):
-        rows.append(
-            (
-                7001,
-                ORDER,
-                end - dt.timedelta(days=1 + 7 * week),
-                '{"revenue": 80, "product_id": "A1"}',
-            )
-        )
-    for day in (600, 590):
-        rows.append(
-            (7002, ORDER, end - dt.timedelta(days=day), '{"revenue": 80, "product_id": "A1"}')
-        )
-    return rows
 
 
 @pytest.fixture
 def built(engine: Engine, load_events: Any, tmp_path: Path) -> tuple[ProjectConfig, Any]:
-    load_events(_history(), extra_persons=[9999])
+    load_events(shop_history(), extra_persons=[9999])
     config = ProjectConfig.model_validate(CONFIG)
     compute_traits(engine, config)
     report = compute_predictions(engine, config, tmp_path)
@@ -216,7 +172,7 @@ def test_traits_gain_the_predicted_columns(engine: Engine, built: Any, tmp_path:
 def test_affinity_follows_tastes(engine: Engine, built: Any) -> None:
     rows = engine.query("SELECT person_id, product_affinity, also_bought FROM traits").to_pylist()
     touched: dict[int, set[str]] = {}
-    for person, _, _, props in _history():
+    for person, _, _, props in shop_history():
         touched.setdefault(person, set()).add(json.loads(props).get("product_id", ""))
     right = wrong = first_right = first_wrong = 0
     for row in rows:
@@ -261,7 +217,7 @@ def test_explain_and_at_risk(engine: Engine, built: Any, tmp_path: Path) -> None
 
 
 def test_backtest_measures_the_holdout(engine: Engine, load_events: Any) -> None:
-    history = _history(seed=2)
+    history = shop_history(seed=2)
     load_events(history)
     config = ProjectConfig.model_validate(CONFIG)
     assert config.predictions is not None

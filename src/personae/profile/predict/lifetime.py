@@ -15,6 +15,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 INSTALL_HINT = "pip install 'personae[predict]'"
+#: what predictions import
+LIBRARIES = ("pymc_marketing", "sklearn")
 
 
 class PredictionsUnavailable(PersonaeError):
@@ -33,14 +36,9 @@ class PredictionsUnavailable(PersonaeError):
 
 
 def predictions_available() -> bool:
-    """Whether pymc-marketing and scikit-learn can be imported."""
-    try:
-        with _quiet():
-            import pymc_marketing.clv  # noqa: F401
-            import sklearn  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """Whether pymc-marketing and scikit-learn are installed (without importing them:
+    PyMC takes seconds to import)."""
+    return all(find_spec(name) is not None for name in LIBRARIES)
 
 
 @contextmanager
@@ -51,17 +49,29 @@ def _quiet() -> Iterator[None]:
         yield
 
 
+def require_prediction_libraries() -> None:
+    """Raise PredictionsUnavailable, saying what to install, when they are missing."""
+    missing = [name for name in LIBRARIES if find_spec(name) is None]
+    if missing:
+        raise _unavailable(missing[0])
+
+
 def _clv_module() -> Any:
     try:
         with _quiet():
+            import sklearn  # noqa: F401
             from pymc_marketing import clv
     except ImportError as error:
-        raise PredictionsUnavailable(
-            "predictions need pymc-marketing and scikit-learn, which the core install "
-            f"leaves out: {INSTALL_HINT} (or remove the 'predictions:' section of "
-            f"personae.yml); missing: {error.name}"
-        ) from error
+        raise _unavailable(error.name or "pymc_marketing") from error
     return clv
+
+
+def _unavailable(missing: str) -> PredictionsUnavailable:
+    return PredictionsUnavailable(
+        "personae.yml declares predictions, which need pymc-marketing and scikit-learn; "
+        f"the core install leaves them out: {INSTALL_HINT} (or set "
+        f"'predictions: {{enabled: false}}'); missing: {missing}"
+    )
 
 
 def _frame(summary: pa.Table) -> pd.DataFrame:
