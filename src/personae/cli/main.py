@@ -196,6 +196,7 @@ def demo(
     seed an admin account of the web UI (its password printed once)."""
     from personae.cli.story import next_steps, tell_story
     from personae.cli.story_activation import tell_activation
+    from personae.cli.story_predictions import backtest_demo, tell_predictions
     from personae.cli.ui_commands import serve_ui, tell_ui
     from personae.demo.activation import activate_demo
     from personae.demo.generator import generate_demo
@@ -215,6 +216,11 @@ def demo(
         report = _run_stages(directory=directory)
         with open_project(directory) as project:
             tell_story(console, project, report)
+            if project.config.predictions is not None:
+                with spinner() as start:
+                    start("backtesting the predictions")
+                    backtested = backtest_demo(project)
+                tell_predictions(console, backtested)
             if activation:
                 with spinner() as start:
                     start("syncing the destinations and running the journeys")
