@@ -72,9 +72,18 @@ from personae.demo.files import add_broken_rows, write_source
 from personae.demo.memberships import draw_memberships
 from personae.demo.orders import build_orders
 from personae.demo.population import build_population
+from personae.demo.products import draw_tastes
+from personae.demo.purchases import draw_purchases
 from personae.demo.service import build_nps_survey, build_support_tickets
 from personae.demo.stores import build_loyalty, build_store_tickets
-from personae.demo.truth import PERSONS_FILE, TRUTH_FILE, write_persons, write_truth
+from personae.demo.truth import (
+    PERSONS_FILE,
+    PURCHASES_FILE,
+    TRUTH_FILE,
+    write_persons,
+    write_purchases,
+    write_truth,
+)
 
 
 @dataclass(frozen=True)
@@ -116,13 +125,17 @@ def generate_demo(
     who = draw_memberships(rng, pop)
     crm, accounts = build_crm(rng, pop, who, anchor_day)
     loyalty, cards = build_loyalty(rng, pop, who, anchor_day)
+    # tastes and purchases come from their own stream: one process for both channels
+    buying = np.random.default_rng([seed, 2])
+    tastes = draw_tastes(buying, people)
+    purchases = draw_purchases(buying, who, cards.joined_day, tastes, anchor_day)
     sources = [
         crm,
-        build_orders(rng, pop, who, accounts, anchor_day),
+        build_orders(rng, pop, accounts, purchases),
         build_email_events(rng, pop, who, anchor_day),
-        build_web_events(rng, pop, who, accounts, anchor_day),
+        build_web_events(rng, pop, who, accounts, tastes, anchor_day),
         loyalty,
-        build_store_tickets(rng, pop, who, cards, anchor_day),
+        build_store_tickets(rng, pop, cards, purchases, tastes, anchor_day),
         build_support_tickets(rng, pop, who, anchor_day),
         build_nps_survey(rng, pop, who, anchor_day),
     ]
@@ -139,6 +152,7 @@ def generate_demo(
     truth = out_dir / TRUTH_FILE
     write_truth(sources, pop, truth)
     write_persons(pop, out_dir / PERSONS_FILE)
+    write_purchases(pop, purchases, tastes, out_dir / PURCHASES_FILE)
     config = out_dir / CONFIG_FILE
     config.write_text(text, encoding="utf-8")
     rows = {s.name: s.rows for s in sources}
