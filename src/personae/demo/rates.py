@@ -78,11 +78,11 @@ MONTH_LIFT = (1.3, 0.8, 0.9, 0.95, 1.0, 1.0, 1.3, 0.75, 0.95, 1.0, 1.3, 1.6)
 FUTURE_DAYS = 365
 #: tastes: people's style weights are Dirichlet(this) over the styles; a share of each
 #: purchase and product view goes to one of a few favourite products
-STYLE_CONCENTRATION = 0.35
+STYLE_CONCENTRATION = 0.3
 FAVOURITE_PRODUCTS = 3
 FAVOURITE_SHARE = 0.25
 #: how much a style weighs products outside it, and how skewed popularity is (sigma)
-OFF_STYLE_WEIGHT = 0.08
+OFF_STYLE_WEIGHT = 0.04
 POPULARITY_SIGMA = 0.9
 #: page views that are product pages (each followed by a Product Viewed event)
 PRODUCT_PAGE_SHARE = 0.35
