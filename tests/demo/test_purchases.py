@@ -18,6 +18,12 @@ import pytest
 
 from personae.demo import generate_demo
 from personae.demo import names as vocab
+from personae.demo import purchases as purchases_module
+from personae.demo.memberships import draw_memberships
+from personae.demo.population import build_population
+from personae.demo.products import draw_tastes
+from personae.demo.purchases import draw_purchases
+from personae.demo.stores import build_loyalty
 
 PEOPLE = 4_000
 ANCHOR = dt.date(2026, 11, 1)
@@ -304,3 +310,23 @@ def test_product_pages_are_followed_by_product_viewed(histories: Histories) -> N
     assert all("product_id" not in e["properties"] for e in product_pages)
     names = {e["event"] for e in events}
     assert names == {"Page Viewed", "Signed In", "Product Viewed"}
+
+
+def test_every_web_buyer_orders_even_when_redrawing_gives_up(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Web buyers are drawn again until they have a web order in the history; the last
+    resort (no more draws) gives them a first purchase within it, online."""
+    monkeypatch.setattr(purchases_module, "_REDRAWS", 0)
+    rng = np.random.default_rng(1)
+    anchor_day = (ANCHOR - dt.date(1970, 1, 1)).days
+    pop = build_population(rng, 3_000, anchor_day)
+    who = draw_memberships(rng, pop)
+    _, cards = build_loyalty(rng, pop, who, anchor_day)
+    tastes = draw_tastes(rng, pop.size)
+    bought = draw_purchases(rng, who, cards.joined_day, tastes, anchor_day)
+    assert set(bought.person[bought.web]) == set(np.flatnonzero(who.buyer))
+    assert set(bought.person[~bought.web]) <= set(np.flatnonzero(who.loyalty))
+    assert (bought.day <= bought.customers.end_day[bought.person]).all()
+    assert (bought.day >= bought.customers.first_day[bought.person]).all()
+    assert ((bought.day >= anchor_day - 730) & (bought.day < anchor_day)).all()
