@@ -136,9 +136,9 @@ def generate_demo(
     who = draw_memberships(rng, pop)
     crm, accounts = build_crm(rng, pop, who, anchor_day)
     loyalty, cards = build_loyalty(rng, pop, who, anchor_day)
-    # tastes and purchases come from their own stream: one process for both channels
+    # tastes and the purchase process (one for both channels) have streams of their own
+    tastes = draw_tastes(np.random.default_rng([seed, 3]), people)
     buying = np.random.default_rng([seed, 2])
-    tastes = draw_tastes(buying, people)
     purchases = draw_purchases(buying, who, cards.joined_day, tastes, anchor_day)
     sources = [
         crm,
