@@ -157,7 +157,8 @@ def test_truth_covers_exactly_every_record(demo: Demo) -> None:
         ids = [row[RECORD_IDS[name]] for row in rows]
         assert len(set(ids)) == len(ids), f"{name} record ids repeat"
         assert {r for s, r in demo.truth if s == name} == set(ids)
-    assert 7 <= demo.summary.total_rows / PEOPLE <= 10
+    # about 8.6 rows a person before product pages got their Product Viewed events (+0.9)
+    assert 7 <= demo.summary.total_rows / PEOPLE <= 11
 
 
 def test_truth_persons_are_people_keys(demo: Demo) -> None:

@@ -22,6 +22,7 @@ from personae.demo.files import SourceData
 from personae.demo.formats import format_times, hex_ids, sequence_ids
 from personae.demo.memberships import Memberships
 from personae.demo.population import Population
+from personae.demo.products import Tastes, catalog, pick_products
 from personae.demo.rates import (
     APP_DEVICE_SHARE,
     CLICK_SHARE,
@@ -33,6 +34,7 @@ from personae.demo.rates import (
     MEAN_EMAIL_EVENTS,
     NEWSLETTER_SHARE,
     ONLINE_HOURS,
+    PRODUCT_PAGE_SHARE,
     SIGN_IN_SHARE,
     UNSUBSCRIBE_SHARE,
     WEB_HISTORY_DAYS,
@@ -82,9 +84,16 @@ def build_email_events(rng: Rng, pop: Population, who: Memberships, anchor_day: 
 
 
 def build_web_events(
-    rng: Rng, pop: Population, who: Memberships, accounts: Accounts, anchor_day: int
+    rng: Rng,
+    pop: Population,
+    who: Memberships,
+    accounts: Accounts,
+    tastes: Tastes,
+    anchor_day: int,
 ) -> SourceData:
-    """Devices browse under an anonymous id; a sign-in links it to the user id."""
+    """Devices browse under an anonymous id; a sign-in links it to the user id. Some
+    pages are product pages, picked after the person's taste, each followed by a
+    ``Product Viewed`` event (Segment's e-commerce spec) with the product and category."""
     users = np.flatnonzero(who.web)
     devices = np.array([d for d, _ in DEVICES])[weighted(rng, len(users), [w for _, w in DEVICES])]
     device_person = np.repeat(users, devices)
@@ -116,11 +125,28 @@ def build_web_events(
     is_sign_in = signs_in[session] & (position == sign_in_at[session])
     known = signs_in[session] & (position >= sign_in_at[session])
     path = rng.integers(0, len(vocab.WEB_PATHS), len(session))
-    seconds, device, is_sign_in, known, path = by_time(
-        seconds, session_device[session], is_sign_in, known, np.where(is_sign_in, -1, path)
+    # product pages after the person's taste, each followed by a Product Viewed event
+    product = np.full(len(session), -1, dtype=np.int64)
+    on_product = np.flatnonzero(~is_sign_in & chance(rng, len(session), PRODUCT_PAGE_SHARE))
+    product[on_product] = pick_products(
+        rng, tastes, device_person[session_device[session[on_product]]]
+    )
+    kind = is_sign_in.astype(np.int64)  # 0 Page Viewed, 1 Signed In, 2 Product Viewed
+    viewed = np.minimum(seconds[on_product] + 1, anchor_day * DAY - 1)
+    seconds, device, kind, known, path, product = by_time(
+        np.r_[seconds, viewed],
+        session_device[np.r_[session, session[on_product]]],
+        np.r_[kind, np.full(len(on_product), 2, dtype=np.int64)],
+        np.r_[known, known[on_product]],
+        np.r_[np.where(is_sign_in, -1, path), path[on_product]],
+        np.r_[product, product[on_product]],
     )
     persons = device_person[device]
     size = len(persons)
+    products = catalog()
+    shown = np.maximum(product, 0)
+    page_paths = take(words([vocab.SIGN_IN_PATH, *vocab.WEB_PATHS]), path + 1)
+    product_paths = join(vocab.PRODUCT_PATH, take(products.ids, shown))
     table = pa.table(
         {
             "message_id": hex_ids(rng, size),
@@ -128,9 +154,13 @@ def build_web_events(
             "user_id": null_where(take(accounts.customer_id, persons), ~known),
             "app": app[device],
             "device_id": take(device_ids, device),
-            "event": take(words(["Page Viewed", "Signed In"]), is_sign_in.astype(np.int64)),
+            "event": take(words(["Page Viewed", "Signed In", "Product Viewed"]), kind),
             "timestamp": format_times(seconds, "%Y-%m-%dT%H:%M:%SZ"),
-            "path": take(words([vocab.SIGN_IN_PATH, *vocab.WEB_PATHS]), path + 1),
+            "path": pc.if_else(product >= 0, product_paths, page_paths),
+            "product_id": null_where(take(products.ids, shown), kind != 2),
+            "category": null_where(
+                take(products.category_names, products.category[shown]), kind != 2
+            ),
         }
     )
     return SourceData("web_events", "web_events.jsonl", table, "message_id", persons)

@@ -49,12 +49,17 @@ def _csv_lines(table: pa.Table) -> Strings:
 
 
 def _json_lines(table: pa.Table) -> Strings:
-    """Segment-style tracking events; ``user_id`` is absent on the web, null in the app."""
+    """Segment-style tracking events; ``user_id`` is absent on the web, null in the app;
+    ``product_id`` and ``category`` only on product events."""
     column = table.column
     user_id = pc.if_else(
         pc.is_valid(column("user_id")),
         join('"user_id":"', column("user_id"), '",'),
         pc.if_else(column("app"), '"user_id":null,', ""),
+    )
+    product = pc.fill_null(
+        join(',"product_id":"', column("product_id"), '","category":"', column("category"), '"'),
+        "",
     )
     context = pc.if_else(column("app"), join('{"device_id":"', column("device_id"), '"}'), "{}")
     return join(
@@ -72,7 +77,9 @@ def _json_lines(table: pa.Table) -> Strings:
         column("path"),
         '","url":"' + vocab.SITE,
         column("path"),
-        '"},"context":',
+        '"',
+        product,
+        '},"context":',
         context,
         "}\n",
     )

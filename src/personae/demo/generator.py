@@ -8,11 +8,13 @@ Spain) and writes what eight of the retailer's systems know about them:
 file (``data/``)     kind      what it holds
 ===================  ========  ============================================================
 crm.csv              people    customer accounts (dd/mm/yyyy birth dates, ``06 12 34 56 78``)
-orders.csv           events    web orders, some by guests with another e-mail (``+336…``)
+orders.csv           events    web orders, some by guests with another e-mail (``+336…``);
+                               the main item: product id and name, category
 email_events.csv     events    opens, clicks and unsubscribes of the e-mail tool (e-mail only)
-web_events.jsonl     events    page views of anonymous devices; sign-ins carry the user id
+web_events.jsonl     events    page views of anonymous devices; sign-ins carry the user id;
+                               product pages followed by ``Product Viewed``
 loyalty_members.csv  people    store loyalty cards: UPPER CASE names, m/d/yy birth dates
-store_tickets.csv    events    till receipts, by loyalty card or anonymous
+store_tickets.csv    events    till receipts, by loyalty card or anonymous; the main item
 support_tickets.csv  events    help-desk tickets with the full name in one field
 nps_survey.csv       events    satisfaction scores, known by e-mail only
 ===================  ========  ============================================================
@@ -24,12 +26,19 @@ surname, an address, a landline and sometimes an e-mail; guests check out with a
 e-mail; people type junk identifiers (``test@test.com``, ``0123456789``); popular names
 make namesakes. ``truth/records.csv`` names the person behind every record of every file
 (``source,record_id,person``; the pipeline never reads it), ``truth/persons.csv`` their
-true attributes and ``personae.yml`` declares
-the sources, survivorship rules, traits and segments.
+true attributes, ``truth/purchases.csv`` the purchase process of every customer (rate,
+lifetime, spend level, what came next) and ``personae.yml`` declares the sources,
+survivorship rules, traits and segments.
 
-Everything is drawn from one seeded numpy generator and formatted with vectorised
-numpy/pyarrow operations (no Python loop over rows), so a million people — about nine
-million rows — take well under a minute, and the same seed gives byte-identical files.
+Web orders and till tickets come from one purchase process per customer (``purchases``):
+acquisition, a rate of their own, gaps more regular than chance, seasons, a lifetime
+after which they buy on neither channel, a spend level; what they buy and browse follows
+their taste (``products``).
+
+Everything is drawn from seeded numpy generators (tastes and purchases from a stream of
+their own) and formatted with vectorised numpy/pyarrow operations (no Python loop over
+rows), so a million people — about ten million rows — take well under a minute, and the
+same seed gives byte-identical files.
 
 The generator is split by idea, each module depending only on the ones before it:
 
@@ -46,9 +55,11 @@ module               what it holds
 ``emails``           everyone's e-mail addresses
 ``population``       the real people (the ground truth)
 ``memberships``      which systems know each person
+``products``         the product catalogue, and every person's taste
+``purchases``        one purchase process per customer, for web orders and till tickets
 ``render``           names, phones, e-mails and addresses as one source writes them
 ``files``            writing CSV and JSON lines files, and the broken rows
-``truth``            writing ``truth/records.csv``
+``truth``            writing ``truth/records.csv``, ``persons.csv`` and ``purchases.csv``
 ``crm`` …            one module per source or group of sources: ``crm``, ``orders``,
                      ``engagement`` (e-mail and web), ``stores`` (loyalty and tickets),
                      ``service`` (support and NPS)
@@ -72,9 +83,18 @@ from personae.demo.files import add_broken_rows, write_source
 from personae.demo.memberships import draw_memberships
 from personae.demo.orders import build_orders
 from personae.demo.population import build_population
+from personae.demo.products import draw_tastes
+from personae.demo.purchases import draw_purchases
 from personae.demo.service import build_nps_survey, build_support_tickets
 from personae.demo.stores import build_loyalty, build_store_tickets
-from personae.demo.truth import PERSONS_FILE, TRUTH_FILE, write_persons, write_truth
+from personae.demo.truth import (
+    PERSONS_FILE,
+    PURCHASES_FILE,
+    TRUTH_FILE,
+    write_persons,
+    write_purchases,
+    write_truth,
+)
 
 
 @dataclass(frozen=True)
@@ -116,13 +136,17 @@ def generate_demo(
     who = draw_memberships(rng, pop)
     crm, accounts = build_crm(rng, pop, who, anchor_day)
     loyalty, cards = build_loyalty(rng, pop, who, anchor_day)
+    # tastes and the purchase process (one for both channels) have streams of their own
+    tastes = draw_tastes(np.random.default_rng([seed, 3]), people)
+    buying = np.random.default_rng([seed, 2])
+    purchases = draw_purchases(buying, who, cards.joined_day, tastes, anchor_day)
     sources = [
         crm,
-        build_orders(rng, pop, who, accounts, anchor_day),
+        build_orders(rng, pop, accounts, purchases),
         build_email_events(rng, pop, who, anchor_day),
-        build_web_events(rng, pop, who, accounts, anchor_day),
+        build_web_events(rng, pop, who, accounts, tastes, anchor_day),
         loyalty,
-        build_store_tickets(rng, pop, who, cards, anchor_day),
+        build_store_tickets(rng, pop, cards, purchases, tastes, anchor_day),
         build_support_tickets(rng, pop, who, anchor_day),
         build_nps_survey(rng, pop, who, anchor_day),
     ]
@@ -139,6 +163,7 @@ def generate_demo(
     truth = out_dir / TRUTH_FILE
     write_truth(sources, pop, truth)
     write_persons(pop, out_dir / PERSONS_FILE)
+    write_purchases(pop, purchases, tastes, out_dir / PURCHASES_FILE)
     config = out_dir / CONFIG_FILE
     config.write_text(text, encoding="utf-8")
     rows = {s.name: s.rows for s in sources}

@@ -357,6 +357,140 @@ CATEGORIES: tuple[tuple[str, float, float], ...] = (
     ("home", 40.0, 10),
 )
 
+#: the style clusters of products and of people's tastes
+STYLES: tuple[str, ...] = ("classic", "casual", "chic", "boho", "sport", "cosy")
+#: the code of each category in product ids (``P-SHO-014``), in the order of CATEGORIES
+CATEGORY_CODES: tuple[str, ...] = ("CLO", "SHO", "ACC", "BEA", "HOM")
+
+
+@dataclass(frozen=True)
+class Product:
+    id: str
+    name: str
+    #: index into CATEGORIES
+    category: int
+    #: price in euros
+    price: float
+    #: indices into STYLES: the one or two styles the product belongs to
+    styles: tuple[int, ...]
+
+
+def products(text: str) -> tuple[Product, ...]:
+    """``category | name | price | styles`` lines -> products, numbered per category."""
+    out: list[Product] = []
+    count = [0] * len(CATEGORIES)
+    for line in text.strip().splitlines():
+        category_name, name, price, styles = (part.strip() for part in line.split("|"))
+        category = [c[0] for c in CATEGORIES].index(category_name)
+        count[category] += 1
+        out.append(
+            Product(
+                id=f"P-{CATEGORY_CODES[category]}-{count[category]:03d}",
+                name=name,
+                category=category,
+                price=float(price),
+                styles=tuple(STYLES.index(s) for s in styles.split()),
+            )
+        )
+    return tuple(out)
+
+
+#: the shop's catalogue: the main item of an order or a till ticket, and product pages
+PRODUCTS = products("""
+clothing | Robe en lin bleue | 59 | boho casual
+clothing | Robe portefeuille noire | 79 | chic classic
+clothing | Chemise blanche en coton | 45 | classic chic
+clothing | Chemise en jean | 49 | casual
+clothing | Tee-shirt blanc col rond | 15 | casual sport
+clothing | Marinière rayée | 35 | classic casual
+clothing | Pull en cachemire gris | 119 | chic cosy
+clothing | Pull irlandais écru | 69 | cosy classic
+clothing | Sweat à capuche chiné | 45 | sport casual
+clothing | Jean droit brut | 69 | casual classic
+clothing | Jean évasé délavé | 65 | boho casual
+clothing | Pantalon de tailleur noir | 85 | chic classic
+clothing | Pantalon chino beige | 55 | classic casual
+clothing | Legging de sport | 35 | sport
+clothing | Jupe plissée midi | 59 | chic boho
+clothing | Jupe en jean | 39 | casual
+clothing | Blazer en laine marine | 149 | classic chic
+clothing | Trench beige | 159 | classic chic
+clothing | Doudoune légère | 99 | sport casual
+clothing | Manteau en laine camel | 189 | chic classic
+clothing | Veste en cuir | 199 | casual chic
+clothing | Cardigan en maille | 55 | cosy boho
+clothing | Blouse fleurie | 45 | boho
+clothing | Kimono imprimé | 49 | boho
+clothing | Short de course | 29 | sport
+clothing | Brassière de sport | 29 | sport
+clothing | Pyjama en flanelle | 45 | cosy
+clothing | Chemise en lin | 55 | casual boho
+shoes | Baskets blanches en cuir | 89 | casual sport
+shoes | Chaussures de course | 109 | sport
+shoes | Mocassins en cuir | 119 | classic
+shoes | Escarpins noirs | 99 | chic
+shoes | Bottines en daim | 129 | boho casual
+shoes | Bottes cavalières | 169 | classic chic
+shoes | Sandales tressées | 59 | boho
+shoes | Espadrilles en toile | 35 | casual boho
+shoes | Derbies en cuir | 129 | classic
+shoes | Ballerines | 59 | chic classic
+shoes | Chaussons en laine | 29 | cosy
+shoes | Tennis en toile | 49 | casual
+shoes | Chaussures de randonnée | 119 | sport
+shoes | Mules à talon | 79 | chic
+shoes | Claquettes | 25 | sport casual
+shoes | Boots Chelsea | 139 | casual classic
+accessories | Sac en cuir camel | 149 | classic chic
+accessories | Sac cabas en toile | 35 | casual boho
+accessories | Pochette de soirée | 59 | chic
+accessories | Sac banane | 29 | sport casual
+accessories | Sac à dos en cuir | 129 | casual
+accessories | Ceinture en cuir | 39 | classic
+accessories | Écharpe en laine | 39 | cosy classic
+accessories | Foulard en soie | 59 | chic classic
+accessories | Bonnet en maille | 25 | cosy sport
+accessories | Gants en cuir | 49 | classic
+accessories | Lunettes de soleil | 79 | chic casual
+accessories | Montre classique | 149 | classic
+accessories | Bracelet jonc doré | 45 | chic
+accessories | Collier fantaisie | 29 | boho
+accessories | Créoles dorées | 25 | boho chic
+accessories | Chapeau de paille | 35 | boho
+accessories | Casquette | 25 | sport casual
+accessories | Portefeuille en cuir | 59 | classic
+accessories | Parapluie pliant | 29 | classic
+accessories | Chaussettes de sport (lot de 3) | 15 | sport
+beauty | Eau de parfum florale | 89 | chic
+beauty | Eau de toilette boisée | 69 | classic
+beauty | Crème hydratante visage | 35 | cosy
+beauty | Sérum éclat | 45 | chic
+beauty | Rouge à lèvres mat | 25 | chic
+beauty | Mascara volume | 22 | chic casual
+beauty | Huile pour le corps | 29 | boho cosy
+beauty | Savon à l'huile d'olive | 8 | boho cosy
+beauty | Baume à lèvres | 9 | sport casual
+beauty | Crème solaire SPF 50 | 19 | sport
+beauty | Coffret de soins | 59 | cosy chic
+beauty | Shampooing doux | 14 | casual
+beauty | Palette de fards | 39 | chic
+beauty | Déodorant naturel | 12 | sport boho
+home | Bougie parfumée figue | 29 | cosy boho
+home | Plaid en laine | 79 | cosy
+home | Coussin en lin | 35 | boho cosy
+home | Parure de lit en lin | 129 | cosy classic
+home | Serviettes éponge | 39 | cosy
+home | Vase en céramique | 45 | boho chic
+home | Tasse en grès | 15 | casual cosy
+home | Nappe en coton | 49 | classic
+home | Diffuseur de parfum | 35 | cosy chic
+home | Panier en osier | 39 | boho
+home | Miroir rond | 89 | chic
+home | Tapis de yoga | 39 | sport
+""")
+#: the path of a product's page
+PRODUCT_PATH = "/produit/"
+
 CAMPAIGNS = words(
     "soldes-hiver soldes-ete nouvelle-collection black-friday fete-des-meres rentree noel"
     " ventes-privees anniversaire-client french-days"
@@ -368,8 +502,7 @@ WEB_PATHS = words(
     "/ / / /nouveautes /femme /homme /femme/robes /femme/chaussures /homme/chemises"
     " /homme/chaussures /accessoires /accessoires/sacs /accessoires/ceintures"
     " /accessoires/bijoux /beaute/parfums /beaute/soins /maison/linge /maison/deco /soldes"
-    " /produit/sac-cuir-camel-3412 /produit/baskets-blanches-2281 /produit/robe-lin-bleue-1907"
-    " /produit/echarpe-laine-5520 /panier /compte/commandes /recherche?q=sac /recherche?q=robe"
+    " /panier /compte/commandes /recherche?q=sac /recherche?q=robe"
 )
 
 SUPPORT_SUBJECTS: tuple[str, ...] = (

@@ -8,28 +8,17 @@ import pyarrow as pa
 from personae.demo import names as vocab
 from personae.demo.arrays import Rng, null_where, take, text, words
 from personae.demo.crm import Accounts
-from personae.demo.draws import (
-    by_time,
-    capped_geometric,
-    chance,
-    clock,
-    days_back,
-    offsets,
-    weighted,
-)
+from personae.demo.draws import by_time, capped_geometric, chance, clock, weighted
 from personae.demo.files import SourceData
 from personae.demo.formats import amounts, format_times, sequence_ids
-from personae.demo.memberships import Memberships
 from personae.demo.population import Population
+from personae.demo.products import catalog
+from personae.demo.purchases import Purchases
 from personae.demo.rates import (
     ABBREVIATED_STREET_SHARE,
-    CHURNED_BUYER_SHARE,
     GUEST_ORDER_SHARE,
     GUEST_SECOND_EMAIL_SHARE,
-    MAX_ORDERS,
     ONLINE_HOURS,
-    ORDER_HISTORY_DAYS,
-    ORDERS_GEOMETRIC_P,
 )
 from personae.demo.render import (
     address_at,
@@ -44,35 +33,22 @@ from personae.demo.render import (
 from personae.demo.styles import ORDERS_STYLE
 
 
-def build_orders(
-    rng: Rng, pop: Population, who: Memberships, accounts: Accounts, anchor_day: int
-) -> SourceData:
-    """1-10 orders per buyer over two years, recent ones likelier; churned buyers stopped."""
-    buyers = np.flatnonzero(who.buyer)
-    counts = capped_geometric(rng, len(buyers), ORDERS_GEOMETRIC_P, MAX_ORDERS)
-    churned = chance(rng, len(buyers), CHURNED_BUYER_SHARE) & ~who.recent_shopper[buyers]
-    last_day = np.repeat(
-        np.where(churned, anchor_day - rng.integers(180, 540, len(buyers)), anchor_day), counts
-    )
-    spend = np.repeat(rng.lognormal(0.0, 0.45, len(buyers)), counts)
-    persons = np.repeat(buyers, counts)
+def build_orders(rng: Rng, pop: Population, accounts: Accounts, purchases: Purchases) -> SourceData:
+    """The web purchases of the two years before the export: each order's main item,
+    its category, price and basket size; guests check out without their account."""
+    rows = purchases.on(web=True)
+    persons, days, product = purchases.person[rows], purchases.day[rows], purchases.product[rows]
     size = len(persons)
-    days = days_back(rng, size, last_day - (anchor_day - ORDER_HISTORY_DAYS), 1.6, last_day)
-    category = weighted(rng, size, [c[2] for c in vocab.CATEGORIES])
     guest = ~accounts.has_account[persons] | chance(rng, size, GUEST_ORDER_SHARE)
-    # the recent accessory shoppers' first order: accessories, signed in, this month
-    recent = offsets(counts)[who.recent_shopper[buyers]]
-    days[recent] = anchor_day - 1 - rng.integers(0, 25, len(recent))
-    category[recent] = [c[0] for c in vocab.CATEGORIES].index("accessories")
-    guest[recent] = False
+    guest &= ~purchases.recent[rows]  # the recent accessory shoppers' order: signed in
     items = capped_geometric(rng, size, 0.6, 6)
-    price = np.array([c[1] for c in vocab.CATEGORIES])[category] * spend
-    euros = np.maximum(3, np.round(price * rng.lognormal(0, 0.3, size))).astype(np.int64)
+    euros = np.maximum(3, np.round(purchases.price[rows])).astype(np.int64)
     cents = np.array([90, 99, 0, 50])[weighted(rng, size, (45, 30, 15, 10))]
     unit_price = np.where(cents > 0, (euros - 1) * 100 + cents, euros * 100)
-    seconds, persons, category, items, unit_price, guest = by_time(
-        clock(rng, days, ONLINE_HOURS), persons, category, items, unit_price, guest
+    seconds, persons, product, items, unit_price, guest = by_time(
+        clock(rng, days, ONLINE_HOURS), persons, product, items, unit_price, guest
     )
+    products = catalog()
     second_email = guest & chance(rng, size, GUEST_SECOND_EMAIL_SHARE)
     first, last = person_names(rng, pop, persons, ORDERS_STYLE)
     address = address_at(pop, persons, seconds)
@@ -92,7 +68,9 @@ def build_orders(
             "ordered_at": format_times(seconds, "%Y-%m-%d %H:%M:%S"),
             "total": amounts(unit_price * items),
             "currency": pa.repeat(pa.scalar("EUR", pa.string()), size),
-            "category": take(words([c[0] for c in vocab.CATEGORIES]), category),
+            "category": take(products.category_names, products.category[product]),
+            "product_id": take(products.ids, product),
+            "product_name": take(products.names, product),
             "items": text(items),
         }
     )

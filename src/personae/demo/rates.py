@@ -51,9 +51,41 @@ OPTIN_EMAIL_SHARE_OTHER = 0.20
 OPTIN_PARTNERS_SHARE = 0.35
 CRM_SHOWS_OLD_ADDRESS_SHARE = 0.75
 ORDER_HISTORY_DAYS = 730
-ORDERS_GEOMETRIC_P = 0.45
-MAX_ORDERS = 10
-CHURNED_BUYER_SHARE = 0.30
+#: the purchase process of every customer, shared by web orders and till tickets
+#: (``purchases``): web buyers' first purchase up to this many days before the history
+ACQUIRED_BEFORE_DAYS = 3 * 365
+#: purchase rates are gamma-distributed: this shape, a mean gap of this many days
+PURCHASE_RATE_SHAPE = 1.3
+MEAN_PURCHASE_GAP_DAYS = 170
+#: gaps between purchases are gamma-shaped with this shape (1 would be memoryless)
+PURCHASE_GAP_SHAPE = 3.0
+#: lifetimes are exponential; their means lognormal (median in days, sigma), and the
+#: log mean lifetime is correlated with the log purchase rate
+LIFETIME_MEDIAN_DAYS = 700
+LIFETIME_SIGMA = 0.8
+LIFETIME_RATE_CORRELATION = 0.3
+#: spend levels are lognormal (sigma), weakly anti-correlated with the purchase rate;
+#: each order's price varies around them (sigma)
+SPEND_SIGMA = 0.45
+SPEND_RATE_CORRELATION = -0.15
+ORDER_PRICE_NOISE = 0.25
+#: the share of web purchases of people who buy on both channels: Beta(a, b)
+WEB_SHARE_BETA = (1.5, 2.5)
+#: seasonal lift of purchases per month (January ... December): sales in January and
+#: July, Christmas in November-December; applied by thinning, normalised to a mean of 1
+MONTH_LIFT = (1.3, 0.8, 0.9, 0.95, 1.0, 1.0, 1.3, 0.75, 0.95, 1.0, 1.3, 1.6)
+#: how far past the export the process runs for the ground truth of what comes next
+FUTURE_DAYS = 365
+#: tastes: people's style weights are Dirichlet(this) over the styles; a share of each
+#: purchase and product view goes to one of a few favourite products
+STYLE_CONCENTRATION = 0.3
+FAVOURITE_PRODUCTS = 3
+FAVOURITE_SHARE = 0.25
+#: how much a style weighs products outside it, and how skewed popularity is (sigma)
+OFF_STYLE_WEIGHT = 0.04
+POPULARITY_SIGMA = 0.9
+#: page views that are product pages (each followed by a Product Viewed event)
+PRODUCT_PAGE_SHARE = 0.35
 GUEST_ORDER_SHARE = 0.04
 GUEST_SECOND_EMAIL_SHARE = 0.30
 ABBREVIATED_STREET_SHARE = 0.20

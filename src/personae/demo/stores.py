@@ -8,11 +8,13 @@ import numpy as np
 import pyarrow as pa
 
 from personae.demo.arrays import IntArray, Rng, Strings, null_where, take
-from personae.demo.draws import by_time, chance, clock, days_back
+from personae.demo.draws import by_time, capped_geometric, chance, clock, days_back
 from personae.demo.files import SourceData
 from personae.demo.formats import amounts, fill_template, format_times, sequence_ids, us_short_dates
 from personae.demo.memberships import Memberships
 from personae.demo.population import Population
+from personae.demo.products import Tastes, catalog, pick_products
+from personae.demo.purchases import Purchases
 from personae.demo.rates import (
     ANONYMOUS_TICKET_SHARE,
     DAY,
@@ -20,6 +22,7 @@ from personae.demo.rates import (
     LOYALTY_HISTORY_DAYS,
     NEVER,
     ORDER_HISTORY_DAYS,
+    ORDER_PRICE_NOISE,
     STORE_HOURS,
     STORES,
 )
@@ -78,26 +81,38 @@ def _store_ids(store: IntArray) -> Strings:
 
 
 def build_store_tickets(
-    rng: Rng, pop: Population, who: Memberships, cards: LoyaltyCards, anchor_day: int
+    rng: Rng,
+    pop: Population,
+    cards: LoyaltyCards,
+    purchases: Purchases,
+    tastes: Tastes,
+    anchor_day: int,
 ) -> SourceData:
-    """Receipts of card holders since they joined, plus anonymous ones (no identifier)."""
-    members = np.flatnonzero(who.loyalty)
-    carded = np.repeat(members, np.minimum(rng.geometric(0.4, len(members)) - 1, 12))
-    since = np.maximum(cards.joined_day[carded], anchor_day - ORDER_HISTORY_DAYS)
-    carded_days = days_back(rng, len(carded), anchor_day - since, 1.3, anchor_day)
+    """Receipts of card holders' store purchases, plus anonymous ones (no identifier),
+    each with the category and product id of its main item."""
+    rows = purchases.on(web=False)
+    carded, carded_days = purchases.person[rows], purchases.day[rows]
     in_france = np.flatnonzero(pop.country == 0)
     anonymous_count = round(len(carded) * ANONYMOUS_TICKET_SHARE / (1 - ANONYMOUS_TICKET_SHARE))
     anonymous = rng.choice(in_france, size=anonymous_count if len(in_france) else 0)
     anonymous_days = days_back(rng, len(anonymous), ORDER_HISTORY_DAYS, 1.3, anchor_day)
+    anonymous_product = pick_products(rng, tastes, anonymous)
+    anonymous_price = catalog().price[anonymous_product] * rng.lognormal(
+        0.0, ORDER_PRICE_NOISE, len(anonymous)
+    )
     persons = np.concatenate([carded, anonymous]).astype(np.int64)
+    product = np.concatenate([purchases.product[rows], anonymous_product])
+    basket = capped_geometric(rng, len(persons), 0.6, 6)
+    price = np.concatenate([purchases.price[rows], anonymous_price]) * basket
     home = chance(rng, len(persons), HOME_STORE_SHARE)
     store = np.where(home, pop.home_store[persons], rng.integers(0, STORES, len(persons)))
-    cents = (np.round(rng.lognormal(3.6, 0.6, len(persons)) * 10) * 10).astype(np.int64) + 100
-    seconds, persons, store, cents, with_card = by_time(
+    cents = np.maximum(100, np.round(price * 10) * 10).astype(np.int64)
+    seconds, persons, store, cents, product, with_card = by_time(
         clock(rng, np.concatenate([carded_days, anonymous_days]), STORE_HOURS),
         persons,
         store,
         cents,
+        product,
         np.r_[np.ones(len(carded), dtype=bool), np.zeros(len(anonymous), dtype=bool)],
     )
     size = len(persons)
@@ -108,6 +123,8 @@ def build_store_tickets(
             "store_id": _store_ids(store),
             "amount": amounts(cents),
             "purchased_at": format_times(seconds, "%d/%m/%Y %H:%M"),
+            "category": take(catalog().category_names, catalog().category[product]),
+            "product_id": take(catalog().ids, product),
         }
     )
     return SourceData("store_tickets", "store_tickets.csv", table, "ticket_id", persons)
