@@ -202,6 +202,7 @@ def demo(
     from personae.demo.generator import generate_demo
     from personae.demo.ui_seed import seed_ui
     from personae.engine.registry import engine_names
+    from personae.profile.predict.lifetime import predictions_available
 
     if engine is not None:
         state.engine = engine
@@ -221,6 +222,13 @@ def demo(
                     start("backtesting the predictions")
                     backtested = backtest_demo(project)
                 tell_predictions(console, backtested)
+            elif not predictions_available():
+                console.print(
+                    "Predictions left out of this demo: they need pymc-marketing and "
+                    "scikit-learn, pip install 'personae[predict]' (docs/predictions.md).",
+                    markup=False,
+                    highlight=False,
+                )
             if activation:
                 with spinner() as start:
                     start("syncing the destinations and running the journeys")
