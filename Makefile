@@ -1,5 +1,6 @@
 # The two commands a fresh machine needs:
-#   make demo   sets up a virtualenv with personae's core install, runs the pipeline on demo data
+#   make demo   sets up a virtualenv with personae's core install and its predictions (the
+#               predict extra), runs the pipeline on demo data
 #               and serves the web UI on http://127.0.0.1:8700/ui/ (Ctrl-C stops it; UI=0 skips it)
 #   make test   sets up the virtualenv with the dev tools and runs lint, type checks and every test
 # and the loop a contributor runs while working:
@@ -15,10 +16,10 @@ DEV := $(VENV)/.installed-dev
 .PHONY: setup demo test check lint typecheck unit bench clean
 
 $(CORE): pyproject.toml
-	@echo "Installing personae (core only: no dev tools, no Spark) into $(VENV); about a minute the first time"
+	@echo "Installing personae (core and predictions: no dev tools, no Spark) into $(VENV); a few minutes the first time"
 	@$(PYTHON) -m venv $(VENV)
 	@$(BIN)/pip install -q --upgrade pip
-	@$(BIN)/pip install -q -e .
+	@$(BIN)/pip install -q -e '.[predict]'
 	@touch $@
 
 $(DEV): pyproject.toml
