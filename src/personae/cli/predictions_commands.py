@@ -65,7 +65,10 @@ def backtest_cmd(
         day = _date(cutoff) if cutoff else None
         with open_project() as project:
             predictions = _declared(project.config)
-            before = history(project.state_dir)
+            before = [
+                run for run in history(project.state_dir)
+                if run.get("holdout_days") == (holdout or predictions.horizon_days)
+            ]  # fmt: skip
             result = backtest(
                 project.engine,
                 predictions,
@@ -106,10 +109,11 @@ def _compared_rows(
     table.add_row(
         label,
         f"{compared.mae:.3f}",
-        f"{compared.correlation:.3f}",
         *(f"{mae:.3f}" for mae in compared.baselines.values()),
-        _ratio(compared.mae, compared.best_baseline[1]),
         f"{compared.improvement:+.0%}",
+        f"{compared.rmse:.3f}",
+        f"{compared.rmse_improvement:+.0%}",
+        f"{compared.correlation:.3f}",
         _drift(compared.mae, before),
     )
 
@@ -124,13 +128,18 @@ def render_backtest(
     )
     baselines = list(result.orders.baselines)
     table = Table(
-        "per customer", "MAE", "correlation", *(f"MAE: {b}" for b in baselines),
-        "MAE / best baseline", "better by", "MAE vs last backtest",
+        "per customer", "MAE", *(f"MAE: {b}" for b in baselines), "MAE better by",
+        "RMSE", "RMSE better by", "corr.", "MAE drift",
         title="Orders and revenue in the holdout (BG/NBD, x Gamma-Gamma for revenue)",
     )  # fmt: skip
     _compared_rows(table, "orders", result.orders, previous and previous.get("orders"))
     _compared_rows(table, "revenue", result.revenue, previous and previous.get("revenue"))
     console.print(table)
+    console.print(
+        "Better by: 1 - error / the best baseline's. The models predict expected values, "
+        "which RMSE measures; MAE rewards a median (often 0 orders).",
+        highlight=False,
+    )
     console.print(
         f"Totals: {result.orders.predicted_total:,.0f} orders predicted, "
         f"{result.orders.actual_total:,.0f} placed; revenue {result.revenue.predicted_total:,.0f} "
