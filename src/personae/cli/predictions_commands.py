@@ -274,8 +274,15 @@ def render_at_risk(console: Console, rows: list[dict[str, Any]]) -> None:
     if not rows:
         console.print("No customer at that risk (has 'personae run' run with predictions?).")
         return
-    columns = list(rows[0])
-    table = Table(*columns, title="High-value customers at risk")
+    table = Table(
+        "person", "name", "predicted value 12m", "churn risk", "revenue so far",
+        "days since last order", title="High-value customers at risk",
+    )  # fmt: skip
     for row in rows:
-        table.add_row(*(escape(_number(row[c])) for c in columns))
+        name = " ".join(str(row[k]) for k in ("first_name", "last_name") if row.get(k))
+        table.add_row(
+            str(row["person_id"]), escape(name or str(row.get("email") or "")),
+            f"{row['predicted_clv'] or 0:,.0f}", f"{row['churn_risk']:.2f}",
+            f"{row['revenue'] or 0:,.0f}", _number(row["days_since_last"]),
+        )  # fmt: skip
     console.print(table)
