@@ -327,6 +327,7 @@ PREDICTIONS: Final = Table(
         "p_alive",
         "expected_order_value",
         "churn_risk",
+        "bg_nbd_p_no_order",
         "expected_next_order_date",
     ),
     dynamic=True,

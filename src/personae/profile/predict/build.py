@@ -63,6 +63,7 @@ def _customers_table(predictions: PredictionsConfig, scores: Scores) -> pa.Table
             "expected_order_value": pa.array(np.round(scores.expected_order_value, 2)),
             f"predicted_clv_{h}m": pa.array(np.round(scores.clv, 2)),
             "churn_risk": pa.array(np.round(scores.churn_risk, 4)),
+            "bg_nbd_p_no_order": pa.array(np.round(scores.churn_by_model["bg_nbd"], 4)),
             "expected_next_order_date": pa.array(dates, pa.date32(), mask=np.isnat(dates)),
         }
     )
@@ -148,7 +149,7 @@ def _customers_table_empty(predictions: PredictionsConfig) -> pa.Table:
     h = predictions.horizon_months
     doubles = [*SUMMARY_COLUMNS, *engagement_columns(predictions), "p_alive"]
     doubles += [f"expected_orders_{h}m", "expected_order_value", f"predicted_clv_{h}m"]
-    doubles += ["churn_risk"]
+    doubles += ["churn_risk", "bg_nbd_p_no_order"]
     fields = [pa.field("person_id", pa.int64())]
     fields += [pa.field(c, pa.float64()) for c in doubles]
     fields.append(pa.field("expected_next_order_date", pa.date32()))

@@ -4,7 +4,9 @@ days, from scikit-learn's histogram gradient boosting on RFM and engagement feat
 The classifier learns from the past as it will be used: features as of ``window`` days
 before the cut-off, the label whether the customer then ordered before the cut-off. It
 scores features as of the cut-off. Missing engagement (a customer never e-mailed) is a
-missing value, which the trees route on their own.
+missing value, which the trees route on their own. Among its features are BG/NBD's own
+answers (:data:`LIFETIME_FEATURES`, from a BG/NBD fitted at the same date), so that it
+starts from the lifetime model and learns what engagement adds to it.
 """
 
 from __future__ import annotations
@@ -25,12 +27,21 @@ PURCHASE_FEATURES: dict[str, str] = {
     "first_amount": "first order value",
     "revenue": "revenue",
 }
+#: BG/NBD's answers, given to the classifier as features
+LIFETIME_FEATURES: dict[str, str] = {
+    "bg_nbd_p_no_order": "BG/NBD: probability of no order in the window",
+    "bg_nbd_p_alive": "BG/NBD: probability of being a customer still",
+}
 #: training rows kept at most (a random sample beyond): the fit's time stays flat
 MAX_TRAINING_ROWS = 300_000
 
 
-def feature_matrix(features: pa.Table, engagement: list[str]) -> tuple[np.ndarray, list[str]]:
-    """The model's inputs, one row per customer, and the columns' names."""
+def feature_matrix(
+    features: pa.Table, engagement: list[str], lifetime: dict[str, np.ndarray]
+) -> tuple[np.ndarray, list[str]]:
+    """The model's inputs, one row per customer, and the columns' names: the purchase
+    summary, the engagement columns of ``features``, and ``lifetime`` (BG/NBD's answers
+    for the same customers, by the names of :data:`LIFETIME_FEATURES`)."""
     columns: list[np.ndarray] = []
 
     def numbers(name: str) -> np.ndarray:
@@ -45,7 +56,8 @@ def feature_matrix(features: pa.Table, engagement: list[str]) -> tuple[np.ndarra
             columns.append(numbers(name))
     for name in engagement:
         columns.append(numbers(name))
-    return np.column_stack(columns), [*PURCHASE_FEATURES, *engagement]
+    columns += [lifetime[name] for name in LIFETIME_FEATURES]
+    return np.column_stack(columns), [*PURCHASE_FEATURES, *engagement, *LIFETIME_FEATURES]
 
 
 @dataclass

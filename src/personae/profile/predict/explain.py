@@ -15,7 +15,7 @@ from personae.config.models import ProjectConfig
 from personae.engine import Engine
 from personae.errors import NotFoundError
 from personae.profile.predict.build import models_path
-from personae.profile.predict.churn import PURCHASE_FEATURES
+from personae.profile.predict.churn import LIFETIME_FEATURES, PURCHASE_FEATURES
 from personae.query.tables import require_tables
 from personae.sql import ident
 
@@ -44,6 +44,10 @@ class PredictionExplanation:
     models: dict[str, Any] = field(default_factory=dict)
 
 
+#: the column of ``predictions`` holding a churn feature named otherwise
+_COLUMN = {"bg_nbd_p_alive": "p_alive"}
+
+
 def _survivor(engine: Engine, person_id: int) -> int:
     rows = engine.rows(f"SELECT merged_into FROM {PERSONS} WHERE person_id = ?", [person_id])
     if not rows:
@@ -53,10 +57,10 @@ def _survivor(engine: Engine, person_id: int) -> int:
 
 def _figures(engine: Engine, person_id: int, names: dict[str, str]) -> list[Figure]:
     columns = set(engine.columns(PREDICTIONS))
-    wanted = [n for n in names if n in columns or n == "days_since_last"]
+    wanted = [n for n in names if _COLUMN.get(n, n) in columns or n == "days_since_last"]
 
     def expression(name: str) -> str:
-        return "(t - recency)" if name == "days_since_last" else ident(name)
+        return "(t - recency)" if name == "days_since_last" else ident(_COLUMN.get(name, name))
 
     parts = []
     for i, name in enumerate(wanted):
@@ -116,9 +120,8 @@ def explain_prediction(
     found.history = _figures(engine, survivor, history)
     weights: dict[str, float] = models.get("churn_importance") or {}
     heaviest = sorted(weights, key=lambda n: -weights[n])[:5]
-    meanings = {
-        n: PURCHASE_FEATURES.get(n, n.replace("_", " ")) for n in heaviest if weights[n] > 0
-    }
+    known = {**PURCHASE_FEATURES, **LIFETIME_FEATURES}
+    meanings = {n: known.get(n, n.replace("_", " ")) for n in heaviest if weights[n] > 0}
     found.drivers = _figures(engine, survivor, meanings)
     found.weights = {n: weights[n] for n in meanings}
     return found

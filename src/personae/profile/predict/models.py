@@ -93,9 +93,18 @@ def train_churn(engine: Engine, predictions: PredictionsConfig, end: dt.datetime
     window = predictions.churn.window
     start = end - dt.timedelta(days=window)
     past = customer_features(engine, predictions, start)
+    if past.num_rows == 0:
+        raise ValueError(f"no customer before {start.date()}")
     orders, _ = outcomes_after(engine, predictions, past, start, window)
-    matrix, names = feature_matrix(past, engagement_columns(predictions))
+    matrix, names = feature_matrix(
+        past, engagement_columns(predictions), lifetime_features(fit_lifetime(past), window)
+    )
     return fit_churn(matrix, orders == 0, names)
+
+
+def lifetime_features(lifetime: LifetimeModels, window: int) -> dict[str, np.ndarray]:
+    """BG/NBD's answers the churn classifier reads (:data:`LIFETIME_FEATURES`)."""
+    return {"bg_nbd_p_no_order": lifetime.p_no_order(window), "bg_nbd_p_alive": lifetime.p_alive()}
 
 
 def score(engine: Engine, predictions: PredictionsConfig, end: dt.datetime) -> Scores | None:
@@ -107,7 +116,8 @@ def score(engine: Engine, predictions: PredictionsConfig, end: dt.datetime) -> S
     lifetime = fit_lifetime(features)
     horizon = predictions.horizon_days
     window = predictions.churn.window
-    by_model = {"bg_nbd": lifetime.p_no_order(window)}
+    answers = lifetime_features(lifetime, window)
+    by_model = {"bg_nbd": answers["bg_nbd_p_no_order"]}
     churn: ChurnModel | None = None
     try:
         churn = train_churn(engine, predictions, end)
@@ -116,13 +126,13 @@ def score(engine: Engine, predictions: PredictionsConfig, end: dt.datetime) -> S
             f"predictions: churn classifier not trained ({error}); churn_risk uses BG/NBD"
         )
     if churn is not None:
-        matrix, _ = feature_matrix(features, engagement_columns(predictions))
+        matrix, _ = feature_matrix(features, engagement_columns(predictions), answers)
         by_model["classifier"] = churn.risk(matrix)
     chosen = predictions.churn.model if predictions.churn.model in by_model else "bg_nbd"
     return Scores(
         end=end,
         features=features,
-        p_alive=lifetime.p_alive(),
+        p_alive=answers["bg_nbd_p_alive"],
         expected_orders=lifetime.expected_orders(horizon),
         expected_order_value=lifetime.expected_order_value(),
         clv=lifetime.lifetime_value(predictions.horizon_months, predictions.discount_rate),
