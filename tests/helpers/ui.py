@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import threading
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from starlette.testclient import TestClient
 
 from helpers.small_demo import demo_receivers
 from personae.demo import generate_demo
@@ -98,3 +100,23 @@ def warehouse_rows(root: Path, sql: str, params: list[Any] | None = None) -> lis
     """Rows of a query on the project's warehouse, read under the warehouse lock."""
     with warehouse_lock(root), Project.load(root) as project:
         return project.engine.rows(sql, params)
+
+
+def client(root: Path) -> TestClient:
+    return TestClient(standalone_app(root), base_url="http://127.0.0.1:8700")
+
+
+def login(c: TestClient, user: str, password: str | None = None) -> str:
+    """Log in; returns the session's CSRF token."""
+    form = c.get("/ui/login").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form)
+    assert token is not None
+    answer = c.post(
+        "/ui/login",
+        data={"user": user, "password": password or USERS[user][1], "csrf_token": token[1]},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text
+    csrf = re.search(r'"X-CSRF-Token": "([^"]+)"', c.get("/ui/").text)
+    assert csrf is not None
+    return csrf[1]

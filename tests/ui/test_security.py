@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from helpers.ui import USERS, warehouse_rows
+from helpers.ui import USERS, client, login, warehouse_rows
 from personae.protect.audit import AuditLog
 from personae.ui.app import standalone_app
 from personae.ui.sessions import COOKIE
@@ -24,26 +24,6 @@ PAGES = [
     "/ui/users",
     "/ui/dashboards/quality",
 ]
-
-
-def client(root: Path) -> TestClient:
-    return TestClient(standalone_app(root), base_url="http://127.0.0.1:8700")
-
-
-def login(c: TestClient, user: str, password: str | None = None) -> str:
-    """Log in; returns the session's CSRF token."""
-    form = c.get("/ui/login").text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form)
-    assert token is not None
-    answer = c.post(
-        "/ui/login",
-        data={"user": user, "password": password or USERS[user][1], "csrf_token": token[1]},
-        follow_redirects=False,
-    )
-    assert answer.status_code == 303, answer.text
-    csrf = re.search(r'"X-CSRF-Token": "([^"]+)"', c.get("/ui/").text)
-    assert csrf is not None
-    return csrf[1]
 
 
 @pytest.mark.parametrize("path", PAGES)

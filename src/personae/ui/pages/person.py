@@ -15,12 +15,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from personae.activate.journeys.status import journeys_of
-from personae.catalog import JOURNEY_STATE
+from personae.catalog import JOURNEY_STATE, PREDICTIONS
 from personae.errors import PersonaeError
 from personae.profile.golden import profile_fields
 from personae.profile.person import person_consent, person_values
+from personae.profile.predict.explain import PredictionExplanation, explain_prediction
 from personae.profile.timeline import person_timeline, timeline_facets
 from personae.profile.traits import trait_columns
+from personae.project import STATE_DIR
 from personae.serving.profiles import PERSON_ID, ExternalId
 from personae.ui.web import Viewer, page
 from personae.ui.workspace import WarehouseBusy
@@ -87,6 +89,10 @@ def details(v: Viewer) -> Response:
             consent = person_consent(engine, pid)
             journeys = journeys_of(engine, pid) if engine.table_exists(JOURNEY_STATE) else []
             history = person_history(engine, pid)
+            predicted: PredictionExplanation | None = None
+            if config.predictions is not None and engine.table_exists(PREDICTIONS):
+                state = v.workspace.root / STATE_DIR
+                predicted = explain_prediction(engine, config, state, pid)
     except WarehouseBusy:
         return busy(v)
     except PersonaeError as exc:
@@ -98,6 +104,7 @@ def details(v: Viewer) -> Response:
         consent=consent,
         journeys=journeys,
         history=history,
+        predicted=predicted if predicted is not None and predicted.customer else None,
     )
 
 
