@@ -106,7 +106,8 @@ def main() -> None:
                 name, best = compared.best_baseline
                 print(
                     f"  {label}: MAE {compared.mae:.3f} vs {best:.3f} ({name}): "
-                    f"{compared.improvement:+.1%}; correlation {compared.correlation:.3f}"
+                    f"{compared.improvement:+.1%}; RMSE {compared.rmse:.3f}: "
+                    f"{compared.rmse_improvement:+.1%}; correlation {compared.correlation:.3f}"
                 )
             print("  churn AUC: " + ", ".join(f"{m} {a:.3f}" for m, a in result.churn_auc.items()))
             if result.affinity_precision is not None:

@@ -27,3 +27,50 @@ def create(
     values = [f"({', '.join(sql_value(v) for v in row)})" for row in rows]
     if values:
         engine.execute(f"INSERT INTO {name} VALUES {', '.join(values)}")
+
+
+def load_persons(engine: Engine, ids: Iterable[int], merged: dict[int, int]) -> None:
+    """``persons`` with ``ids`` (and the ids of ``merged``), ``merged`` saying who was
+    merged into whom."""
+    all_ids = sorted(set(ids) | set(merged) | set(merged.values()))
+    create(
+        engine,
+        "persons",
+        {
+            "person_id": "BIGINT",
+            "created_at": "TIMESTAMP",
+            "merged_into": "BIGINT",
+            "records": "BIGINT",
+        },
+        [(pid, dt.datetime(2024, 1, 1), merged.get(pid), 0) for pid in all_ids],
+    )
+
+
+def load_event_rows(
+    engine: Engine,
+    rows: Sequence[tuple[int, str, dt.datetime, str]],
+    *,
+    merged: dict[int, int] | None = None,
+    extra_persons: Sequence[int] = (),
+) -> None:
+    """``events``, ``identity_map`` and ``persons`` from ``(person_id, event, timestamp,
+    properties_json)`` rows: one record per event, source ``web``."""
+    create(
+        engine,
+        "events",
+        {
+            "source": "VARCHAR",
+            "record_id": "VARCHAR",
+            "event": "VARCHAR",
+            "timestamp": "TIMESTAMP",
+            "properties": "VARCHAR",
+        },
+        [("web", f"e{i}", name, ts, props) for i, (_, name, ts, props) in enumerate(rows)],
+    )
+    create(
+        engine,
+        "identity_map",
+        {"source": "VARCHAR", "record_id": "VARCHAR", "person_id": "BIGINT"},
+        [("web", f"e{i}", pid) for i, (pid, *_) in enumerate(rows)],
+    )
+    load_persons(engine, {r[0] for r in rows} | set(extra_persons), merged or {})

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
 
-from helpers.tables import create
+from helpers.tables import create, load_event_rows, load_persons
 from personae.engine import Engine
 
 RECORD_COLUMNS: dict[str, str] = {
@@ -73,21 +73,6 @@ def load_records(engine: Engine) -> Loader:
     return load
 
 
-def load_persons(engine: Engine, ids: Iterable[int], merged: dict[int, int]) -> None:
-    all_ids = sorted(set(ids) | set(merged) | set(merged.values()))
-    create(
-        engine,
-        "persons",
-        {
-            "person_id": "BIGINT",
-            "created_at": "TIMESTAMP",
-            "merged_into": "BIGINT",
-            "records": "BIGINT",
-        },
-        [(pid, dt.datetime(2024, 1, 1), merged.get(pid), 0) for pid in all_ids],
-    )
-
-
 @pytest.fixture
 def load_events(engine: Engine) -> Loader:
     """``load_events([(person_id, event, timestamp, properties_json)], merged={})``: fills
@@ -99,24 +84,6 @@ def load_events(engine: Engine) -> Loader:
         merged: dict[int, int] | None = None,
         extra_persons: Sequence[int] = (),
     ) -> None:
-        create(
-            engine,
-            "events",
-            {
-                "source": "VARCHAR",
-                "record_id": "VARCHAR",
-                "event": "VARCHAR",
-                "timestamp": "TIMESTAMP",
-                "properties": "VARCHAR",
-            },
-            [("web", f"e{i}", name, ts, props) for i, (_, name, ts, props) in enumerate(rows)],
-        )
-        create(
-            engine,
-            "identity_map",
-            {"source": "VARCHAR", "record_id": "VARCHAR", "person_id": "BIGINT"},
-            [("web", f"e{i}", pid) for i, (pid, *_) in enumerate(rows)],
-        )
-        load_persons(engine, {r[0] for r in rows} | set(extra_persons), merged or {})
+        load_event_rows(engine, rows, merged=merged, extra_persons=extra_persons)
 
     return load

@@ -4,7 +4,6 @@ inputs) the same predicted traits as DuckDB."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ pytest.importorskip("pyspark")
 pytest.importorskip("pymc_marketing")
 
 from helpers.btyd import OPEN, ORDER, VIEW, shop_history
-from helpers.tables import create
+from helpers.tables import load_event_rows
 from personae.config.models import ProjectConfig
 from personae.engine import Engine
 from personae.engine.duckdb import DuckDBEngine
@@ -39,46 +38,12 @@ CONFIG = ProjectConfig.model_validate(
 )
 
 
-def _load(engine: Engine) -> None:
-    rows = shop_history(seed=5)
-    create(
-        engine,
-        "events",
-        {
-            "source": "VARCHAR",
-            "record_id": "VARCHAR",
-            "event": "VARCHAR",
-            "timestamp": "TIMESTAMP",
-            "properties": "VARCHAR",
-        },
-        [("web", f"e{i}", name, ts, props) for i, (_, name, ts, props) in enumerate(rows)],
-    )
-    create(
-        engine,
-        "identity_map",
-        {"source": "VARCHAR", "record_id": "VARCHAR", "person_id": "BIGINT"},
-        [("web", f"e{i}", pid) for i, (pid, *_) in enumerate(rows)],
-    )
-    persons = sorted({pid for pid, *_ in rows})
-    create(
-        engine,
-        "persons",
-        {
-            "person_id": "BIGINT",
-            "created_at": "TIMESTAMP",
-            "merged_into": "BIGINT",
-            "records": "BIGINT",
-        },
-        [(pid, dt.datetime(2024, 1, 1), None, 0) for pid in persons],
-    )
-
-
 @pytest.fixture(scope="module")
 def engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Engine, Engine]]:
     duck = DuckDBEngine()
     spark = SparkEngine(str(tmp_path_factory.mktemp("predictions-warehouse")), master="local[1]")
     for engine in (duck, spark):
-        _load(engine)
+        load_event_rows(engine, shop_history(seed=5))
     yield duck, spark
     duck.close()
 
