@@ -292,3 +292,15 @@ def test_engagement_events_named_alike_are_refused() -> None:
                 },
             }
         )
+
+
+def test_predictions_removed_from_personae_yml_leave_no_stale_table(
+    engine: Engine, built: Any, tmp_path: Path
+) -> None:
+    config = ProjectConfig.model_validate(
+        {**CONFIG, "predictions": {**CONFIG["predictions"], "enabled": False}}
+    )
+    compute_traits(engine, config)
+    assert compute_predictions(engine, config, tmp_path) is None
+    assert not engine.table_exists("predictions")
+    assert engine.columns("traits") == ["person_id", "order_count"]

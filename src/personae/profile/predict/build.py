@@ -89,6 +89,8 @@ def compute_predictions(
     ``personae.yml`` declares no predictions."""
     predictions = config.predictions
     if predictions is None or not predictions.enabled:
+        if engine.table_exists(PREDICTIONS):  # declared once, since removed: not kept stale
+            engine.drop_table(PREDICTIONS)
         return None
     import time
 
