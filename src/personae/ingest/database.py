@@ -44,22 +44,13 @@ from personae.ingest.landing import (
     check_columns,
     land,
 )
-from personae.ingest.tables import raw_table
+from personae.ingest.tables import CURSORS_SCHEMA, raw_table
 from personae.sql import ident, literal
 
 #: the ``ingest_removals`` reason of records deleted at the source
 DELETED = "deleted"
 _IDS = f"{STAGE}_ids"
 _DELETED_IDS = f"{STAGE}_deleted"
-CURSORS_SCHEMA = pa.schema(
-    [
-        ("source", pa.string()),
-        ("cursor_column", pa.string()),
-        ("cursor_value", pa.string()),
-        ("load_id", pa.string()),
-        ("saved_at", pa.timestamp("us")),
-    ]
-)
 #: values of a soft-delete column that do not mean deleted
 _NOT_DELETED = ("", "false", "f", "0", "no", "n")
 
@@ -83,7 +74,7 @@ def load_database_source(
     try:
         with open_stream(url, extract_sql(spec, start), spec.batch_rows) as reader:
             columns = list(reader.schema.names)
-            _check_source_columns(name, source, where, columns)
+            _check_source_columns(engine, name, source, where, columns)
             for batch in reader:
                 if spec.cursor:
                     top = _highest(top, batch.column(spec.cursor))
@@ -93,8 +84,9 @@ def load_database_source(
     except DriverError as exc:
         engine.drop_table(STAGE)
         resume = f"cursor {spec.cursor} >= {start}" if start is not None else "the first row"
+        cause = str(exc).rstrip(".")
         raise SourceError(
-            f"sources.{name}: reading {where} failed after {rows} rows: {exc}. Nothing of "
+            f"sources.{name}: reading {where} failed after {rows} rows: {cause}. Nothing of "
             f"this extract was loaded; check the database and run again: the next run reads "
             f"from {resume}"
         ) from None
@@ -189,8 +181,26 @@ def _text(column: pa.Array) -> pa.Array:
         )
 
 
-def _check_source_columns(name: str, source: SourceConfig, where: str, columns: list[str]) -> None:
-    check_columns(name, source, where, columns)
+def _check_source_columns(
+    engine: Engine, name: str, source: SourceConfig, where: str, columns: list[str]
+) -> None:
+    """Every mapped column, the cursor and the soft-delete column are in the extract; a
+    column missing since the last load may have been renamed: the message names the
+    columns the source has gained."""
+    raw = raw_table(name)
+    try:
+        check_columns(name, source, where, columns, owner="its")
+    except SourceError as exc:
+        if not engine.table_exists(raw):
+            raise
+        known = set(engine.columns(raw))
+        gained = [c for c in columns if c not in known]
+        if not gained:
+            raise
+        raise SourceError(
+            f"{exc}; columns new since the last load: {', '.join(gained)}: if the column was "
+            "renamed, map the new name in personae.yml"
+        ) from None
     spec = source.database
     assert spec is not None
     for key, column in (("cursor", spec.cursor), ("soft_delete", spec.soft_delete)):
@@ -250,7 +260,7 @@ def _full_compare(engine: Engine, name: str, source: SourceConfig, url: str, whe
         engine.drop_table(_IDS)
         raise SourceError(
             f"sources.{name}.database.full_compare: reading the ids of {where} failed: "
-            f"{exc}. No record was removed; run again once the database answers"
+            f"{str(exc).rstrip('.')}. No record was removed; run again once the database answers"
         ) from None
     removed = _remove(engine, name, f"SELECT id FROM {_IDS} WHERE id IS NOT NULL", False)
     engine.drop_table(_IDS)

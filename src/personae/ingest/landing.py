@@ -217,7 +217,9 @@ def land(
     report.rows_suppressed += suppressed
 
 
-def check_columns(name: str, source: SourceConfig, where: str, columns: list[str]) -> None:
+def check_columns(
+    name: str, source: SourceConfig, where: str, columns: list[str], owner: str = "the file's"
+) -> None:
     """Every mapped column must exist in the file; say why when it does not: the source,
     the key, the column, the file's columns and the closest of them."""
     wanted: list[tuple[str, str]] = []
@@ -247,5 +249,5 @@ def check_columns(name: str, source: SourceConfig, where: str, columns: list[str
                 + " on the source"
             )
         else:
-            hint = did_you_mean(column, columns) + f"; the file's columns are: {', '.join(columns)}"
+            hint = did_you_mean(column, columns) + f"; {owner} columns are: {', '.join(columns)}"
         raise SourceError(f"sources.{name}.{key}: column {column!r} is not in {where}{hint}")
