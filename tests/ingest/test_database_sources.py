@@ -4,6 +4,7 @@ incrementally into raw, against a real PostgreSQL server (tests/helpers/postgres
 from __future__ import annotations
 
 import itertools
+import re
 import sqlite3
 import textwrap
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from conftest import MakeProject
 from helpers.postgres import PASSWORD, Postgres, postgres_server
 from personae.catalog import INGEST_REMOVALS, LOADS, SOURCE_CURSORS
 from personae.config import load_config
+from personae.config.loader import parse_config
 from personae.errors import ConfigError, SourceError
 from personae.ingest import drivers as drivers_module
 from personae.ingest import ingest
@@ -388,6 +390,14 @@ def test_path_and_database_are_exclusive(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match="give exactly one of 'path'"):
         load_config(tmp_path)
+
+
+def test_the_documented_examples_are_valid_personae_yml() -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "sources.md").read_text()
+    examples = re.findall(r"^```yaml\n(.*?)^```", text, re.MULTILINE | re.DOTALL)
+    assert len(examples) == 2
+    for example in examples:
+        assert parse_config(example).sources
 
 
 def test_soft_delete_needs_a_record_id(tmp_path: Path) -> None:
