@@ -94,7 +94,10 @@ def ingest_in_child(root: Path) -> tuple[float, int, int, int, float]:
     )
     if done.returncode != 0:
         raise SystemExit(done.stderr)
-    elapsed, read, loaded, unchanged, peak = done.stdout.split()
+    *before, last = done.stdout.strip().splitlines()
+    if before:
+        print("\n".join(before))
+    elapsed, read, loaded, unchanged, peak = last.split()
     return float(elapsed), int(read), int(loaded), int(unchanged), float(peak)
 
 
