@@ -407,3 +407,26 @@ def test_soft_delete_needs_a_record_id(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match="set record_id"):
         load_config(tmp_path)
+
+
+def test_a_password_with_url_characters_connects_and_is_never_shown(
+    crm: Postgres, make_project: MakeProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = "p@ss/w:rd%20?#"
+    role = f"reader_{crm.database}"
+    crm.execute(
+        f"CREATE ROLE {role} LOGIN PASSWORD '{secret}'",
+        f"GRANT SELECT ON customers TO {role}",
+    )
+    reader = Postgres(crm.host, crm.port, role, secret, crm.database)
+    monkeypatch.setenv("PERSONAE_CRM_PASSWORD", secret)
+    project = make_project(people_config(reader))
+    assert ingest(project).sources[0].rows_loaded == 3
+    wrong = "x@y/z:" + secret
+    monkeypatch.setenv("PERSONAE_CRM_PASSWORD", wrong)
+    project.engine.drop_table("raw_crm")
+    with pytest.raises(SourceError) as error:
+        ingest(project)
+    message = str(error.value)
+    assert "password authentication failed" in message
+    assert secret not in message and "p%40ss" not in message and "x@y" not in message

@@ -90,6 +90,9 @@ def load_database_source(
             f"this extract was loaded; check the database and run again: the next run reads "
             f"from {resume}"
         ) from None
+    except BaseException:
+        engine.drop_table(STAGE)  # a mapping error, an interruption: nothing lands either
+        raise
     if rows:
         read = FileRead(STAGE, [*columns, "_line"], rows)
         if spec.soft_delete:

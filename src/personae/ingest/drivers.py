@@ -142,8 +142,8 @@ def _stream(url: str, sql: str, batch_rows: int) -> Iterator[pa.RecordBatchReade
         connection = DRIVERS[scheme](url)
     except errors as exc:
         raise DriverError(_scrub(str(exc), url)) from None
+    cursor = connection.cursor()
     try:
-        cursor = connection.cursor()
         try:
             cursor.adbc_statement.set_options(**_statement_options(scheme, batch_rows))
             cursor.execute(sql)
@@ -153,6 +153,8 @@ def _stream(url: str, sql: str, batch_rows: int) -> Iterator[pa.RecordBatchReade
         yield _Guarded(reader, url, batch_rows).reader()
     finally:
         with suppress(*errors):  # a lost connection has nothing left to close
+            cursor.close()
+        with suppress(*errors):
             connection.close()
 
 
