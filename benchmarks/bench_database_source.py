@@ -35,7 +35,9 @@ SELECT i AS id,
        (ARRAY['Jeanne','Paul','Chloé','Louis','Emma','Hugo','Léa','Noah'])[1 + i % 8]
          AS first_name,
        (ARRAY['Martin','Bernard','Dubois','Thomas','Robert','Richard','Petit','Durand'])
-         [1 + (i / 8) % 8] || '-' || (i % 997) AS last_name,
+         [1 + (i / 8) % 8] || '-' || (ARRAY['Leroy','Moreau','Simon','Laurent','Lefebvre',
+         'Michel','Garcia','David','Bertrand','Roux','Vincent','Fournier'])[1 + (i / 64) % 12]
+         AS last_name,
        'client' || i || '@' || (ARRAY['orange.fr','gmail.com','free.fr','laposte.net'])
          [1 + i % 4] AS email,
        '+336' || lpad(((i * 7919) % 100000000)::text, 8, '0') AS phone,
