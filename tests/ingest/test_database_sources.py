@@ -264,7 +264,7 @@ def test_a_query_source(crm: Postgres, make_project: MakeProject) -> None:
 # --- SQLite, and a whole run
 
 
-def _events_db(path: Path, rows: list[tuple[int, str, str, float, str]]) -> None:
+def _events_db(path: Path, rows: list[tuple[Any, ...]]) -> None:
     with sqlite3.connect(path) as con:
         con.execute(
             "CREATE TABLE IF NOT EXISTS orders "
@@ -300,8 +300,24 @@ def test_sqlite_events_are_read_incrementally(make_project: MakeProject, tmp_pat
     assert (report.rows_read, report.rows_loaded, report.rows_unchanged) == (3, 2, 1)
     assert project.engine.rows("SELECT order_id, amount FROM raw_shop ORDER BY order_id") == [
         ("1", "12.5"),
-        ("2", "20"),
-        ("3", "7"),
+        ("2", "20.0"),
+        ("3", "7.0"),
+    ]
+
+
+def test_sqlite_columns_holding_values_of_several_types(
+    make_project: MakeProject, tmp_path: Path
+) -> None:
+    # SQLite types values, not columns: a status code may be a number, then text
+    rows = [(i, f"c{i}@mail.fr", f"2026-01-0{i} 10:00:00", 10.0, i) for i in range(1, 4)]
+    _events_db(tmp_path / "shop.db", [*rows, (4, "d@mail.fr", "2026-01-04", "n/a", "late")])
+    project = make_project("sources:" + EVENTS)
+    assert ingest(project).sources[0].rows_loaded == 4
+    assert project.engine.rows("SELECT amount, status FROM raw_shop ORDER BY order_id") == [
+        ("10.0", "1"),
+        ("10.0", "2"),
+        ("10.0", "3"),
+        ("n/a", "late"),
     ]
 
 

@@ -72,7 +72,9 @@ def load_database_source(
     engine.drop_table(STAGE)
     rows, top, columns = 0, None, []
     try:
-        with open_stream(url, extract_sql(spec, start), spec.batch_rows) as reader:
+        sql = extract_sql(spec, start)
+        typed = [spec.cursor] if spec.cursor else []
+        with open_stream(url, sql, spec.batch_rows, typed) as reader:
             columns = list(reader.schema.names)
             _check_source_columns(engine, name, source, where, columns)
             for batch in reader:

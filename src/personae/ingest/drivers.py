@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from urllib.parse import quote
 import pyarrow as pa
 
 from personae.errors import SourceError
+from personae.sql import ident
 
 #: ``${NAME}`` or ``${file:path}``
 _PLACEHOLDER = re.compile(r"\$\{([^}]+)\}")
@@ -120,6 +121,8 @@ def _statement_options(scheme: str, batch_rows: int) -> dict[str, str]:
     return {"adbc.postgresql.batch_size_hint_bytes": str(_POSTGRES_BATCH_BYTES)}
 
 
+#: the databases whose columns may hold values of different types (read as text)
+_DYNAMICALLY_TYPED = ("sqlite",)
 #: URL scheme -> a function opening a DB-API connection of an ADBC driver
 DRIVERS: dict[str, Callable[[str], Any]] = {
     "postgresql": _postgres,
@@ -134,8 +137,24 @@ def _driver_errors() -> tuple[type[BaseException], ...]:
     return (Error, OSError)
 
 
+def _as_text(cursor: Any, sql: str, typed: Sequence[str]) -> str:
+    """SQLite types values, not columns: a column may hold an integer on one row and text
+    on the next, which a typed Arrow batch cannot. Every column but ``typed`` ones (the
+    cursor, compared in its own type) is read as text, as raw keeps it anyway."""
+    cursor.execute(f"SELECT * FROM ({sql}) AS personae_columns LIMIT 0")
+    names = [column[0] for column in cursor.description or ()]
+    cursor.fetchall()
+    columns = ", ".join(
+        ident(name) if name in typed else f"CAST({ident(name)} AS TEXT) AS {ident(name)}"
+        for name in names
+    )
+    return f"SELECT {columns} FROM ({sql}) AS personae_text"
+
+
 @contextmanager
-def _stream(url: str, sql: str, batch_rows: int) -> Iterator[pa.RecordBatchReader]:
+def _stream(
+    url: str, sql: str, batch_rows: int, typed: Sequence[str]
+) -> Iterator[pa.RecordBatchReader]:
     scheme = url.partition("://")[0].lower()
     errors = _driver_errors()
     try:
@@ -146,6 +165,8 @@ def _stream(url: str, sql: str, batch_rows: int) -> Iterator[pa.RecordBatchReade
     try:
         try:
             cursor.adbc_statement.set_options(**_statement_options(scheme, batch_rows))
+            if scheme in _DYNAMICALLY_TYPED:
+                sql = _as_text(cursor, sql, typed)
             cursor.execute(sql)
             reader = cursor.fetch_record_batch()
         except errors as exc:
@@ -179,11 +200,12 @@ class _Guarded:
 
 
 def open_stream(
-    url: str, sql: str, batch_rows: int
+    url: str, sql: str, batch_rows: int, typed: Sequence[str] = ()
 ) -> AbstractContextManager[pa.RecordBatchReader]:
     """Run ``sql`` on the database at ``url`` (placeholders resolved) and stream its rows
-    as Arrow batches of at most ``batch_rows`` rows. Raises :class:`DriverError` (no
-    password in it) when the database cannot be reached or the statement fails."""
+    as Arrow batches of at most ``batch_rows`` rows. On SQLite every column but the
+    ``typed`` ones comes as text. Raises :class:`DriverError` (no password in it) when
+    the database cannot be reached or the statement fails."""
     if url.partition("://")[0].lower() not in DRIVERS:
         raise DriverError(f"no driver for {redact(url)}; supported: {', '.join(DRIVERS)}")
-    return _stream(url, sql, batch_rows)
+    return _stream(url, sql, batch_rows, typed)
