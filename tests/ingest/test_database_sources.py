@@ -161,6 +161,18 @@ def test_a_renamed_column_is_a_clear_error(crm: Postgres, make_project: MakeProj
     assert PASSWORD not in message
 
 
+def test_a_cursor_column_the_table_lacks_is_named(crm: Postgres, make_project: MakeProject) -> None:
+    project = make_project(people_config(crm).replace("cursor: updated_at", "cursor: updated"))
+    with pytest.raises(SourceError) as error:
+        ingest(project)
+    assert str(error.value).startswith(
+        "sources.crm.database.cursor: column 'updated' is not in table customers of "
+        "postgresql://crm:***@"
+    )
+    assert "did you mean 'updated_at'?" in str(error.value)
+    assert not project.engine.table_exists(STAGE)
+
+
 def test_wrong_credentials_name_the_source_and_never_the_password(
     crm: Postgres, make_project: MakeProject, monkeypatch: pytest.MonkeyPatch
 ) -> None:
