@@ -128,8 +128,16 @@ INGEST_REMOVALS: Final = Table(
     "ingest_removals",
     owner="ingest",
     columns=("source", "reason", "rows", "at"),
-    doc="rows ingest removed: 'suppressed' (an erased person's, dropped before landing) or "
-    "'retention' (older than the source's retention); no values, only counts",
+    doc="rows ingest removed: 'suppressed' (an erased person's, dropped before landing), "
+    "'retention' (older than the source's retention) or 'deleted' (deleted at a database "
+    "source); no values, only counts",
+)
+SOURCE_CURSORS: Final = Table(
+    "source_cursors",
+    owner="ingest",
+    columns=("source", "cursor_column", "cursor_value", "load_id", "saved_at"),
+    doc="the highest cursor value each database source's committed loads read, appended "
+    "once per load after its rows landed; the next extract starts there",
 )
 
 # --------------------------------------------------------------------------- clean
@@ -449,6 +457,7 @@ TABLES: Final[tuple[Table, ...]] = (
     RAW_COLLECTED,
     COLLECTED_FILES,
     INGEST_REMOVALS,
+    SOURCE_CURSORS,
     RECORDS,
     EVENTS,
     DATA_QUALITY,

@@ -3,6 +3,7 @@ map to canonical fields."""
 
 from __future__ import annotations
 
+import re
 from pathlib import PurePath
 from typing import Any, Literal
 
@@ -114,6 +115,86 @@ class ConsentColumn(Strict):
         return FieldSpec(column=self.at) if isinstance(self.at, str) else self.at
 
 
+# --- database sources (see personae.ingest.database and docs/sources.md)
+
+#: the URL schemes a database source reads, each through its ADBC driver
+DATABASE_SCHEMES: tuple[str, ...] = ("postgresql", "postgres", "sqlite")
+_PLACEHOLDER = re.compile(r"^\$\{[^}]+\}$")
+
+
+def _check_database_url(url: str) -> str:
+    """A supported scheme, and no password written in the file: a password in the URL must
+    be a ``${VARIABLE}`` (or ``${file:path}``) placeholder. The password is never echoed."""
+    if _PLACEHOLDER.match(url.strip()):
+        return url  # the whole URL comes from the environment or a secrets file
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.lower() not in DATABASE_SCHEMES:
+        raise ValueError(
+            f"url must start with postgresql:// or sqlite:/// (got {scheme!r}:// ...); e.g. "
+            "postgresql://crm@db.example.com:5432/crm or sqlite:///data/shop.db"
+        )
+    authority = rest.split("/", 1)[0]
+    userinfo = authority.rpartition("@")[0] if "@" in authority else ""
+    if ":" in userinfo:
+        password = userinfo.split(":", 1)[1]
+        if password and not _PLACEHOLDER.match(password):
+            user = userinfo.split(":", 1)[0]
+            raise ValueError(
+                "url holds a password written in plain text; personae.yml must not hold "
+                "secrets: write it as a placeholder resolved when the source is read, e.g. "
+                f"{scheme}://{user}:${{PERSONAE_CRM_PASSWORD}}@host/db (an environment "
+                "variable) or ${file:/run/secrets/crm_password} (a secrets file), or leave it "
+                "out and let PostgreSQL read PGPASSWORD or ~/.pgpass"
+            )
+    if "?" in rest and "password=" in rest.split("?", 1)[1].lower():
+        raise ValueError(
+            "url holds a password= parameter; personae.yml must not hold secrets: put the "
+            "password in the URL as a placeholder such as ${PERSONAE_CRM_PASSWORD}"
+        )
+    return url
+
+
+class DatabaseSpec(Strict):
+    """A table or query of a database, read incrementally on a cursor column."""
+
+    #: ``postgresql://user:${PASSWORD_VAR}@host:5432/db`` or ``sqlite:///path/to.db``
+    #: (relative to the project folder; ``sqlite:////abs/path`` for an absolute path)
+    url: str
+    #: a table (``customers`` or ``crm.customers``) …
+    table: str | None = None
+    #: … or a SELECT query
+    query: str | None = None
+    #: the column that grows when a row changes (``updated_at``, a sequence): each run
+    #: reads the rows whose cursor is at least the highest one loaded before
+    cursor: str | None = None
+    #: a column set (a deletion time, ``true``) on rows deleted at the source: their
+    #: record leaves raw and is counted as a removal
+    soft_delete: str | None = None
+    #: compare the source's record ids with raw's on every run: records gone from the
+    #: source leave raw, counted as removals (reads every id: for tables without soft deletes)
+    full_compare: bool = False
+    #: rows per batch written to the warehouse (memory stays bounded by this)
+    batch_rows: int = Field(default=50_000, ge=1)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return _check_database_url(value)
+
+    @model_validator(mode="after")
+    def _one_relation(self) -> DatabaseSpec:
+        if (self.table is None) == (self.query is None):
+            raise ValueError(
+                "give exactly one of 'table' (e.g. table: crm.customers) or 'query' "
+                "(e.g. query: SELECT * FROM customers WHERE active)"
+            )
+        return self
+
+    @property
+    def scheme(self) -> str:
+        return self.url.partition("://")[0].lower()
+
+
 # --- sources
 
 
@@ -122,8 +203,10 @@ class SourceConfig(Strict):
 
     #: ``people`` rows describe persons; ``events`` rows are things persons did
     kind: Literal["people", "events"]
-    #: a file path or glob, relative to the project folder
-    path: str
+    #: a file path or glob, relative to the project folder …
+    path: str | None = None
+    #: … or a database table or query (exactly one of ``path`` and ``database``)
+    database: DatabaseSpec | None = None
     #: inferred from the file extension when omitted
     format: SourceFormat | None = None
     delimiter: str | None = None
@@ -167,6 +250,13 @@ class SourceConfig(Strict):
 
     @model_validator(mode="after")
     def _event_matches_kind(self) -> SourceConfig:
+        if (self.path is None) == (self.database is None):
+            raise ValueError(
+                "give exactly one of 'path' (a file or glob) or 'database' (a table or query: "
+                "database: {url: postgresql://crm@host/db, table: customers, cursor: updated_at})"
+            )
+        if self.database is not None:
+            self._check_database(self.database)
         if self.kind == "events" and self.event is None:
             raise ValueError("an events source needs an 'event' section (name and timestamp)")
         if self.kind == "people" and self.event is not None:
@@ -175,6 +265,16 @@ class SourceConfig(Strict):
             raise ValueError(f"delimiter must be one character, got {self.delimiter!r}")
         self._check_mixed_columns()
         return self
+
+    def _check_database(self, database: DatabaseSpec) -> None:
+        for key in ("format", "delimiter"):
+            if getattr(self, key) is not None:
+                raise ValueError(f"'{key}' is for files; a database source has no {key}")
+        if (database.soft_delete or database.full_compare) and not self.record_id:
+            raise ValueError(
+                "database.soft_delete and database.full_compare remove records by their id: "
+                "set record_id (the table's primary key column)"
+            )
 
     def _check_mixed_columns(self) -> None:
         """A mixed column has a name of its own and is the only mapping of its fields."""
@@ -205,7 +305,7 @@ class SourceConfig(Strict):
     def file_format(self) -> SourceFormat:
         if self.format is not None:
             return self.format
-        suffix = PurePath(self.path).suffix.lower().lstrip(".")
+        suffix = PurePath(self.path or "").suffix.lower().lstrip(".")
         if suffix in ("csv", "tsv", "json", "jsonl", "parquet"):
             return suffix  # type: ignore[return-value]
         if suffix == "ndjson":

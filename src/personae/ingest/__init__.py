@@ -1,5 +1,6 @@
 """Collect and centralise: source files into immutable raw tables."""
 
-from personae.ingest.load import IngestReport, SourceLoad, ingest
+from personae.ingest.landing import SourceLoad
+from personae.ingest.load import IngestReport, ingest
 
 __all__ = ["IngestReport", "SourceLoad", "ingest"]

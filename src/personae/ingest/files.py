@@ -22,6 +22,8 @@ class SourceFile:
 
 def find_files(root: Path, name: str, source: SourceConfig) -> list[Path]:
     """The files a source's path or glob matches, in a stable order."""
+    if source.path is None:
+        raise SourceError(f"sources.{name}: a database source has no files")
     pattern = source.path if Path(source.path).is_absolute() else str(root / source.path)
     if glob.has_magic(pattern):
         matches = sorted(Path(p) for p in glob.glob(pattern, recursive=True))

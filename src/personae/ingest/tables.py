@@ -1,4 +1,4 @@
-"""The bookkeeping tables ingest owns: ``loads`` and ``quarantine``."""
+"""The bookkeeping tables ingest owns: ``loads``, ``quarantine`` and ``source_cursors``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import datetime as dt
 
 import pyarrow as pa
 
-from personae.catalog import LOADS, QUARANTINE
+from personae.catalog import LOADS, QUARANTINE, SOURCE_CURSORS
 from personae.engine import Engine, RejectedRow
 
 LOADS_SCHEMA = pa.schema(
@@ -40,12 +40,29 @@ QUARANTINE_SCHEMA = pa.schema(
 )
 
 
+#: the cursor state of database sources (personae.ingest.database)
+CURSORS_SCHEMA = pa.schema(
+    [
+        ("source", pa.string()),
+        ("cursor_column", pa.string()),
+        ("cursor_value", pa.string()),
+        ("load_id", pa.string()),
+        ("saved_at", pa.timestamp("us")),
+    ]
+)
+
+
 def raw_table(source: str) -> str:
     return f"raw_{source}"
 
 
 def ensure_tables(engine: Engine) -> None:
-    for name, schema in (("loads", LOADS_SCHEMA), ("quarantine", QUARANTINE_SCHEMA)):
+    bookkeeping = (
+        (LOADS, LOADS_SCHEMA),
+        (QUARANTINE, QUARANTINE_SCHEMA),
+        (SOURCE_CURSORS, CURSORS_SCHEMA),
+    )
+    for name, schema in bookkeeping:
         if not engine.table_exists(name):
             engine.write_arrow(name, schema.empty_table(), mode="replace")
 
