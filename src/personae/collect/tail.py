@@ -166,7 +166,10 @@ class WalFollower:
 
         A part's file is written after every message it holds was received, so parts
         older than the start of the window are not opened."""
-        floor = since_us / 1e6 if since_us is not None else time.time() - HISTORY_SECONDS
+        # the floor in whole microseconds, as received_at is: a float round trip
+        # (since_us / 1e6 * 1e6) may land a microsecond above and drop the first message
+        floor_us = since_us if since_us is not None else int((time.time() - HISTORY_SECONDS) * 1e6)
+        floor = floor_us / 1e6
         first_day = dt.datetime.fromtimestamp(floor, dt.UTC).date()
         parts: list[tuple[float, Path]] = []
         for folder in self.events_dir.glob("date=*"):
@@ -182,7 +185,9 @@ class WalFollower:
                 if seq > self._flushed_at_start.get(collector, 0):
                     continue  # flushed since the start: :meth:`poll` reads it
                 with contextlib.suppress(FileNotFoundError):
-                    if (mtime := part.stat().st_mtime) >= floor:
+                    # a part is written after its messages were received; the second
+                    # of slack covers file systems whose times are coarse
+                    if (mtime := part.stat().st_mtime) >= floor - 1:
                         parts.append((mtime, part))
         found: list[Row] = []
         for _, part in sorted(parts, reverse=True):
@@ -191,9 +196,7 @@ class WalFollower:
             except FileNotFoundError:
                 continue
             rows = [arrow_row(r) for r in table.to_pylist()]
-            found.extend(
-                r for r in rows if (r.get("received_at") or 0) >= floor * 1e6 and matches(r)
-            )
+            found.extend(r for r in rows if (r.get("received_at") or 0) >= floor_us and matches(r))
             if last is not None and len(found) >= last:
                 break
         found.sort(key=lambda r: r.get("received_at") or 0)
@@ -374,6 +377,9 @@ def follow(
         rows.extend(r for r in follower.poll() if filters.matches(r))
         if first:
             first = False
+            # Parquet's rows and the WAL's, each in order, interleave: one worker may have
+            # flushed a message received after one another worker still holds in its WAL
+            rows.sort(key=lambda r: r.get("received_at") or 0)
             if since_us is not None:
                 rows = [r for r in rows if (r.get("received_at") or 0) >= since_us]
             if last is not None:
