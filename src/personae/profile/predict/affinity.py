@@ -150,17 +150,21 @@ def top_items(
     return _lists(affinity, "affinity_rank"), _lists(rows, "also_rank")
 
 
+def _without_browsing(predictions: PredictionsConfig) -> PredictionsConfig:
+    """The same predictions, their interactions limited to orders."""
+    if predictions.affinity is None:
+        return predictions
+    affinity = predictions.affinity.model_copy(update={"browse_events": []})
+    return predictions.model_copy(update={"affinity": affinity})
+
+
 def popular_items(
     engine: Engine, predictions: PredictionsConfig, end: dt.datetime, top: int
 ) -> list[str]:
     """The ``top`` items bought by the most persons in the calibration period (the
     baseline affinity must beat)."""
     start = end - dt.timedelta(days=predictions.calibration_days)
-    orders_only = predictions.model_copy(
-        update={"affinity": predictions.affinity.model_copy(update={"browse_events": []})}
-        if predictions.affinity
-        else {}
-    )
+    orders_only = _without_browsing(predictions)
     sql = (
         f"SELECT item, count(*) AS buyers FROM ({interactions_sql(orders_only, start, end)}) i "
         f"GROUP BY item ORDER BY buyers DESC, item LIMIT {int(top)}"
@@ -171,9 +175,5 @@ def popular_items(
 def bought_items_sql(predictions: PredictionsConfig, start: dt.datetime, end: dt.datetime) -> str:
     """``(person_id, item, weight)`` of orders only in ``[start, end)``: what was bought in a
     holdout period."""
-    orders_only = predictions.model_copy(
-        update={"affinity": predictions.affinity.model_copy(update={"browse_events": []})}
-        if predictions.affinity
-        else {}
-    )
+    orders_only = _without_browsing(predictions)
     return interactions_sql(orders_only, start, end)
