@@ -65,6 +65,7 @@ from personae.unify.tables import (
     WORK_VIEWS,
     drop_tables,
     drop_views,
+    record_parts_sql,
 )
 
 _DROPPED_PAIRS = "_unify_dropped_pairs"
@@ -203,7 +204,8 @@ def _match(
         return
     path = None if project_dir is None else model_path(project_dir)
     records = unguarded_records(RECORDS, WORK_VALUES)
-    scored = score_pairs(engine, records, matching, path, full=full)
+    # records of one deterministic part are one person already: they are not compared
+    scored = score_pairs(engine, records, matching, path, full=full, parts=record_parts_sql())
     clusters = clustering.cluster_matches(engine, EDGES_TABLE, types, matching, WORK_APART)
     report.match_records = scored.records
     report.match_scored = scored.scored or 0

@@ -133,6 +133,24 @@ def with_block_sizes(table: str, columns: Sequence[str], rules: Sequence[str]) -
     )
 
 
+#: the column of the matching input naming a record's deterministic part (see
+#: :func:`separated_rules`)
+PART_KEY_COLUMN = "part_key"
+
+
+def separated_rules(rules: Sequence[str]) -> list[str]:
+    """``rules`` that never pair two records of one deterministic part.
+
+    Records that already share an identifier (or that an override joined) are one
+    person whatever their score: comparing them decides nothing. Such pairs were a third
+    of all candidate pairs on the 200k demo (two thirds of the first rule's, nine tenths
+    of the phone rule's), and 97% of the edges above the threshold, which clustering
+    then set aside as ``within``. Needs the matching input to hold
+    :data:`PART_KEY_COLUMN`.
+    """
+    return [f"({rule}) AND l.{PART_KEY_COLUMN} <> r.{PART_KEY_COLUMN}" for rule in rules]
+
+
 def capped_rules(rules: Sequence[str], max_records: int | None) -> list[str]:
     """``rules`` that skip blocks of more than ``max_records`` records.
 

@@ -20,6 +20,7 @@ from personae.engine.matching import MatchingBackend
 from personae.errors import PersonaeError
 from personae.unify.matching.blocking import (
     capped_rules,
+    separated_rules,
     splink_blocking_rules,
 )
 
@@ -259,11 +260,13 @@ def linker_for(
     *,
     link_type: Literal["dedupe_only", "link_only", "link_and_dedupe"] = "dedupe_only",
     capped: bool = False,
+    separated: bool = False,
 ) -> Any:
     """A linker over ``tables`` from trained ``settings``, with the configured blocking.
 
     ``capped``: the tables hold :func:`.blocking.block_size_columns`, and the rules skip
-    blocks larger than ``max_block_records``.
+    blocks larger than ``max_block_records``. ``separated``: the tables hold
+    :data:`.blocking.PART_KEY_COLUMN`, and records of one part are not paired.
     """
     from splink import Linker
 
@@ -274,6 +277,8 @@ def linker_for(
         # the block sizes are read by blocking only (Splink blocks on every input
         # column): not retained, so the candidate pairs do not carry them into scoring
         rules = capped_rules(rules, config.max_block_records)
+    if separated:
+        rules = separated_rules(rules)
     settings["blocking_rules_to_generate_predictions"] = splink_blocking_rules(rules)
     settings["link_type"] = link_type
     input_tables = list(tables) if len(tables) > 1 else tables[0]

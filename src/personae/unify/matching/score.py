@@ -24,8 +24,10 @@ from personae.engine import Engine
 from personae.engine.matching import MatchingBackend
 from personae.sql import literal
 from personae.unify.matching.blocking import (
+    PART_KEY_COLUMN,
     blocking_pair_counts,
     capped_rules,
+    separated_rules,
     with_block_sizes,
 )
 from personae.unify.matching.frequencies import (
@@ -89,8 +91,14 @@ def score_pairs(
     path: Path | None,
     *,
     full: bool = False,
+    parts: str | None = None,
 ) -> ProbabilisticResult:
     """Score candidate pairs of ``records_table`` into :data:`EDGES_TABLE`, incrementally.
+
+    ``parts`` (a query of ``source, record_id, comp``) names each record's deterministic
+    part: two records of one part are not compared (:func:`.blocking.separated_rules`).
+    A record's part is part of what it is scored with, so a record whose part changed is
+    scored again (see :func:`_with_part_keys`).
 
     Only the records that are new or whose compared values changed since the last
     scoring are scored, against every record (``link_only`` between them and the whole
@@ -111,16 +119,44 @@ def score_pairs(
     engine.create_table_as(
         _CURRENT,
         f"SELECT *, md5(concat_ws('|', {', '.join(_fingerprinted())})) AS fingerprint "
-        f"FROM ({INPUT_SQL.format(table=records_table)}) AS i",
+        f"FROM ({_with_part_keys(INPUT_SQL.format(table=records_table), parts)}) AS i",
     )
     try:
-        return _score(engine, config, path, full, started)
+        return _score(engine, config, path, full, started, separated=parts is not None)
     finally:
         engine.drop_table(_CURRENT)
 
 
+def _with_part_keys(records: str, parts: str | None) -> str:
+    """The matching input ``records`` with :data:`PART_KEY_COLUMN`: the smallest record
+    key of the record's part (its own key without ``parts``, or outside any part).
+
+    A key, not the part's number: numbers change from run to run, and the key goes into
+    the fingerprint that decides what incremental scoring scores again. When a part
+    splits, at most one half keeps its smallest key, so the records of the other half are
+    scored again, against the first half too; when parts merge, the records whose key
+    changed are scored again and their pairs inside the merged part dropped.
+    """
+    own = "i.source || chr(31) || i.record_id"
+    if parts is None:
+        return f"SELECT i.*, {own} AS {PART_KEY_COLUMN} FROM ({records}) AS i"
+    return f"""
+        SELECT i.*, min({own}) OVER (
+            PARTITION BY p.comp, CASE WHEN p.comp IS NULL THEN i.uid END
+        ) AS {PART_KEY_COLUMN}
+        FROM ({records}) AS i
+        LEFT JOIN ({parts}) AS p ON p.source = i.source AND p.record_id = i.record_id
+    """
+
+
 def _score(
-    engine: Engine, config: MatchingConfig, path: Path | None, full: bool, started: float
+    engine: Engine,
+    config: MatchingConfig,
+    path: Path | None,
+    full: bool,
+    started: float,
+    *,
+    separated: bool,
 ) -> ProbabilisticResult:
     records = engine.count(_CURRENT)
     result = ProbabilisticResult(records, 0, False, path, 0.0)
@@ -132,7 +168,7 @@ def _score(
         return result
     backend = engine.matching_backend()
     try:
-        columns = ("uid", "source", "record_id", *MATCH_COLUMNS)
+        columns = ("uid", "source", "record_id", PART_KEY_COLUMN, *MATCH_COLUMNS)
         backend.load_from(
             engine, "match_input", with_block_sizes(_CURRENT, columns, config.blocking_rules)
         )
@@ -145,26 +181,27 @@ def _score(
             assert path is not None
             settings = load_model(path)
         frequencies = term_frequencies(backend, settings, config, path, result.trained, engine.keys)
-        state = _scoring_state(settings, config, frequencies)
+        state = _scoring_state(settings, config, frequencies, separated)
         changed = None if full or result.trained else _changed(engine, state)
         if changed is None or len(changed) * 2 > records:
-            linker = linker_for(backend, ["match_input"], settings, config, capped=True)
+            linker = linker_for(
+                backend, ["match_input"], settings, config, capped=True, separated=separated
+            )
             register_term_frequencies(backend, linker, frequencies)
             _save_pairs(engine, backend, _predict(linker, config), config, mode="replace")
         else:
             result.incremental = True
             result.scored = len(changed)
-            scored = _scored_of_changed(backend, settings, config, changed, frequencies)
+            scored = _scored_of_changed(backend, settings, config, changed, frequencies, separated)
             _replace_pairs(engine, backend, scored, config)
         if result.scored is None:
             result.scored = records
         if config.blocking_diagnostics and not result.incremental:
             # blocks every pair a second time: opt-in, for tuning the rules
             # (keyed by the rules as written, counted as capped)
+            rules = capped_rules(config.blocking_rules, config.max_block_records)
             counts = blocking_pair_counts(
-                backend,
-                "match_input",
-                capped_rules(config.blocking_rules, config.max_block_records),
+                backend, "match_input", separated_rules(rules) if separated else rules
             )
             result.blocking_pairs = dict(zip(config.blocking_rules, counts.values(), strict=True))
     finally:
@@ -180,16 +217,21 @@ def _score(
 
 
 def _fingerprinted() -> list[str]:
-    return [f"coalesce(CAST({c} AS VARCHAR), '')" for c in MATCH_COLUMNS]
+    return [f"coalesce(CAST({c} AS VARCHAR), '')" for c in (*MATCH_COLUMNS, PART_KEY_COLUMN)]
 
 
 def _scoring_state(
-    settings: dict[str, Any], config: MatchingConfig, frequencies: dict[str, pa.Table]
+    settings: dict[str, Any],
+    config: MatchingConfig,
+    frequencies: dict[str, pa.Table],
+    separated: bool,
 ) -> str:
-    """A digest of everything that decides the edges: the model, rules and threshold."""
+    """A digest of everything that decides the edges: the model, rules and threshold,
+    and whether records of one part are compared."""
     blob = json.dumps(
         [
             settings,
+            {"parts_separated": separated},
             config.blocking_rules,
             config.max_block_records,
             config.threshold_match_probability,
@@ -300,6 +342,7 @@ def _scored_of_changed(
     config: MatchingConfig,
     uids: list[int],
     frequencies: dict[str, pa.Table],
+    separated: bool,
 ) -> str | None:
     """The scored pairs (a backend table) of the ``uids`` records with every record
     (themselves included), or None when there is none to score."""
@@ -317,6 +360,7 @@ def _scored_of_changed(
         config,
         link_type="link_only",
         capped=True,
+        separated=separated,
     )
     register_term_frequencies(backend, linker, frequencies)
     return _predict(linker, config)
