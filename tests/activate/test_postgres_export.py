@@ -356,3 +356,17 @@ def test_an_unreachable_export_is_named_with_what_to_do(
     assert fetch(database, f"SELECT count(*) FROM personae.profiles WHERE person_id = {bob}") == [
         (1,)
     ]
+
+
+def test_docs_describe_every_option_and_table() -> None:
+    import inspect
+
+    from personae.activate.postgres_export import TABLES
+    from personae.cli.postgres_export_command import export_postgres_cmd
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "activation.md").read_text()
+    section = doc.split("## The single customer view in PostgreSQL")[1].split("\n## ")[0]
+    for name in inspect.signature(export_postgres_cmd).parameters:
+        assert f"`--{name}`" in section, f"--{name} is not documented"
+    for table in TABLES:
+        assert f"| `{table}` |" in section, f"table {table} is not documented"
