@@ -111,7 +111,7 @@ report = publish(project, sys.argv[2], "personae")
 elapsed = time.perf_counter() - start
 project.close()
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(elapsed, sum(report.rows.values()), len(report.kept), peak)
+print("RESULT", elapsed, sum(report.rows.values()), len(report.kept), peak)
 """
 
 CEILING = """
@@ -139,7 +139,7 @@ with postgresql.connect(sys.argv[2]) as con, con.cursor() as cur:
     con.commit()
     elapsed = time.perf_counter() - start
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(elapsed, rows, 0, peak)
+print("RESULT", elapsed, rows, 0, peak)
 """
 
 
@@ -154,7 +154,11 @@ def child(code: str, root: Path, url: str) -> tuple[float, int, int, float]:
     )
     if done.returncode != 0:
         raise SystemExit(done.stderr)
-    elapsed, rows, kept, peak = done.stdout.strip().splitlines()[-1].split()
+    # DuckDB may draw a progress bar on the same stream
+    found = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    if not found:
+        raise SystemExit(done.stdout[-2000:])
+    elapsed, rows, kept, peak = found[-1].split()[1:]
     return float(elapsed), int(rows), int(kept), float(peak)
 
 

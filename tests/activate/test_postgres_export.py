@@ -15,7 +15,12 @@ import pytest
 from typer.testing import CliRunner
 
 from helpers.postgres import PASSWORD, Postgres, postgres_server
-from personae.activate.postgres_export import PostgresExportError, check_url
+from personae.activate.postgres_export import (
+    PostgresExportError,
+    check_schema,
+    check_tables,
+    check_url,
+)
 from personae.activate.postgres_targets import TARGETS_FILE, publish, recorded_exports
 from personae.cli.main import app
 from personae.pipeline import run
@@ -302,13 +307,20 @@ def test_the_cli_writes_records_and_audits_without_the_password(
     assert f"--url: the environment variable {URL_VAR} is not set" in unset.output
 
 
-def test_check_url_refuses_other_schemes_and_password_parameters() -> None:
+def test_urls_schemas_and_tables_are_checked_before_anything_is_written() -> None:
     with pytest.raises(PostgresExportError, match="must start with postgresql://"):
         check_url("mysql://bi:${X}@db/x")
     with pytest.raises(PostgresExportError, match="plain text"):
         check_url("postgresql://bi@db/x?sslmode=require&password=hunter2")
     assert check_url("${BI_DATABASE_URL}") == "${BI_DATABASE_URL}"
     assert check_url("postgresql://bi@db/x") == "postgresql://bi@db/x"
+    with pytest.raises(PostgresExportError, match="no table 'profile'; did you mean 'profiles'"):
+        check_tables(["profile"])
+    assert check_tables(["segments", "profiles"]) == ["profiles", "segments"]
+    with pytest.raises(PostgresExportError, match="lower-case letters"):
+        check_schema("Personae")
+    with pytest.raises(PostgresExportError, match="at most 45 characters"):
+        check_schema("p" * 46)
 
 
 def test_erasure_removes_the_person_from_every_recorded_export(
@@ -370,3 +382,30 @@ def test_docs_describe_every_option_and_table() -> None:
         assert f"`--{name}`" in section, f"--{name} is not documented"
     for table in TABLES:
         assert f"| `{table}` |" in section, f"table {table} is not documented"
+
+
+def test_columns_take_types_postgresql_holds() -> None:
+    import pyarrow as pa
+
+    from personae.activate.postgres_export import _column, postgres_ready
+
+    table = pa.table(
+        {
+            "at": pa.array([0], pa.timestamp("us")),
+            "n": pa.array([1], pa.uint32()),
+            "big": pa.array([2**63 + 1], pa.uint64()),
+            "tags": pa.array([["a"]], pa.list_(pa.large_string())),
+        }
+    )
+    ready = postgres_ready(table.to_reader()).read_all()
+    assert ready.schema.types == [
+        pa.timestamp("us", tz="UTC"),
+        pa.int64(),
+        pa.decimal128(20, 0),
+        pa.list_(pa.string()),
+    ]
+    assert ready.column("big")[0].as_py() == 2**63 + 1
+    assert _column(pa.field("x y", pa.struct([("a", pa.int64())]))) == (
+        'CAST(to_json("x y") AS VARCHAR) AS "x y"'
+    )
+    assert _column(pa.field("tags", pa.list_(pa.string()))) == '"tags"'

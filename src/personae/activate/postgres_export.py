@@ -198,8 +198,8 @@ def table_queries(
     found: dict[str, str | pa.Table] = {}
     if "profiles" in tables:
         view = profile_view(engine)
-        names = engine.query(f"SELECT * FROM ({view}) LIMIT 0").column_names
-        columns = ", ".join(ident(c) for c in names if not is_lineage(c))
+        schema = engine.query(f"SELECT * FROM ({view}) LIMIT 0").schema
+        columns = ", ".join(_column(f) for f in schema if not is_lineage(f.name))
         found["profiles"] = f"SELECT {columns} FROM ({view}) p WHERE {persons} ORDER BY person_id"
         if report.purpose is not None:
             every = int(engine.scalar(f"SELECT count(*) FROM ({view}) p"))
@@ -231,9 +231,23 @@ def table_queries(
     return found
 
 
+def _nested(arrow: pa.DataType) -> bool:
+    """A struct, a map, or a list of them: values PostgreSQL gets as JSON text."""
+    if pa.types.is_list(arrow) or pa.types.is_large_list(arrow):
+        return _nested(arrow.value_type)
+    return bool(pa.types.is_struct(arrow) or pa.types.is_map(arrow))
+
+
+def _column(column: pa.Field) -> str:
+    name = ident(column.name)
+    return f"CAST(to_json({name}) AS VARCHAR) AS {name}" if _nested(column.type) else name
+
+
 def _postgres_type(arrow: pa.DataType) -> pa.DataType:
     """The Arrow type whose PostgreSQL column suits BI: naive timestamps (UTC in the
     warehouse) as ``timestamptz``, unsigned integers signed, text as plain strings."""
+    if isinstance(arrow, pa.ExtensionType):  # JSON, UUID…: their storage
+        return _postgres_type(arrow.storage_type)
     if pa.types.is_timestamp(arrow) and arrow.tz is None:
         return pa.timestamp("us", tz="UTC")
     if pa.types.is_unsigned_integer(arrow):
