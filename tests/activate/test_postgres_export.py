@@ -409,3 +409,19 @@ def test_columns_take_types_postgresql_holds() -> None:
         'CAST(to_json("x y") AS VARCHAR) AS "x y"'
     )
     assert _column(pa.field("tags", pa.list_(pa.string()))) == '"tags"'
+
+
+def test_erasure_finds_the_person_under_the_id_the_export_gave_them(
+    project: Project, database: Postgres
+) -> None:
+    publish(project, url(database), "personae")
+    person = find_person(project, Selector(email="ann@example.org"))
+    (ann,) = person.person_ids
+    # since the export, the person's id changed (a merge, a split): the export has the old one
+    for table in ("profiles", "identities", "segment_members"):
+        database.execute(f"UPDATE personae.{table} SET person_id = 990 WHERE person_id = {ann}")
+    report = erase(project, person, Selector(email="ann@example.org"))
+    assert list(report.exports.values()) == [1 + 3 + 2]
+    assert fetch(database, "SELECT count(*) FROM personae.identities WHERE person_id = 990") == [
+        (0,)
+    ]

@@ -193,14 +193,16 @@ def table_queries(
     engine: Engine, config: ProjectConfig, tables: list[str], report: PostgresExportReport
 ) -> dict[str, str | pa.Table]:
     """What each table holds: a query of the warehouse, or (``segments``) a small Arrow
-    table made here. Every query is checked before anything is written."""
+    table made here. Every query is checked before anything is written. The rows come
+    unordered (a table has no order; the indexes serve the joins): a sort would hold
+    the whole result in the engine."""
     persons = _persons(engine, config, report)
     found: dict[str, str | pa.Table] = {}
     if "profiles" in tables:
         view = profile_view(engine)
         schema = engine.query(f"SELECT * FROM ({view}) LIMIT 0").schema
         columns = ", ".join(_column(f) for f in schema if not is_lineage(f.name))
-        found["profiles"] = f"SELECT {columns} FROM ({view}) p WHERE {persons} ORDER BY person_id"
+        found["profiles"] = f"SELECT {columns} FROM ({view}) p WHERE {persons}"
         if report.purpose is not None:
             every = int(engine.scalar(f"SELECT count(*) FROM ({view}) p"))
             kept = int(engine.scalar(f"SELECT count(*) FROM ({view}) p WHERE {persons}"))
@@ -208,14 +210,13 @@ def table_queries(
     if "identities" in tables:
         require_tables(engine, [IDENTITY_MAP])
         found["identities"] = (
-            f"SELECT source, record_id, person_id FROM {IDENTITY_MAP} WHERE {persons} "
-            "ORDER BY source, record_id"
+            f"SELECT source, record_id, person_id FROM {IDENTITY_MAP} WHERE {persons}"
         )
     if "segment_members" in tables or "segments" in tables:
         require_tables(engine, [SEGMENT_MEMBERSHIP])
         members = f"SELECT segment, person_id, since FROM {SEGMENT_MEMBERSHIP} WHERE {persons}"
         if "segment_members" in tables:
-            found["segment_members"] = f"{members} ORDER BY segment, person_id"
+            found["segment_members"] = members
         if "segments" in tables:
             sizes = dict(engine.rows(f"SELECT segment, count(*) FROM ({members}) GROUP BY 1"))
             names = list(config.segments)

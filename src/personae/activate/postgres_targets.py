@@ -15,6 +15,7 @@ import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from personae.activate.postgres_export import (
     PostgresExportError,
@@ -131,7 +132,29 @@ class ExportErasure:
     warnings: list[str] = field(default_factory=list)
 
 
-def _erase_in(session: Session, target: ExportTarget, ids: str, dry_run: bool) -> int:
+def _exported_ids(
+    cursor: Any, schema: str, person_ids: list[int], records: list[tuple[str, str]]
+) -> str:
+    """The person's ids, and those the export's ``identities`` gives the person's
+    records (ids change when persons merge or split after an export)."""
+    ids = {int(i) for i in person_ids}
+    for start in range(0, len(records), 1000):
+        keys = ", ".join(f"({literal(s)}, {literal(r)})" for s, r in records[start : start + 1000])
+        cursor.execute(
+            f"SELECT DISTINCT person_id FROM {ident(schema)}.identities "
+            f"WHERE (source, record_id) IN (VALUES {keys})"
+        )
+        ids |= {int(row[0]) for row in cursor.fetchall() if row[0] is not None}
+    return ", ".join(str(i) for i in sorted(ids))
+
+
+def _erase_in(
+    session: Session,
+    target: ExportTarget,
+    person_ids: list[int],
+    records: list[tuple[str, str]],
+    dry_run: bool,
+) -> int:
     cursor = session.connection.cursor()
     try:
         cursor.execute(
@@ -143,6 +166,8 @@ def _erase_in(session: Session, target: ExportTarget, ids: str, dry_run: bool) -
         )
         found = {str(name): bool(keyed) for name, keyed in cursor.fetchall()}
         present = {name for name in found if name in target.tables}
+        held = records if found.get("identities") and "identities" in present else []
+        ids = _exported_ids(cursor, target.schema, person_ids, held)
         removed = 0
         for table in sorted(name for name in present if found[name]):
             name = f"{ident(target.schema)}.{ident(table)}"
@@ -167,12 +192,15 @@ def _erase_in(session: Session, target: ExportTarget, ids: str, dry_run: bool) -
 
 
 def forget_in_exports(
-    root: Path, state_dir: Path, person_ids: list[int], dry_run: bool
+    root: Path,
+    state_dir: Path,
+    person_ids: list[int],
+    records: list[tuple[str, str]],
+    dry_run: bool,
 ) -> ExportErasure:
-    """Delete the persons' rows from every recorded PostgreSQL export; ``dry_run`` only
+    """Delete the person's rows from every recorded PostgreSQL export, found by their
+    ids and by their source ``records`` in the export's ``identities``; ``dry_run`` only
     counts them. A target that cannot be reached is reported, never fatal."""
-    from adbc_driver_manager import Error
-
     result = ExportErasure()
     if not person_ids:
         return result
@@ -182,11 +210,17 @@ def forget_in_exports(
     except PostgresExportError as exc:
         result.warnings.append(str(exc))
         return result
+    if not targets:
+        return result
+    from adbc_driver_manager import Error
+
     for target in targets:
         try:
             with connect(target.url, root, setting=f"the export to {target.label}") as session:
                 try:
-                    result.removed[target.label] = _erase_in(session, target, ids, dry_run)
+                    result.removed[target.label] = _erase_in(
+                        session, target, person_ids, records, dry_run
+                    )
                 except Error as exc:
                     raise PostgresExportError(session.why(exc)) from None
         except PersonaeError as exc:  # unreachable, refused, or a placeholder not set

@@ -250,7 +250,9 @@ def erase(
     destinations = forget_in_destinations(project, person.person_ids, dry_run)
     report.destinations = destinations.removed
     report.warnings += destinations.warnings
-    exports = forget_in_exports(project.root, state, person.person_ids, dry_run)
+    exports = forget_in_exports(
+        project.root, state, person.person_ids, sorted(person.records), dry_run
+    )
     report.exports = exports.removed
     report.warnings += exports.warnings
     engine.drop_table(KEYS_TABLE)
