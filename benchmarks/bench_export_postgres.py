@@ -111,6 +111,7 @@ report = publish(project, sys.argv[2], "personae")
 elapsed = time.perf_counter() - start
 project.close()
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print("PHASES", " ".join(f"{k} {v:.1f} s" for k, v in report.phases.items()))
 print("RESULT", elapsed, sum(report.rows.values()), len(report.kept), peak)
 """
 
@@ -156,6 +157,9 @@ def child(code: str, root: Path, url: str) -> tuple[float, int, int, float]:
         raise SystemExit(done.stderr)
     # DuckDB may draw a progress bar on the same stream
     found = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    phases = [line for line in done.stdout.splitlines() if line.startswith("PHASES ")]
+    if phases:
+        print(f"  ({phases[-1].removeprefix('PHASES ').replace(' s ', ' s, ')})")
     if not found:
         raise SystemExit(done.stdout[-2000:])
     elapsed, rows, kept, peak = found[-1].split()[1:]

@@ -86,6 +86,8 @@ class PostgresExportReport:
     #: tables refilled in place because views depend on them: table -> the views
     kept: dict[str, list[str]] = field(default_factory=dict)
     seconds: float = 0.0
+    #: seconds spent writing the staged tables, indexing them, and swapping them in
+    phases: dict[str, float] = field(default_factory=dict)
 
 
 def check_url(url: str, setting: str = "--url") -> str:
@@ -407,12 +409,15 @@ def _ingest(cursor: Any, engine: Engine, staging: str, table: str, what: str | p
     else:
         reader = engine.batches(what, BATCH_ROWS)
     rows = cursor.adbc_ingest(table, postgres_ready(reader), mode="create", db_schema_name=staging)
+    return int(rows)
+
+
+def _index(cursor: Any, staging: str, table: str) -> None:
     for index in _INDEXES[table]:
         if index.startswith("PRIMARY KEY"):
             cursor.execute(f"ALTER TABLE {ident(staging)}.{ident(table)} ADD {index}")
         else:
             cursor.execute(f"CREATE INDEX ON {ident(staging)}.{ident(table)} {index}")
-    return int(rows)
 
 
 def export_postgres(
@@ -455,10 +460,17 @@ def export_postgres(
                     "it when done: drop it (or rename it) and export again"
                 )
             cursor.execute(f"CREATE SCHEMA {ident(staging)}")
+            clock = time.perf_counter()
             for table, what in queries.items():
                 report.rows[table] = _ingest(cursor, engine, staging, table, what)
+            report.phases["write"] = time.perf_counter() - clock
+            clock = time.perf_counter()
+            for table in queries:
+                _index(cursor, staging, table)
+            report.phases["indexes"] = time.perf_counter() - clock
             if on_staged is not None:
                 on_staged()
+            clock = time.perf_counter()
             for table in queries:
                 views = _swap(cursor, schema, table, staging)
                 if views:
@@ -470,6 +482,7 @@ def export_postgres(
             # only staged copies of refilled tables are left in it
             cursor.execute(f"DROP SCHEMA {ident(staging)} CASCADE")
             connection.commit()
+            report.phases["swap"] = time.perf_counter() - clock
         except BaseException as exc:
             with suppress(Error, OSError):
                 connection.rollback()
