@@ -425,3 +425,41 @@ def test_erasure_finds_the_person_under_the_id_the_export_gave_them(
     assert fetch(database, "SELECT count(*) FROM personae.identities WHERE person_id = 990") == [
         (0,)
     ]
+
+
+def test_a_reader_during_re_exports_always_sees_a_whole_table(
+    project: Project, database: Postgres
+) -> None:
+    import threading
+
+    publish(project, url(database), "personae")
+    database.execute("CREATE VIEW public.buyers AS SELECT * FROM personae.segment_members")
+    seen: set[tuple[Any, ...]] = set()
+    errors: list[str] = []
+    done = threading.Event()
+
+    def read() -> None:
+        with psycopg.connect(database.url(), autocommit=True) as con:
+            while not done.is_set():
+                try:
+                    seen.add(
+                        con.execute(
+                            b"SELECT (SELECT count(*) FROM personae.profiles), "
+                            b"(SELECT count(*) FROM personae.identities), "
+                            b"(SELECT count(*) FROM public.buyers)"
+                        ).fetchone()
+                        or ()
+                    )
+                except psycopg.Error as exc:
+                    errors.append(str(exc))
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for _ in range(4):
+            publish(project, url(database), "personae")
+    finally:
+        done.set()
+        reader.join()
+    assert errors == []
+    assert seen == {(3, 6, 3)}
