@@ -382,6 +382,10 @@ def test_docs_describe_every_option_and_table() -> None:
         assert f"`--{name}`" in section, f"--{name} is not documented"
     for table in TABLES:
         assert f"| `{table}` |" in section, f"table {table} is not documented"
+    from personae.config.exports import PostgresExport
+
+    for name, spec in PostgresExport.model_fields.items():
+        assert f"    {spec.alias or name}:" in section, f"exports: {name} is not documented"
 
 
 def test_columns_take_types_postgresql_holds() -> None:
@@ -463,3 +467,53 @@ def test_a_reader_during_re_exports_always_sees_a_whole_table(
         reader.join()
     assert errors == []
     assert seen == {(3, 6, 3)}
+
+
+def test_a_whole_run_publishes_the_declared_exports(project: Project, database: Postgres) -> None:
+    declared = (
+        f"exports:\n  bi:\n    type: postgres\n    url: '{url(database)}'\n    schema: analytics\n"
+        "    tables: [profiles, segments]\n"
+    )
+    config = project.root / "personae.yml"
+    config.write_text(textwrap.dedent(CONFIG) + declared, encoding="utf-8")
+    runner = CliRunner()
+    result = runner.invoke(app, ["--project", str(project.root), "run"])
+    assert result.exit_code == 0, result.output
+    assert "exports.bi: profiles (3), segments (2) to postgresql://crm:***@" in " ".join(
+        result.output.split()
+    )
+    assert fetch(database, "SELECT count(*) FROM analytics.profiles") == [(3,)]
+    (target,) = recorded_exports(project.state_dir)
+    assert (target.schema, target.tables) == ("analytics", ["profiles", "segments"])
+
+    failing = runner.invoke(
+        app, ["--project", str(project.root), "run"], env={URL_VAR: "not-the-password"}
+    )
+    assert failing.exit_code == 1
+    message = " ".join(failing.output.split())
+    assert "the run's stages finished, but 1 export(s) failed: exports.bi: cannot connect" in (
+        message
+    )
+    assert "not-the-password" not in message
+
+
+def test_personae_yml_refuses_a_password_in_an_export_url(tmp_path: Path) -> None:
+    from personae.config.loader import parse_config
+    from personae.errors import ConfigError
+
+    with pytest.raises(ConfigError) as caught:
+        parse_config("exports:\n  bi: {url: 'postgresql://bi:Hunter2pw@db/x'}\n")
+    message = str(caught.value)
+    assert "exports.bi.url" in message and "plain text" in message
+    assert "Hunter2pw" not in message
+    with pytest.raises(ConfigError, match=r"exports\.bi\.schema: 'Bad-Name' is not a schema name"):
+        parse_config("exports:\n  bi: {url: 'postgresql://bi@db/x', schema: Bad-Name}\n")
+    with pytest.raises(ConfigError, match=r"exports\.bi\.tables"):
+        parse_config("exports:\n  bi: {url: 'postgresql://bi@db/x', tables: [profile]}\n")
+    declared = parse_config("exports:\n  bi: {url: 'postgresql://bi@db/x', schema: crm}\n")
+    assert declared.exports["bi"].schema_name == "crm"
+    from personae.pipeline import validate
+
+    unknown = parse_config("exports:\n  bi: {url: 'postgresql://bi@db/x', purpose: newsletter}\n")
+    with pytest.raises(ConfigError, match=r"exports\.bi\.purpose"):
+        validate(unknown)

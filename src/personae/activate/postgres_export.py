@@ -29,7 +29,6 @@ unresolved) is what the project records, so that an erasure reaches the export
 from __future__ import annotations
 
 import datetime as dt
-import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -42,6 +41,7 @@ import pyarrow as pa
 from personae.activate.audience import resolve_channel
 from personae.activate.export import is_lineage, profile_view
 from personae.catalog import CONSENT_FLAGS, IDENTITY_MAP, SEGMENT_MEMBERSHIP
+from personae.config.exports import EXPORT_TABLES, STAGING_SUFFIX, schema_problem, url_problem
 from personae.config.models import ProjectConfig
 from personae.engine import Engine
 from personae.errors import PersonaeError, did_you_mean
@@ -51,14 +51,10 @@ from personae.query.tables import require_tables
 from personae.sql import ident, literal
 
 #: the tables an export writes, in the order it writes them
-TABLES = ("profiles", "identities", "segment_members", "segments")
-STAGING_SUFFIX = "__personae_staging"
+TABLES = EXPORT_TABLES
 #: how long the swap waits for a query holding a table before it gives up
 LOCK_TIMEOUT = "60s"
 BATCH_ROWS = 100_000
-_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
-_PLACEHOLDER = re.compile(r"^\$\{[^}]+\}$")
-_SCHEMES = ("postgresql", "postgres")
 #: the indexes each table gets (PostgreSQL builds them before the swap)
 _INDEXES: dict[str, list[str]] = {
     "profiles": ["PRIMARY KEY (person_id)"],
@@ -92,36 +88,16 @@ class PostgresExportReport:
 
 def check_url(url: str, setting: str = "--url") -> str:
     """A ``postgresql://`` URL (or a whole placeholder) without a password in plain text."""
-    if _PLACEHOLDER.match(url.strip()):
-        return url
-    scheme, sep, rest = url.partition("://")
-    if not sep or scheme.lower() not in _SCHEMES:
-        raise PostgresExportError(
-            f"{setting}: the URL must start with postgresql:// (got {redact(url)!r}); e.g. "
-            "postgresql://bi:${BI_PASSWORD}@warehouse.internal:5432/analytics"
-        )
-    userinfo = rest.split("/", 1)[0].rpartition("@")[0]
-    password = userinfo.split(":", 1)[1] if ":" in userinfo else ""
-    query = rest.split("?", 1)[1].lower() if "?" in rest else ""
-    if (password and not _PLACEHOLDER.match(password)) or "password=" in query:
-        user = userinfo.split(":", 1)[0] or "user"
-        raise PostgresExportError(
-            f"{setting}: the URL holds a password written in plain text, which would stay in "
-            "the shell's history and in the project's record of the export; write it as a "
-            f"placeholder resolved when the export runs: {scheme}://{user}:${{BI_PASSWORD}}@"
-            "host/db (an environment variable) or ${file:/run/secrets/bi_password} (a "
-            "secrets file), or leave it out and let PostgreSQL read PGPASSWORD or ~/.pgpass"
-        )
+    problem = url_problem(url)
+    if problem:
+        raise PostgresExportError(f"{setting}: {problem}")
     return url
 
 
 def check_schema(schema: str, setting: str = "--schema") -> str:
-    if not _SCHEMA_NAME.match(schema) or len(schema) + len(STAGING_SUFFIX) > 63:
-        raise PostgresExportError(
-            f"{setting}: {schema!r} is not a schema name personae writes; use lower-case "
-            f"letters, digits and _ (at most {63 - len(STAGING_SUFFIX)} characters), a name "
-            "BI tools and dbt can write without quotes, e.g. personae"
-        )
+    problem = schema_problem(schema)
+    if problem:
+        raise PostgresExportError(f"{setting}: {problem}")
     return schema
 
 
@@ -431,21 +407,23 @@ def export_postgres(
     purpose: str | None = None,
     channel: str | None = None,
     on_staged: Callable[[], None] | None = None,
+    setting: str = "--url",
 ) -> PostgresExportReport:
     """Write ``tables`` (all by default) to ``schema`` of the database at ``url`` and
     replace the previous ones in one transaction (see the module's docstring).
-    ``on_staged`` runs once every table is staged, before the swap (tests use it)."""
+    ``on_staged`` runs once every table is staged, before the swap (tests use it);
+    messages name the URL's ``setting``."""
     from adbc_driver_manager import Error
 
     started = time.perf_counter()
-    check_url(url)
+    check_url(url, setting)
     check_schema(schema)
     chosen = check_tables(tables)
     report = PostgresExportReport(redact(url), schema, purpose=purpose, channel=channel)
     queries = table_queries(engine, config, chosen, report)
     staging = schema + STAGING_SUFFIX
     at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    with connect(url, root) as session:
+    with connect(url, root, setting) as session:
         connection = session.connection
         cursor = connection.cursor()
         try:

@@ -93,11 +93,12 @@ def publish(
     purpose: str | None = None,
     channel: str | None = None,
     on_staged: Callable[[], None] | None = None,
+    setting: str = "--url",
 ) -> PostgresExportReport:
     """:func:`export_postgres`, its target recorded first (so no copy is ever left
     unrecorded, even by an export that stops half-way) and the export written to the
     audit log (the URL without its password, the schema, rows per table)."""
-    check_url(url)
+    check_url(url, setting)
     check_schema(schema)
     record_export(project.state_dir, url, schema, check_tables(tables))
     report = export_postgres(
@@ -110,6 +111,7 @@ def publish(
         purpose=purpose,
         channel=channel,
         on_staged=on_staged,
+        setting=setting,
     )
     details = {
         "target": report.target,
@@ -122,6 +124,34 @@ def publish(
     }
     record(project.root, AUDIT_ACTION, details)
     return report
+
+
+def publish_declared(project: Project) -> dict[str, PostgresExportReport]:
+    """Every export of ``personae.yml``'s ``exports:`` (the end of a whole run), each
+    tried even when another fails; raises one error naming every failure."""
+    done: dict[str, PostgresExportReport] = {}
+    failed: list[str] = []
+    for name, spec in project.config.exports.items():
+        try:
+            done[name] = publish(
+                project,
+                spec.url,
+                spec.schema_name,
+                list(spec.tables) if spec.tables else None,
+                purpose=spec.purpose,
+                channel=spec.channel,
+                setting=f"exports.{name}.url",
+            )
+        except PersonaeError as exc:
+            failed.append(f"exports.{name}: {exc}")
+    if failed:
+        exported = f" (done: {', '.join(done)})" if done else ""
+        raise PostgresExportError(
+            f"the run's stages finished, but {len(failed)} export(s) failed{exported}: "
+            + " | ".join(failed)
+            + "; `personae export postgres` retries one by hand"
+        )
+    return done
 
 
 @dataclass
