@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from personae.activate.postgres_export import PostgresExportReport
+from personae.activate.postgres_targets import publish_declared
 from personae.clean.stage import CLEAN
 from personae.config.models import ProjectConfig
 from personae.config.segments import (
@@ -89,6 +91,8 @@ class RunReport:
     compact_seconds: float | None = None
     #: the serving store published at the end of a run that built segments, else None
     published: PublishReport | None = None
+    #: the ``exports:`` of personae.yml published at the end of a whole run
+    exports: dict[str, PostgresExportReport] = field(default_factory=dict)
 
     def get(self, name: str) -> Report | None:
         """The report of the stage called ``name`` (or run by that command), if it ran."""
@@ -149,6 +153,8 @@ def run(
             report.published = publish(project, context.now)
         if wanted is None and compaction_pending(project.state_dir):
             report.compact_seconds = compact_warehouse(project)
+        if wanted is None and project.config.exports:
+            report.exports = publish_declared(project)
     except BaseException as exc:
         if failed is None:
             failed = ("", exc)
@@ -458,6 +464,11 @@ def validate(config: ProjectConfig, root: Path | None = None) -> None:
     for name in config.segments:
         compile_segment(config, name)
     validate_journeys(config)
+    for name, export in config.exports.items():
+        if export.purpose is not None:
+            problem = config.consent.problem(export.purpose, export.channel)
+            if problem:
+                raise ConfigError(problem, path=f"exports.{name}.purpose")
 
 
 def _check_events(named: Iterable[str], known: list[str] | None, path: str) -> None:

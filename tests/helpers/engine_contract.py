@@ -41,6 +41,22 @@ def check_execute_query_rows_scalar(engine: Engine, tmp_path: Path) -> None:
     engine.drop_table("c_exec")
 
 
+def check_batches_stream_the_rows_in_bounded_batches(engine: Engine, tmp_path: Path) -> None:
+    engine.create_table_as("c_batches", "SELECT range AS n, 'v' || range AS s FROM range(2500)")
+    reader = engine.batches("SELECT n, s FROM c_batches ORDER BY n", 1000)
+    assert isinstance(reader, pa.RecordBatchReader)
+    assert reader.schema.names == ["n", "s"]
+    batches = list(reader)
+    assert all(0 < b.num_rows <= 1000 for b in batches)
+    table = pa.Table.from_batches(batches)
+    assert table.column("n").to_pylist() == list(range(2500))
+    assert table.column("s")[7].as_py() == "v7"
+    assert engine.batches("SELECT n FROM c_batches WHERE n < 0").read_all().num_rows == 0
+    with pytest.raises(EngineError):
+        engine.batches("SELECT * FROM c_no_such_table").read_all()
+    engine.drop_table("c_batches")
+
+
 def check_errors_carry_the_sql(engine: Engine, tmp_path: Path) -> None:
     with pytest.raises(EngineError) as caught:
         engine.query("SELECT * FROM c_no_such_table")
@@ -232,6 +248,7 @@ def check_compact_keeps_every_row_left(engine: Engine, tmp_path: Path) -> None:
 #: every check, run on every engine under test
 CHECKS: list[Check] = [
     check_execute_query_rows_scalar,
+    check_batches_stream_the_rows_in_bounded_batches,
     check_errors_carry_the_sql,
     check_create_table_as_may_read_the_table_it_replaces,
     check_tables_columns_count_and_drop,

@@ -23,6 +23,7 @@ from personae.cli import (
     journeys_commands,
     messages_commands,
     overrides_commands,
+    postgres_export_command,
     predictions_commands,
     privacy_commands,
     protect_commands,
@@ -64,7 +65,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-export_app = typer.Typer(help="Export identities, profiles or segment members to files.")
+export_app = typer.Typer(
+    help="Export identities, profiles or segment members to files, or all to PostgreSQL."
+)
 app.add_typer(export_app, name="export")
 
 
@@ -430,6 +433,7 @@ def export_segment_cmd(
 
 
 collect_commands.register(app, export_app)
+postgres_export_command.register(export_app)
 identity_commands.register(app)
 activate_commands.register(app)
 messages_commands.register(app)

@@ -166,6 +166,8 @@ def _print_erasure(report: ErasureReport) -> None:
         console.print(
             f"  destination {name}: {verb} to remove {members:,} member(s)", highlight=False
         )
+    for label, rows in sorted(report.exports.items()):
+        console.print(f"  PostgreSQL export {label}: {rows:,} rows", highlight=False)
     console.print(
         f"{'Would suppress' if dry_run else 'Suppressed'} {report.suppressed} identifier "
         f"hashes; {report.shared} identifiers shared with other persons kept",

@@ -47,6 +47,14 @@ def run_report(console: Console, project: Project, report: RunReport) -> None:
         f"{project.engine.describe()}",
         highlight=False,
     )
+    for name, export in report.exports.items():
+        written = ", ".join(f"{table} ({rows:,})" for table, rows in export.rows.items())
+        console.print(
+            f"[green]✓[/] exports.{name}: {written} to {export.target} schema "
+            f"{export.schema} in {export.seconds:.1f}s",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def resolve_report(console: Console, report: ResolveReport) -> None:

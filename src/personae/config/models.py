@@ -21,6 +21,7 @@ from personae.config.collect import CollectConfig
 from personae.config.consent import ConsentConfig
 from personae.config.destinations import Destination
 from personae.config.engine import DuckDBEngineConfig, EngineConfig
+from personae.config.exports import PostgresExport
 from personae.config.fields import BUILTIN_FIELDS, FULL_NAME, IDENTITY_FIELDS
 from personae.config.identity import IdentityConfig
 from personae.config.journeys import Journey, Orchestration
@@ -63,6 +64,8 @@ class ProjectConfig(Strict):
     orchestration: Orchestration = Field(default_factory=Orchestration)
     attribution: AttributionConfig = Field(default_factory=AttributionConfig)
     serving: ServingConfig = Field(default_factory=ServingConfig)
+    #: PostgreSQL schemas every whole run publishes to (name -> export)
+    exports: dict[str, PostgresExport] = Field(default_factory=dict)
 
     @field_validator(
         "sources",
@@ -71,6 +74,7 @@ class ProjectConfig(Strict):
         "destinations",
         "custom_fields",
         "journeys",
+        "exports",
         mode="before",
     )
     @classmethod

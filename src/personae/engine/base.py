@@ -104,6 +104,14 @@ class Engine(abc.ABC):
     def query(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         """Run a query written in DuckDB's dialect and return its rows as Arrow."""
 
+    def batches(self, sql: str, batch_rows: int = 100_000) -> pa.RecordBatchReader:
+        """A query's rows as a stream of Arrow batches of at most ``batch_rows`` rows, for
+        results too large to hold whole (an export to a database). Read it before the
+        next statement. This default holds the whole result; an engine that can stream
+        overrides it."""
+        table = self.query(sql)
+        return pa.RecordBatchReader.from_batches(table.schema, table.to_batches(batch_rows))
+
     def rows(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         table = self.query(sql, params)
         columns = [col.to_pylist() for col in table.columns]

@@ -37,10 +37,12 @@ class DriverError(Exception):
     the message never holds a password."""
 
 
-def resolve_url(source: str, url: str, root: Path) -> str:
+def resolve_url(source: str, url: str, root: Path, *, setting: str | None = None) -> str:
     """The URL with its placeholders resolved; a SQLite path made absolute from ``root``.
     A placeholder that is the whole URL is used as is, one inside it is percent-encoded
-    (a password may hold ``@`` or ``/``)."""
+    (a password may hold ``@`` or ``/``). Messages name ``setting`` (by default the
+    source's ``sources.<source>.database.url``)."""
+    where = setting or f"sources.{source}.database.url"
     whole = _PLACEHOLDER.fullmatch(url.strip()) is not None
 
     def value(match: re.Match[str]) -> str:
@@ -50,7 +52,7 @@ def resolve_url(source: str, url: str, root: Path) -> str:
             path = path if path.is_absolute() else root / path
             if not path.is_file():
                 raise SourceError(
-                    f"sources.{source}.database.url: the secrets file {path} named by "
+                    f"{where}: the secrets file {path} named by "
                     f"${{{name}}} does not exist; create it (readable by personae only) or "
                     "fix the path"
                 )
@@ -58,7 +60,7 @@ def resolve_url(source: str, url: str, root: Path) -> str:
         else:
             if name not in os.environ:
                 raise SourceError(
-                    f"sources.{source}.database.url: the environment variable {name} is not "
+                    f"{where}: the environment variable {name} is not "
                     f"set; export {name}=... before running personae (or write "
                     "${file:/path/to/secret} to read it from a secrets file)"
                 )
@@ -85,7 +87,7 @@ def redact(url: str) -> str:
     return f"{scheme}{sep}{authority}{slash}{tail.split('?', 1)[0]}"
 
 
-def _scrub(message: str, url: str) -> str:
+def scrub(message: str, url: str) -> str:
     """A driver's message with any password of ``url`` (raw or percent-encoded) removed."""
     authority = url.partition("://")[2].partition("/")[0]
     userinfo = authority.rpartition("@")[0]
@@ -160,7 +162,7 @@ def _stream(
     try:
         connection = DRIVERS[scheme](url)
     except errors as exc:
-        raise DriverError(_scrub(str(exc), url)) from None
+        raise DriverError(scrub(str(exc), url)) from None
     cursor = connection.cursor()
     try:
         try:
@@ -170,7 +172,7 @@ def _stream(
             cursor.execute(sql)
             reader = cursor.fetch_record_batch()
         except errors as exc:
-            raise DriverError(_scrub(str(exc), url)) from None
+            raise DriverError(scrub(str(exc), url)) from None
         yield _Guarded(reader, url, batch_rows).reader()
     finally:
         with suppress(*errors):  # a lost connection has nothing left to close
@@ -193,7 +195,7 @@ class _Guarded:
                 for start in range(0, batch.num_rows, self.batch_rows):
                     yield batch.slice(start, self.batch_rows)
         except errors as exc:
-            raise DriverError(_scrub(str(exc), self.url)) from None
+            raise DriverError(scrub(str(exc), self.url)) from None
 
     def reader(self) -> pa.RecordBatchReader:
         return pa.RecordBatchReader.from_batches(self.inner.schema, self.batches())

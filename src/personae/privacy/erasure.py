@@ -12,8 +12,10 @@
    tables any row carrying a suppressed identifier (rows loaded since the last run);
 3. the collector's WAL segments and Parquet files are rewritten without its messages,
    the matching model's term-frequency files without its values
-   (:mod:`personae.privacy.models`), and the serving store the Profile API reads without
-   its rows (:func:`personae.serving.store.erase_persons`);
+   (:mod:`personae.privacy.models`), the serving store the Profile API reads without
+   its rows (:func:`personae.serving.store.erase_persons`), and the PostgreSQL schemas
+   ``personae export postgres`` wrote to (:mod:`personae.activate.postgres_targets`;
+   one that cannot be reached is a warning saying what to do);
 4. the erasure is recorded in the project's audit log (:mod:`personae.protect.audit`)
    without PII: request id, who (the OS user), how the person was named (the kind,
    never the value), counts per table and file. Dry runs are recorded too;
@@ -41,6 +43,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from personae.activate.postgres_targets import forget_in_exports
 from personae.activate.triggers import FOLDER as TRIGGERS_DIR
 from personae.activate.triggers import TriggerQueue
 from personae.catalog import RAW_COLLECTED, RAW_PREFIX
@@ -95,6 +98,8 @@ class ErasureReport:
     models: dict[str, int] = field(default_factory=dict)
     #: destinations told to remove the person: members each held
     destinations: dict[str, int] = field(default_factory=dict)
+    #: recorded PostgreSQL exports (``personae export postgres``): rows deleted from each
+    exports: dict[str, int] = field(default_factory=dict)
     #: identifiers hashed into the suppression list; those kept out (shared with others)
     suppressed: int = 0
     shared: int = 0
@@ -118,6 +123,7 @@ class ErasureReport:
             "files": self.files,
             "models": self.models,
             "destinations": self.destinations,
+            "exports": self.exports,
             "warnings": len(self.warnings),
             "suppressed_identifiers": self.suppressed,
             "shared_identifiers_kept": self.shared,
@@ -244,6 +250,11 @@ def erase(
     destinations = forget_in_destinations(project, person.person_ids, dry_run)
     report.destinations = destinations.removed
     report.warnings += destinations.warnings
+    exports = forget_in_exports(
+        project.root, state, person.person_ids, sorted(person.records), dry_run
+    )
+    report.exports = exports.removed
+    report.warnings += exports.warnings
     engine.drop_table(KEYS_TABLE)
     engine.drop_table(VALUES_TABLE)
     if not dry_run and not report.tables and not pending:

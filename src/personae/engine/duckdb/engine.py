@@ -121,6 +121,13 @@ class DuckDBEngine(Engine):
         except duckdb.Error as exc:
             raise EngineError(f"DuckDB failed: {exc}", sql=sql) from exc
 
+    def batches(self, sql: str, batch_rows: int = 100_000) -> pa.RecordBatchReader:
+        try:
+            reader: pa.RecordBatchReader = self.con.sql(sql).to_arrow_reader(batch_rows)
+        except duckdb.Error as exc:
+            raise EngineError(f"DuckDB failed: {exc}", sql=sql) from exc
+        return reader
+
     def rows(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         try:
             return self.con.execute(sql, params).fetchall()
