@@ -1,0 +1,329 @@
+"""dlt sources (issue 22): what a dlt pipeline loaded, read from its DuckDB or Parquet
+destination, each dlt load landing once under dlt's load id. The worked example of
+docs/sources.md runs dlt's rest_api source against a local HTTP server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import MakeProject
+from helpers.dlt_shop import (
+    ShopAPI,
+    complete_load,
+    documented,
+    isolate_dlt,
+    run_documented_pipeline,
+    shop_api,
+    write_dlt_duckdb,
+)
+from personae.catalog import LOADS, QUARANTINE
+from personae.cli.main import app
+from personae.config import load_config
+from personae.config.loader import parse_config
+from personae.errors import ConfigError, SourceError
+from personae.ingest import ingest
+from personae.project import Project
+
+
+def _customers() -> list[dict[str, Any]]:
+    cities = ["Paris", "Lyon", "Nantes", "Lille", "Rennes"]
+    names = [("Alice", "Martin"), ("Bruno", "Petit"), ("Chloé", "Durand"),
+             ("Denis", "Roux"), ("Emma", "Blanc")]  # fmt: skip
+    return [
+        {
+            "id": i,
+            "email": f"{first.lower().replace('é', 'e')}@mail.fr",
+            "first_name": first,
+            "last_name": last,
+            "default_address": {"city": cities[i - 1], "zip": f"7500{i}"},
+        }
+        for i, (first, last) in enumerate(names, start=1)
+    ]
+
+
+def _orders() -> list[dict[str, Any]]:
+    # alice twice (once in capitals), chloé once, emma once
+    emails = ["alice@mail.fr", "ALICE@mail.fr", "chloe@mail.fr", "emma@mail.fr"]
+    return [
+        {"order_id": 100 + i, "customer_email": email,
+         "ordered_at": f"2026-01-0{i}T10:00:00Z", "total": 10.5 * i}
+        for i, email in enumerate(emails, start=1)
+    ]  # fmt: skip
+
+
+@pytest.fixture
+def api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ShopAPI]:
+    isolate_dlt(monkeypatch, tmp_path)
+    with shop_api(ShopAPI(_customers(), _orders())) as served:
+        yield served
+
+
+def _config(destination: str) -> str:
+    config = documented("yaml")
+    if destination == "filesystem":
+        config = config.replace("destination: shop.duckdb", "destination: shop_bucket")
+    return config
+
+
+def _run(project_dir: Path) -> None:
+    result = CliRunner().invoke(app, ["run", "--project", str(project_dir)])
+    assert result.exit_code == 0, result.output
+
+
+def _loads(project: Project, source: str) -> list[tuple[Any, ...]]:
+    return project.engine.rows(
+        "SELECT load_id, rows_read, rows_loaded, rows_unchanged, rows_new_versions "
+        f"FROM {LOADS} WHERE source = ? ORDER BY loaded_at",
+        [source],
+    )
+
+
+@pytest.mark.parametrize("destination", ["duckdb", "filesystem"])
+def test_the_documented_rest_api_pipeline_feeds_personae(
+    api: ShopAPI, tmp_path: Path, destination: str
+) -> None:
+    first = run_documented_pipeline(api, destination)
+    assert len(first) == 1
+    assert "/api/customers?page=3" in api.requests  # dlt followed the pages
+    (tmp_path / "personae.yml").write_text(_config(destination))
+    _run(tmp_path)
+
+    project = Project.load(tmp_path)
+    try:
+        engine = project.engine
+        # five customers are five persons; every order joins its customer
+        assert engine.scalar("SELECT count(DISTINCT person_id) FROM identity_map") == 5
+        attached = engine.rows(
+            "SELECT c.record_id, count(*) FROM events e "
+            "JOIN identity_map o ON o.source = e.source AND o.record_id = e.record_id "
+            "JOIN identity_map c ON c.person_id = o.person_id AND c.source = 'shop_customers' "
+            "GROUP BY c.record_id ORDER BY c.record_id"
+        )
+        assert attached == [("1", 2), ("3", 1), ("5", 1)]
+        revenue = engine.scalar(
+            "SELECT sum(CAST(json_extract(properties, '$.revenue') AS DOUBLE)) FROM events"
+        )
+        assert revenue == pytest.approx(10.5 * (1 + 2 + 3 + 4))
+        city = engine.scalar("SELECT city FROM records WHERE record_id = '2'")
+        assert city == "Lyon"  # default_address__city, as dlt flattened it
+        # dlt's load id is personae's, in loads and in raw
+        assert _loads(project, "shop_customers") == [(first[0], 5, 5, 0, 0)]
+        assert _loads(project, "shop_orders") == [(first[0], 4, 4, 0, 0)]
+        assert engine.rows("SELECT DISTINCT _load_id FROM raw_shop_orders") == [(first[0],)]
+        assert "_dlt_id" not in engine.columns("raw_shop_customers")
+        assert "_dlt_load_id" not in engine.columns("raw_shop_customers")
+    finally:
+        project.close()
+
+    # dlt runs again: one customer moved; the merge rewrites every row under a new load id
+    api.customers[1]["default_address"]["city"] = "Marseille"
+    second = run_documented_pipeline(api, destination)
+    assert second != first
+    _run(tmp_path)
+    _run(tmp_path)  # nothing new from dlt: nothing read again
+    project = Project.load(tmp_path)
+    try:
+        assert _loads(project, "shop_customers") == [
+            (first[0], 5, 5, 0, 0),
+            (second[0], 5, 1, 4, 1),
+        ]
+        assert _loads(project, "shop_orders") == [(first[0], 4, 4, 0, 0), (second[0], 4, 0, 4, 0)]
+        assert project.engine.scalar("SELECT city FROM records WHERE record_id = '2'") == (
+            "Marseille"
+        )
+        assert project.engine.scalar("SELECT count(DISTINCT person_id) FROM identity_map") == 5
+    finally:
+        project.close()
+
+
+def test_the_documented_personae_yml_is_valid() -> None:
+    config = parse_config(documented("yaml"))
+    assert {s.kind for s in config.sources.values()} == {"people", "events"}
+    assert all(s.dlt is not None for s in config.sources.values())
+
+
+# --- dlt's DuckDB layout written by hand: no dlt run needed
+
+PEOPLE = """
+sources:
+  crm:
+    kind: people
+    record_id: id
+    dlt: {destination: shop.duckdb, dataset: shop_data, table: customers}
+    fields: {email: email}
+"""
+
+
+def test_only_completed_loads_are_read_each_once(make_project: MakeProject, tmp_path: Path) -> None:
+    db = tmp_path / "shop.duckdb"
+    write_dlt_duckdb(db, "customers", [{"id": "1", "email": "a@x.org"}], "1700000000.1")
+    write_dlt_duckdb(
+        db, "customers", [{"id": "2", "email": "b@x.org"}], "1700000001.2", completed=False
+    )
+    project = make_project(PEOPLE)
+    report = ingest(project).sources[0]
+    assert (report.files_seen, report.rows_loaded) == (1, 1)  # the running load waits
+    assert ingest(project).sources[0].rows_read == 0  # the landed load is not read again
+    complete_load(db, "1700000001.2")
+    write_dlt_duckdb(db, "customers", [{"id": "1", "email": "a@new.org"}], "1700000002.3")
+    report = ingest(project).sources[0]
+    assert (report.files_seen, report.rows_loaded) == (2, 2)
+    assert project.engine.rows(
+        "SELECT _load_id, id, email FROM raw_crm ORDER BY _loaded_at, id"
+    ) == [
+        ("1700000000.1", "1", "a@x.org"),
+        ("1700000001.2", "2", "b@x.org"),
+        ("1700000002.3", "1", "a@new.org"),  # pending loads land oldest first
+    ]
+
+
+def test_one_dlt_load_feeding_two_sources_counts_each_ones_quarantine(
+    make_project: MakeProject, tmp_path: Path
+) -> None:
+    db = tmp_path / "shop.duckdb"
+    load = "1700000000.5"
+    write_dlt_duckdb(db, "customers", [{"id": "1", "email": "a@x.org"},
+                                       {"id": "1", "email": "dup@x.org"}], load)  # fmt: skip
+    write_dlt_duckdb(db, "orders", [{"order_id": "9", "email": "a@x.org"}], load)
+    config = PEOPLE + (
+        "  shop:\n    kind: events\n    record_id: order_id\n"
+        "    dlt: {destination: shop.duckdb, dataset: shop_data, table: orders}\n"
+        "    fields: {email: email}\n"
+        "    event: {name: Order Completed, timestamp: {column: order_id}}\n"
+    )
+    project = make_project(config)
+    ingest(project)
+    counts = project.engine.rows(
+        f"SELECT source, load_id, rows_loaded, rows_quarantined FROM {LOADS} ORDER BY source"
+    )
+    assert counts == [("crm", load, 1, 1), ("shop", load, 1, 0)]
+    assert project.engine.scalar(f"SELECT reason FROM {QUARANTINE}").startswith(
+        "duplicate record id 1 in this load"
+    )
+
+
+def test_dlt_id_lands_when_it_is_the_record_id(make_project: MakeProject, tmp_path: Path) -> None:
+    write_dlt_duckdb(tmp_path / "shop.duckdb", "customers", [{"email": "a@x.org"}], "1700000000.1")
+    project = make_project(PEOPLE.replace("record_id: id", "record_id: _dlt_id"))
+    ingest(project)
+    assert project.engine.rows("SELECT _record_id, email FROM raw_crm") == [
+        ("1700000000.1-0", "a@x.org")
+    ]
+
+
+def _source_error(make_project: MakeProject, config: str) -> str:
+    project = make_project(config)
+    with pytest.raises(SourceError) as error:
+        ingest(project)
+    return str(error.value)
+
+
+def test_a_missing_dataset_or_table_lists_what_there_is(
+    make_project: MakeProject, tmp_path: Path
+) -> None:
+    write_dlt_duckdb(tmp_path / "shop.duckdb", "customers", [{"id": "1"}], "1700000000.1")
+    write_dlt_duckdb(tmp_path / "shop.duckdb", "orders", [{"id": "1"}], "1700000000.1")
+    message = _source_error(make_project, PEOPLE.replace("dataset: shop_data", "dataset: shop"))
+    assert message == (
+        f"sources.crm.dlt.dataset: {tmp_path / 'shop.duckdb'} has no dataset 'shop'; did you "
+        "mean 'shop_data'?; its datasets (dlt's dataset_name) are: shop_data"
+    )
+    message = _source_error(make_project, PEOPLE.replace("table: customers", "table: customer"))
+    assert message.startswith(
+        f"sources.crm.dlt.table: dataset shop_data of {tmp_path / 'shop.duckdb'} has no table "
+        "'customer'; did you mean 'customers'?; its tables are: customers, orders"
+    )
+
+
+def test_a_missing_table_of_a_filesystem_destination_lists_what_there_is(
+    make_project: MakeProject, tmp_path: Path
+) -> None:
+    (tmp_path / "bucket" / "shop_data" / "_dlt_loads").mkdir(parents=True)
+    (tmp_path / "bucket" / "shop_data" / "orders").mkdir()
+    config = PEOPLE.replace("destination: shop.duckdb", "destination: bucket")
+    message = _source_error(make_project, config)
+    assert message.endswith("has no table 'customers'; its tables are: orders")
+    message = _source_error(make_project, config.replace("dataset: shop_data", "dataset: shop"))
+    assert "has no dataset 'shop'; did you mean 'shop_data'?" in message
+
+
+def test_a_destination_that_does_not_exist(make_project: MakeProject, tmp_path: Path) -> None:
+    message = _source_error(make_project, PEOPLE)
+    assert message.startswith(
+        f"sources.crm.dlt.destination: no dlt destination at {tmp_path / 'shop.duckdb'}: "
+    )
+    assert "run the dlt pipeline first, or fix the path" in message
+
+
+def test_a_file_that_is_not_duckdb(make_project: MakeProject, tmp_path: Path) -> None:
+    (tmp_path / "shop.duckdb").write_text("id,email\n1,a@x.org\n")
+    message = _source_error(make_project, PEOPLE)
+    assert message.startswith("sources.crm.dlt.destination: cannot open ")
+    assert "as a DuckDB file, read-only" in message
+
+
+def test_a_nested_table_is_refused_with_the_way_to_map_lists(
+    make_project: MakeProject, tmp_path: Path
+) -> None:
+    import duckdb
+
+    write_dlt_duckdb(tmp_path / "shop.duckdb", "customers", [{"id": "1"}], "1700000000.1")
+    with duckdb.connect(str(tmp_path / "shop.duckdb")) as con:
+        con.execute(
+            "CREATE TABLE shop_data.customers__tags (value VARCHAR, _dlt_parent_id VARCHAR, "
+            "_dlt_list_idx BIGINT, _dlt_id VARCHAR)"
+        )
+    config = PEOPLE.replace("table: customers", "table: customers__tags").replace(
+        "record_id: id", "record_id: _dlt_id"
+    )
+    message = _source_error(make_project, config.replace("fields: {email: email}", ""))
+    assert "customers__tags has no _dlt_load_id column: it is a nested table" in message
+    assert "max_table_nesting=0" in message
+
+
+def test_a_mapped_dlt_column_is_named(make_project: MakeProject, tmp_path: Path) -> None:
+    write_dlt_duckdb(tmp_path / "shop.duckdb", "customers", [{"id": "1"}], "1700000000.1")
+    message = _source_error(make_project, PEOPLE.replace("email: email", "email: _dlt_load_id"))
+    assert message.startswith("sources.crm.fields.email: column '_dlt_load_id' is not in table")
+    assert "its columns are: id" in message
+    assert "dlt's own columns (_dlt_load_id, _dlt_id…) do not land" in message
+
+
+# --- personae.yml
+
+
+def _config_error(tmp_path: Path, source: str) -> str:
+    (tmp_path / "personae.yml").write_text("sources:\n  crm:\n" + source)
+    with pytest.raises(ConfigError) as error:
+        load_config(tmp_path)
+    return str(error.value)
+
+
+def test_kind_dlt_says_to_write_a_dlt_block(tmp_path: Path) -> None:
+    message = _config_error(
+        tmp_path,
+        "    kind: dlt\n    dlt: {destination: shop.duckdb, dataset: shop_data, table: c}\n",
+    )
+    assert "kind says what a row is, people or events" in message
+    assert "write kind: people (or events) and a dlt block" in message
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("path: crm.csv\n    dlt: {destination: a.duckdb, dataset: d, table: t}",
+         "give exactly one of 'path'"),
+        ("dlt: {destination: a.duckdb, dataset: d}", "table"),
+        ("dlt: {destination: a.duckdb, dataset: shop-data, table: t}", "snake_case"),
+        ("dlt: {destination: a.duckdb, dataset: d, table: _dlt_loads}", "one of dlt's own"),
+        ("dlt: {destination: a.duckdb, dataset: d, table: t}\n    delimiter: ';'",
+         "a dlt source has no delimiter"),
+    ],
+)  # fmt: skip
+def test_dlt_blocks_are_checked(tmp_path: Path, source: str, expected: str) -> None:
+    assert expected in _config_error(tmp_path, "    kind: people\n    " + source + "\n")
