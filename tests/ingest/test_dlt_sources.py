@@ -4,10 +4,13 @@ docs/sources.md runs dlt's rest_api source against a local HTTP server."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 from typer.testing import CliRunner
 
@@ -270,8 +273,6 @@ def test_a_file_that_is_not_duckdb(make_project: MakeProject, tmp_path: Path) ->
 def test_a_nested_table_is_refused_with_the_way_to_map_lists(
     make_project: MakeProject, tmp_path: Path
 ) -> None:
-    import duckdb
-
     write_dlt_duckdb(tmp_path / "shop.duckdb", "customers", [{"id": "1"}], "1700000000.1")
     with duckdb.connect(str(tmp_path / "shop.duckdb")) as con:
         con.execute(
@@ -327,3 +328,49 @@ def test_kind_dlt_says_to_write_a_dlt_block(tmp_path: Path) -> None:
 )  # fmt: skip
 def test_dlt_blocks_are_checked(tmp_path: Path, source: str, expected: str) -> None:
     assert expected in _config_error(tmp_path, "    kind: people\n    " + source + "\n")
+
+
+def test_a_replace_reload_lands_only_what_changed(
+    make_project: MakeProject, tmp_path: Path
+) -> None:
+    db = tmp_path / "shop.duckdb"
+    rows = [{"id": str(i), "email": f"p{i}@x.org"} for i in range(1, 4)]
+    write_dlt_duckdb(db, "customers", rows, "1700000000.1")
+    project = make_project(PEOPLE)
+    ingest(project)
+    # write_disposition="replace": dlt empties the table and loads it whole again
+    with duckdb.connect(str(db)) as con:
+        con.execute("DELETE FROM shop_data.customers")
+    rows[2]["email"] = "p3@new.org"
+    write_dlt_duckdb(db, "customers", rows, "1700000001.1")
+    report = ingest(project).sources[0]
+    assert (report.rows_read, report.rows_loaded, report.rows_unchanged) == (3, 1, 2)
+
+
+def test_a_destination_dlt_is_writing_is_a_clear_error(
+    make_project: MakeProject, tmp_path: Path
+) -> None:
+    db = tmp_path / "shop.duckdb"
+    write_dlt_duckdb(db, "customers", [{"id": "1", "email": "a@x.org"}], "1700000000.1")
+    project = make_project(PEOPLE)
+    holder = "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('open', flush=True); "
+    holder += "sys.stdin.read()"
+    writer = subprocess.Popen(
+        [sys.executable, "-c", holder, str(db)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert writer.stdout is not None and writer.stdout.readline() == "open\n"
+        with pytest.raises(SourceError) as error:
+            ingest(project)
+    finally:
+        assert writer.stdin is not None
+        writer.stdin.close()
+        writer.wait()
+    message = str(error.value)
+    assert message.startswith(f"sources.crm.dlt.destination: cannot open {db} as a DuckDB file")
+    assert "Conflicting lock" in message
+    assert "run again once it has finished" in message
+    assert ingest(project).sources[0].rows_loaded == 1  # the writer gone, the load lands
