@@ -374,3 +374,34 @@ def test_a_destination_dlt_is_writing_is_a_clear_error(
     assert "Conflicting lock" in message
     assert "run again once it has finished" in message
     assert ingest(project).sources[0].rows_loaded == 1  # the writer gone, the load lands
+
+
+def test_a_row_reads_the_same_from_duckdb_and_parquet(
+    make_project: MakeProject, tmp_path: Path
+) -> None:
+    db, bucket = tmp_path / "shop.duckdb", tmp_path / "bucket" / "shop_data"
+    write_dlt_duckdb(db, "customers", [{"id": "1", "email": "a@x.org"}], "1700000000.1")
+    with duckdb.connect(str(db)) as con:
+        con.execute("SET TimeZone = 'Europe/Paris'")
+        con.execute(
+            "ALTER TABLE shop_data.customers ADD COLUMN seen_at TIMESTAMPTZ "
+            "DEFAULT TIMESTAMPTZ '2026-03-01 09:30:00.25+01'"
+        )
+        con.execute("ALTER TABLE shop_data.customers ADD COLUMN total DECIMAL(10, 2) DEFAULT 12.5")
+        (bucket / "customers").mkdir(parents=True)
+        (bucket / "_dlt_loads").mkdir()
+        target = bucket / "customers" / "1700000000.1.f00d.parquet"
+        con.execute(f"COPY shop_data.customers TO '{target}' (FORMAT parquet)")
+    (bucket / "_dlt_loads" / "shop__1700000000.1.jsonl").write_text(
+        '{"load_id": "1700000000.1", "schema_name": "shop", "status": 0}\n'
+    )
+    parquet = PEOPLE.replace("crm:", "lake:").replace("shop.duckdb", "bucket")
+    project = make_project(PEOPLE + parquet.removeprefix("\nsources:\n"))
+    ingest(project)
+    rows = [
+        project.engine.rows(f"SELECT id, email, seen_at, total FROM raw_{name}")
+        for name in ("crm", "lake")
+    ]
+    assert rows[0] == rows[1] == [("1", "a@x.org", "2026-03-01 08:30:00.250000Z", "12.50")]
+    hashes = {project.engine.scalar(f"SELECT _row_hash FROM raw_{n}") for n in ("crm", "lake")}
+    assert len(hashes) == 1

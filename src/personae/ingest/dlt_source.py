@@ -71,7 +71,7 @@ def load_dlt_source(
         rows = 0
         try:
             for batch in table.batches(load_id, kept):
-                staged = as_text(batch, rows)
+                staged = as_text(in_utc(batch), rows)
                 engine.write_arrow(STAGE, staged, mode="append" if rows else "replace")
                 rows += batch.num_rows
         except (duckdb.Error, OSError, pa.ArrowException) as exc:
@@ -92,3 +92,16 @@ def load_dlt_source(
         read = FileRead(STAGE, [*kept, "_line"], rows)
         land(engine, name, source, read, origin, Landing(load_id, now, guard), report)
     return report
+
+
+def in_utc(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """Timestamps with a time zone named UTC, so their text is the same whichever the
+    destination (DuckDB hands them over as ``Etc/UTC``, Parquet as ``UTC``): a pipeline
+    moved from one destination to the other does not make every row a new version."""
+    arrays = [
+        column.cast(pa.timestamp(column.type.unit, "UTC"))
+        if pa.types.is_timestamp(column.type) and column.type.tz is not None
+        else column
+        for column in batch.columns
+    ]
+    return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
