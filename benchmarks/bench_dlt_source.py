@@ -132,9 +132,10 @@ def stream_only(root: Path, name: str) -> float:
     source = load_config(root).sources[name]
     assert source.dlt is not None
     table = open_destination(root, name, source.dlt)
-    columns = [c for c in table.columns() if not c.startswith("_dlt")]
+    loads = table.completed_loads()
+    columns = [c for c in table.columns(loads) if not c.startswith("_dlt")]
     start = time.perf_counter()
-    for load_id in table.completed_loads():
+    for load_id in loads:
         for _ in table.batches(load_id, columns):
             pass
     return time.perf_counter() - start

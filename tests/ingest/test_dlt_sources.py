@@ -4,6 +4,7 @@ docs/sources.md runs dlt's rest_api source against a local HTTP server."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -11,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
@@ -30,6 +33,7 @@ from personae.config import load_config
 from personae.config.loader import parse_config
 from personae.errors import ConfigError, SourceError
 from personae.ingest import ingest
+from personae.ingest.landing import STAGE
 from personae.project import Project
 
 
@@ -405,3 +409,73 @@ def test_a_row_reads_the_same_from_duckdb_and_parquet(
     assert rows[0] == rows[1] == [("1", "a@x.org", "2026-03-01 08:30:00.250000Z", "12.50")]
     hashes = {project.engine.scalar(f"SELECT _row_hash FROM raw_{n}") for n in ("crm", "lake")}
     assert len(hashes) == 1
+
+
+def _bucket(tmp_path: Path, loads: dict[str, list[dict[str, Any]]]) -> Path:
+    """dlt's filesystem layout: one Parquet file per load, each load completed."""
+    folder = tmp_path / "bucket" / "shop_data"
+    (folder / "customers").mkdir(parents=True, exist_ok=True)
+    (folder / "_dlt_loads").mkdir(exist_ok=True)
+    for load_id, rows in loads.items():
+        table = pa.Table.from_pylist([{**row, "_dlt_load_id": load_id} for row in rows])
+        pq.write_table(table, folder / "customers" / f"{load_id}.f00d.parquet")
+        entry = {"load_id": load_id, "schema_name": "shop", "status": 0}
+        (folder / "_dlt_loads" / f"shop__{load_id}.jsonl").write_text(json.dumps(entry))
+    return folder
+
+
+def test_a_damaged_parquet_file_lands_nothing(make_project: MakeProject, tmp_path: Path) -> None:
+    folder = _bucket(tmp_path, {"1700000000.1": [{"id": "1", "email": "a@x.org"}],
+                                "1700000001.1": [{"id": "2", "email": "b@x.org"}]})  # fmt: skip
+    damaged = folder / "customers" / "1700000001.1.f00d.parquet"
+    good = damaged.read_bytes()
+    damaged.write_bytes(good[: len(good) // 2])
+    project = make_project(PEOPLE.replace("shop.duckdb", "bucket"))
+    with pytest.raises(SourceError) as error:
+        ingest(project)
+    message = str(error.value)
+    assert message.startswith("sources.crm: reading the columns of table shop_data.customers")
+    assert f"{damaged}: " in message and "Nothing was landed" in message
+    assert not project.engine.table_exists("raw_crm")
+    damaged.write_bytes(good)
+    assert ingest(project).sources[0].rows_loaded == 2
+
+
+def test_a_parquet_file_gone_mid_read_lands_nothing_of_its_load(
+    make_project: MakeProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _bucket(tmp_path, {"1700000000.1": [{"id": "1", "email": "a@x.org"}],
+                                "1700000001.1": [{"id": "2", "email": "b@x.org"}]})  # fmt: skip
+    project = make_project(PEOPLE.replace("shop.duckdb", "bucket"))
+    engine = project.engine
+    write_arrow = engine.write_arrow
+
+    def write_then_remove(name: str, data: Any, *, mode: Any) -> None:
+        write_arrow(name, data, mode=mode)
+        if name == STAGE:  # the first load staged: the second's file goes (a bucket cleanup)
+            (folder / "customers" / "1700000001.1.f00d.parquet").unlink(missing_ok=True)
+
+    monkeypatch.setattr(engine, "write_arrow", write_then_remove)
+    with pytest.raises(SourceError) as error:
+        ingest(project)
+    message = str(error.value)
+    assert message.startswith("sources.crm: reading dlt load 1700000001.1 of table ")
+    assert "Nothing of this load was landed; the next run reads it again" in message
+    # the load before it landed; the one that failed left nothing behind
+    assert engine.rows("SELECT _load_id, id FROM raw_crm") == [("1700000000.1", "1")]
+    assert engine.rows(f"SELECT load_id FROM {LOADS}") == [("1700000000.1",)]
+    assert not engine.table_exists(STAGE)
+
+
+def test_a_table_no_completed_load_wrote_yet_reads_nothing(
+    make_project: MakeProject, tmp_path: Path
+) -> None:
+    folder = _bucket(tmp_path, {})
+    pq.write_table(
+        pa.table({"id": ["1"], "_dlt_load_id": ["1700000000.1"]}),
+        folder / "customers" / "1700000000.1.f00d.parquet",
+    )  # the load is still running: _dlt_loads does not hold it
+    project = make_project(PEOPLE.replace("shop.duckdb", "bucket").replace("email: email", ""))
+    report = ingest(project).sources[0]
+    assert (report.files_seen, report.rows_read) == (0, 0)
+    assert not project.engine.table_exists("raw_crm")

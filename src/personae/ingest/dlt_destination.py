@@ -39,20 +39,25 @@ DLT_PREFIX = "_dlt"
 _LOADS = "_dlt_loads"
 
 
+class ReadError(Exception):
+    """Reading a load's rows failed (a file gone or damaged, the DuckDB file locked);
+    the caller names the source and lands nothing of the load."""
+
+
 class Destination(Protocol):
     """One table of a dlt dataset, whichever destination holds it."""
 
     #: how ``loads.file`` and ``raw_<source>._file`` name it
     label: str
 
-    def columns(self) -> list[str]:
-        """The table's columns, dlt's included."""
+    def columns(self, load_ids: list[str]) -> list[str]:
+        """The table's columns, dlt's included, as the loads ``load_ids`` wrote it."""
 
     def completed_loads(self) -> list[str]:
         """The ids of the completed loads that wrote rows of the table, oldest first."""
 
     def batches(self, load_id: str, columns: list[str]) -> Iterator[pa.RecordBatch]:
-        """The rows load ``load_id`` wrote, ``columns`` only."""
+        """The rows load ``load_id`` wrote, ``columns`` only; raises ReadError."""
 
 
 def open_destination(root: Path, name: str, spec: DltSpec) -> Destination:
@@ -153,10 +158,12 @@ class DuckDBTable:
                 "again once it has finished"
             ) from None
 
-    def columns(self) -> list[str]:
-        return list(self._columns)
+    def columns(self, load_ids: list[str]) -> list[str]:
+        return list(self._columns)  # one table holds every load's rows
 
     def completed_loads(self) -> list[str]:
+        if LOAD_ID not in self._columns:
+            return []  # a nested table: its rows carry no load id
         dataset = ident(self.spec.dataset)
         with self._connect() as con:
             found = con.execute(
@@ -167,11 +174,14 @@ class DuckDBTable:
 
     def batches(self, load_id: str, columns: list[str]) -> Iterator[pa.RecordBatch]:
         listed = ", ".join(ident(c) for c in columns)
-        with self._connect() as con:
-            reader: pa.RecordBatchReader = con.sql(
-                f"SELECT {listed} FROM {self.relation} WHERE {LOAD_ID} = ?", params=[load_id]
-            ).to_arrow_reader(self.spec.batch_rows)
-            yield from reader
+        try:
+            with self._connect() as con:
+                reader: pa.RecordBatchReader = con.sql(
+                    f"SELECT {listed} FROM {self.relation} WHERE {LOAD_ID} = ?", params=[load_id]
+                ).to_arrow_reader(self.spec.batch_rows)
+                yield from reader
+        except (duckdb.Error, pa.ArrowException) as exc:
+            raise ReadError(str(exc)) from None
 
 
 class ParquetTable:
@@ -213,11 +223,15 @@ class ParquetTable:
                 )
             self._files.setdefault(load_id, []).append(path)
 
-    def columns(self) -> list[str]:
+    def columns(self, load_ids: list[str]) -> list[str]:
+        """Read from the footers of those loads' files only: a bucket keeps every load."""
         names: dict[str, None] = {}
-        for files in self._files.values():
-            for path in files:
-                names.update(dict.fromkeys(pq.read_schema(path).names))
+        for load_id in load_ids:
+            for path in self._files.get(load_id, []):
+                try:
+                    names.update(dict.fromkeys(pq.read_schema(path).names))
+                except (OSError, pa.ArrowException) as exc:
+                    raise ReadError(f"{path}: {exc}") from None
         return list(names)
 
     def completed_loads(self) -> list[str]:
@@ -225,11 +239,14 @@ class ParquetTable:
 
     def batches(self, load_id: str, columns: list[str]) -> Iterator[pa.RecordBatch]:
         for path in self._files[load_id]:
-            handle = pq.ParquetFile(path)
-            present = [c for c in columns if c in handle.schema_arrow.names]
-            for batch in handle.iter_batches(self.spec.batch_rows, columns=present):
-                if batch.num_rows:
-                    yield _conform(batch, columns)
+            try:
+                handle = pq.ParquetFile(path)
+                present = [c for c in columns if c in handle.schema_arrow.names]
+                for batch in handle.iter_batches(self.spec.batch_rows, columns=present):
+                    if batch.num_rows:
+                        yield _conform(batch, columns)
+            except (OSError, pa.ArrowException) as exc:
+                raise ReadError(f"{path}: {exc}") from None
 
 
 def _completed(folder: Path) -> set[str]:

@@ -22,14 +22,13 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 
 from personae.config.sources import SourceConfig
 from personae.engine import Engine, FileRead
 from personae.errors import SourceError
 from personae.ingest.database import as_text
-from personae.ingest.dlt_destination import DLT_PREFIX, LOAD_ID, open_destination
+from personae.ingest.dlt_destination import DLT_PREFIX, LOAD_ID, ReadError, open_destination
 from personae.ingest.landing import STAGE, Guard, Landing, Origin, SourceLoad, check_columns, land
 from personae.ingest.tables import landed_loads
 
@@ -42,15 +41,27 @@ def load_dlt_source(
     assert spec is not None, "a dlt source"
     report = SourceLoad(source=name)
     table = open_destination(root, name, spec)
-    columns = table.columns()
+    completed = table.completed_loads()
+    done = landed_loads(engine, name)
+    pending = [load_id for load_id in completed if load_id not in done]
     where = f"table {spec.dataset}.{spec.table} of the dlt destination {spec.destination}"
-    if LOAD_ID not in columns:
+    try:
+        columns = table.columns(pending or completed[-1:])
+    except ReadError as exc:
+        raise SourceError(
+            f"sources.{name}: reading the columns of {where} failed: {exc}. Nothing was "
+            "landed; repair or remove the file (run the dlt pipeline again) and run again"
+        ) from None
+    if columns and LOAD_ID not in columns:
         raise SourceError(
             f"sources.{name}.dlt.table: {spec.table} has no {LOAD_ID} column: it is a nested "
             "table (the items of a list dlt split out of its parent's rows), whose rows carry "
-            "no load id. Read the top-level table instead and keep the list in its rows "
-            "(max_table_nesting=0 on the dlt source or resource), as docs/sources.md shows"
+            "no load id. Read the top-level table instead and keep the list in its rows as "
+            'JSON ("columns": {"tags": {"data_type": "json"}} on the resource, or '
+            "max_table_nesting=0), as docs/sources.md shows"
         )
+    if not columns:
+        return report  # no completed load wrote the table yet
     kept = [c for c in columns if not c.startswith(DLT_PREFIX) or c == source.record_id]
     try:
         check_columns(name, source, where, kept, owner="its")
@@ -61,8 +72,6 @@ def load_dlt_source(
             f"{exc}; dlt's own columns (_dlt_load_id, _dlt_id…) do not land: the load id is "
             "raw's _load_id, and _dlt_id lands only as record_id: _dlt_id"
         ) from None
-    done = landed_loads(engine, name)
-    pending = [load_id for load_id in table.completed_loads() if load_id not in done]
     report.files_seen = len(pending)
     origin = Origin(table.label, unit="load")
     previous: dt.datetime | None = None
@@ -74,7 +83,7 @@ def load_dlt_source(
                 staged = as_text(in_utc(batch), rows)
                 engine.write_arrow(STAGE, staged, mode="append" if rows else "replace")
                 rows += batch.num_rows
-        except (duckdb.Error, OSError, pa.ArrowException) as exc:
+        except ReadError as exc:
             engine.drop_table(STAGE)
             raise SourceError(
                 f"sources.{name}: reading dlt load {load_id} of {where} failed after {rows} "
