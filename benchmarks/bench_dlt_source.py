@@ -73,15 +73,22 @@ sources:
 """
 CHILD = """
 import resource, sys, time
-from personae.ingest import ingest
+from personae.ingest import dlt_source, ingest
 from personae.project import Project
+landing = [0.0]
+land = dlt_source.land
+def timed(*args, **kwargs):
+    start = time.perf_counter()
+    land(*args, **kwargs)
+    landing[0] += time.perf_counter() - start
+dlt_source.land = timed
 project = Project.load(sys.argv[1])
 start = time.perf_counter()
 report = ingest(project, only=['shop']).sources[0]
 elapsed = time.perf_counter() - start
 project.close()
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(elapsed, report.rows_read, report.rows_loaded, report.rows_unchanged, peak)
+print(elapsed, report.rows_read, report.rows_loaded, report.rows_unchanged, peak, landing[0])
 """
 
 
@@ -103,7 +110,10 @@ def build(db: Path, rows: int, load_id: str) -> None:
         complete(con, load_id)
 
 
-def ingest_in_child(root: Path) -> tuple[float, int, int, int, float]:
+Result = tuple[float, int, int, int, float, float]
+
+
+def ingest_in_child(root: Path) -> Result:
     done = subprocess.run(
         [sys.executable, "-c", CHILD, str(root)], capture_output=True, text=True, check=False
     )
@@ -112,8 +122,8 @@ def ingest_in_child(root: Path) -> tuple[float, int, int, int, float]:
     *before, last = done.stdout.strip().splitlines()
     if before:
         print("\n".join(before))
-    elapsed, read, loaded, unchanged, peak = last.split()
-    return float(elapsed), int(read), int(loaded), int(unchanged), float(peak)
+    elapsed, read, loaded, unchanged, peak, landing = last.split()
+    return float(elapsed), int(read), int(loaded), int(unchanged), float(peak), float(landing)
 
 
 def copy_ceiling(db: Path, target: Path) -> float:
@@ -151,14 +161,14 @@ def project(folder: Path, destination: Path, args: argparse.Namespace) -> Path:
     return folder
 
 
-def report(
-    label: str, result: tuple[float, int, int, int, float], ceiling: float | None = None
-) -> None:
-    elapsed, read, loaded, unchanged, peak = result
+def report(label: str, result: Result, ceiling: float | None = None) -> None:
+    elapsed, read, loaded, unchanged, peak, landing = result
     versus = f", {elapsed / ceiling:.1f}x the COPY" if ceiling else ""
     print(
         f"{label}: {elapsed:.2f} s, {read:,} rows read, {loaded:,} landed, {unchanged:,} "
-        f"unchanged ({read / elapsed:,.0f} rows/s read{versus}); peak {peak:.0f} MB"
+        f"unchanged ({read / elapsed:,.0f} rows/s read{versus}); reading, staging and the rest "
+        f"{elapsed - landing:.2f} s, landing (shared with every source) {landing:.2f} s; "
+        f"peak {peak:.0f} MB"
     )
 
 
