@@ -34,6 +34,7 @@ from personae.config.loader import parse_config
 from personae.errors import ConfigError, SourceError
 from personae.ingest import ingest
 from personae.ingest.landing import STAGE
+from personae.pipeline import run
 from personae.project import Project
 
 
@@ -479,3 +480,18 @@ def test_a_table_no_completed_load_wrote_yet_reads_nothing(
     report = ingest(project).sources[0]
     assert (report.files_seen, report.rows_read) == (0, 0)
     assert not project.engine.table_exists("raw_crm")
+
+
+def test_an_object_kept_as_json_is_read_by_key(make_project: MakeProject, tmp_path: Path) -> None:
+    # max_table_nesting=0: dlt keeps default_address as a JSON column, tags as a JSON list
+    rows = [{"id": "1", "email": "a@x.org", "default_address": '{"city": "Paris"}',
+             "tags": '["vip", "newsletter"]'}]  # fmt: skip
+    write_dlt_duckdb(tmp_path / "shop.duckdb", "customers", rows, "1700000000.1")
+    with duckdb.connect(str(tmp_path / "shop.duckdb")) as con:
+        for column in ("default_address", "tags"):
+            con.execute(f"ALTER TABLE shop_data.customers ALTER {column} TYPE JSON")
+    config = PEOPLE.replace("email: email", "email: email, city: default_address.city")
+    project = make_project(config)
+    run(project, ["ingest", "clean"])
+    assert project.engine.rows("SELECT city FROM records") == [("Paris",)]
+    assert project.engine.scalar("SELECT tags FROM raw_crm") == '["vip", "newsletter"]'
