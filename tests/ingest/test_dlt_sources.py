@@ -33,6 +33,7 @@ from personae.config import load_config
 from personae.config.loader import parse_config
 from personae.errors import ConfigError, SourceError
 from personae.ingest import ingest
+from personae.ingest.dlt_source import in_utc
 from personae.ingest.landing import STAGE
 from personae.pipeline import run
 from personae.project import Project
@@ -495,3 +496,15 @@ def test_an_object_kept_as_json_is_read_by_key(make_project: MakeProject, tmp_pa
     run(project, ["ingest", "clean"])
     assert project.engine.rows("SELECT city FROM records") == [("Paris",)]
     assert project.engine.scalar("SELECT tags FROM raw_crm") == '["vip", "newsletter"]'
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+@pytest.mark.parametrize("zone", ["UTC", "Etc/UTC", "Europe/Paris"])
+def test_zoned_timestamps_read_as_arrow_writes_them_in_utc(unit: str, zone: str) -> None:
+    values = [None, -1, 0, 1_700_000_000_123_456_789 // {"s": 10**9, "ms": 10**6,
+                                                         "us": 10**3, "ns": 1}[unit]]  # fmt: skip
+    column = pa.array(values, pa.timestamp(unit, zone))
+    batch = pa.RecordBatch.from_arrays([column, pa.array(["a"] * 4)], names=["at", "x"])
+    expected = column.cast(pa.timestamp(unit, "UTC")).cast(pa.string())
+    assert in_utc(batch).column(0).equals(expected)
+    assert in_utc(batch).column(1).equals(batch.column(1))

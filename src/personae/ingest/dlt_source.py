@@ -23,6 +23,7 @@ import datetime as dt
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from personae.config.sources import SourceConfig
 from personae.engine import Engine, FileRead
@@ -104,11 +105,15 @@ def load_dlt_source(
 
 
 def in_utc(batch: pa.RecordBatch) -> pa.RecordBatch:
-    """Timestamps with a time zone named UTC, so their text is the same whichever the
-    destination (DuckDB hands them over as ``Etc/UTC``, Parquet as ``UTC``): a pipeline
-    moved from one destination to the other does not make every row a new version."""
+    """Timestamps with a time zone as their UTC text, ``2026-01-01 10:00:00.000000Z``:
+    the same whichever the destination (DuckDB hands them over as ``Etc/UTC``, Parquet as
+    ``UTC``), so a pipeline moved from one to the other does not make every row a new
+    version. The text is what Arrow writes for a ``UTC`` timestamp, made from the naive
+    one: Arrow formats a zoned timestamp value by value, about ten times slower."""
     arrays = [
-        column.cast(pa.timestamp(column.type.unit, "UTC"))
+        pc.binary_join_element_wise(
+            column.cast(pa.timestamp(column.type.unit)).cast(pa.string()), "Z", ""
+        )
         if pa.types.is_timestamp(column.type) and column.type.tz is not None
         else column
         for column in batch.columns
