@@ -13,8 +13,8 @@ Two destinations are read:
 
 A load counts once dlt has recorded it in ``_dlt_loads`` with status 0 (completed): rows
 of a load still running, or failed, are not read. Rows come out as Arrow record batches
-of at most ``batch_rows`` rows, with dlt's bookkeeping columns (``_dlt_*``) left out but
-for the one ``record_id`` names.
+of at most ``batch_rows`` rows, holding the columns asked for (the caller,
+:mod:`personae.ingest.dlt_source`, leaves dlt's bookkeeping columns out).
 """
 
 from __future__ import annotations
