@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from personae.config.base import Strict
+from personae.config.dlt import DltSpec
 from personae.config.fields import BUILTIN_FIELDS, FULL_NAME, FieldType
 
 #: the fields a mixed column can route values to, told apart by shape (an '@' or not)
@@ -205,8 +206,10 @@ class SourceConfig(Strict):
     kind: Literal["people", "events"]
     #: a file path or glob, relative to the project folder …
     path: str | None = None
-    #: … or a database table or query (exactly one of ``path`` and ``database``)
+    #: … or a database table or query …
     database: DatabaseSpec | None = None
+    #: … or a table a dlt pipeline loaded (exactly one of ``path``, ``database``, ``dlt``)
+    dlt: DltSpec | None = None
     #: inferred from the file extension when omitted
     format: SourceFormat | None = None
     delimiter: str | None = None
@@ -232,6 +235,17 @@ class SourceConfig(Strict):
     retention: str | None = None
     # --- end privacy
 
+    @field_validator("kind", mode="before")
+    @classmethod
+    def _kind_is_what_a_row_is(cls, value: Any) -> Any:
+        if value == "dlt":
+            raise ValueError(
+                "kind says what a row is, people or events; a dlt pipeline is where rows come "
+                "from: write kind: people (or events) and a dlt block, e.g. dlt: {destination: "
+                "shop.duckdb, dataset: shop_data, table: customers}"
+            )
+        return value
+
     @field_validator("retention")
     @classmethod
     def _retention_shape(cls, value: str | None) -> str | None:
@@ -250,13 +264,18 @@ class SourceConfig(Strict):
 
     @model_validator(mode="after")
     def _event_matches_kind(self) -> SourceConfig:
-        if (self.path is None) == (self.database is None):
+        if [self.path, self.database, self.dlt].count(None) != 2:
             raise ValueError(
-                "give exactly one of 'path' (a file or glob) or 'database' (a table or query: "
+                "give exactly one of 'path' (a file or glob), 'database' (a table or query: "
                 "database: {url: postgresql://crm@host/db, table: customers, cursor: updated_at})"
+                " or 'dlt' (a table a dlt pipeline loaded: dlt: {destination: shop.duckdb, "
+                "dataset: shop_data, table: customers})"
             )
         if self.database is not None:
             self._check_database(self.database)
+        for key in ("format", "delimiter"):
+            if self.dlt is not None and getattr(self, key) is not None:
+                raise ValueError(f"'{key}' is for files; a dlt source has no {key}")
         if self.kind == "events" and self.event is None:
             raise ValueError("an events source needs an 'event' section (name and timestamp)")
         if self.kind == "people" and self.event is not None:

@@ -80,7 +80,7 @@ def load_database_source(
             for batch in reader:
                 if spec.cursor:
                     top = _highest(top, batch.column(spec.cursor))
-                staged = _as_text(batch, rows)
+                staged = as_text(batch, rows)
                 engine.write_arrow(STAGE, staged, mode="append" if rows else "replace")
                 rows += batch.num_rows
     except DriverError as exc:
@@ -164,7 +164,7 @@ def _highest(top: Any, column: pa.Array | pa.ChunkedArray) -> Any:
     return found if top is None else max(top, found)
 
 
-def _as_text(batch: pa.RecordBatch, offset: int) -> pa.Table:
+def as_text(batch: pa.RecordBatch, offset: int) -> pa.Table:
     """Every column as text (raw keeps what the source said), plus ``_line``: the row's
     number in the extract."""
     arrays = [_text(column) for column in batch.columns]

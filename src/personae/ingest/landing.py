@@ -145,7 +145,10 @@ def land(
         """
     )
     quarantined = int(
-        engine.scalar(f"SELECT count(*) FROM {QUARANTINE} WHERE load_id = ?", [load_id])
+        engine.scalar(
+            f"SELECT count(*) FROM {QUARANTINE} WHERE load_id = ? AND source = ?",
+            [load_id, name],
+        )  # one dlt load id may hold several sources' tables
     ) - len(fresh)
 
     raw = raw_table(name)
@@ -241,7 +244,7 @@ def check_columns(
         if column in present or column.partition(".")[0] in present:
             continue  # "a.b" reads key b of the JSON column a
         hint = ""
-        if len(columns) == 1 and source.file_format in ("csv", "tsv"):
+        if len(columns) == 1 and source.path is not None and source.file_format in ("csv", "tsv"):
             guess = next((d for d in (";", "\t", "|", ",") if d in columns[0]), None)
             hint = (
                 f"; the file was read as a single column {columns[0][:60]!r}: "

@@ -28,6 +28,7 @@ from personae.engine import Engine, ReadOptions
 from personae.errors import SourceError
 from personae.ingest.collected import CollectedLoad, load_collected
 from personae.ingest.database import DELETED, load_database_source
+from personae.ingest.dlt_source import load_dlt_source
 from personae.ingest.files import find_files, fingerprint
 from personae.ingest.landing import (
     META_COLUMNS,
@@ -101,6 +102,8 @@ def ingest(
         guard = (suppression, columns)
         if source.database is not None:
             report = load_database_source(engine, project.root, name, source, guard)
+        elif source.dlt is not None:
+            report = load_dlt_source(engine, project.root, name, source, guard)
         else:
             report = _ingest_source(engine, project.root, name, source, guard)
         report.rows_expired = apply_retention(engine, raw_table(name), name, source, now)

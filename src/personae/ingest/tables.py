@@ -82,6 +82,12 @@ def loaded_hashes(engine: Engine, source: str) -> set[str]:
     return {row[0] for row in rows}
 
 
+def landed_loads(engine: Engine, source: str) -> set[str]:
+    """The load ids of the source's loads (a dlt source's are dlt's own)."""
+    rows = engine.rows(f"SELECT load_id FROM {LOADS} WHERE source = ?", [source])
+    return {row[0] for row in rows}
+
+
 def record_load(engine: Engine, row: dict[str, object]) -> None:
     engine.write_arrow(LOADS, pa.Table.from_pylist([row], schema=LOADS_SCHEMA), mode="append")
 
