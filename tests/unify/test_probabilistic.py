@@ -491,3 +491,43 @@ def test_near_misses_are_the_pairs_within_the_review_band(engine: Engine, tmp_pa
     after = _scored(engine, NEAR_MISSES_TABLE)
     score_pairs(engine, "records", wide, model, full=True)
     assert _scored(engine, NEAR_MISSES_TABLE) == after
+
+
+def test_records_of_one_part_are_not_compared_and_a_split_part_is_scored_again(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Pairs inside one deterministic part decide nothing: they are not scored. When the
+    part splits (the records' own values unchanged), incremental scoring scores them."""
+    _write(engine)
+    config = MatchingConfig(enabled=True, threshold_match_probability=0.9)
+    model = tmp_path / "matching.json"
+    score_pairs(engine, "records", config, model)
+    assert _pairs(engine) == TRUE_PAIRS
+
+    def parts(*together: tuple[str, str]) -> str:
+        """Every record alone, but ``together`` in part 1."""
+        joined = " OR ".join(f"(source = '{s}' AND record_id = '{r}')" for s, r in together)
+        joined = joined or "false"
+        return (
+            "SELECT source, record_id, CASE WHEN "
+            f"{joined} THEN 1 ELSE 100 + row_number() OVER () END AS comp FROM records"
+        )
+
+    one_part = parts(("crm", "1"), ("shop", "1"), ("crm", "2"))
+    joined = score_pairs(engine, "records", config, model, parts=one_part)
+    assert _pairs(engine) == TRUE_PAIRS - {(("crm", "1"), ("shop", "1"))}
+    assert joined.edges == len(TRUE_PAIRS) - 1
+
+    # crm:2 leaves the part: its key changes, it alone is scored again, and the pair
+    # inside the part stays unscored
+    smaller = score_pairs(
+        engine, "records", config, model, parts=parts(("crm", "1"), ("shop", "1"))
+    )
+    assert smaller.incremental and smaller.scored == 1
+    assert _pairs(engine) == TRUE_PAIRS - {(("crm", "1"), ("shop", "1"))}
+
+    # the part splits: shop:1 keeps no key of its old part, so it is scored again and
+    # finds crm:1, whose values never changed
+    split = score_pairs(engine, "records", config, model, parts=parts())
+    assert split.incremental
+    assert _pairs(engine) == TRUE_PAIRS
