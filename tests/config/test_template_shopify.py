@@ -234,3 +234,49 @@ def test_shopify_exports_become_customers_orders_and_persons(tmp_path: Path) -> 
             )
         )
         assert consent["7001"] is True and consent["7002"] is False
+
+
+def test_a_later_orders_export_updates_orders_and_adds_new_ones(tmp_path: Path) -> None:
+    project = init_template(tmp_path, "shopify")
+    customers = csv_text(CUSTOMER_COLUMNS, CUSTOMERS)
+    run_project(
+        project,
+        {
+            "data/shopify/customers_export.csv": customers,
+            "data/shopify/orders_export_1.csv": csv_text(ORDER_COLUMNS, ORDERS),
+        },
+    )
+    # the next export overlaps: #1002 refunded since, #1001 unchanged, #1006 is new
+    refunded = dict(ORDERS[2], **{"Financial Status": "refunded", "Refunded Amount": "35.50"})
+    later = [
+        ORDERS[0],
+        ORDERS[1],
+        refunded,
+        order("#1006", "lea.petit@mail.fr", "2026-04-02 11:00:00 +0200", "Sandales", "SAN-08",
+              **{"Financial Status": "paid", "Currency": "EUR", "Total": "79.00"}),
+        order("#1006", "lea.petit@mail.fr", "2026-04-02 11:00:00 +0200", "Chapeau", "CHA-01"),
+    ]  # fmt: skip
+    run_project(project, {"data/shopify/orders_export_2.csv": csv_text(ORDER_COLUMNS, later)})
+    with warehouse(project) as engine:
+        orders = dict(
+            engine.rows(
+                "SELECT record_id, json_extract_string(properties, '$.financial_status') "
+                "FROM events"
+            )
+        )
+        assert orders == {
+            "#1001": "paid",
+            "#1002": "refunded",
+            "#1003": "paid",
+            "#1004": "partially_refunded",
+            "#1005": "voided",
+            "#1006": "paid",
+        }
+        assert engine.scalar("SELECT count(*) FROM events") == 6  # no order twice
+        lea = person_of(engine)["shopify_customers", "7003"]
+        assert engine.rows(
+            "SELECT order_count, revenue FROM traits WHERE person_id = ?", [lea]
+        ) == [(2, 328.0)]
+        reasons = [reason for _, reason in quarantined(engine)]
+        assert len(reasons) == 3 + 2  # the further line items of each export, nothing else
+        assert all(r.startswith("duplicate record id #100") for r in reasons)
