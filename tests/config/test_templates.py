@@ -64,3 +64,12 @@ def test_init_without_a_template_writes_the_starter_as_before(tmp_path: Path) ->
     assert code == 0, out
     assert (tmp_path / "data" / "customers.csv").exists()
     assert "name: my-brand" in (tmp_path / "personae.yml").read_text()
+
+
+def test_init_with_a_template_says_where_the_files_go(tmp_path: Path) -> None:
+    code, out = invoke("init", "--template", "brevo", str(tmp_path / "shop"))
+    assert code == 0, out
+    flat = " ".join(out.split())
+    assert f"what to put in {tmp_path / 'shop' / 'data' / 'brevo'}/" in flat
+    assert (tmp_path / "shop" / "data" / "brevo").is_dir()
+    assert not list((tmp_path / "shop" / "data" / "brevo").iterdir())  # no data invented

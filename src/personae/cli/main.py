@@ -183,6 +183,14 @@ def init(
         f"[bold]personae --project {directory} run[/] (docs/tutorial.md walks through it)",
         highlight=False,
     )
+    if template is not None:
+        folders = ", ".join(f"{directory / f}/" for f in TEMPLATES[template].folders)
+        where = f" and what to put in {folders}" if folders else ""
+        console.print(
+            f"Its header says which exports or tables it reads{where}, and what to adapt.",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @app.command()
