@@ -140,20 +140,21 @@ ORDERS = [
 
 def test_shopify_exports_become_customers_orders_and_persons(tmp_path: Path) -> None:
     project = init_template(tmp_path, "shopify")
-    run_project(
+    out = run_project(
         project,
         {
             "data/shopify/customers_export.csv": csv_text(CUSTOMER_COLUMNS, CUSTOMERS),
             "data/shopify/orders_export_1.csv": csv_text(ORDER_COLUMNS, ORDERS),
         },
     )
+    assert "folded" in out and "no table keeps" not in out
     with warehouse(project) as engine:
-        # the rows of further line items, and nothing else, are quarantined
-        assert quarantined(engine) == [
-            ("shopify_orders", "duplicate record id #1001 in this file (first at line 2)"),
-            ("shopify_orders", "duplicate record id #1004 in this file (first at line 6)"),
-            ("shopify_orders", "duplicate record id #1004 in this file (first at line 6)"),
-        ]
+        # a normal export loads clean: the rows of further line items fold into their order
+        assert quarantined(engine) == []
+        assert engine.rows(
+            "SELECT rows_read, rows_loaded, rows_quarantined, rows_folded FROM loads "
+            "WHERE source = 'shopify_orders'"
+        ) == [(8, 5, 0, 3)]
         # canonical fields cleaned
         assert record(engine, "shopify_customers", "7002", "email", "phone", "first_name") == (
             "paul.durand@mail.fr",
@@ -202,7 +203,22 @@ def test_shopify_exports_become_customers_orders_and_persons(tmp_path: Path) -> 
         assert at == dt.datetime(2026, 3, 1, 9, 12)
         assert props["revenue"] == 104.8 and props["currency"] == "EUR"
         assert props["product_id"] == "SAC-01" and props["financial_status"] == "paid"
-        assert events["#1004"][2]["quantity"] == 2 and events["#1004"][2]["revenue"] == 310.0
+        # every line item of the order, in Segment's products shape, typed
+        assert [(p["sku"], p["name"], p["price"], p["quantity"]) for p in props["products"]] == [
+            ("SAC-01", "Sac cabas cuir", 59.9, 1.0),
+            ("FOU-07", "Foulard soie", 34.9, 1.0),
+        ]
+        assert props["products"][0]["product_id"] == "SAC-01"
+        # the order's own columns come from its first row
+        four = events["#1004"][2]
+        assert four["quantity"] == 2 and four["revenue"] == 310.0
+        assert four["financial_status"] == "partially_refunded" and four["currency"] == "GBP"
+        assert [(p["sku"], p["quantity"]) for p in four["products"]] == [
+            ("TRE-03", 2.0),
+            ("SCA-09", 1.0),
+            ("BEL-04", 1.0),
+        ]
+        assert [p["sku"] for p in events["#1002"][2]["products"]] == ["BAS-02"]
         assert events["#1005"][1] == dt.datetime(2026, 3, 28, 14, 0)
 
         person = person_of(engine)
@@ -277,6 +293,14 @@ def test_a_later_orders_export_updates_orders_and_adds_new_ones(tmp_path: Path) 
         assert engine.rows(
             "SELECT order_count, revenue FROM traits WHERE person_id = ?", [lea]
         ) == [(2, 328.0)]
-        reasons = [reason for _, reason in quarantined(engine)]
-        assert len(reasons) == 3 + 2  # the further line items of each export, nothing else
-        assert all(r.startswith("duplicate record id #100") for r in reasons)
+        assert quarantined(engine) == []
+        # the second export: #1001 (two rows) unchanged, #1002 a new version, #1006 new
+        assert engine.rows(
+            "SELECT rows_read, rows_loaded, rows_unchanged, rows_new_versions, rows_folded "
+            "FROM loads WHERE source = 'shopify_orders' ORDER BY loaded_at DESC LIMIT 1"
+        ) == [(5, 2, 1, 1, 2)]
+        products = engine.scalar(
+            "SELECT json_extract_string(properties, '$.products[*].sku') FROM events "
+            "WHERE record_id = '#1006'"
+        )
+        assert products == ["SAN-08", "CHA-01"]
