@@ -61,34 +61,52 @@ def fold(
             )
     stage, keyed = read.table, f"{read.table}_fold"
     key = f"nullif(trim({ident(source.record_id)}), '')"
-    engine.create_table_as(keyed, f"SELECT *, {key} AS _fold_id FROM {stage}")
+    items = "".join(
+        f", {_item_sql(keys)} AS {ident('_item_' + n)}" for n, keys in collected.items()
+    )
+    engine.create_table_as(
+        keyed,
+        f"SELECT *, {key} AS _fold_id, "
+        f"row_number() OVER (PARTITION BY {key} ORDER BY _line) AS _fold_n{items} FROM {stage}",
+    )
     before = int(engine.scalar(f"SELECT count(*) FROM {keyed}"))
-
-    def filled(column: str) -> str:
-        return f"nullif(trim({ident(column)}), '') IS NOT NULL"
-
-    kept = []
-    for column in columns:
-        first = f"first({ident(column)} ORDER BY _line)"
-        if rows.keep == "first_non_empty":
-            non_empty = f"first({ident(column)} ORDER BY _line) FILTER ({filled(column)})"
-            first = f"coalesce({non_empty}, {first})"
-        kept.append(f"{first} AS {ident(column)}")
-    for list_name, keys in collected.items():
-        pairs = ", ".join(f"{literal(k)}, {ident(c)}" for k, c in keys.items())
-        any_filled = " OR ".join(filled(c) for c in dict.fromkeys(keys.values()))
-        kept.append(
-            f"coalesce(CAST(to_json(list(json_object({pairs}) ORDER BY _line) "
-            f"FILTER ({any_filled})) AS VARCHAR), '[]') AS {ident(list_name)}"
-        )
-    no_lists = "".join(f", CAST(NULL AS VARCHAR) AS {ident(n)}" for n in collected)
-    plain = ", ".join(ident(c) for c in columns)
+    # per record: each column's first non-empty value, and the collected lists
+    aggregates = ["_fold_id"]
+    if rows.keep == "first_non_empty":
+        for i, column in enumerate(columns):
+            when = f"CASE WHEN {_filled(column)} THEN"
+            aggregates.append(
+                f"arg_min({when} {ident(column)} END, {when} _line END) AS _first_{i}"
+            )
+    for list_name in collected:
+        item = ident("_item_" + list_name)
+        # in file order on every engine: each item starts with its zero-padded line
+        # number and a unit separator (never raw in JSON text), sorted, then stripped
+        joined = f"string_agg({item}, chr(30) ORDER BY {item})"
+        stripped = f"regexp_replace({joined}, '[0-9]+' || chr(31), '', 'g')"
+        aggregates.append(f"'[' || replace({stripped}, chr(30), ',') || ']' AS {item}")
+    engine.create_table_as(
+        f"{keyed}_records",
+        f"SELECT {', '.join(aggregates)} FROM {keyed} WHERE _fold_id IS NOT NULL GROUP BY _fold_id",
+    )
+    kept = [
+        f"coalesce(r._first_{i}, f.{ident(c)}) AS {ident(c)}"
+        if rows.keep == "first_non_empty"
+        else f"f.{ident(c)}"
+        for i, c in enumerate(columns)
+    ]
+    kept += [
+        f"CASE WHEN f._fold_id IS NOT NULL THEN coalesce(r.{ident('_item_' + n)}, '[]') END "
+        f"AS {ident(n)}"
+        for n in collected
+    ]
     engine.create_table_as(
         stage,
-        f"SELECT {', '.join(kept)}, min(_line) AS _line FROM {keyed} "
-        f"WHERE _fold_id IS NOT NULL GROUP BY _fold_id "
-        f"UNION ALL SELECT {plain}{no_lists}, _line FROM {keyed} WHERE _fold_id IS NULL",
+        f"SELECT {', '.join(kept)}, f._line FROM {keyed} f "
+        f"LEFT JOIN {keyed}_records r ON r._fold_id = f._fold_id "
+        "WHERE f._fold_id IS NULL OR f._fold_n = 1",
     )
+    engine.drop_table(f"{keyed}_records")
     after = engine.count(stage)
     folded = before - after
     warnings = _dropped_values(engine, name, source, keyed, columns, label) if folded else []
@@ -97,6 +115,21 @@ def fold(
         read, columns=[*columns, *collected, "_line"], rows=read.rows - folded
     )
     return staged, folded, warnings
+
+
+def _filled(column: str, alias: str = "") -> str:
+    return f"nullif(trim({alias}{ident(column)}), '') IS NOT NULL"
+
+
+def _item_sql(keys: dict[str, str]) -> str:
+    """A row's object of a collected list, prefixed for ordering (see :func:`fold`);
+    NULL when the listed columns are all empty."""
+    pairs = ", ".join(f"{literal(k)}, {ident(c)}" for k, c in keys.items())
+    any_filled = " OR ".join(_filled(c) for c in dict.fromkeys(keys.values()))
+    return (
+        f"CASE WHEN {any_filled} THEN lpad(CAST(_line AS VARCHAR), 20, '0') || chr(31) "
+        f"|| CAST(json_object({pairs}) AS VARCHAR) END"
+    )
 
 
 def _dropped_values(
@@ -112,8 +145,8 @@ def _dropped_values(
         return []
     stage = keyed.removesuffix("_fold")
     counts = ", ".join(
-        f"count(*) FILTER (WHERE nullif(trim(k.{ident(c)}), '') IS NOT NULL "
-        f"AND k.{ident(c)} IS DISTINCT FROM s.{ident(c)})"
+        f"sum(CASE WHEN {_filled(c, 'k.')} AND k.{ident(c)} IS DISTINCT FROM s.{ident(c)} "
+        "THEN 1 ELSE 0 END)"
         for c in checked
     )
     record_id = ident(source.record_id or "")
