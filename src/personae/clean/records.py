@@ -307,8 +307,11 @@ def _property_sql(spec: PropertySpec) -> str:
     if spec.items is not None:
         # a JSON list of objects (rows_per_record.collect): the declared keys, typed; a
         # value that does not read as its type is null, text that is not a list is null
+        # (on Spark: engine.spark.transpile.json_list)
         shape = json.dumps([{k: _ITEM_TYPES[t] for k, t in spec.items.items()}])
-        return f"try(to_json(json_transform(try(json({raw})), {literal(shape)})))"
+        return (
+            f"CASE WHEN json_valid({raw}) THEN to_json(json_transform({raw}, {literal(shape)})) END"
+        )
     if spec.type == "number":
         return number_sql(raw)
     if spec.type == "boolean":
