@@ -272,3 +272,21 @@ def test_a_bad_list_property_says_what_to_write(spec: str, expected: str) -> Non
     with pytest.raises(ConfigError) as error:
         parse_config(_config(products=f"products: {spec}"))
     assert expected in str(error.value)
+
+
+def test_a_warehouse_from_before_gains_the_folded_count(make_project: MakeProject) -> None:
+    project = make_project(_config(), {"data/orders.csv": EXPORT})
+    columns = (
+        "load_id VARCHAR, source VARCHAR, file VARCHAR, file_hash VARCHAR, file_size BIGINT, "
+        "rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT, rows_unchanged BIGINT, "
+        "rows_new_versions BIGINT, loaded_at TIMESTAMP"
+    )
+    project.engine.execute(f"CREATE TABLE loads ({columns})")
+    project.engine.execute(
+        "INSERT INTO loads VALUES ('old', 'crm', 'crm.csv', 'h', 1, 1, 1, 0, 0, 0, now())"
+    )
+    assert ingest(project).sources[0].rows_folded == 2
+    assert project.engine.rows("SELECT load_id, rows_folded FROM loads ORDER BY loaded_at") == [
+        ("old", None),
+        (project.engine.scalar("SELECT max(load_id) FROM loads WHERE source = 'shop'"), 2),
+    ]

@@ -76,6 +76,10 @@ class IngestReport:
         return sum(s.rows_quarantined for s in self.sources)
 
     @property
+    def rows_folded(self) -> int:
+        return sum(s.rows_folded for s in self.sources)
+
+    @property
     def warnings(self) -> list[str]:
         return [warning for s in self.sources for warning in s.warnings]
 
