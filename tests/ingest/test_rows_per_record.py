@@ -123,7 +123,7 @@ def test_values_the_record_does_not_keep_are_warned_about(make_project: MakeProj
     assert (
         "orders.csv: rows folded into their record's first row held values" in (report.warnings[0])
     )
-    assert "email (1 rows)" in report.warnings[0]
+    assert "email (1 row)" in report.warnings[0]
     assert "rows_per_record.collect" in report.warnings[0]
 
 

@@ -157,7 +157,7 @@ def _dropped_values(
     dropped = [(c, int(n)) for c, n in zip(checked, differing, strict=True) if n]
     if not dropped:
         return []
-    shown = ", ".join(f"{c} ({n} rows)" for c, n in dropped[:_NAMED])
+    shown = ", ".join(f"{c} ({n} row{'s' if n > 1 else ''})" for c, n in dropped[:_NAMED])
     more = f" and {len(dropped) - _NAMED} more" if len(dropped) > _NAMED else ""
     return [
         f"sources.{name}: {label}: rows folded into their record's first row held values "
