@@ -85,8 +85,9 @@ LOADS: Final = Table(
         "rows_unchanged",
         "rows_new_versions",
         "loaded_at",
+        "rows_folded",
     ),
-    doc="one row per file loaded: what was read, loaded, quarantined and unchanged",
+    doc="one row per file loaded: what was read, loaded, quarantined, unchanged and folded",
 )
 QUARANTINE: Final = Table(
     "quarantine",

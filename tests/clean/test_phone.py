@@ -204,3 +204,10 @@ def test_phone_kind_agrees_with_phonenumbers(e164: str, kind: str) -> None:
             phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
         }
         assert (phonenumbers.number_type(number) in types) == (kind == "mobile")
+
+
+def test_a_spreadsheet_text_marker_before_a_phone_is_dropped() -> None:
+    # exports meant for Excel write '+33612345678 so the + survives
+    assert phone("'+33612345678", "FR") == "+33612345678"
+    assert phone("'06 12 34 56 78", "FR") == "+33612345678"
+    assert phone("'", "FR") is None

@@ -154,3 +154,11 @@ def test_every_country_code_reads_as_itself() -> None:
     for code in normalize.COUNTRY_CODES:
         assert country(code) == code
         assert country(code.lower()) == code
+
+
+def test_a_spreadsheet_text_marker_before_a_postcode_is_dropped() -> None:
+    # Shopify's order export writes Billing Zip as '75011 so Excel keeps the zero
+    assert postcode("'75011", "FR") == "75011"
+    assert postcode("'01000", "FR") == "01000"
+    assert postcode("'SW1A 1AA", "GB") == "SW1A 1AA"
+    assert postcode("'", "FR") is None

@@ -118,6 +118,13 @@ def test_tables_round_trip_through_arrow(spark: SparkEngine) -> None:
         "SELECT x AS v FROM (VALUES (2), (NULL), (1)) AS t(x) ORDER BY x",
         # floating point
         "SELECT round(CAST(2.0 AS DOUBLE) / 3, 9) AS v",
+        # json_list: a JSON list read as typed objects, embedded as a list; not JSON: none
+        "SELECT CAST(json_object('p', CASE WHEN json_valid(x) THEN to_json(json_transform("
+        'x, \'[{"q": "DOUBLE", "ok": "BOOLEAN", "n": "VARCHAR"}]\')) END) '
+        'AS VARCHAR) AS v FROM (VALUES (\'[{"q":"2.5","ok":"true","n":"a"},'
+        '{"n":"b","q":" 3 ","ok":"false","z":"1"}]\')) AS t(x)',
+        "SELECT CASE WHEN json_valid(x) THEN to_json(json_transform(x, "
+        "'[{\"q\": \"DOUBLE\"}]')) END IS NULL AS v FROM (VALUES ('not json')) AS t(x)",
     ],
 )
 def test_same_answer_as_duckdb(spark: SparkEngine, duck: DuckDBEngine, sql: str) -> None:

@@ -44,7 +44,8 @@ def raw_sql(column: str, alias: str = "l") -> str:
 
 def timestamp_sql(expr: str, fmt: str | None) -> str:
     if fmt:
-        return f"try_strptime({expr}, {literal(fmt)})"
+        # a format with %z reads an offset: the UTC time, naive like every timestamp
+        return f"CAST(try_strptime({expr}, {literal(fmt)}) AS TIMESTAMP)"
     return f"CAST(TRY_CAST({expr} AS TIMESTAMPTZ) AS TIMESTAMP)"
 
 

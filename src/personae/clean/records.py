@@ -7,6 +7,7 @@ in one SELECT per source. Raw values stay untouched in raw tables.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -297,8 +298,20 @@ def _event_columns(source: SourceConfig) -> list[str]:
     ]
 
 
+#: how the keys of a list property's objects are read (``json_transform``'s types)
+_ITEM_TYPES = {"string": "VARCHAR", "number": "DOUBLE", "boolean": "BOOLEAN"}
+
+
 def _property_sql(spec: PropertySpec) -> str:
     raw = raw_sql(spec.column)
+    if spec.items is not None:
+        # a JSON list of objects (rows_per_record.collect): the declared keys, typed; a
+        # value that does not read as its type is null, text that is not a list is null
+        # (on Spark: engine.spark.transpile.json_list)
+        shape = json.dumps([{k: _ITEM_TYPES[t] for k, t in spec.items.items()}])
+        return (
+            f"CASE WHEN json_valid({raw}) THEN to_json(json_transform({raw}, {literal(shape)})) END"
+        )
     if spec.type == "number":
         return number_sql(raw)
     if spec.type == "boolean":

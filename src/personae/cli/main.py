@@ -153,16 +153,47 @@ def _run_stages(
 
 
 @app.command()
-def init(directory: Annotated[Path, typer.Argument(help="Folder to create.")] = Path(".")) -> None:
-    """Write a commented starter project (personae.yml and two small data files)."""
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder to create.")] = Path("."),
+    template: Annotated[
+        str | None,
+        typer.Option(
+            "--template",
+            "-t",
+            help="Write a personae.yml mapping a system's documented exports: shopify, "
+            "prestashop, hubspot, brevo or zendesk (see --list-templates).",
+        ),
+    ] = None,
+    list_templates: Annotated[
+        bool, typer.Option("--list-templates", help="List the templates and exit.")
+    ] = False,
+) -> None:
+    """Write a commented starter project (personae.yml and two small data files), or with
+    --template NAME a personae.yml for that system's exports."""
     from personae.config.starter import write_starter_project
+    from personae.config.templates import TEMPLATES, write_template_project
 
-    config = guard(lambda: write_starter_project(directory))
+    if list_templates:
+        for name, described in TEMPLATES.items():
+            console.print(f"{name:<11} {described.summary}", highlight=False, soft_wrap=True)
+        return
+    if template is None:
+        config = guard(lambda: write_starter_project(directory))
+    else:
+        config = guard(lambda: write_template_project(directory, template))
     console.print(
         f"Created {config}. Next: [bold]personae --project {directory} validate[/], then "
         f"[bold]personae --project {directory} run[/] (docs/tutorial.md walks through it)",
         highlight=False,
     )
+    if template is not None:
+        folders = ", ".join(f"{directory / f}/" for f in TEMPLATES[template].folders)
+        where = f" and what to put in {folders}" if folders else ""
+        console.print(
+            f"Its header says which exports or tables it reads{where}, and what to adapt.",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @app.command()

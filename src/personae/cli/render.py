@@ -83,7 +83,9 @@ def resolve_report(console: Console, report: ResolveReport) -> None:
 
 
 def ingest_report(console: Console, report: IngestReport) -> None:
-    table = titled_table("Ingest", "source", "files", "read", "loaded", "unchanged", "quarantined")
+    folds = any(s.rows_folded for s in report.sources)
+    headers = ("source", "files", "read", "loaded", "unchanged", "quarantined")
+    table = titled_table("Ingest", *headers, *(("folded",) if folds else ()))
     for s in report.sources:
         table.add_row(
             s.source,
@@ -92,6 +94,7 @@ def ingest_report(console: Console, report: IngestReport) -> None:
             f"{s.rows_loaded:,}",
             f"{s.rows_unchanged:,}",
             f"{s.rows_quarantined:,}",
+            *((f"{s.rows_folded:,}",) if folds else ()),
         )
     console.print(table)
 

@@ -158,7 +158,13 @@ def _check_unknown_fields(data: dict[str, Any], file: str) -> None:
 
 
 def _config_error(exc: ValidationError, data: dict[str, Any], file: str) -> ConfigError:
-    error = exc.errors()[0]
+    errors = exc.errors()
+    # a mapping given where a column name or a spec is accepted (``str | PropertySpec``):
+    # the spec's error says what is wrong, "should be a valid string" does not
+    error = next(
+        (e for e in errors if e["type"] != "string_type" or not isinstance(e["input"], dict)),
+        errors[0],
+    )
     loc = [str(part) for part in error["loc"]]
     # pydantic adds the union member name into the location (e.g. 'AggregateTrait'); drop those
     # pydantic adds the tag of a discriminated union too ('brevo' in destinations.news.brevo)

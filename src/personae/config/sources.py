@@ -83,10 +83,28 @@ class EventSpec(Strict):
         return self
 
 
+#: the types a key of a list property's objects is read as
+ItemType = Literal["string", "number", "boolean"]
+
+
 class PropertySpec(Strict):
     column: str
     type: FieldType = "string"
     format: str | None = None
+    #: the column holds a JSON list of objects (a ``rows_per_record.collect`` column): the
+    #: property is that list, each object keeping these keys read as these types, e.g.
+    #: ``{sku: string, quantity: number}``
+    items: dict[str, ItemType] | None = None
+
+    @model_validator(mode="after")
+    def _items_alone(self) -> PropertySpec:
+        if self.items is not None and (not self.items or self.type != "string" or self.format):
+            raise ValueError(
+                f"a list property (items) takes no type or format of its own and names at "
+                f"least one key: write {{column: {self.column}, items: {{sku: string, "
+                "quantity: number}}"
+            )
+        return self
 
 
 SourceFormat = Literal["csv", "tsv", "json", "jsonl", "parquet"]
@@ -196,6 +214,44 @@ class DatabaseSpec(Strict):
         return self.url.partition("://")[0].lower()
 
 
+# --- several rows per record (see personae.ingest.fold and docs/sources.md)
+
+
+class RowsPerRecord(Strict):
+    """Rows sharing a record id in one file or extract are one record (an order's line
+    items, a contact's addresses): they are folded into one row when they land."""
+
+    #: ``first``: the record's columns are its first row's, as received;
+    #: ``first_non_empty``: each column holds its first non-empty value, in file order
+    keep: Literal["first", "first_non_empty"] = "first"
+    #: a new column of raw -> the columns of every row it collects, as a JSON list with one
+    #: object per row in file order: a list of columns (the objects' keys are the column
+    #: names) or a mapping key -> column (``{sku: Lineitem sku, name: Lineitem name}``)
+    collect: dict[str, list[str] | dict[str, str]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _collect_shape(self) -> RowsPerRecord:
+        for name, columns in self.collect.items():
+            example = f"collect: {{{name}: {{sku: Lineitem sku, name: Lineitem name}}}}"
+            if not name.strip() or name.startswith("_"):
+                raise ValueError(
+                    f"collect: {name!r} cannot name a column of raw (empty, or starting with "
+                    f"'_' like ingest's own columns); name it after what it holds, e.g. {example}"
+                )
+            if not columns:
+                raise ValueError(f"collect.{name} lists no column; write e.g. {example}")
+            if isinstance(columns, list) and len(set(columns)) != len(columns):
+                raise ValueError(f"collect.{name} lists a column twice: {columns!r}")
+        return self
+
+    def collected(self) -> dict[str, dict[str, str]]:
+        """Each collected column's objects: key -> source column."""
+        return {
+            name: dict(columns) if isinstance(columns, dict) else {c: c for c in columns}
+            for name, columns in self.collect.items()
+        }
+
+
 # --- sources
 
 
@@ -227,6 +283,9 @@ class SourceConfig(Strict):
     description: str | None = None
     #: consent flags this source holds, one entry per column
     consent: list[ConsentColumn] = Field(default_factory=list)
+    #: the rows sharing a record id in one file or extract are one record: fold them
+    #: (otherwise the second and later are quarantined as duplicate record ids)
+    rows_per_record: RowsPerRecord | None = None
 
     # --- privacy: retention
     #: how long raw rows are kept: ``90d``, ``18m`` or ``3y``. Rows older than that (by
@@ -283,7 +342,29 @@ class SourceConfig(Strict):
         if self.delimiter is not None and len(self.delimiter) != 1:
             raise ValueError(f"delimiter must be one character, got {self.delimiter!r}")
         self._check_mixed_columns()
+        if self.rows_per_record is not None:
+            self._check_rows_per_record(self.rows_per_record)
         return self
+
+    def _check_rows_per_record(self, rows: RowsPerRecord) -> None:
+        if not self.record_id:
+            raise ValueError(
+                "rows_per_record folds the rows sharing a record id: set record_id (the "
+                "column the rows of one record share, e.g. record_id: Name)"
+            )
+        if self.database is not None and self.database.cursor:
+            raise ValueError(
+                "rows_per_record needs every row of a record in the same extract, and "
+                "database.cursor reads only the rows that changed: remove cursor (each run "
+                "reads the whole table or query), or fold in the query itself (GROUP BY the "
+                "record id, with json_agg or group_concat)"
+            )
+        for name, columns in rows.collected().items():
+            if name == self.record_id or name in columns.values():
+                raise ValueError(
+                    f"rows_per_record.collect.{name} would replace the column {name!r} the "
+                    "file already has: give the collected list a name of its own"
+                )
 
     def _check_database(self, database: DatabaseSpec) -> None:
         for key in ("format", "delimiter"):

@@ -4,7 +4,8 @@ A file read by the engine, or a database extract written batch by batch, waits i
 staging table ``_stage_ingest`` (every column as text, plus ``_line``: its line or row
 number). :func:`land` then
 
-1. drops the rows of erased persons (the suppression list);
+1. drops the rows of erased persons (the suppression list), then folds the rows of one
+   record into one when the source declares ``rows_per_record`` (:mod:`.fold`);
 2. quarantines the rows the reader rejected, the rows without a record id, and second
    occurrences of a record id, with the reason;
 3. counts the rows whose (record id, row hash) is already in raw as unchanged, and
@@ -23,6 +24,7 @@ from personae.catalog import QUARANTINE
 from personae.config.sources import SourceConfig
 from personae.engine import Engine, FileRead
 from personae.errors import SourceError, did_you_mean
+from personae.ingest.fold import fold
 from personae.ingest.privacy import drop_suppressed
 from personae.ingest.tables import new_rejects, quarantine_rows, raw_table, record_load
 from personae.protect.suppression import Suppression
@@ -52,6 +54,8 @@ class SourceLoad:
     rows_expired: int = 0
     #: raw rows deleted because their record was deleted at the source (database sources)
     rows_deleted: int = 0
+    #: rows folded into their record's first row (``rows_per_record``)
+    rows_folded: int = 0
     warnings: list[str] = field(default_factory=list)
 
 
@@ -92,6 +96,7 @@ def land(
     stage, load_id, now = read.table, landing.load_id, landing.at
     # an erased person's rows never land: dropped before any other step
     suppressed = drop_suppressed(engine, stage, *landing.guard)
+    read, folded, warnings = fold(engine, name, source, read, origin.label)
     # a changed file is read again whole: a bad line quarantined before is not added twice
     fresh = new_rejects(engine, name, read.rejected)
     quarantine_rows(engine, name, load_id, fresh, now)
@@ -193,7 +198,7 @@ def land(
     repeated_rejects = (id_rejected - quarantined) + (len(read.rejected) - len(fresh))
     unchanged = (read.rows - suppressed - id_rejected - loaded) + repeated_rejects
 
-    rows_read = read.rows + len(read.rejected)
+    rows_read = read.rows + len(read.rejected) + folded
     record_load(
         engine,
         {
@@ -208,6 +213,7 @@ def land(
             "rows_unchanged": unchanged,
             "rows_new_versions": new_versions,
             "loaded_at": now,
+            "rows_folded": folded,
         },
     )
     for table in (stage, keyed, dups):
@@ -218,6 +224,8 @@ def land(
     report.rows_quarantined += quarantined + len(fresh)
     report.rows_unchanged += unchanged
     report.rows_suppressed += suppressed
+    report.rows_folded += folded
+    report.warnings.extend(warnings)
 
 
 def check_columns(
@@ -239,7 +247,10 @@ def check_columns(
         for prop, pspec in source.event.properties.items():
             column = pspec if isinstance(pspec, str) else pspec.column
             wanted.append((f"event.properties.{prop}", column))
-    present = set(columns)
+    if source.rows_per_record:
+        for list_name, keys in source.rows_per_record.collected().items():
+            wanted += [(f"rows_per_record.collect.{list_name}", c) for c in keys.values()]
+    present = set(columns) | set(source.rows_per_record.collect if source.rows_per_record else ())
     for key, column in wanted:
         if column in present or column.partition(".")[0] in present:
             continue  # "a.b" reads key b of the JSON column a

@@ -7,7 +7,8 @@ For every file of a source:
 2. the engine reads it into a staging table, every column as text, and returns the
    lines it could not parse; those are quarantined;
 3. rows without a record id, and second occurrences of a record id in the file, are
-   quarantined with the reason;
+   quarantined with the reason (a source declaring ``rows_per_record`` folds the rows
+   of one record into one instead: :mod:`personae.ingest.fold`);
 4. rows whose (record id, row hash) is already in raw are counted as unchanged;
    the rest are appended to ``raw_<source>`` with their load id and time.
 
@@ -74,6 +75,10 @@ class IngestReport:
     @property
     def rows_quarantined(self) -> int:
         return sum(s.rows_quarantined for s in self.sources)
+
+    @property
+    def rows_folded(self) -> int:
+        return sum(s.rows_folded for s in self.sources)
 
     @property
     def warnings(self) -> list[str]:

@@ -23,6 +23,8 @@ LOADS_SCHEMA = pa.schema(
         #: rows that are a new version of a record already in raw
         ("rows_new_versions", pa.int64()),
         ("loaded_at", pa.timestamp("us")),
+        #: rows folded into their record's first row (a source's ``rows_per_record``)
+        ("rows_folded", pa.int64()),
     ]
 )
 
@@ -65,6 +67,8 @@ def ensure_tables(engine: Engine) -> None:
     for name, schema in bookkeeping:
         if not engine.table_exists(name):
             engine.write_arrow(name, schema.empty_table(), mode="replace")
+    if "rows_folded" not in engine.columns(LOADS):  # a warehouse from before rows_per_record
+        engine.execute(f"ALTER TABLE {LOADS} ADD COLUMN rows_folded BIGINT")
 
 
 def has_versions(engine: Engine, source: str) -> bool:

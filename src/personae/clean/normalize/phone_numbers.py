@@ -52,8 +52,10 @@ _CHUNK = 50_000
 
 
 def phone_key(raw: str) -> str | None:
-    """``+33 (0)6 12-34.56 78`` -> ``+33612345678``; None when it cannot be a number."""
-    text = raw.strip()
+    """``+33 (0)6 12-34.56 78`` -> ``+33612345678``; None when it cannot be a number. A
+    spreadsheet's leading text marker (``'+33612345678``, as Shopify's exports write
+    them) is dropped."""
+    text = raw.strip().removeprefix("'").strip()
     key = text.translate(_PHONE_FORMATTING)
     digits = key[1:] if key[:1] == "+" else key
     if len(digits) < 3 or len(key) > _MAX_PHONE_INPUT:

@@ -88,12 +88,13 @@ def postcode(raw: str | None, country: str | None = None) -> str | None:
     a 4-digit value gets its lost leading zero (``1000`` -> ``01000``); BE, CH, AT, LU,
     LI, DK, NO: 4 digits; DE, ES, IT, FI: 5 digits; GB: ``SW1A 1AA``; NL: ``1234 AB``;
     US: ``12345`` or ``12345-6789``; PT ``1234-567``; PL ``12-345``; SE ``123 45``; CA
-    ``K1A 0B1``. A country prefix (``F-75011``) is dropped. Other or unknown countries:
+    ``K1A 0B1``. A country prefix (``F-75011``) is dropped, and a spreadsheet's leading
+    text marker (``'75011``, as Shopify's exports write zips). Other or unknown countries:
     upper case, single spaces, letters, digits and hyphens only, with a digit.
     """
     if raw is None:
         return None
-    text = " ".join(raw.upper().split())
+    text = " ".join(raw.upper().strip().removeprefix("'").split())
     if not text:
         return None
     code = country_option(country)

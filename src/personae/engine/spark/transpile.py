@@ -21,6 +21,7 @@ Expression rewrites, applied to every node in the order of :data:`EXPRESSION_REW
 from __future__ import annotations
 
 import datetime as dt
+import json
 import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Any, cast
@@ -332,6 +333,47 @@ def json_object(node: exp.Expression) -> exp.Expression:
     return node
 
 
+#: DuckDB's ``json_transform`` types -> the Spark types a list property's keys are cast to
+_JSON_LIST_TYPES = {"VARCHAR": "STRING", "DOUBLE": "DOUBLE", "BOOLEAN": "BOOLEAN"}
+
+
+def json_list(node: exp.Expression) -> exp.Expression:
+    """A list property (clean: ``items``) is JSON text read as a list of objects:
+    DuckDB's ``to_json(json_transform(x, '[{"k": "DOUBLE", …}]'))`` keeps the listed keys,
+    each cast to its type (NULL when it does not cast), and ``json_valid(x)`` guards it;
+    Spark has neither. -> ``transform(from_json(x, 'array<struct<k: string, …>>'),
+    e -> named_struct('k', CAST(e.k AS DOUBLE), …))``: the list itself, which the
+    ``to_json`` of the enclosing ``json_object`` writes as JSON; ``json_valid(x)`` ->
+    ``get_json_object(x, '$') IS NOT NULL``."""
+    name = str(node.this).lower() if isinstance(node, exp.Anonymous) else ""
+    if name == "json_valid":
+        found = exp.Anonymous(
+            this="get_json_object", expressions=[node.expressions[0], exp.Literal.string("$")]
+        )
+        return exp.Not(this=exp.Is(this=found, expression=exp.null()))
+    inner = node.expressions[0] if name == "to_json" and node.expressions else None
+    if not (isinstance(inner, exp.Anonymous) and str(inner.this).lower() == "json_transform"):
+        return node
+    value, shape = inner.expressions
+    try:
+        keys = json.loads(shape.name)[0]
+        types = {str(k): _JSON_LIST_TYPES[str(t).upper()] for k, t in keys.items()}
+    except (ValueError, KeyError, IndexError, AttributeError, TypeError) as exc:
+        raise EngineError(
+            f"json_transform on Spark takes a list of one object of VARCHAR, DOUBLE or "
+            f"BOOLEAN keys, not {shape.sql()}"
+        ) from exc
+    schema = ", ".join(f"`{k}`: string" for k in types)
+    fields = ", ".join(f"{literal(k)}, CAST(e.`{k}` AS {t})" for k, t in types.items())
+    spark = sqlglot.parse_one(
+        f"transform(from_json(__value__, 'array<struct<{schema}>>'), e -> named_struct({fields}))",
+        read=SPARK_DIALECT,
+    )
+    placeholder = next(c for c in spark.find_all(exp.Column) if c.name == "__value__")
+    placeholder.replace(value.copy())
+    return cast(exp.Expression, spark)
+
+
 def unordered_row_number(node: exp.Expression) -> exp.Expression:
     """DuckDB's ``row_number() OVER ()`` numbers rows in no particular order: personae
     uses it for unique ids (``rid``, ``vid``). Spark needs an ordered window, which moves
@@ -356,6 +398,7 @@ def unordered_row_number(node: exp.Expression) -> exp.Expression:
 #: this order
 EXPRESSION_REWRITES: tuple[Callable[[exp.Expression], exp.Expression], ...] = (
     unordered_row_number,
+    json_list,
     json_object,
     try_strptime,
     strip_accents,
