@@ -117,8 +117,9 @@ class ConsentColumn(Strict):
 
 # --- database sources (see personae.ingest.database and docs/sources.md)
 
-#: the URL schemes a database source reads, each through its ADBC driver
-DATABASE_SCHEMES: tuple[str, ...] = ("postgresql", "postgres", "sqlite")
+#: the URL schemes a database source reads (personae.ingest.drivers); a SQLAlchemy-style
+#: ``+driver`` suffix (``mysql+pymysql://``) is accepted and ignored
+DATABASE_SCHEMES: tuple[str, ...] = ("postgresql", "postgres", "mysql", "mariadb", "sqlite")
 _PLACEHOLDER = re.compile(r"^\$\{[^}]+\}$")
 
 
@@ -128,10 +129,13 @@ def _check_database_url(url: str) -> str:
     if _PLACEHOLDER.match(url.strip()):
         return url  # the whole URL comes from the environment or a secrets file
     scheme, sep, rest = url.partition("://")
-    if not sep or scheme.lower() not in DATABASE_SCHEMES:
+    base = scheme.lower().partition("+")[0]
+    if not sep or base not in DATABASE_SCHEMES or (base == "sqlite" and scheme != base):
         raise ValueError(
-            f"url must start with postgresql:// or sqlite:/// (got {scheme!r}:// ...); e.g. "
-            "postgresql://crm@db.example.com:5432/crm or sqlite:///data/shop.db"
+            "url must start with postgresql://, mysql:// (or mariadb://) or sqlite:/// "
+            f"(got {scheme!r}:// ...); e.g. postgresql://crm@db.example.com:5432/crm, "
+            "mysql://crm:${PERSONAE_CRM_PASSWORD}@db.example.com:3306/crm or "
+            "sqlite:///data/shop.db"
         )
     authority = rest.split("/", 1)[0]
     userinfo = authority.rpartition("@")[0] if "@" in authority else ""
@@ -143,8 +147,8 @@ def _check_database_url(url: str) -> str:
                 "url holds a password written in plain text; personae.yml must not hold "
                 "secrets: write it as a placeholder resolved when the source is read, e.g. "
                 f"{scheme}://{user}:${{PERSONAE_CRM_PASSWORD}}@host/db (an environment "
-                "variable) or ${file:/run/secrets/crm_password} (a secrets file), or leave it "
-                "out and let PostgreSQL read PGPASSWORD or ~/.pgpass"
+                "variable) or ${file:/run/secrets/crm_password} (a secrets file), or (on "
+                "PostgreSQL) leave it out and let libpq read PGPASSWORD or ~/.pgpass"
             )
     if "?" in rest and "password=" in rest.split("?", 1)[1].lower():
         raise ValueError(
@@ -157,7 +161,8 @@ def _check_database_url(url: str) -> str:
 class DatabaseSpec(Strict):
     """A table or query of a database, read incrementally on a cursor column."""
 
-    #: ``postgresql://user:${PASSWORD_VAR}@host:5432/db`` or ``sqlite:///path/to.db``
+    #: ``postgresql://user:${PASSWORD_VAR}@host:5432/db``, ``mysql://…:3306/db`` (or
+    #: ``mariadb://``) or ``sqlite:///path/to.db``
     #: (relative to the project folder; ``sqlite:////abs/path`` for an absolute path)
     url: str
     #: a table (``customers`` or ``crm.customers``) …

@@ -34,7 +34,14 @@ from personae.catalog import SOURCE_CURSORS
 from personae.config.sources import DatabaseSpec, SourceConfig
 from personae.engine import Engine, FileRead
 from personae.errors import SourceError, did_you_mean
-from personae.ingest.drivers import DriverError, open_stream, redact, resolve_url
+from personae.ingest.drivers import (
+    Dialect,
+    DriverError,
+    dialect_of,
+    open_stream,
+    redact,
+    resolve_url,
+)
 from personae.ingest.landing import (
     STAGE,
     Guard,
@@ -72,7 +79,7 @@ def load_database_source(
     engine.drop_table(STAGE)
     rows, top, columns = 0, None, []
     try:
-        sql = extract_sql(spec, start)
+        sql = extract_sql(spec, start, dialect_of(url))
         typed = [spec.cursor] if spec.cursor else []
         with open_stream(url, sql, spec.batch_rows, typed) as reader:
             columns = list(reader.schema.names)
@@ -111,16 +118,17 @@ def load_database_source(
     return report
 
 
-def extract_sql(spec: DatabaseSpec, start: str | None) -> str:
+def extract_sql(spec: DatabaseSpec, start: str | None, dialect: Dialect) -> str:
     """The statement reading the table or query, from cursor value ``start`` on (its
-    text, compared by the database in the column's own type)."""
+    text, compared by the database in the column's own type), quoted as the database
+    quotes (backticks on MySQL)."""
     if spec.table:
-        relation = ".".join(ident(part) for part in spec.table.split("."))
+        relation = ".".join(dialect.ident(part) for part in spec.table.split("."))
     else:
         relation = f"({(spec.query or '').strip().rstrip(';')}) AS personae_extract"
     sql = f"SELECT * FROM {relation}"
     if start is not None and spec.cursor:
-        sql += f" WHERE {ident(spec.cursor)} >= {literal(start)}"
+        sql += f" WHERE {dialect.ident(spec.cursor)} >= {dialect.literal(start)}"
     return sql
 
 
@@ -253,8 +261,9 @@ def _full_compare(engine: Engine, name: str, source: SourceConfig, url: str, whe
     assert spec is not None and source.record_id
     if not engine.table_exists(raw_table(name)):
         return 0
-    record_id = ident(source.record_id)
-    sql = f"SELECT {record_id} FROM ({extract_sql(spec, None)}) AS personae_ids"
+    dialect = dialect_of(url)
+    record_id = dialect.ident(source.record_id)
+    sql = f"SELECT {record_id} FROM ({extract_sql(spec, None, dialect)}) AS personae_ids"
     engine.write_arrow(_IDS, pa.table({"id": pa.array([], pa.string())}), mode="replace")
     try:
         with open_stream(url, sql, spec.batch_rows) as reader:

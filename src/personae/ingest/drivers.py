@@ -1,10 +1,18 @@
 """Reading a database table or query as a stream of Arrow record batches.
 
-One small interface, :func:`open_stream`, over the ADBC drivers (Apache Arrow's database
-connectivity): ``adbc-driver-postgresql`` (libpq; results stream over ``COPY`` in binary)
-and ``adbc-driver-sqlite``. Both speak the same DB-API, return Arrow natively and read
-in batches of bounded size, so no table is ever held whole in memory. Another database
-is one more entry in :data:`DRIVERS`.
+One small interface, :func:`open_stream`, over two families of drivers, each returning
+Arrow natively in batches of bounded size, so no table is ever held whole in memory:
+
+* the ADBC drivers (Apache Arrow's database connectivity): ``adbc-driver-postgresql``
+  (libpq; results stream over ``COPY`` in binary) and ``adbc-driver-sqlite``, through the
+  same DB-API; another ADBC database is one more entry in :data:`DRIVERS`;
+* MySQL and MariaDB (no ADBC driver on PyPI): ``connectorx`` (Rust) streams the result as
+  an Arrow record batch reader; ``PyMySQL`` first checks the connection, since connectorx's
+  pool retries a refused login for 30 seconds before it fails (the ``mysql`` extra).
+
+Each database's quoting of identifiers and text is a :class:`Dialect`
+(:func:`dialect_of`): PostgreSQL and SQLite quote names with ``"``, MySQL with backticks
+(and a backslash in a string is an escape there).
 
 The URL of ``personae.yml`` may hold ``${VARIABLE}`` (an environment variable) and
 ``${file:path}`` (a secrets file's content) placeholders; they are resolved here, when the
@@ -17,9 +25,10 @@ import os
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 import pyarrow as pa
 
@@ -92,17 +101,52 @@ def _scrub(message: str, url: str) -> str:
     secret = userinfo.split(":", 1)[1] if ":" in userinfo else ""
     cleaned = message.replace(url, redact(url))
     if secret:
-        from urllib.parse import unquote
-
         for form in {secret, unquote(secret)}:
             cleaned = cleaned.replace(form, "***")
     return " ".join(cleaned.split())
 
 
+@dataclass(frozen=True)
+class Dialect:
+    """How a database quotes a name and a text value."""
+
+    #: the character around a quoted identifier
+    quote: str = '"'
+    #: whether a backslash in a quoted string escapes the next character (MySQL's default)
+    backslash_escapes: bool = False
+
+    def ident(self, name: str) -> str:
+        """``name`` quoted: ``"updated_at"``, or `` `updated_at` `` on MySQL."""
+        return self.quote + name.replace(self.quote, self.quote * 2) + self.quote
+
+    def literal(self, value: str) -> str:
+        """``value`` as a quoted string literal."""
+        if self.backslash_escapes:
+            value = value.replace("\\", "\\\\")
+        return "'" + value.replace("'", "''") + "'"
+
+
+STANDARD = Dialect()
+MYSQL = Dialect(quote="`", backslash_escapes=True)
+
+
+def scheme_of(url: str) -> str:
+    """The database a URL names, its aliases folded: ``postgres`` -> ``postgresql``,
+    ``mariadb`` and ``mysql+pymysql`` (SQLAlchemy's spelling) -> ``mysql``."""
+    scheme = url.partition("://")[0].lower().partition("+")[0]
+    return {"postgres": "postgresql", "mariadb": "mysql"}.get(scheme, scheme)
+
+
+def dialect_of(url: str) -> Dialect:
+    """The quoting of the database at ``url``."""
+    return MYSQL if scheme_of(url) == "mysql" else STANDARD
+
+
 def _postgres(url: str) -> Any:
     import adbc_driver_postgresql.dbapi as postgresql
 
-    return postgresql.connect(url)
+    # libpq reads postgresql:// (SQLAlchemy's postgresql+psycopg:// names a Python driver)
+    return postgresql.connect("postgresql://" + url.partition("://")[2])
 
 
 def _sqlite(url: str) -> Any:
@@ -123,10 +167,9 @@ def _statement_options(scheme: str, batch_rows: int) -> dict[str, str]:
 
 #: the databases whose columns may hold values of different types (read as text)
 _DYNAMICALLY_TYPED = ("sqlite",)
-#: URL scheme -> a function opening a DB-API connection of an ADBC driver
+#: database (:func:`scheme_of`) -> a function opening a DB-API connection of an ADBC driver
 DRIVERS: dict[str, Callable[[str], Any]] = {
     "postgresql": _postgres,
-    "postgres": _postgres,
     "sqlite": _sqlite,
 }
 
@@ -152,10 +195,10 @@ def _as_text(cursor: Any, sql: str, typed: Sequence[str]) -> str:
 
 
 @contextmanager
-def _stream(
+def _adbc_stream(
     url: str, sql: str, batch_rows: int, typed: Sequence[str]
 ) -> Iterator[pa.RecordBatchReader]:
-    scheme = url.partition("://")[0].lower()
+    scheme = scheme_of(url)
     errors = _driver_errors()
     try:
         connection = DRIVERS[scheme](url)
@@ -171,7 +214,7 @@ def _stream(
             reader = cursor.fetch_record_batch()
         except errors as exc:
             raise DriverError(_scrub(str(exc), url)) from None
-        yield _Guarded(reader, url, batch_rows).reader()
+        yield _Guarded(reader, url, batch_rows, _is_error(errors)).reader()
     finally:
         with suppress(*errors):  # a lost connection has nothing left to close
             cursor.close()
@@ -179,20 +222,103 @@ def _stream(
             connection.close()
 
 
+# --- MySQL and MariaDB
+
+
+def _mysql_modules() -> tuple[Any, Any]:
+    try:
+        import connectorx
+        import pymysql
+    except ImportError:
+        raise DriverError(
+            "reading MySQL or MariaDB needs connectorx and PyMySQL: pip install 'personae[mysql]'"
+        ) from None
+    return connectorx, pymysql
+
+
+def _mysql_check(url: str, pymysql: Any) -> None:
+    """Log in once with PyMySQL: a wrong password or an unknown database fails at once,
+    in the server's words (connectorx's pool would retry it for 30 seconds)."""
+    parts = urlsplit(url)
+    try:
+        connection = pymysql.connect(
+            host=parts.hostname or "localhost",
+            port=parts.port or 3306,
+            user=unquote(parts.username or ""),
+            password=unquote(parts.password or ""),
+            database=unquote(parts.path.lstrip("/")) or None,
+            connect_timeout=10,
+        )
+    except pymysql.err.MySQLError as exc:
+        raise DriverError(_scrub(_mysql_message(exc), url)) from None
+    connection.close()
+
+
+def _mysql_message(exc: BaseException) -> str:
+    """``(1045, "Access denied …")`` -> ``ERROR 1045: Access denied …``"""
+    args = exc.args
+    if len(args) == 2 and isinstance(args[0], int):
+        return f"ERROR {args[0]}: {args[1]}"
+    return str(exc)
+
+
+def _is_mysql_error(exc: BaseException) -> bool:
+    """connectorx reports a failed statement as RuntimeError, and a connection lost while
+    it streams as a Rust panic (``pyo3_runtime.PanicException``, a BaseException)."""
+    return isinstance(exc, RuntimeError) or type(exc).__name__ == "PanicException"
+
+
+@contextmanager
+def _mysql_stream(
+    url: str, sql: str, batch_rows: int, typed: Sequence[str]
+) -> Iterator[pa.RecordBatchReader]:
+    connectorx, pymysql = _mysql_modules()
+    _mysql_check(url, pymysql)
+    target = "mysql://" + url.partition("://")[2]
+    try:
+        reader = connectorx.read_sql(target, sql, return_type="arrow_stream", batch_size=batch_rows)
+    except BaseException as exc:
+        if not _is_mysql_error(exc):
+            raise
+        raise DriverError(_scrub(str(exc), url)) from None
+    yield _Guarded(reader, url, batch_rows, _is_mysql_error).reader()
+
+
+#: database (:func:`scheme_of`) -> how its rows are streamed
+STREAMS: dict[
+    str, Callable[[str, str, int, Sequence[str]], AbstractContextManager[pa.RecordBatchReader]]
+] = {
+    "postgresql": _adbc_stream,
+    "sqlite": _adbc_stream,
+    "mysql": _mysql_stream,
+}
+
+
+def _is_error(errors: tuple[type[BaseException], ...]) -> Callable[[BaseException], bool]:
+    return lambda exc: isinstance(exc, errors)
+
+
 class _Guarded:
     """A reader whose batches are at most ``batch_rows`` rows and whose driver errors
     (a connection lost mid-stream) become :class:`DriverError` without the password."""
 
-    def __init__(self, reader: pa.RecordBatchReader, url: str, batch_rows: int) -> None:
-        self.inner, self.url, self.batch_rows = reader, url, batch_rows
+    def __init__(
+        self,
+        reader: pa.RecordBatchReader,
+        url: str,
+        batch_rows: int,
+        is_error: Callable[[BaseException], bool],
+    ) -> None:
+        self.inner, self.url, self.batch_rows, self.is_error = reader, url, batch_rows, is_error
 
     def batches(self) -> Iterator[pa.RecordBatch]:
-        errors = _driver_errors()
         try:
             for batch in self.inner:
                 for start in range(0, batch.num_rows, self.batch_rows):
                     yield batch.slice(start, self.batch_rows)
-        except errors as exc:
+        except BaseException as exc:
+            if not self.is_error(exc):
+                raise
             raise DriverError(_scrub(str(exc), self.url)) from None
 
     def reader(self) -> pa.RecordBatchReader:
@@ -206,6 +332,10 @@ def open_stream(
     as Arrow batches of at most ``batch_rows`` rows. On SQLite every column but the
     ``typed`` ones comes as text. Raises :class:`DriverError` (no password in it) when
     the database cannot be reached or the statement fails."""
-    if url.partition("://")[0].lower() not in DRIVERS:
-        raise DriverError(f"no driver for {redact(url)}; supported: {', '.join(DRIVERS)}")
-    return _stream(url, sql, batch_rows, typed)
+    stream = STREAMS.get(scheme_of(url))
+    if stream is None:
+        raise DriverError(
+            f"no driver for {redact(url)}; supported: postgresql://, mysql:// (or mariadb://), "
+            "sqlite:///"
+        )
+    return stream(url, sql, batch_rows, typed)
