@@ -75,17 +75,29 @@ def resolve_report(console: Console, report: ResolveReport) -> None:
 
 
 def ingest_report(console: Console, report: IngestReport) -> None:
-    table = titled_table("Ingest", "source", "files", "read", "loaded", "unchanged", "quarantined")
+    """One row per source: files loaded of those seen, or what a database extract read
+    (its table or query and cursor range); rows deleted at a database source when any."""
+    deleted = any(s.rows_deleted for s in report.sources)
+    headers = ["source", "read from", "read", "loaded", "unchanged", "quarantined"]
+    table = titled_table("Ingest", *headers, *(["deleted"] if deleted else []))
+    table.columns[1].justify = "left"
     for s in report.sources:
+        origin = s.extract if s.extract is not None else _files(s.files_loaded, s.files_seen)
         table.add_row(
             s.source,
-            f"{s.files_loaded}/{s.files_seen}",
+            escape(origin),
             f"{s.rows_read:,}",
             f"{s.rows_loaded:,}",
             f"{s.rows_unchanged:,}",
             f"{s.rows_quarantined:,}",
+            *([f"{s.rows_deleted:,}"] if deleted else []),
         )
     console.print(table)
+
+
+def _files(loaded: int, seen: int) -> str:
+    """``2 of 3 files`` (the others were loaded before)."""
+    return f"{loaded} of {plural(seen, 'file')}" if loaded != seen else plural(seen, "file")
 
 
 def data_quality(console: Console, engine: Engine, only_invalid: bool = False) -> None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,7 @@ import pyarrow.compute as pc
 from personae.catalog import SOURCE_CURSORS
 from personae.config.sources import DatabaseSpec, SourceConfig
 from personae.engine import Engine, FileRead
-from personae.errors import SourceError, did_you_mean
+from personae.errors import ConfigError, SourceError, did_you_mean
 from personae.ingest.drivers import (
     Dialect,
     DriverError,
@@ -41,6 +42,7 @@ from personae.ingest.drivers import (
     open_stream,
     redact,
     resolve_url,
+    unresolved,
 )
 from personae.ingest.landing import (
     STAGE,
@@ -115,7 +117,38 @@ def load_database_source(
         report.rows_deleted += _full_compare(engine, name, source, url, where)
     if spec.cursor and top is not None:
         _save_cursor(engine, name, spec.cursor, top, load_id, now)
+    report.extract = described(spec, start, top)
     return report
+
+
+def described(spec: DatabaseSpec, start: str | None, top: Any) -> str:
+    """What an extract read, for the ingest report: ``table customers: updated_at from
+    2026-01-03 10:00:00 to 2026-02-01 09:30:00`` (the first run reads every row)."""
+    what = f"table {spec.table}" if spec.table else "query"
+    if not spec.cursor:
+        return f"{what}: every row"
+    high = None if top is None else pa.array([top]).cast(pa.string())[0].as_py()
+    if start is None:
+        return f"{what}: every row" + (f" ({spec.cursor} up to {high})" if high else "")
+    return f"{what}: {spec.cursor} from {start}" + (f" to {high}" if high else ", no rows")
+
+
+def check_secrets(sources: Mapping[str, SourceConfig], root: Path) -> None:
+    """Every ``${VARIABLE}`` of every database URL is set and every ``${file:…}`` exists
+    (``personae validate``), without connecting; raises one ConfigError naming every
+    missing one with its fix."""
+    problems = [
+        problem
+        for name, source in sources.items()
+        if source.database is not None
+        for problem in unresolved(name, source.database.url, root)
+    ]
+    if problems:
+        count = "1 placeholder" if len(problems) == 1 else f"{len(problems)} placeholders"
+        raise ConfigError(
+            f"{count} of database URLs cannot be resolved:\n  " + "\n  ".join(problems),
+            path="sources",
+        )
 
 
 def extract_sql(spec: DatabaseSpec, start: str | None, dialect: Dialect) -> str:

@@ -54,23 +54,12 @@ def resolve_url(source: str, url: str, root: Path) -> str:
 
     def value(match: re.Match[str]) -> str:
         name = match.group(1).strip()
+        problem = _unresolvable(source, name, root)
+        if problem:
+            raise SourceError(problem)
         if name.startswith("file:"):
-            path = Path(os.path.expanduser(name[5:].strip()))
-            path = path if path.is_absolute() else root / path
-            if not path.is_file():
-                raise SourceError(
-                    f"sources.{source}.database.url: the secrets file {path} named by "
-                    f"${{{name}}} does not exist; create it (readable by personae only) or "
-                    "fix the path"
-                )
-            found = path.read_text(encoding="utf-8").strip()
+            found = _secrets_file(name, root).read_text(encoding="utf-8").strip()
         else:
-            if name not in os.environ:
-                raise SourceError(
-                    f"sources.{source}.database.url: the environment variable {name} is not "
-                    f"set; export {name}=... before running personae (or write "
-                    "${file:/path/to/secret} to read it from a secrets file)"
-                )
             found = os.environ[name]
         return found if whole else quote(found, safe="")
 
@@ -81,6 +70,37 @@ def resolve_url(source: str, url: str, root: Path) -> str:
         path = path if path.is_absolute() else root / path
         return f"sqlite:///{path}"
     return resolved
+
+
+def unresolved(source: str, url: str, root: Path) -> list[str]:
+    """What keeps each placeholder of ``url`` from resolving (an environment variable not
+    set, a secrets file missing), each with its fix; nothing is read but the environment
+    and whether the files exist."""
+    found = (_unresolvable(source, m.group(1).strip(), root) for m in _PLACEHOLDER.finditer(url))
+    return [problem for problem in found if problem]
+
+
+def _secrets_file(name: str, root: Path) -> Path:
+    path = Path(os.path.expanduser(name[5:].strip()))
+    return path if path.is_absolute() else root / path
+
+
+def _unresolvable(source: str, name: str, root: Path) -> str | None:
+    where = f"sources.{source}.database.url"
+    if name.startswith("file:"):
+        path = _secrets_file(name, root)
+        if path.is_file():
+            return None
+        return (
+            f"{where}: the secrets file {path} named by ${{{name}}} does not exist; create it "
+            "(readable by personae only) or fix the path"
+        )
+    if name in os.environ:
+        return None
+    return (
+        f"{where}: the environment variable {name} is not set; export {name}=... before "
+        "running personae (or write ${file:/path/to/secret} to read it from a secrets file)"
+    )
 
 
 def redact(url: str) -> str:

@@ -52,6 +52,8 @@ class SourceLoad:
     rows_expired: int = 0
     #: raw rows deleted because their record was deleted at the source (database sources)
     rows_deleted: int = 0
+    #: what a database source read: its table or query and the cursor range (None: files)
+    extract: str | None = None
     warnings: list[str] = field(default_factory=list)
 
 
