@@ -123,6 +123,18 @@ DATABASE_SCHEMES: tuple[str, ...] = ("postgresql", "postgres", "mysql", "mariadb
 _PLACEHOLDER = re.compile(r"^\$\{[^}]+\}$")
 
 
+def _sqlalchemy_dialect(url: str) -> bool:
+    """Whether SQLAlchemy is installed and has a dialect for the URL's scheme (its
+    driver is imported only when the source is read)."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        make_url(url).get_dialect()
+    except Exception:  # not installed, no such dialect, or not a URL
+        return False
+    return True
+
+
 def _check_database_url(url: str) -> str:
     """A supported scheme, and no password written in the file: a password in the URL must
     be a ``${VARIABLE}`` (or ``${file:path}``) placeholder. The password is never echoed."""
@@ -130,12 +142,15 @@ def _check_database_url(url: str) -> str:
         return url  # the whole URL comes from the environment or a secrets file
     scheme, sep, rest = url.partition("://")
     base = scheme.lower().partition("+")[0]
-    if not sep or base not in DATABASE_SCHEMES or (base == "sqlite" and scheme != base):
+    native = base in DATABASE_SCHEMES and not (base == "sqlite" and scheme != base)
+    if not sep or not (native or _sqlalchemy_dialect(url)):
         raise ValueError(
             "url must start with postgresql://, mysql:// (or mariadb://) or sqlite:/// "
             f"(got {scheme!r}:// ...); e.g. postgresql://crm@db.example.com:5432/crm, "
             "mysql://crm:${PERSONAE_CRM_PASSWORD}@db.example.com:3306/crm or "
-            "sqlite:///data/shop.db"
+            "sqlite:///data/shop.db; another database is read through SQLAlchemy: pip "
+            "install 'personae[sqlalchemy]' and the database's SQLAlchemy dialect, then "
+            "write its SQLAlchemy URL (e.g. oracle+oracledb://...)"
         )
     authority = rest.split("/", 1)[0]
     userinfo = authority.rpartition("@")[0] if "@" in authority else ""

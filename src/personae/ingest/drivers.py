@@ -8,7 +8,10 @@ Arrow natively in batches of bounded size, so no table is ever held whole in mem
   same DB-API; another ADBC database is one more entry in :data:`DRIVERS`;
 * MySQL and MariaDB (no ADBC driver on PyPI): ``connectorx`` (Rust) streams the result as
   an Arrow record batch reader; ``PyMySQL`` first checks the connection, since connectorx's
-  pool retries a refused login for 30 seconds before it fails (the ``mysql`` extra).
+  pool retries a refused login for 30 seconds before it fails (the ``mysql`` extra);
+* any other database SQLAlchemy has a dialect for (the ``sqlalchemy`` extra, plus the
+  database's own driver): a server-side cursor (``stream_results``) fetched in
+  partitions of ``batch_rows`` rows, each turned into an Arrow batch of text.
 
 Each database's quoting of identifiers and text is a :class:`Dialect`
 (:func:`dialect_of`): PostgreSQL and SQLite quote names with ``"``, MySQL with backticks
@@ -21,6 +24,7 @@ source is read, and no message ever shows the resolved URL's password.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -130,14 +134,17 @@ def _scrub(message: str, url: str) -> str:
 class Dialect:
     """How a database quotes a name and a text value."""
 
-    #: the character around a quoted identifier
+    #: the character opening a quoted identifier …
     quote: str = '"'
+    #: … and closing it (SQL Server: ``[name]``), when not the same
+    close: str = ""
     #: whether a backslash in a quoted string escapes the next character (MySQL's default)
     backslash_escapes: bool = False
 
     def ident(self, name: str) -> str:
         """``name`` quoted: ``"updated_at"``, or `` `updated_at` `` on MySQL."""
-        return self.quote + name.replace(self.quote, self.quote * 2) + self.quote
+        close = self.close or self.quote
+        return self.quote + name.replace(close, close * 2) + close
 
     def literal(self, value: str) -> str:
         """``value`` as a quoted string literal."""
@@ -150,16 +157,34 @@ STANDARD = Dialect()
 MYSQL = Dialect(quote="`", backslash_escapes=True)
 
 
+#: the URL schemes read natively, each folded to the database it names (a SQLAlchemy
+#: ``+driver`` suffix is ignored for these)
+_NATIVE = {"postgresql": "postgresql", "postgres": "postgresql", "mysql": "mysql",
+           "mariadb": "mysql"}  # fmt: skip
+
+
 def scheme_of(url: str) -> str:
     """The database a URL names, its aliases folded: ``postgres`` -> ``postgresql``,
-    ``mariadb`` and ``mysql+pymysql`` (SQLAlchemy's spelling) -> ``mysql``."""
-    scheme = url.partition("://")[0].lower().partition("+")[0]
-    return {"postgres": "postgresql", "mariadb": "mysql"}.get(scheme, scheme)
+    ``mariadb`` and ``mysql+pymysql`` (SQLAlchemy's spelling) -> ``mysql``; any other
+    scheme as written (``sqlite``, or ``oracle+oracledb`` for SQLAlchemy)."""
+    scheme = url.partition("://")[0].lower()
+    return _NATIVE.get(scheme.partition("+")[0], scheme)
 
 
 def dialect_of(url: str) -> Dialect:
     """The quoting of the database at ``url``."""
-    return MYSQL if scheme_of(url) == "mysql" else STANDARD
+    scheme = scheme_of(url)
+    if scheme == "mysql":
+        return MYSQL
+    if scheme in STREAMS:
+        return STANDARD
+    try:
+        found = _sqlalchemy().engine.make_url(url).get_dialect()()
+    except Exception:  # not installed, or no such dialect: open_stream says so
+        return STANDARD
+    escapes = bool(getattr(found, "_backslash_escapes", False))
+    preparer = found.identifier_preparer
+    return Dialect(preparer.initial_quote, preparer.final_quote, backslash_escapes=escapes)
 
 
 def _postgres(url: str) -> Any:
@@ -304,6 +329,88 @@ def _mysql_stream(
     yield _Guarded(reader, url, batch_rows, _is_mysql_error).reader()
 
 
+# --- any other database, through SQLAlchemy
+
+
+def _sqlalchemy() -> Any:
+    try:
+        import sqlalchemy
+    except ImportError:
+        raise DriverError(
+            "reading this database needs SQLAlchemy and the database's driver: pip install "
+            "'personae[sqlalchemy]' and the driver its SQLAlchemy dialect names"
+        ) from None
+    return sqlalchemy
+
+
+def _as_text_value(value: Any) -> Any:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
+    if isinstance(value, dict | list):
+        return json.dumps(value, default=str, ensure_ascii=False)
+    return str(value)
+
+
+def _partitions_as_batches(
+    result: Any, names: list[str], typed: Sequence[str], batch_rows: int
+) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
+    """Rows fetched ``batch_rows`` at a time, as batches of text but for the ``typed``
+    columns (the cursor, compared in its own type), whose type the first batch sets."""
+    partitions = iter(result.partitions(batch_rows))
+
+    def batch(rows: Sequence[Any], schema: pa.Schema | None) -> pa.RecordBatch:
+        columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
+        arrays = []
+        for i, (name, values) in enumerate(zip(names, columns, strict=True)):
+            kind = None if schema is None else schema.field(i).type
+            if name in typed:
+                array = pa.array(values, type=kind)
+                arrays.append(array.cast(pa.string()) if pa.types.is_null(array.type) else array)
+            else:
+                arrays.append(pa.array([_as_text_value(v) for v in values], pa.string()))
+        return pa.RecordBatch.from_arrays(arrays, names=names)
+
+    first = batch(next(partitions, []), None)
+
+    def rest() -> Iterator[pa.RecordBatch]:
+        if first.num_rows:
+            yield first
+        for rows in partitions:
+            yield batch(rows, first.schema)
+
+    return first.schema, rest()
+
+
+@contextmanager
+def _sqlalchemy_stream(
+    url: str, sql: str, batch_rows: int, typed: Sequence[str]
+) -> Iterator[pa.RecordBatchReader]:
+    sa = _sqlalchemy()
+    errors = (sa.exc.SQLAlchemyError, ImportError)
+    try:
+        engine = sa.create_engine(url)
+        connection = engine.connect()
+    except errors as exc:
+        raise DriverError(_scrub(str(exc).split("\n(Background")[0], url)) from None
+    try:
+        try:
+            options = connection.execution_options(stream_results=True, yield_per=batch_rows)
+            result = options.execute(sa.text(sql))
+            schema, batches = _partitions_as_batches(result, list(result.keys()), typed, batch_rows)
+        except errors as exc:
+            raise DriverError(_scrub(str(exc).split("\n(Background")[0], url)) from None
+        reader = pa.RecordBatchReader.from_batches(schema, batches)
+        yield _Guarded(reader, url, batch_rows, _is_error(errors)).reader()
+    finally:
+        with suppress(Exception):  # a lost connection has nothing left to close
+            connection.close()
+        engine.dispose()
+
+
 #: database (:func:`scheme_of`) -> how its rows are streamed
 STREAMS: dict[
     str, Callable[[str, str, int, Sequence[str]], AbstractContextManager[pa.RecordBatchReader]]
@@ -350,12 +457,7 @@ def open_stream(
 ) -> AbstractContextManager[pa.RecordBatchReader]:
     """Run ``sql`` on the database at ``url`` (placeholders resolved) and stream its rows
     as Arrow batches of at most ``batch_rows`` rows. On SQLite every column but the
-    ``typed`` ones comes as text. Raises :class:`DriverError` (no password in it) when
+    ``typed`` ones comes as text, as on any database read through SQLAlchemy (a URL
+    whose scheme is not read natively). Raises :class:`DriverError` (no password in it) when
     the database cannot be reached or the statement fails."""
-    stream = STREAMS.get(scheme_of(url))
-    if stream is None:
-        raise DriverError(
-            f"no driver for {redact(url)}; supported: postgresql://, mysql:// (or mariadb://), "
-            "sqlite:///"
-        )
-    return stream(url, sql, batch_rows, typed)
+    return STREAMS.get(scheme_of(url), _sqlalchemy_stream)(url, sql, batch_rows, typed)
