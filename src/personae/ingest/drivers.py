@@ -6,9 +6,10 @@ Arrow natively in batches of bounded size, so no table is ever held whole in mem
 * the ADBC drivers (Apache Arrow's database connectivity): ``adbc-driver-postgresql``
   (libpq; results stream over ``COPY`` in binary) and ``adbc-driver-sqlite``, through the
   same DB-API; another ADBC database is one more entry in :data:`DRIVERS`;
-* MySQL and MariaDB (no ADBC driver on PyPI): ``connectorx`` (Rust) streams the result as
-  an Arrow record batch reader; ``PyMySQL`` first checks the connection, since connectorx's
-  pool retries a refused login for 30 seconds before it fails (the ``mysql`` extra);
+* MySQL and MariaDB (no ADBC driver on PyPI): ``PyMySQL`` with an unbuffered cursor
+  (``SSCursor``): the server sends rows as they are read, ``batch_rows`` at a time, kept
+  as the server's text (no conversion to Python types) and turned into Arrow batches
+  (connectorx, measured faster, reads ahead of a slow consumer without bound);
 * any other database SQLAlchemy has a dialect for (the ``sqlalchemy`` extra, plus the
   database's own driver): a server-side cursor (``stream_results``) fetched in
   partitions of ``batch_rows`` rows, each turned into an Arrow batch of text.
@@ -269,21 +270,93 @@ def _adbc_stream(
 
 # --- MySQL and MariaDB
 
+#: MySQL column types (``pymysql.constants.FIELD_TYPE``) a typed cursor is read as
+_MYSQL_INTEGERS = {1, 2, 3, 8, 9, 13}  # TINY, SHORT, LONG, LONGLONG, INT24, YEAR
+_MYSQL_FLOATS = {4, 5}  # FLOAT, DOUBLE
+_MYSQL_DECIMALS = {0, 246}  # DECIMAL, NEWDECIMAL
+_MYSQL_TIMES = {7, 12}  # TIMESTAMP, DATETIME
+_MYSQL_DATES = {10, 14}  # DATE, NEWDATE
+#: the types whose values may be bytes (BLOB, BINARY, BIT, GEOMETRY): read as hex
+_MYSQL_BYTES = {16, 249, 250, 251, 252, 253, 254, 255}
 
-def _mysql_modules() -> tuple[Any, Any]:
+
+def _pymysql() -> Any:
     try:
-        import connectorx
         import pymysql
     except ImportError:
         raise DriverError(
-            "reading MySQL or MariaDB needs connectorx and PyMySQL: pip install 'personae[mysql]'"
+            "reading MySQL or MariaDB needs PyMySQL (a dependency of personae): pip install pymysql"
         ) from None
-    return connectorx, pymysql
+    return pymysql
 
 
-def _mysql_check(url: str, pymysql: Any) -> None:
-    """Log in once with PyMySQL: a wrong password or an unknown database fails at once,
-    in the server's words (connectorx's pool would retry it for 30 seconds)."""
+def _mysql_message(exc: BaseException) -> str:
+    """``(1045, "Access denied …")`` -> ``ERROR 1045: Access denied …``"""
+    args = exc.args
+    if len(args) == 2 and isinstance(args[0], int):
+        return f"ERROR {args[0]}: {args[1]}"
+    return str(exc) or type(exc).__name__
+
+
+def _mysql_type(type_code: int, scale: int | None) -> pa.DataType:
+    """The Arrow type a typed (cursor) column is read as, from its MySQL type."""
+    if type_code in _MYSQL_INTEGERS:
+        return pa.int64()
+    if type_code in _MYSQL_FLOATS:
+        return pa.float64()
+    if type_code in _MYSQL_DECIMALS:
+        return pa.decimal128(38, min(max(scale or 0, 0), 30))
+    if type_code in _MYSQL_TIMES:
+        return pa.timestamp("us")
+    if type_code in _MYSQL_DATES:
+        return pa.date32()
+    return pa.string()
+
+
+class _MySQLBatches:
+    """Rows of an unbuffered result, ``batch_rows`` at a time, as Arrow batches: every
+    column as the server's text (no conversion in Python), bytes as hex, and the
+    ``typed`` columns (the cursor) cast to their own type so their order is theirs."""
+
+    def __init__(self, cursor: Any, typed: Sequence[str], batch_rows: int) -> None:
+        self.cursor, self.batch_rows = cursor, batch_rows
+        described = cursor.description or ()
+        self.names = [column[0] for column in described]
+        self.types = [
+            _mysql_type(column[1], column[5]) if column[0] in typed else pa.string()
+            for column in described
+        ]
+        self.binary = [column[1] in _MYSQL_BYTES for column in described]
+        self.schema = pa.schema(list(zip(self.names, self.types, strict=True)))
+
+    def _array(self, i: int, values: Sequence[Any]) -> pa.Array:
+        if self.binary[i]:
+            values = [v.hex() if isinstance(v, bytes | bytearray) else v for v in values]
+        text = pa.array(values, pa.string())
+        if self.types[i] == pa.string():
+            return text
+        try:
+            return text.cast(self.types[i])
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            raise DriverError(
+                f"the cursor column {self.names[i]} holds a value that is not a "
+                f"{self.types[i]} (such as a zero date): clean it at the source, or choose "
+                "another cursor"
+            ) from None
+
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        while rows := self.cursor.fetchmany(self.batch_rows):
+            columns = list(zip(*rows, strict=True))
+            arrays = [self._array(i, values) for i, values in enumerate(columns)]
+            yield pa.RecordBatch.from_arrays(arrays, schema=self.schema)
+
+
+@contextmanager
+def _mysql_stream(
+    url: str, sql: str, batch_rows: int, typed: Sequence[str]
+) -> Iterator[pa.RecordBatchReader]:
+    pymysql = _pymysql()
+    errors = (pymysql.err.MySQLError, OSError)
     parts = urlsplit(url)
     try:
         connection = pymysql.connect(
@@ -292,41 +365,37 @@ def _mysql_check(url: str, pymysql: Any) -> None:
             user=unquote(parts.username or ""),
             password=unquote(parts.password or ""),
             database=unquote(parts.path.lstrip("/")) or None,
+            charset="utf8mb4",
             connect_timeout=10,
+            # the server's text as is: no decoder turns it into Python types (the
+            # encoders, keyed by Python type, stay)
+            conv={k: v for k, v in pymysql.converters.conversions.items() if type(k) is not int},
+            cursorclass=pymysql.cursors.SSCursor,  # unbuffered: rows come as they are read
         )
-    except pymysql.err.MySQLError as exc:
+    except errors as exc:
         raise DriverError(_scrub(_mysql_message(exc), url)) from None
-    connection.close()
-
-
-def _mysql_message(exc: BaseException) -> str:
-    """``(1045, "Access denied …")`` -> ``ERROR 1045: Access denied …``"""
-    args = exc.args
-    if len(args) == 2 and isinstance(args[0], int):
-        return f"ERROR {args[0]}: {args[1]}"
-    return str(exc)
-
-
-def _is_mysql_error(exc: BaseException) -> bool:
-    """connectorx reports a failed statement as RuntimeError, and a connection lost while
-    it streams as a Rust panic (``pyo3_runtime.PanicException``, a BaseException)."""
-    return isinstance(exc, RuntimeError) or type(exc).__name__ == "PanicException"
-
-
-@contextmanager
-def _mysql_stream(
-    url: str, sql: str, batch_rows: int, typed: Sequence[str]
-) -> Iterator[pa.RecordBatchReader]:
-    connectorx, pymysql = _mysql_modules()
-    _mysql_check(url, pymysql)
-    target = "mysql://" + url.partition("://")[2]
     try:
-        reader = connectorx.read_sql(target, sql, return_type="arrow_stream", batch_size=batch_rows)
-    except BaseException as exc:
-        if not _is_mysql_error(exc):
-            raise
-        raise DriverError(_scrub(str(exc), url)) from None
-    yield _Guarded(reader, url, batch_rows, _is_mysql_error).reader()
+        try:
+            cursor = connection.cursor()
+            cursor.execute(sql)
+            batches = _MySQLBatches(cursor, typed, batch_rows)
+        except errors as exc:
+            raise DriverError(_scrub(_mysql_message(exc), url)) from None
+        reader = pa.RecordBatchReader.from_batches(batches.schema, iter(batches))
+        is_error = _is_error(errors)
+        yield _Guarded(reader, url, batch_rows, is_error, _mysql_message).reader()
+    finally:
+        _abandon(connection)
+
+
+def _abandon(connection: Any) -> None:
+    """Close the socket without reading the rows left unread: an unbuffered cursor's close
+    (also run when it is collected) would read every one of them first."""
+    result = getattr(connection, "_result", None)
+    if result is not None:
+        result.unbuffered_active = False
+    with suppress(Exception):
+        connection._force_close()
 
 
 # --- any other database, through SQLAlchemy
@@ -435,8 +504,10 @@ class _Guarded:
         url: str,
         batch_rows: int,
         is_error: Callable[[BaseException], bool],
+        message: Callable[[BaseException], str] = str,
     ) -> None:
-        self.inner, self.url, self.batch_rows, self.is_error = reader, url, batch_rows, is_error
+        self.inner, self.url, self.batch_rows = reader, url, batch_rows
+        self.is_error, self.message = is_error, message
 
     def batches(self) -> Iterator[pa.RecordBatch]:
         try:
@@ -446,7 +517,7 @@ class _Guarded:
         except BaseException as exc:
             if not self.is_error(exc):
                 raise
-            raise DriverError(_scrub(str(exc), self.url)) from None
+            raise DriverError(_scrub(self.message(exc), self.url)) from None
 
     def reader(self) -> pa.RecordBatchReader:
         return pa.RecordBatchReader.from_batches(self.inner.schema, self.batches())
