@@ -153,14 +153,19 @@ def copy_ceiling(pg: Postgres) -> tuple[float, int]:
 
 
 def client_ceiling(db: mariadb_helper.MariaDB) -> tuple[float, int]:
-    """The ``mariadb`` client's unbuffered tab-separated dump of the table."""
+    """The ``mariadb`` client's unbuffered tab-separated dump of the table, counted as it
+    comes through a pipe."""
     start = time.perf_counter()
-    done = subprocess.run(
+    with subprocess.Popen(
         ["mariadb", "-h", db.host, "-P", str(db.port), "-u", db.user, "--quick", "--batch",
          "--skip-column-names", db.database, "-e", "SELECT * FROM customers"],
-        env={**os.environ, "MYSQL_PWD": db.password}, capture_output=True, check=True,
-    )  # fmt: skip
-    return time.perf_counter() - start, len(done.stdout)
+        env={**os.environ, "MYSQL_PWD": db.password}, stdout=subprocess.PIPE,
+    ) as client:  # fmt: skip
+        assert client.stdout is not None
+        size = 0
+        while data := client.stdout.read(1 << 20):
+            size += len(data)
+    return time.perf_counter() - start, size
 
 
 def stream_only(url: str) -> float:
@@ -168,10 +173,30 @@ def stream_only(url: str) -> float:
     from personae.ingest.drivers import open_stream
 
     start = time.perf_counter()
-    with open_stream(url, "SELECT * FROM customers", 50_000) as reader:
+    with open_stream(url, "SELECT * FROM customers", 50_000, ["updated_at"]) as reader:
         for _ in reader:
             pass
     return time.perf_counter() - start
+
+
+PEER = """
+import resource, sys, time
+import connectorx
+start = time.perf_counter()
+reader = connectorx.read_sql(sys.argv[1], "SELECT * FROM customers", return_type="arrow_stream",
+                             batch_size=50_000)
+rows = sum(batch.num_rows for batch in reader)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(f"{time.perf_counter() - start:.2f} s, {peak:.0f} MB peak")
+"""
+
+
+def connectorx_peer(db: mariadb_helper.MariaDB) -> str:
+    """connectorx's Arrow stream of the same table, in a child process (when installed):
+    the faster reader personae does not use, since it reads ahead without bound."""
+    url = "mysql://" + db.url().partition("://")[2]
+    done = subprocess.run([sys.executable, "-c", PEER, url], capture_output=True, text=True)
+    return done.stdout.strip() if done.returncode == 0 else "not installed"
 
 
 class Server:
@@ -234,7 +259,13 @@ def main() -> None:
         what, ceiling, size = found.ceiling()
         print(f"{what}, the ceiling: {ceiling:.2f} s, {size / 1e6:.0f} MB")
         alone = stream_only(db.url())
-        print(f"driver stream alone (Arrow batches, nothing written): {alone:.2f} s")
+        print(
+            f"driver stream alone (Arrow batches, nothing written): {alone:.2f} s, "
+            f"{alone / ceiling:.1f}x the ceiling"
+        )
+        if args.database == "mariadb":
+            peer = connectorx_peer(db)
+            print(f"connectorx stream alone (not used: reads ahead without bound): {peer}")
 
         os.environ["BENCH_DB_PASSWORD"] = db.password
         (args.dir / "personae.yml").write_text(
