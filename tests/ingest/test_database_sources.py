@@ -611,3 +611,28 @@ def test_without_pymysql_the_error_says_what_to_install(
         drivers_module.open_stream("mysql://crm@127.0.0.1:1/crm", "SELECT 1", 10),
     ):
         pass
+
+
+@pytest.mark.parametrize("crm", ["mariadb"], indirect=True)
+def test_mysql_values_land_as_the_server_writes_them(crm: Crm, make_project: MakeProject) -> None:
+    crm.execute(
+        "CREATE TABLE shop (id bigint unsigned PRIMARY KEY, first_name text, last_name text, "
+        "email varchar(80), amount decimal(10,2), seen datetime(6), photo blob, "
+        '`odd ``name`` "x"` text, flag tinyint(1), birth date)',
+        "INSERT INTO shop VALUES (18446744073709551615, 'Zoé', 'O''Neil\\nJr', 'z@x.org', "
+        "12.50, '2026-01-03 10:00:00.5', x'00ff', 'ok', 1, NULL)",
+    )
+    config = people_config(crm).replace("table: customers", "table: shop")
+    project = make_project(config.replace("cursor: updated_at", "cursor: id"))
+    assert ingest(project).sources[0].rows_loaded == 1
+    row = project.engine.rows(
+        'SELECT id, last_name, amount, seen, photo, "odd `name` ""x""", flag, birth FROM raw_crm'
+    )
+    assert row == [
+        ("18446744073709551615", "O'Neil\nJr", "12.50", "2026-01-03 10:00:00.500000", "00FF",
+         "ok", "1", None)
+    ]  # fmt: skip
+    # the cursor, past a 64-bit integer, compared as a number
+    state = project.engine.scalar(f"SELECT cursor_value FROM {SOURCE_CURSORS}")
+    assert state == "18446744073709551615"
+    assert ingest(project).sources[0].rows_unchanged == 1

@@ -300,6 +300,8 @@ def _mysql_message(exc: BaseException) -> str:
 
 def _mysql_type(type_code: int, scale: int | None) -> pa.DataType:
     """The Arrow type a typed (cursor) column is read as, from its MySQL type."""
+    if type_code == 8:  # BIGINT: an unsigned one passes int64
+        return pa.decimal128(20, 0)
     if type_code in _MYSQL_INTEGERS:
         return pa.int64()
     if type_code in _MYSQL_FLOATS:
@@ -313,42 +315,74 @@ def _mysql_type(type_code: int, scale: int | None) -> pa.DataType:
     return pa.string()
 
 
+def _mysql_columns(cursor: Any, sql: str) -> list[tuple[str, int, int | None, bool]]:
+    """Each column of ``sql``: its name, MySQL type, scale, and whether it holds bytes
+    (the binary character set, 63)."""
+    cursor.execute(f"SELECT * FROM ({sql}) AS personae_columns LIMIT 0")
+    fields = getattr(getattr(cursor, "_result", None), "fields", None) or []
+    cursor.fetchall()
+    described = cursor.description or ()
+    binary = [getattr(field, "charsetnr", 0) == 63 for field in fields] or [False] * len(described)
+    return [
+        (column[0], column[1], column[5], binary[i] and column[1] in _MYSQL_BYTES)
+        for i, column in enumerate(described)
+    ]
+
+
 class _MySQLBatches:
-    """Rows of an unbuffered result, ``batch_rows`` at a time, as Arrow batches: every
-    column as the server's text (no conversion in Python), bytes as hex, and the
-    ``typed`` columns (the cursor) cast to their own type so their order is theirs."""
+    """Rows of a MySQL result as Arrow batches of ``batch_rows`` rows. The server writes
+    each row as one JSON object of the columns' text (``CAST(… AS CHAR)``, bytes as hex):
+    PyMySQL, pure Python, then reads one value per row instead of one per column, and
+    Arrow's JSON reader parses a batch at once. The ``typed`` columns (the cursor) are
+    cast back to their own type, so their order is theirs."""
 
-    def __init__(self, cursor: Any, typed: Sequence[str], batch_rows: int) -> None:
+    def __init__(self, cursor: Any, sql: str, typed: Sequence[str], batch_rows: int) -> None:
+        columns = _mysql_columns(cursor, sql)
         self.cursor, self.batch_rows = cursor, batch_rows
-        described = cursor.description or ()
-        self.names = [column[0] for column in described]
+        self.names = [name for name, *_ in columns]
         self.types = [
-            _mysql_type(column[1], column[5]) if column[0] in typed else pa.string()
-            for column in described
+            _mysql_type(code, scale) if name in typed else pa.string()
+            for name, code, scale, _ in columns
         ]
-        self.binary = [column[1] in _MYSQL_BYTES for column in described]
         self.schema = pa.schema(list(zip(self.names, self.types, strict=True)))
+        self.text = pa.schema([(name, pa.string()) for name in self.names])
+        # JSON keys k0, k1…: a column's own name may repeat, or be any text
+        pairs = ", ".join(
+            f"'k{i}', " + (f"HEX({MYSQL.ident(name)})" if binary else
+                          f"CAST({MYSQL.ident(name)} AS CHAR)")
+            for i, (name, _, _, binary) in enumerate(columns)
+        )  # fmt: skip
+        self.keys = pa.schema([(f"k{i}", pa.string()) for i in range(len(columns))])
+        self.sql = f"SELECT JSON_OBJECT({pairs}) FROM ({sql}) AS personae_rows"
 
-    def _array(self, i: int, values: Sequence[Any]) -> pa.Array:
-        if self.binary[i]:
-            values = [v.hex() if isinstance(v, bytes | bytearray) else v for v in values]
-        text = pa.array(values, pa.string())
-        if self.types[i] == pa.string():
-            return text
-        try:
-            return text.cast(self.types[i])
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            raise DriverError(
-                f"the cursor column {self.names[i]} holds a value that is not a "
-                f"{self.types[i]} (such as a zero date): clean it at the source, or choose "
-                "another cursor"
-            ) from None
+    def _batch(self, rows: Sequence[Any]) -> pa.RecordBatch:
+        from pyarrow import json as arrow_json
+
+        data = "\n".join(row[0] for row in rows).encode()
+        table = arrow_json.read_json(
+            pa.BufferReader(data),
+            read_options=arrow_json.ReadOptions(use_threads=False, block_size=len(data) + 1),
+            parse_options=arrow_json.ParseOptions(explicit_schema=self.keys),
+        )
+        arrays = []
+        for i, column in enumerate(table.select(self.keys.names).columns):
+            text = column.combine_chunks()
+            if self.types[i] != pa.string():
+                try:
+                    text = text.cast(self.types[i])
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                    raise DriverError(
+                        f"the cursor column {self.names[i]} holds a value that is not of "
+                        f"type {self.types[i]} (such as a zero date): clean it at the source, "
+                        "or choose another cursor"
+                    ) from None
+            arrays.append(text)
+        return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
 
     def __iter__(self) -> Iterator[pa.RecordBatch]:
+        self.cursor.execute(self.sql)
         while rows := self.cursor.fetchmany(self.batch_rows):
-            columns = list(zip(*rows, strict=True))
-            arrays = [self._array(i, values) for i, values in enumerate(columns)]
-            yield pa.RecordBatch.from_arrays(arrays, schema=self.schema)
+            yield self._batch(rows)
 
 
 @contextmanager
@@ -377,11 +411,18 @@ def _mysql_stream(
     try:
         try:
             cursor = connection.cursor()
-            cursor.execute(sql)
-            batches = _MySQLBatches(cursor, typed, batch_rows)
+            batches = _MySQLBatches(cursor, sql, typed, batch_rows)
+            first = iter(batches)
+            head = next(first, None)  # the statement runs: its errors come now
         except errors as exc:
             raise DriverError(_scrub(_mysql_message(exc), url)) from None
-        reader = pa.RecordBatchReader.from_batches(batches.schema, iter(batches))
+
+        def every() -> Iterator[pa.RecordBatch]:
+            if head is not None:
+                yield head
+                yield from first
+
+        reader = pa.RecordBatchReader.from_batches(batches.schema, every())
         is_error = _is_error(errors)
         yield _Guarded(reader, url, batch_rows, is_error, _mysql_message).reader()
     finally:
