@@ -7,9 +7,9 @@ Arrow natively in batches of bounded size, so no table is ever held whole in mem
   (libpq; results stream over ``COPY`` in binary) and ``adbc-driver-sqlite``, through the
   same DB-API; another ADBC database is one more entry in :data:`DRIVERS`;
 * MySQL and MariaDB (no ADBC driver on PyPI): ``PyMySQL`` with an unbuffered cursor
-  (``SSCursor``): the server sends rows as they are read, ``batch_rows`` at a time, kept
-  as the server's text (no conversion to Python types) and turned into Arrow batches
-  (connectorx, measured faster, reads ahead of a slow consumer without bound);
+  (``SSCursor``): the server sends rows as they are read, each as one JSON object of its
+  columns' text, parsed ``batch_rows`` at a time by Arrow's JSON reader (connectorx,
+  measured faster, reads ahead of a slow consumer without bound: docs/sources.md);
 * any other database SQLAlchemy has a dialect for (the ``sqlalchemy`` extra, plus the
   database's own driver): a server-side cursor (``stream_results``) fetched in
   partitions of ``batch_rows`` rows, each turned into an Arrow batch of text.
