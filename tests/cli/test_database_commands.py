@@ -102,3 +102,29 @@ sources:
     )
     assert result.exit_code == 0, result.output
     assert "personae.yml is valid: 3 sources" in result.output
+
+
+def test_rows_deleted_at_a_database_source_get_a_column() -> None:
+    from rich.console import Console
+
+    from personae.cli import render
+    from personae.ingest.landing import SourceLoad
+    from personae.ingest.load import IngestReport
+
+    crm = SourceLoad(
+        "crm", files_seen=1, rows_read=3, rows_loaded=1, rows_unchanged=1, rows_deleted=1,
+        extract="table customers: updated_at from 2026-01-03 10:00:00 to 2026-03-01 00:00:00",
+    )  # fmt: skip
+    shop = SourceLoad("shop", files_seen=3, files_loaded=2, rows_read=5, rows_loaded=5)
+    console = Console(width=200, record=True)
+    render.ingest_report(console, IngestReport([crm, shop]))
+    out = console.export_text()
+    header = next(line for line in out.splitlines() if "source" in line)
+    assert header.split("┃")[-2].strip() == "deleted"
+    rows = {
+        line.split("│")[1].strip(): line.split("│")[2:-1]
+        for line in out.splitlines()
+        if "│" in line
+    }
+    assert [c.strip() for c in rows["crm"]][-1] == "1"
+    assert rows["shop"][0].strip() == "2 of 3 files"
