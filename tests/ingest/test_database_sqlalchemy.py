@@ -64,6 +64,15 @@ def test_a_sqlalchemy_url_is_read_incrementally_in_batches(
     assert again.extract == "table orders: order_id from 9 to 10"
 
 
+def test_a_relative_sqlite_path_starts_at_the_project(
+    make_project: MakeProject, tmp_path: Path
+) -> None:
+    _orders(tmp_path / "shop.db", [(1, "a@x.org", "2026-01-01", 1.0, 1, None)])
+    project = make_project(config(Path("shop.db")))
+    assert "sqlite+pysqlite:///shop.db" in project.config.sources["shop"].database.url
+    assert ingest(project).sources[0].rows_loaded == 1
+
+
 def test_a_sqlalchemy_failure_names_the_source(make_project: MakeProject, tmp_path: Path) -> None:
     db = tmp_path / "shop.db"
     _orders(db, [(1, "a@x.org", "2026-01-01", 1.0, 1, None)])

@@ -70,10 +70,10 @@ def resolve_url(source: str, url: str, root: Path) -> str:
 
     resolved = _PLACEHOLDER.sub(value, url)
     scheme, _, rest = resolved.partition("://")
-    if scheme.lower() == "sqlite":
+    if scheme.lower().partition("+")[0] == "sqlite":  # sqlite+pysqlite: SQLAlchemy's
         path = Path(rest[1:] if rest.startswith("/") else rest)
         path = path if path.is_absolute() else root / path
-        return f"sqlite:///{path}"
+        return f"{scheme}:///{path}"
     return resolved
 
 
