@@ -382,12 +382,14 @@ def known_events(config: ProjectConfig, root: Path | None = None) -> list[str] |
     return sorted(set(names))
 
 
-def validate(config: ProjectConfig, root: Path | None = None) -> None:
+def validate(config: ProjectConfig, root: Path | None = None, *, secrets: bool = False) -> None:
     """Check every reference in ``personae.yml`` before any stage runs: traits and profile
     fields used by segments and expression traits, events named by traits and segments
     (when the project's event names are known), sources in survivorship rules, fields of
     destinations, placeholders of message templates; then compile every trait and segment,
-    and check the journeys and the orchestration.
+    and check the journeys and the orchestration. With ``secrets`` (``personae
+    validate``), every placeholder of a database URL must resolve too (an environment
+    variable set, a secrets file present), all missing ones reported at once.
     Raises ConfigError."""
     from personae.activate.journeys.run import validate_journeys
     from personae.activate.templates import check_templates
@@ -469,6 +471,10 @@ def validate(config: ProjectConfig, root: Path | None = None) -> None:
             problem = config.consent.problem(export.purpose, export.channel)
             if problem:
                 raise ConfigError(problem, path=f"exports.{name}.purpose")
+    if secrets:
+        from personae.ingest.database import check_secrets
+
+        check_secrets(config.sources, root or Path.cwd())
 
 
 def _check_events(named: Iterable[str], known: list[str] | None, path: str) -> None:

@@ -329,7 +329,7 @@ def validate() -> None:
     def go() -> None:
         root = state.project_dir
         config = load_config(root)
-        validate_config(config, root.resolve())
+        validate_config(config, root.resolve(), secrets=True)
         counts = ", ".join(
             render.plural(len(section), name)
             for section, name in (

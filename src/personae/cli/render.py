@@ -83,20 +83,33 @@ def resolve_report(console: Console, report: ResolveReport) -> None:
 
 
 def ingest_report(console: Console, report: IngestReport) -> None:
+    """One row per source: files loaded of those seen, or what a database extract read
+    (its table or query and cursor range); rows deleted at a database source and rows
+    folded into their record (``rows_per_record``) when any."""
+    deleted = any(s.rows_deleted for s in report.sources)
     folds = any(s.rows_folded for s in report.sources)
-    headers = ("source", "files", "read", "loaded", "unchanged", "quarantined")
-    table = titled_table("Ingest", *headers, *(("folded",) if folds else ()))
+    headers = ["source", "read from", "read", "loaded", "unchanged", "quarantined"]
+    extra = [*(["deleted"] if deleted else []), *(["folded"] if folds else [])]
+    table = titled_table("Ingest", *headers, *extra)
+    table.columns[1].justify = "left"
     for s in report.sources:
+        origin = s.extract if s.extract is not None else _files(s.files_loaded, s.files_seen)
         table.add_row(
             s.source,
-            f"{s.files_loaded}/{s.files_seen}",
+            escape(origin),
             f"{s.rows_read:,}",
             f"{s.rows_loaded:,}",
             f"{s.rows_unchanged:,}",
             f"{s.rows_quarantined:,}",
-            *((f"{s.rows_folded:,}",) if folds else ()),
+            *([f"{s.rows_deleted:,}"] if deleted else []),
+            *([f"{s.rows_folded:,}"] if folds else []),
         )
     console.print(table)
+
+
+def _files(loaded: int, seen: int) -> str:
+    """``2 of 3 files`` (the others were loaded before)."""
+    return f"{loaded} of {plural(seen, 'file')}" if loaded != seen else plural(seen, "file")
 
 
 def data_quality(console: Console, engine: Engine, only_invalid: bool = False) -> None:

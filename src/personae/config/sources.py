@@ -136,9 +136,22 @@ class ConsentColumn(Strict):
 
 # --- database sources (see personae.ingest.database and docs/sources.md)
 
-#: the URL schemes a database source reads, each through its ADBC driver
-DATABASE_SCHEMES: tuple[str, ...] = ("postgresql", "postgres", "sqlite")
+#: the URL schemes a database source reads (personae.ingest.drivers); a SQLAlchemy-style
+#: ``+driver`` suffix (``mysql+pymysql://``) is accepted and ignored
+DATABASE_SCHEMES: tuple[str, ...] = ("postgresql", "postgres", "mysql", "mariadb", "sqlite")
 _PLACEHOLDER = re.compile(r"^\$\{[^}]+\}$")
+
+
+def _sqlalchemy_dialect(url: str) -> bool:
+    """Whether SQLAlchemy is installed and has a dialect for the URL's scheme (its
+    driver is imported only when the source is read)."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        make_url(url).get_dialect()
+    except Exception:  # not installed, no such dialect, or not a URL
+        return False
+    return True
 
 
 def _check_database_url(url: str) -> str:
@@ -147,10 +160,16 @@ def _check_database_url(url: str) -> str:
     if _PLACEHOLDER.match(url.strip()):
         return url  # the whole URL comes from the environment or a secrets file
     scheme, sep, rest = url.partition("://")
-    if not sep or scheme.lower() not in DATABASE_SCHEMES:
+    base = scheme.lower().partition("+")[0]
+    native = base in DATABASE_SCHEMES and not (base == "sqlite" and scheme != base)
+    if not sep or not (native or _sqlalchemy_dialect(url)):
         raise ValueError(
-            f"url must start with postgresql:// or sqlite:/// (got {scheme!r}:// ...); e.g. "
-            "postgresql://crm@db.example.com:5432/crm or sqlite:///data/shop.db"
+            "url must start with postgresql://, mysql:// (or mariadb://) or sqlite:/// "
+            f"(got {scheme!r}:// ...); e.g. postgresql://crm@db.example.com:5432/crm, "
+            "mysql://crm:${PERSONAE_CRM_PASSWORD}@db.example.com:3306/crm or "
+            "sqlite:///data/shop.db; another database is read through SQLAlchemy: pip "
+            "install 'personae[sqlalchemy]' and the database's SQLAlchemy dialect, then "
+            "write its SQLAlchemy URL (e.g. oracle+oracledb://...)"
         )
     authority = rest.split("/", 1)[0]
     userinfo = authority.rpartition("@")[0] if "@" in authority else ""
@@ -162,8 +181,8 @@ def _check_database_url(url: str) -> str:
                 "url holds a password written in plain text; personae.yml must not hold "
                 "secrets: write it as a placeholder resolved when the source is read, e.g. "
                 f"{scheme}://{user}:${{PERSONAE_CRM_PASSWORD}}@host/db (an environment "
-                "variable) or ${file:/run/secrets/crm_password} (a secrets file), or leave it "
-                "out and let PostgreSQL read PGPASSWORD or ~/.pgpass"
+                "variable) or ${file:/run/secrets/crm_password} (a secrets file), or (on "
+                "PostgreSQL) leave it out and let libpq read PGPASSWORD or ~/.pgpass"
             )
     if "?" in rest and "password=" in rest.split("?", 1)[1].lower():
         raise ValueError(
@@ -176,7 +195,8 @@ def _check_database_url(url: str) -> str:
 class DatabaseSpec(Strict):
     """A table or query of a database, read incrementally on a cursor column."""
 
-    #: ``postgresql://user:${PASSWORD_VAR}@host:5432/db`` or ``sqlite:///path/to.db``
+    #: ``postgresql://user:${PASSWORD_VAR}@host:5432/db``, ``mysql://…:3306/db`` (or
+    #: ``mariadb://``) or ``sqlite:///path/to.db``
     #: (relative to the project folder; ``sqlite:////abs/path`` for an absolute path)
     url: str
     #: a table (``customers`` or ``crm.customers``) …

@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +34,16 @@ import pyarrow.compute as pc
 from personae.catalog import SOURCE_CURSORS
 from personae.config.sources import DatabaseSpec, SourceConfig
 from personae.engine import Engine, FileRead
-from personae.errors import SourceError, did_you_mean
-from personae.ingest.drivers import DriverError, open_stream, redact, resolve_url
+from personae.errors import ConfigError, SourceError, did_you_mean
+from personae.ingest.drivers import (
+    Dialect,
+    DriverError,
+    dialect_of,
+    open_stream,
+    redact,
+    resolve_url,
+    unresolved,
+)
 from personae.ingest.landing import (
     STAGE,
     Guard,
@@ -72,7 +81,7 @@ def load_database_source(
     engine.drop_table(STAGE)
     rows, top, columns = 0, None, []
     try:
-        sql = extract_sql(spec, start)
+        sql = extract_sql(spec, start, dialect_of(url))
         typed = [spec.cursor] if spec.cursor else []
         with open_stream(url, sql, spec.batch_rows, typed) as reader:
             columns = list(reader.schema.names)
@@ -108,19 +117,51 @@ def load_database_source(
         report.rows_deleted += _full_compare(engine, name, source, url, where)
     if spec.cursor and top is not None:
         _save_cursor(engine, name, spec.cursor, top, load_id, now)
+    report.extract = described(spec, start, top)
     return report
 
 
-def extract_sql(spec: DatabaseSpec, start: str | None) -> str:
+def described(spec: DatabaseSpec, start: str | None, top: Any) -> str:
+    """What an extract read, for the ingest report: ``table customers: updated_at from
+    2026-01-03 10:00:00 to 2026-02-01 09:30:00`` (the first run reads every row)."""
+    what = f"table {spec.table}" if spec.table else "query"
+    if not spec.cursor:
+        return f"{what}: every row"
+    high = None if top is None else pa.array([top]).cast(pa.string())[0].as_py()
+    if start is None:
+        return f"{what}: every row" + (f" ({spec.cursor} up to {high})" if high else "")
+    return f"{what}: {spec.cursor} from {start}" + (f" to {high}" if high else ", no rows")
+
+
+def check_secrets(sources: Mapping[str, SourceConfig], root: Path) -> None:
+    """Every ``${VARIABLE}`` of every database URL is set and every ``${file:…}`` exists
+    (``personae validate``), without connecting; raises one ConfigError naming every
+    missing one with its fix."""
+    problems = [
+        problem
+        for name, source in sources.items()
+        if source.database is not None
+        for problem in unresolved(name, source.database.url, root)
+    ]
+    if problems:
+        count = "1 placeholder" if len(problems) == 1 else f"{len(problems)} placeholders"
+        raise ConfigError(
+            f"{count} of database URLs cannot be resolved:\n  " + "\n  ".join(problems),
+            path="sources",
+        )
+
+
+def extract_sql(spec: DatabaseSpec, start: str | None, dialect: Dialect) -> str:
     """The statement reading the table or query, from cursor value ``start`` on (its
-    text, compared by the database in the column's own type)."""
+    text, compared by the database in the column's own type), quoted as the database
+    quotes (backticks on MySQL)."""
     if spec.table:
-        relation = ".".join(ident(part) for part in spec.table.split("."))
+        relation = ".".join(dialect.ident(part) for part in spec.table.split("."))
     else:
         relation = f"({(spec.query or '').strip().rstrip(';')}) AS personae_extract"
     sql = f"SELECT * FROM {relation}"
     if start is not None and spec.cursor:
-        sql += f" WHERE {ident(spec.cursor)} >= {literal(start)}"
+        sql += f" WHERE {dialect.ident(spec.cursor)} >= {dialect.literal(start)}"
     return sql
 
 
@@ -253,8 +294,9 @@ def _full_compare(engine: Engine, name: str, source: SourceConfig, url: str, whe
     assert spec is not None and source.record_id
     if not engine.table_exists(raw_table(name)):
         return 0
-    record_id = ident(source.record_id)
-    sql = f"SELECT {record_id} FROM ({extract_sql(spec, None)}) AS personae_ids"
+    dialect = dialect_of(url)
+    record_id = dialect.ident(source.record_id)
+    sql = f"SELECT {record_id} FROM ({extract_sql(spec, None, dialect)}) AS personae_ids"
     engine.write_arrow(_IDS, pa.table({"id": pa.array([], pa.string())}), mode="replace")
     try:
         with open_stream(url, sql, spec.batch_rows) as reader:

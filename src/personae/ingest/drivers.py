@@ -1,10 +1,18 @@
 """Reading a database table or query as a stream of Arrow record batches.
 
-One small interface, :func:`open_stream`, over the ADBC drivers (Apache Arrow's database
-connectivity): ``adbc-driver-postgresql`` (libpq; results stream over ``COPY`` in binary)
-and ``adbc-driver-sqlite``. Both speak the same DB-API, return Arrow natively and read
-in batches of bounded size, so no table is ever held whole in memory. Another database
-is one more entry in :data:`DRIVERS`.
+One small interface, :func:`open_stream`, over three families of readers, each yielding
+Arrow batches of bounded size, so no table is ever held whole in memory:
+
+* the ADBC drivers (Apache Arrow's database connectivity): ``adbc-driver-postgresql``
+  (libpq; results stream over ``COPY`` in binary) and ``adbc-driver-sqlite``, through the
+  same DB-API; another ADBC database is one more entry in :data:`DRIVERS`;
+* MySQL and MariaDB: PyMySQL's unbuffered cursor (:mod:`personae.ingest.mysql`);
+* any other database SQLAlchemy has a dialect for (the ``sqlalchemy`` extra):
+  :mod:`personae.ingest.via_sqlalchemy`.
+
+Each database's quoting of identifiers and text is a :class:`Dialect`
+(:func:`dialect_of`): PostgreSQL and SQLite quote names with ``"``, MySQL with backticks
+(and a backslash in a string is an escape there).
 
 The URL of ``personae.yml`` may hold ``${VARIABLE}`` (an environment variable) and
 ``${file:path}`` (a secrets file's content) placeholders; they are resolved here, when the
@@ -24,17 +32,26 @@ from urllib.parse import quote
 import pyarrow as pa
 
 from personae.errors import SourceError
+from personae.ingest.driver_base import (
+    MYSQL,
+    STANDARD,
+    Dialect,
+    DriverError,
+    Guarded,
+    is_error,
+    redact,
+    scrub,
+)
+from personae.ingest.mysql import mysql_stream
+from personae.ingest.via_sqlalchemy import sqlalchemy_module, sqlalchemy_stream
 from personae.sql import ident
+
+__all__ = ["Dialect", "DriverError", "dialect_of", "open_stream", "redact", "resolve_url", "scrub"]
 
 #: ``${NAME}`` or ``${file:path}``
 _PLACEHOLDER = re.compile(r"\$\{([^}]+)\}")
 #: the bytes a PostgreSQL batch holds at most before it is handed over
 _POSTGRES_BATCH_BYTES = 16 * 1024 * 1024
-
-
-class DriverError(Exception):
-    """A database refused a connection or a statement, or the connection was lost;
-    the message never holds a password."""
 
 
 def resolve_url(source: str, url: str, root: Path, *, setting: str | None = None) -> str:
@@ -47,64 +64,90 @@ def resolve_url(source: str, url: str, root: Path, *, setting: str | None = None
 
     def value(match: re.Match[str]) -> str:
         name = match.group(1).strip()
+        problem = _unresolvable(where, name, root)
+        if problem:
+            raise SourceError(problem)
         if name.startswith("file:"):
-            path = Path(os.path.expanduser(name[5:].strip()))
-            path = path if path.is_absolute() else root / path
-            if not path.is_file():
-                raise SourceError(
-                    f"{where}: the secrets file {path} named by "
-                    f"${{{name}}} does not exist; create it (readable by personae only) or "
-                    "fix the path"
-                )
-            found = path.read_text(encoding="utf-8").strip()
+            found = _secrets_file(name, root).read_text(encoding="utf-8").strip()
         else:
-            if name not in os.environ:
-                raise SourceError(
-                    f"{where}: the environment variable {name} is not "
-                    f"set; export {name}=... before running personae (or write "
-                    "${file:/path/to/secret} to read it from a secrets file)"
-                )
             found = os.environ[name]
         return found if whole else quote(found, safe="")
 
     resolved = _PLACEHOLDER.sub(value, url)
     scheme, _, rest = resolved.partition("://")
-    if scheme.lower() == "sqlite":
+    if scheme.lower().partition("+")[0] == "sqlite":  # sqlite+pysqlite: SQLAlchemy's
         path = Path(rest[1:] if rest.startswith("/") else rest)
         path = path if path.is_absolute() else root / path
-        return f"sqlite:///{path}"
+        return f"{scheme}:///{path}"
     return resolved
 
 
-def redact(url: str) -> str:
-    """The URL without its password: ``postgresql://crm:***@host/db``."""
-    scheme, sep, rest = url.partition("://")
-    authority, slash, tail = rest.partition("/")
-    if "@" in authority:
-        userinfo, _, host = authority.rpartition("@")
-        user = userinfo.split(":", 1)[0]
-        authority = f"{user}:***@{host}" if ":" in userinfo else f"{user}@{host}"
-    return f"{scheme}{sep}{authority}{slash}{tail.split('?', 1)[0]}"
+def unresolved(source: str, url: str, root: Path) -> list[str]:
+    """What keeps each placeholder of ``url`` from resolving (an environment variable not
+    set, a secrets file missing), each with its fix; nothing is read but the environment
+    and whether the files exist."""
+    where = f"sources.{source}.database.url"
+    found = (_unresolvable(where, m.group(1).strip(), root) for m in _PLACEHOLDER.finditer(url))
+    return [problem for problem in found if problem]
 
 
-def scrub(message: str, url: str) -> str:
-    """A driver's message with any password of ``url`` (raw or percent-encoded) removed."""
-    authority = url.partition("://")[2].partition("/")[0]
-    userinfo = authority.rpartition("@")[0]
-    secret = userinfo.split(":", 1)[1] if ":" in userinfo else ""
-    cleaned = message.replace(url, redact(url))
-    if secret:
-        from urllib.parse import unquote
+def _secrets_file(name: str, root: Path) -> Path:
+    path = Path(os.path.expanduser(name[5:].strip()))
+    return path if path.is_absolute() else root / path
 
-        for form in {secret, unquote(secret)}:
-            cleaned = cleaned.replace(form, "***")
-    return " ".join(cleaned.split())
+
+def _unresolvable(where: str, name: str, root: Path) -> str | None:
+    if name.startswith("file:"):
+        path = _secrets_file(name, root)
+        if path.is_file():
+            return None
+        return (
+            f"{where}: the secrets file {path} named by ${{{name}}} does not exist; create it "
+            "(readable by personae only) or fix the path"
+        )
+    if name in os.environ:
+        return None
+    return (
+        f"{where}: the environment variable {name} is not set; export {name}=... before "
+        "running personae (or write ${file:/path/to/secret} to read it from a secrets file)"
+    )
+
+
+#: the URL schemes read natively, each folded to the database it names (a SQLAlchemy
+#: ``+driver`` suffix is ignored for these)
+_NATIVE = {"postgresql": "postgresql", "postgres": "postgresql", "mysql": "mysql",
+           "mariadb": "mysql"}  # fmt: skip
+
+
+def scheme_of(url: str) -> str:
+    """The database a URL names, its aliases folded: ``postgres`` -> ``postgresql``,
+    ``mariadb`` and ``mysql+pymysql`` (SQLAlchemy's spelling) -> ``mysql``; any other
+    scheme as written (``sqlite``, or ``oracle+oracledb`` for SQLAlchemy)."""
+    scheme = url.partition("://")[0].lower()
+    return _NATIVE.get(scheme.partition("+")[0], scheme)
+
+
+def dialect_of(url: str) -> Dialect:
+    """The quoting of the database at ``url``."""
+    scheme = scheme_of(url)
+    if scheme == "mysql":
+        return MYSQL
+    if scheme in STREAMS:
+        return STANDARD
+    try:
+        found = sqlalchemy_module().engine.make_url(url).get_dialect()()
+    except Exception:  # not installed, or no such dialect: open_stream says so
+        return STANDARD
+    escapes = bool(getattr(found, "_backslash_escapes", False))
+    preparer = found.identifier_preparer
+    return Dialect(preparer.initial_quote, preparer.final_quote, backslash_escapes=escapes)
 
 
 def _postgres(url: str) -> Any:
     import adbc_driver_postgresql.dbapi as postgresql
 
-    return postgresql.connect(url)
+    # libpq reads postgresql:// (SQLAlchemy's postgresql+psycopg:// names a Python driver)
+    return postgresql.connect("postgresql://" + url.partition("://")[2])
 
 
 def _sqlite(url: str) -> Any:
@@ -125,10 +168,9 @@ def _statement_options(scheme: str, batch_rows: int) -> dict[str, str]:
 
 #: the databases whose columns may hold values of different types (read as text)
 _DYNAMICALLY_TYPED = ("sqlite",)
-#: URL scheme -> a function opening a DB-API connection of an ADBC driver
+#: database (:func:`scheme_of`) -> a function opening a DB-API connection of an ADBC driver
 DRIVERS: dict[str, Callable[[str], Any]] = {
     "postgresql": _postgres,
-    "postgres": _postgres,
     "sqlite": _sqlite,
 }
 
@@ -154,10 +196,10 @@ def _as_text(cursor: Any, sql: str, typed: Sequence[str]) -> str:
 
 
 @contextmanager
-def _stream(
+def _adbc_stream(
     url: str, sql: str, batch_rows: int, typed: Sequence[str]
 ) -> Iterator[pa.RecordBatchReader]:
-    scheme = url.partition("://")[0].lower()
+    scheme = scheme_of(url)
     errors = _driver_errors()
     try:
         connection = DRIVERS[scheme](url)
@@ -173,7 +215,7 @@ def _stream(
             reader = cursor.fetch_record_batch()
         except errors as exc:
             raise DriverError(scrub(str(exc), url)) from None
-        yield _Guarded(reader, url, batch_rows).reader()
+        yield Guarded(reader, url, batch_rows, is_error(errors)).reader()
     finally:
         with suppress(*errors):  # a lost connection has nothing left to close
             cursor.close()
@@ -181,24 +223,13 @@ def _stream(
             connection.close()
 
 
-class _Guarded:
-    """A reader whose batches are at most ``batch_rows`` rows and whose driver errors
-    (a connection lost mid-stream) become :class:`DriverError` without the password."""
-
-    def __init__(self, reader: pa.RecordBatchReader, url: str, batch_rows: int) -> None:
-        self.inner, self.url, self.batch_rows = reader, url, batch_rows
-
-    def batches(self) -> Iterator[pa.RecordBatch]:
-        errors = _driver_errors()
-        try:
-            for batch in self.inner:
-                for start in range(0, batch.num_rows, self.batch_rows):
-                    yield batch.slice(start, self.batch_rows)
-        except errors as exc:
-            raise DriverError(scrub(str(exc), self.url)) from None
-
-    def reader(self) -> pa.RecordBatchReader:
-        return pa.RecordBatchReader.from_batches(self.inner.schema, self.batches())
+STREAMS: dict[
+    str, Callable[[str, str, int, Sequence[str]], AbstractContextManager[pa.RecordBatchReader]]
+] = {
+    "postgresql": _adbc_stream,
+    "sqlite": _adbc_stream,
+    "mysql": mysql_stream,
+}
 
 
 def open_stream(
@@ -206,8 +237,7 @@ def open_stream(
 ) -> AbstractContextManager[pa.RecordBatchReader]:
     """Run ``sql`` on the database at ``url`` (placeholders resolved) and stream its rows
     as Arrow batches of at most ``batch_rows`` rows. On SQLite every column but the
-    ``typed`` ones comes as text. Raises :class:`DriverError` (no password in it) when
+    ``typed`` ones comes as text, as on any database read through SQLAlchemy (a URL
+    whose scheme is not read natively). Raises :class:`DriverError` (no password in it) when
     the database cannot be reached or the statement fails."""
-    if url.partition("://")[0].lower() not in DRIVERS:
-        raise DriverError(f"no driver for {redact(url)}; supported: {', '.join(DRIVERS)}")
-    return _stream(url, sql, batch_rows, typed)
+    return STREAMS.get(scheme_of(url), sqlalchemy_stream)(url, sql, batch_rows, typed)

@@ -56,6 +56,8 @@ class SourceLoad:
     rows_deleted: int = 0
     #: rows folded into their record's first row (``rows_per_record``)
     rows_folded: int = 0
+    #: what a database source read: its table or query and the cursor range (None: files)
+    extract: str | None = None
     warnings: list[str] = field(default_factory=list)
 
 
