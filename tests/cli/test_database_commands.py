@@ -37,7 +37,16 @@ def _orders(path: Path, *rows: tuple[int, str, str]) -> None:
 
 
 def invoke(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args), env={"COLUMNS": "200"})
+    from personae.cli.context import console
+
+    # the console is made once per process (COLUMNS is read then): pin its width, so the
+    # table's cells are not wrapped whatever ran before in this process
+    width = console._width
+    console.width = 200
+    try:
+        result = runner.invoke(app, list(args), env={"COLUMNS": "200"})
+    finally:
+        console._width = width
     return result.exit_code, result.output
 
 
