@@ -42,7 +42,12 @@ def check_execute_query_rows_scalar(engine: Engine, tmp_path: Path) -> None:
 
 
 def check_batches_stream_the_rows_in_bounded_batches(engine: Engine, tmp_path: Path) -> None:
-    engine.create_table_as("c_batches", "SELECT range AS n, 'v' || range AS s FROM range(2500)")
+    numbers = list(range(2500))
+    engine.write_arrow(
+        "c_batches",
+        pa.table({"n": pa.array(numbers, pa.int64()), "s": [f"v{n}" for n in numbers]}),
+        mode="replace",
+    )
     reader = engine.batches("SELECT n, s FROM c_batches ORDER BY n", 1000)
     assert isinstance(reader, pa.RecordBatchReader)
     assert reader.schema.names == ["n", "s"]
