@@ -10,13 +10,14 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from personae.config.base import Strict
+from personae.config.urls import PLACEHOLDER as _PLACEHOLDER
+from personae.config.urls import plaintext_password
 
 #: the tables an export writes, in the order it writes them
 EXPORT_TABLES = ("profiles", "identities", "segment_members", "segments")
 ExportTable = Literal["profiles", "identities", "segment_members", "segments"]
 STAGING_SUFFIX = "__personae_staging"
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
-_PLACEHOLDER = re.compile(r"^\$\{[^}]+\}$")
 _SCHEMES = ("postgresql", "postgres")
 
 
@@ -25,17 +26,15 @@ def url_problem(url: str) -> str | None:
     or None. The password is never echoed."""
     if _PLACEHOLDER.match(url.strip()):
         return None
-    scheme, sep, rest = url.partition("://")
+    scheme, sep, _ = url.partition("://")
     if not sep or scheme.lower() not in _SCHEMES:
         return (
             f"the URL must start with postgresql:// (got {scheme if sep else 'no scheme'}"
             "://…); e.g. postgresql://bi:${BI_PASSWORD}@warehouse.internal:5432/analytics"
         )
-    userinfo = rest.split("/", 1)[0].rpartition("@")[0]
-    password = userinfo.split(":", 1)[1] if ":" in userinfo else ""
-    query = rest.split("?", 1)[1].lower() if "?" in rest else ""
-    if (password and not _PLACEHOLDER.match(password)) or "password=" in query:
-        user = userinfo.split(":", 1)[0] or "user"
+    found = plaintext_password(url)
+    if found is not None:
+        user = found[1] or "user"
         return (
             "the URL holds a password written in plain text, which would stay in the shell's "
             "history, personae.yml and the project's record of the export; write it as a "

@@ -3,7 +3,6 @@ map to canonical fields."""
 
 from __future__ import annotations
 
-import re
 from pathlib import PurePath
 from typing import Any, Literal
 
@@ -12,6 +11,8 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 from personae.config.base import Strict
 from personae.config.dlt import DltSpec
 from personae.config.fields import BUILTIN_FIELDS, FULL_NAME, FieldType
+from personae.config.urls import PLACEHOLDER as _PLACEHOLDER
+from personae.config.urls import plaintext_password
 
 #: the fields a mixed column can route values to, told apart by shape (an '@' or not)
 MixedTarget = Literal["email", "phone"]
@@ -139,7 +140,6 @@ class ConsentColumn(Strict):
 #: the URL schemes a database source reads (personae.ingest.drivers); a SQLAlchemy-style
 #: ``+driver`` suffix (``mysql+pymysql://``) is accepted and ignored
 DATABASE_SCHEMES: tuple[str, ...] = ("postgresql", "postgres", "mysql", "mariadb", "sqlite")
-_PLACEHOLDER = re.compile(r"^\$\{[^}]+\}$")
 
 
 def _sqlalchemy_dialect(url: str) -> bool:
@@ -159,7 +159,7 @@ def _check_database_url(url: str) -> str:
     be a ``${VARIABLE}`` (or ``${file:path}``) placeholder. The password is never echoed."""
     if _PLACEHOLDER.match(url.strip()):
         return url  # the whole URL comes from the environment or a secrets file
-    scheme, sep, rest = url.partition("://")
+    scheme, sep, _ = url.partition("://")
     base = scheme.lower().partition("+")[0]
     native = base in DATABASE_SCHEMES and not (base == "sqlite" and scheme != base)
     if not sep or not (native or _sqlalchemy_dialect(url)):
@@ -171,20 +171,16 @@ def _check_database_url(url: str) -> str:
             "install 'personae[sqlalchemy]' and the database's SQLAlchemy dialect, then "
             "write its SQLAlchemy URL (e.g. oracle+oracledb://...)"
         )
-    authority = rest.split("/", 1)[0]
-    userinfo = authority.rpartition("@")[0] if "@" in authority else ""
-    if ":" in userinfo:
-        password = userinfo.split(":", 1)[1]
-        if password and not _PLACEHOLDER.match(password):
-            user = userinfo.split(":", 1)[0]
-            raise ValueError(
-                "url holds a password written in plain text; personae.yml must not hold "
-                "secrets: write it as a placeholder resolved when the source is read, e.g. "
-                f"{scheme}://{user}:${{PERSONAE_CRM_PASSWORD}}@host/db (an environment "
-                "variable) or ${file:/run/secrets/crm_password} (a secrets file), or (on "
-                "PostgreSQL) leave it out and let libpq read PGPASSWORD or ~/.pgpass"
-            )
-    if "?" in rest and "password=" in rest.split("?", 1)[1].lower():
+    found = plaintext_password(url)
+    if found is not None and found[0] == "userinfo":
+        raise ValueError(
+            "url holds a password written in plain text; personae.yml must not hold "
+            "secrets: write it as a placeholder resolved when the source is read, e.g. "
+            f"{scheme}://{found[1]}:${{PERSONAE_CRM_PASSWORD}}@host/db (an environment "
+            "variable) or ${file:/run/secrets/crm_password} (a secrets file), or (on "
+            "PostgreSQL) leave it out and let libpq read PGPASSWORD or ~/.pgpass"
+        )
+    if found is not None:
         raise ValueError(
             "url holds a password= parameter; personae.yml must not hold secrets: put the "
             "password in the URL as a placeholder such as ${PERSONAE_CRM_PASSWORD}"
